@@ -1,0 +1,59 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** Exit codes shared by the scripts. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+export class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * Parses argv with node:util's parseArgs; --help prints the one-line usage and exits 0, and anything
+ * unexpected becomes a UsageError that `runCli` reports with the usage line.
+ */
+export interface ParsedCli {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+export function parseCli(usage: string, options: Options, argv = process.argv.slice(2), positionals = false): ParsedCli {
+  let parsed: ParsedCli;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: positionals, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(EXIT.ok);
+  }
+  return parsed;
+}
+
+export function required(values: Record<string, unknown>, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+export function integerOption(values: Record<string, unknown>, name: string, min: number): number {
+  const text = required(values, name);
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${text}'`);
+  return value;
+}
+
+/** Runs a command's main, turning errors into one clear line on stderr and the right exit code. */
+export function runCli(usage: string, main: () => Promise<number | void>): void {
+  main().then(
+    (code) => process.exit(code ?? EXIT.ok),
+    (error: Error) => {
+      if (error instanceof UsageError) {
+        process.stderr.write(`error: ${error.message}\n${usage}\n`);
+        process.exit(EXIT.usage);
+      }
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exit(EXIT.failed);
+    },
+  );
+}

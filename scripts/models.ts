@@ -1,0 +1,48 @@
+import { describeVersions, promote, rollback } from '../service/src/model/registry.js';
+import { createModelStore } from '../service/src/model/stores/create-model-store.js';
+import { parseCli, runCli, UsageError } from './lib/cli.js';
+
+const USAGE = 'usage: npm run models -- list | promote VERSION | rollback [--store STORE] [--name loan-default] [--channel production]';
+
+runCli(USAGE, async () => {
+  const { values, positionals } = parseCli(
+    USAGE,
+    {
+      store: { type: 'string', default: process.env.MODEL_STORE ?? './models' },
+      name: { type: 'string', default: process.env.MODEL_NAME ?? 'loan-default' },
+      channel: { type: 'string', default: process.env.MODEL_CHANNEL ?? 'production' },
+    },
+    process.argv.slice(2),
+    true,
+  );
+  const store = createModelStore(values.store as string);
+  const name = values.name as string;
+  const channel = values.channel as string;
+  const [command, ...rest] = positionals;
+  switch (command) {
+    case 'list': {
+      if (rest.length) throw new UsageError(`list takes no arguments`);
+      const pointer = await store.readChannel(name, channel);
+      for (const v of await describeVersions(store, name)) {
+        const mark = v.version === pointer?.version ? `  <- ${channel}` : '';
+        const auc = typeof v.metrics?.roc_auc === 'number' ? v.metrics.roc_auc.toFixed(4) : 'n/a';
+        process.stdout.write(`${v.version}  created ${v.created_at ?? 'n/a'}  roc_auc ${auc}${mark}\n`);
+      }
+      return;
+    }
+    case 'promote': {
+      if (rest.length !== 1) throw new UsageError('promote takes one VERSION');
+      const pointer = await promote(store, name, channel, rest[0]);
+      process.stdout.write(`${channel} -> ${pointer.version} (previous ${pointer.previous ?? 'none'})\n`);
+      return;
+    }
+    case 'rollback': {
+      if (rest.length) throw new UsageError('rollback takes no arguments');
+      const pointer = await rollback(store, name, channel);
+      process.stdout.write(`${channel} rolled back -> ${pointer.version} (previous ${pointer.previous})\n`);
+      return;
+    }
+    default:
+      throw new UsageError(command ? `unknown command '${command}'` : 'a command is required');
+  }
+});

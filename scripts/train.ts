@@ -1,0 +1,65 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { MANIFEST_FILE, MODEL_CARD_FILE, MODEL_FILE, ModelManifest } from '../service/src/model/manifest.js';
+import { verifyArtifact } from '../service/src/model/loaded-model.js';
+import { promote } from '../service/src/model/registry.js';
+import { createModelStore } from '../service/src/model/stores/create-model-store.js';
+import { parseCli, required, runCli, UsageError } from './lib/cli.js';
+import { runTraining } from './lib/python.js';
+
+const USAGE =
+  'usage: npm run train -- --data FILE --store STORE [--name loan-default] [--promote] [--seed 42] [--cost-ratio 4] [--data-uri URI]';
+
+runCli(USAGE, async () => {
+  const { values } = parseCli(USAGE, {
+    data: { type: 'string' },
+    store: { type: 'string' },
+    name: { type: 'string', default: 'loan-default' },
+    promote: { type: 'boolean', default: false },
+    seed: { type: 'string', default: '42' },
+    'cost-ratio': { type: 'string', default: '4' },
+    'data-uri': { type: 'string' },
+    channel: { type: 'string', default: 'production' },
+  });
+  const data = path.resolve(required(values, 'data'));
+  const store = createModelStore(required(values, 'store'));
+  const name = values.name as string;
+  if (!Number.isInteger(Number(values.seed))) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
+  if (!(Number(values['cost-ratio']) > 0)) throw new UsageError(`--cost-ratio must be a positive number`);
+
+  const staging = await mkdtemp(path.join(os.tmpdir(), 'loan-default-train-'));
+  try {
+    const args = ['train', '--data', data, '--out', staging, '--name', name, '--seed', String(values.seed)];
+    args.push('--cost-ratio', String(values['cost-ratio']));
+    if (values['data-uri']) args.push('--data-uri', values['data-uri'] as string);
+    await runTraining(args);
+
+    const files = {
+      [MODEL_FILE]: await readFile(path.join(staging, MODEL_FILE)),
+      [MANIFEST_FILE]: await readFile(path.join(staging, MANIFEST_FILE)),
+      [MODEL_CARD_FILE]: await readFile(path.join(staging, MODEL_CARD_FILE)),
+    };
+    const manifest = JSON.parse(files[MANIFEST_FILE].toString('utf8')) as ModelManifest;
+    // The serving runtime must reproduce training's probabilities before anything is published.
+    const model = await verifyArtifact(manifest, files[MODEL_FILE]);
+    await model.release();
+
+    await store.publish(name, manifest.version, files);
+    const lines = [
+      `published ${name} ${manifest.version} to ${store.location}`,
+      `  holdout roc_auc ${manifest.metrics.roc_auc.toFixed(4)} (baseline ${Number(manifest.metrics.baseline_roc_auc).toFixed(4)}), ` +
+        `log_loss ${Number(manifest.metrics.log_loss).toFixed(4)}, brier ${Number(manifest.metrics.brier).toFixed(4)}, ` +
+        `rows ${manifest.metrics.rows}`,
+      `  threshold ${manifest.threshold.value} (${manifest.threshold.rule}); ${manifest.canaries.length} canaries reproduced by onnxruntime-node`,
+    ];
+    if (values.promote) {
+      const pointer = await promote(store, name, values.channel as string, manifest.version);
+      lines.push(`  promoted: ${values.channel} -> ${pointer.version} (previous ${pointer.previous ?? 'none'})`);
+    }
+    process.stdout.write(lines.join('\n') + '\n');
+    process.stdout.write(JSON.stringify({ version: manifest.version, metrics: manifest.metrics, promoted: Boolean(values.promote) }) + '\n');
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,70 @@
+import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+const UNKNOWN_FIELD = 'whitelistValidation';
+
+/** Flattens class-validator's tree into one problem per offending field, named by its path. */
+export function fieldProblems(errors: ValidationError[], parent = ''): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  for (const error of errors) {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const constraints = error.constraints ?? {};
+    const keys = Object.keys(constraints);
+    if (keys.length > 0) {
+      const key = keys.includes(UNKNOWN_FIELD) ? UNKNOWN_FIELD : keys[0];
+      const message =
+        key === UNKNOWN_FIELD ? `${field} is not a field of this request (unknown fields are rejected)` : constraints[key];
+      problems.push({ field, message: parent && key !== UNKNOWN_FIELD ? `${parent}.${message}` : message });
+    }
+    if (error.children?.length) problems.push(...fieldProblems(error.children, field));
+  }
+  return problems;
+}
+
+export function validationException(errors: ValidationError[]): BadRequestException {
+  const problems = fieldProblems(errors);
+  if (problems.length === 0) problems.push({ field: 'body', message: 'the body must be a JSON object' });
+  return new BadRequestException({
+    statusCode: 400,
+    error: 'Bad Request',
+    message: problems.map((p) => p.message),
+    errors: problems,
+  });
+}
+
+/**
+ * The global pipe: class-validator decorators on the DTOs are the rules; nothing is coerced (a number sent
+ * as a string is an error), unknown fields are rejected, and each field reports its first broken rule.
+ */
+class ContractValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // class-transformer would turn an array into an array of DTOs and a primitive into nothing useful:
+    // a body must be one JSON object before its fields are checked.
+    if (metadata.type === 'body' && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      throw new BadRequestException({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: ['the body must be a JSON object'],
+        errors: [{ field: 'body', message: 'the body must be a JSON object' }],
+      });
+    }
+    return super.transform(value, metadata);
+  }
+}
+
+export function createValidationPipe(): ValidationPipe {
+  return new ContractValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+    stopAtFirstError: true,
+    validationError: { target: false, value: false },
+    exceptionFactory: validationException,
+  });
+}

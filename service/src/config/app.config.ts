@@ -1,0 +1,53 @@
+import { registerAs } from '@nestjs/config';
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  modelStore: string;
+  modelName: string;
+  modelChannel: string;
+  pollIntervalS: number;
+  predictionLog: string;
+  adminToken: string | undefined;
+  apiKeys: string[];
+  logLevel: string;
+  bodyLimitBytes: number;
+}
+
+const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
+
+function integer(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number, max: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${key} must be an integer from ${min} to ${max}, got '${raw}'`);
+  }
+  return value;
+}
+
+const text = (env: NodeJS.ProcessEnv, key: string, fallback: string) => (env[key] ?? '').trim() || fallback;
+
+/** Reads and checks the environment contract of DESIGN.md; a bad value stops startup with its name. */
+export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
+  const logLevel = text(env, 'LOG_LEVEL', 'info');
+  if (!LOG_LEVELS.includes(logLevel)) throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
+  const adminToken = env.ADMIN_TOKEN?.trim() || undefined;
+  if (adminToken !== undefined && adminToken.length < 16) throw new Error('ADMIN_TOKEN must be at least 16 characters');
+  return {
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    host: text(env, 'HOST', '0.0.0.0'),
+    modelStore: text(env, 'MODEL_STORE', './models'),
+    modelName: text(env, 'MODEL_NAME', 'loan-default'),
+    modelChannel: text(env, 'MODEL_CHANNEL', 'production'),
+    pollIntervalS: integer(env, 'MODEL_POLL_INTERVAL_S', 30, 0, 86_400),
+    predictionLog: text(env, 'PREDICTION_LOG', './var/predictions'),
+    adminToken,
+    apiKeys: (env.API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
+    logLevel,
+    bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+  };
+}
+
+/** The typed configuration as a @nestjs/config namespace: inject with @Inject(appConfig.KEY). */
+export const appConfig = registerAs('app', (): AppConfig => loadAppConfig(process.env));

@@ -1,0 +1,128 @@
+import { createHash } from 'node:crypto';
+import * as ort from 'onnxruntime-node';
+import { LoanApplication } from '../contract/loan-application.contract.js';
+import { FeatureEncoder } from '../preprocessing/feature-encoder.js';
+import { FeatureSpec, featureSpecProblems } from '../preprocessing/feature-spec.js';
+import { MANIFEST_FILE, MODEL_FILE, ModelManifest } from './manifest.js';
+import { ModelStore } from './model-store.js';
+
+/** The strictest canary tolerance DESIGN.md allows; a manifest may ask for tighter, never looser. */
+export const MAX_CANARY_TOLERANCE = 1e-5;
+
+export class ModelRejectedError extends Error {
+  constructor(
+    readonly version: string,
+    readonly reason: string,
+  ) {
+    super(`model version ${version} rejected: ${reason}`);
+  }
+}
+
+export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** One verified model version, ready to score: its manifest, its session and its compiled encoder. */
+export class LoadedModel {
+  readonly version: string;
+  readonly threshold: number;
+  private readonly outputName: string;
+
+  constructor(
+    readonly manifest: ModelManifest,
+    readonly session: ort.InferenceSession,
+    readonly encoder: FeatureEncoder,
+  ) {
+    this.version = manifest.version;
+    this.threshold = manifest.threshold.value;
+    this.outputName = manifest.onnx.output_name;
+  }
+
+  /** probability_of_default for each application, in order, from one session run. */
+  async score(applications: readonly LoanApplication[]): Promise<Float32Array> {
+    const data = this.encoder.encode(applications);
+    const input = new ort.Tensor('float32', data, [applications.length, this.encoder.width]);
+    const output = await this.session.run({ [this.encoder.inputName]: input }, [this.outputName]);
+    return output[this.outputName].data as Float32Array;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/**
+ * Proves an artifact before it can serve: the ONNX bytes match the manifest's sha256, the feature spec fits
+ * the data contract, the session's input and output names match, and ONNX Runtime reproduces every canary
+ * probability within the tolerance. The session is created from the very bytes that were hashed.
+ */
+export type EncoderFactory = (spec: FeatureSpec) => FeatureEncoder;
+const compileEncoder: EncoderFactory = (spec) => new FeatureEncoder(spec);
+
+export async function verifyArtifact(
+  manifest: ModelManifest,
+  onnxBytes: Uint8Array,
+  compile: EncoderFactory = compileEncoder,
+): Promise<LoadedModel> {
+  const version = manifest?.version ?? 'unknown';
+  const reject = (reason: string): never => {
+    throw new ModelRejectedError(version, reason);
+  };
+  if (!manifest || typeof manifest !== 'object' || !manifest.onnx || !manifest.threshold) reject('manifest is incomplete');
+  const digest = sha256(onnxBytes);
+  if (digest !== manifest.onnx.sha256) reject(`sha256 of model.onnx is ${digest}, the manifest says ${manifest.onnx.sha256}`);
+  const problems = featureSpecProblems(manifest.feature_spec);
+  if (problems.length > 0) reject(`feature spec does not fit the data contract: ${problems.join('; ')}`);
+  const threshold = manifest.threshold.value;
+  if (typeof threshold !== 'number' || !(threshold > 0 && threshold < 1)) reject(`threshold ${threshold} is not in (0, 1)`);
+  if (!Array.isArray(manifest.canaries) || manifest.canaries.length === 0) reject('manifest has no canaries');
+
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(onnxBytes);
+  } catch (error) {
+    return reject(`ONNX Runtime cannot load model.onnx: ${(error as Error).message}`);
+  }
+  const model = new LoadedModel(manifest, session, compile(manifest.feature_spec));
+  try {
+    if (!session.inputNames.includes(manifest.feature_spec.tensor.input_name)) {
+      reject(`session inputs ${JSON.stringify(session.inputNames)} lack '${manifest.feature_spec.tensor.input_name}'`);
+    }
+    if (!session.outputNames.includes(manifest.onnx.output_name)) {
+      reject(`session outputs ${JSON.stringify(session.outputNames)} lack '${manifest.onnx.output_name}'`);
+    }
+    const tolerance = Math.min(manifest.canary_tolerance ?? MAX_CANARY_TOLERANCE, MAX_CANARY_TOLERANCE);
+    const scores = await model.score(manifest.canaries.map((c) => c.inputs));
+    let worst = 0;
+    manifest.canaries.forEach((canary, i) => {
+      const gap = Math.abs(scores[i] - canary.probability_of_default);
+      if (!(gap <= worst)) worst = gap; // NaN counts as a failure
+    });
+    if (!(worst <= tolerance)) {
+      reject(`canaries do not reproduce: worst difference ${worst} exceeds ${tolerance}`);
+    }
+    return model;
+  } catch (error) {
+    await session.release().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Reads one version from a store and verifies it. */
+export async function loadVersion(
+  store: ModelStore,
+  name: string,
+  version: string,
+  compile: EncoderFactory = compileEncoder,
+): Promise<LoadedModel> {
+  let manifest: ModelManifest;
+  let bytes: Buffer;
+  try {
+    manifest = JSON.parse((await store.readVersionFile(name, version, MANIFEST_FILE)).toString('utf8')) as ModelManifest;
+    bytes = await store.readVersionFile(name, version, MODEL_FILE);
+  } catch (error) {
+    throw new ModelRejectedError(version, `cannot read the artifact from ${store.location}: ${(error as Error).message}`);
+  }
+  if (manifest.version !== version || manifest.name !== name) {
+    throw new ModelRejectedError(version, `manifest names ${manifest.name}@${manifest.version}, expected ${name}@${version}`);
+  }
+  return verifyArtifact(manifest, bytes, compile);
+}

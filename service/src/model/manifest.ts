@@ -1,0 +1,51 @@
+import { LoanApplication } from '../contract/loan-application.contract.js';
+import { FeatureSpec } from '../preprocessing/feature-spec.js';
+
+export interface NumericReference {
+  type: 'numeric';
+  edges: number[];
+  proportions: number[];
+}
+export interface CategoricalReference {
+  type: 'categorical';
+  categories: string[];
+  proportions: number[];
+}
+export type Reference = NumericReference | CategoricalReference;
+
+export interface Canary {
+  inputs: LoanApplication;
+  probability_of_default: number;
+}
+
+/** manifest.json as training writes it (the fields the service reads; the rest is kept as is). */
+export interface ModelManifest {
+  manifest_version: number;
+  name: string;
+  version: string;
+  created_at: string;
+  training_data: { uri: string; sha256: string; rows: number; ignored_columns?: string[] };
+  libraries: Record<string, string>;
+  feature_spec: FeatureSpec;
+  onnx: { file: string; sha256: string; bytes: number; input_name: string; output_name: string };
+  metrics: Record<string, number | string> & { roc_auc: number };
+  threshold: { value: number; rule: string; description: string; cost_ratio?: number };
+  canary_tolerance: number;
+  canaries: Canary[];
+  reference: { rows: number; inputs: Record<string, Reference>; score: NumericReference };
+}
+
+/** channels/<channel>.json: a pointer to a version. */
+export interface ChannelPointer {
+  version: string;
+  updated_at: string;
+  previous?: string | null;
+}
+
+export const MODEL_FILE = 'model.onnx';
+export const MANIFEST_FILE = 'manifest.json';
+export const MODEL_CARD_FILE = 'model-card.html';
+
+/** Versions sort by time (20261124T035000Z-3f2a9c1); this is also the rule for a safe path segment. */
+export const VERSION_PATTERN = /^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{7,64}$/;
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;

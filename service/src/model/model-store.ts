@@ -1,0 +1,26 @@
+import { ChannelPointer } from './manifest.js';
+
+/**
+ * Where model versions and channels live. A directory and an S3 prefix hold the same layout:
+ *   <name>/versions/<version>/{model.onnx,manifest.json,model-card.html}
+ *   <name>/channels/<channel>.json
+ * Versions are immutable (publishing one that exists is refused); a channel moves in one atomic write.
+ */
+export interface ModelStore {
+  /** Where the store is, for logs and errors (a path or s3://bucket/prefix). */
+  readonly location: string;
+  readChannel(name: string, channel: string): Promise<ChannelPointer | null>;
+  writeChannel(name: string, channel: string, pointer: ChannelPointer): Promise<void>;
+  listVersions(name: string): Promise<string[]>;
+  readVersionFile(name: string, version: string, file: string): Promise<Buffer>;
+  /** Writes every file of a new version; refuses a version that exists, and never leaves half of one. */
+  publish(name: string, version: string, files: Record<string, Buffer>): Promise<void>;
+}
+
+export const MODEL_STORE = Symbol('MODEL_STORE');
+
+export class VersionExistsError extends Error {
+  constructor(name: string, version: string, location: string) {
+    super(`version ${version} of ${name} already exists in ${location}; versions are immutable`);
+  }
+}

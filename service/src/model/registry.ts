@@ -1,0 +1,46 @@
+import { ChannelPointer, MANIFEST_FILE, ModelManifest } from './manifest.js';
+import { ModelStore } from './model-store.js';
+
+/** Channel moves shared by the command line and the admin API. */
+export async function promote(store: ModelStore, name: string, channel: string, version: string): Promise<ChannelPointer> {
+  const versions = await store.listVersions(name);
+  if (!versions.includes(version)) {
+    throw new Error(`version ${version} of ${name} is not in ${store.location} (have: ${versions.join(', ') || 'none'})`);
+  }
+  const current = await store.readChannel(name, channel);
+  const pointer: ChannelPointer = {
+    version,
+    updated_at: new Date().toISOString(),
+    previous: current && current.version !== version ? current.version : (current?.previous ?? null),
+  };
+  await store.writeChannel(name, channel, pointer);
+  return pointer;
+}
+
+export async function rollback(store: ModelStore, name: string, channel: string): Promise<ChannelPointer> {
+  const current = await store.readChannel(name, channel);
+  if (!current) throw new Error(`channel ${name}/${channel} does not exist in ${store.location}`);
+  if (!current.previous) throw new Error(`channel ${name}/${channel} has no previous version to roll back to`);
+  return promote(store, name, channel, current.previous);
+}
+
+export interface VersionSummary {
+  version: string;
+  created_at: string | null;
+  metrics: ModelManifest['metrics'] | null;
+  threshold: number | null;
+}
+
+export async function describeVersions(store: ModelStore, name: string): Promise<VersionSummary[]> {
+  const versions = await store.listVersions(name);
+  return Promise.all(
+    versions.map(async (version) => {
+      try {
+        const manifest = JSON.parse((await store.readVersionFile(name, version, MANIFEST_FILE)).toString('utf8')) as ModelManifest;
+        return { version, created_at: manifest.created_at, metrics: manifest.metrics, threshold: manifest.threshold?.value ?? null };
+      } catch {
+        return { version, created_at: null, metrics: null, threshold: null };
+      }
+    }),
+  );
+}

@@ -1,0 +1,32 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { BatchRequestDto, BatchResponseDto } from './dto/batch.dto.js';
+import { LoanApplicationDto } from './dto/loan-application.dto.js';
+import { PredictionDto } from './dto/prediction.dto.js';
+import { PredictService } from './predict.service.js';
+
+@ApiTags('predict')
+@Controller('predict')
+export class PredictController {
+  constructor(private readonly predictions: PredictService) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Probability of default and decision for one loan application' })
+  @ApiOkResponse({ type: PredictionDto })
+  @ApiBadRequestResponse({ description: 'One message per offending field: its name, the rule and the allowed values.' })
+  @ApiServiceUnavailableResponse({ description: 'No model is loaded yet.' })
+  async predict(@Body() application: LoanApplicationDto): Promise<PredictionDto> {
+    const [prediction] = await this.predictions.predict([application]);
+    return prediction;
+  }
+
+  @Post('batch')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Score up to 1,000 applications at once, in order, with one model version' })
+  @ApiOkResponse({ type: BatchResponseDto })
+  @ApiBadRequestResponse({ description: 'Messages name the item and field, e.g. applications.3.credit_score.' })
+  async predictBatch(@Body() body: BatchRequestDto): Promise<BatchResponseDto> {
+    return { predictions: await this.predictions.predict(body.applications) };
+  }
+}

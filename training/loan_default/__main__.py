@@ -1,0 +1,68 @@
+"""Command line: python -m loan_default {generate|train|contract} ...
+
+Exit codes: 0 done, 2 bad arguments or data that breaks the contract, 1 anything else.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import contract
+from .data import ContractError
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive integer")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m loan_default", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate", help="write synthetic applications with labels")
+    gen.add_argument("--rows", type=_positive_int, required=True)
+    gen.add_argument("--seed", type=int, required=True)
+    gen.add_argument("--out", required=True, help="CSV file to write")
+    train = sub.add_parser("train", help="train, evaluate and export one version into a directory")
+    train.add_argument("--data", required=True, help="CSV or Parquet with the contract's columns and loan_paid_back")
+    train.add_argument("--out", required=True, help="directory for model.onnx, manifest.json, model-card.html")
+    train.add_argument("--name", default="loan-default")
+    train.add_argument("--seed", type=int, default=42)
+    train.add_argument("--cost-ratio", type=float, default=4.0, help="cost of a missed default / a lost good loan")
+    train.add_argument("--data-uri", default=None, help="where the data lives, for the manifest")
+    sub.add_parser("contract", help="print the data contract as JSON")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "contract":
+            print(json.dumps(contract.as_json()))
+        elif args.command == "generate":
+            from . import synth
+
+            frame = synth.generate(args.rows, args.seed)
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            frame.to_csv(args.out, index=False)
+            print(json.dumps({"rows": len(frame), "out": args.out, "default_rate": float(1 - frame[contract.LABEL].mean())}))
+        elif args.command == "train":
+            from . import pipeline
+
+            doc = pipeline.train_to_dir(args.data, args.out, args.name, args.seed, args.cost_ratio, args.data_uri)
+            print(json.dumps({"version": doc["version"], "metrics": doc["metrics"], "threshold": doc["threshold"]["value"]}))
+    except ContractError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, (FileNotFoundError, ValueError)) else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

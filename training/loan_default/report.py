@@ -1,0 +1,79 @@
+"""The model card: an HTML page with the metrics, the ROC curve and the calibration plot as embedded PNGs."""
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers and CI
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.calibration import calibration_curve  # noqa: E402
+from sklearn.metrics import roc_curve  # noqa: E402
+
+
+def _png(fig) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def roc_png(y: np.ndarray, p: np.ndarray, baseline_p: np.ndarray | None) -> str:
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    fpr, tpr, _ = roc_curve(y, p)
+    ax.plot(fpr, tpr, label="gradient boosting")
+    if baseline_p is not None:
+        bfpr, btpr, _ = roc_curve(y, baseline_p)
+        ax.plot(bfpr, btpr, label="logistic baseline", linestyle="--")
+    ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate (defaults caught)")
+    ax.set_title("ROC on the holdout")
+    ax.legend(loc="lower right")
+    return _png(fig)
+
+
+def calibration_png(y: np.ndarray, p: np.ndarray) -> str:
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    observed, predicted = calibration_curve(y, p, n_bins=10, strategy="quantile")
+    ax.plot(predicted, observed, marker="o", label="model")
+    ax.plot([0, 1], [0, 1], color="grey", linewidth=0.8, label="perfect")
+    ax.set_xlabel("predicted probability of default")
+    ax.set_ylabel("observed default rate")
+    ax.set_title("Calibration on the holdout (deciles)")
+    ax.legend(loc="upper left")
+    return _png(fig)
+
+
+def model_card(manifest: dict, y: np.ndarray, p: np.ndarray, baseline_p: np.ndarray | None) -> str:
+    metrics = manifest["metrics"]
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{v:.4f}</td></tr>" if isinstance(v, float)
+        else f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+        for k, v in metrics.items()
+    )
+    threshold = manifest["threshold"]
+    data = manifest["training_data"]
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Model card {html.escape(manifest['name'])} {html.escape(manifest['version'])}</title>
+<style>body{{font-family:sans-serif;max-width:960px;margin:2em auto}}table{{border-collapse:collapse}}
+th,td{{border:1px solid #ccc;padding:4px 8px;text-align:left}}img{{margin:8px}}</style></head>
+<body>
+<h1>{html.escape(manifest['name'])} <small>{html.escape(manifest['version'])}</small></h1>
+<p>Predicts <code>probability_of_default</code> = P(loan_paid_back = 0) for one loan application.
+Created {html.escape(manifest['created_at'])} from <code>{html.escape(str(data['uri']))}</code>
+({data['rows']} rows, sha256 <code>{data['sha256'][:16]}…</code>).</p>
+<h2>Decision</h2>
+<p>Decline when probability_of_default &ge; <b>{threshold['value']:.4f}</b>. {html.escape(threshold['description'])}.</p>
+<h2>Holdout metrics</h2><table>{rows}</table>
+<h2>Plots</h2>
+<img alt="ROC curve" src="data:image/png;base64,{roc_png(y, p, baseline_p)}">
+<img alt="Calibration plot" src="data:image/png;base64,{calibration_png(y, p)}">
+<h2>Limits</h2>
+<p>The model knows only the 11 inputs of the data contract. Scores drift when applicants change: watch
+<code>/monitoring/drift</code>. ONNX sha256 <code>{html.escape(manifest['onnx']['sha256'])}</code>.</p>
+</body></html>
+"""
