@@ -39,13 +39,18 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
     logger: false,
     return503OnClosing: true,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, { logger, bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
+    logger,
+    bufferLogs: true,
+    // Fastify's own JSON parser only: Nest would add form and text parsers we do not accept.
+    bodyParser: false,
+  });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
   app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
-  // JSON only: a text/plain body would reach the validator as a string; refuse it with 415 instead.
+  // JSON only: a text body would reach the validator as a string; refuse it with 415 instead.
   fastify.removeContentTypeParser(['text/plain']);
   const models = app.get(ModelService);
   fastify.addHook('onRequest', async (request, reply) => {

@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=42)
     train.add_argument("--cost-ratio", type=float, default=4.0, help="cost of a missed default / a lost good loan")
     train.add_argument("--data-uri", default=None, help="where the data lives, for the manifest")
+    train.add_argument("--score", default=None, help="also score this file with scikit-learn (parity reference)")
+    train.add_argument("--score-out", default=None, help="JSON file for the --score probabilities")
     sub.add_parser("contract", help="print the data contract as JSON")
     return parser
 
@@ -53,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "train":
             from . import pipeline
 
-            doc = pipeline.train_to_dir(args.data, args.out, args.name, args.seed, args.cost_ratio, args.data_uri)
+            doc = pipeline.train_to_dir(
+                args.data, args.out, args.name, args.seed, args.cost_ratio, args.data_uri, args.score, args.score_out
+            )
             print(json.dumps({"version": doc["version"], "metrics": doc["metrics"], "threshold": doc["threshold"]["value"]}))
     except ContractError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -19,6 +19,8 @@ def train_to_dir(
     seed: int = 42,
     cost_ratio: float = model.DEFAULT_COST_RATIO,
     data_uri: str | None = None,
+    score_path: str | None = None,
+    score_out: str | None = None,
 ) -> dict:
     raw = data.read_table(data_path)
     known = set(contract.INPUT_FIELDS) | {contract.LABEL, contract.APPLICATION_ID}
@@ -51,4 +53,17 @@ def train_to_dir(
     baseline_p = trained.baseline.predict_proba(model._baseline_frame(trained.holdout))[:, 1]
     card = report.model_card(doc, model.default_target(trained.holdout), trained.holdout_scores, baseline_p)
     (out / "model-card.html").write_text(card)
+    if score_path and score_out:
+        write_scores(trained, score_path, score_out)
     return doc
+
+
+def write_scores(trained: model.TrainedModel, score_path: str, score_out: str) -> None:
+    """scikit-learn's probability_of_default for every row of another file: the reference for parity checks."""
+    rows = data.load(score_path, require_label=False)
+    scores = model.predict_default(trained.gbm, features.transform(rows, trained.spec))
+    records = [
+        {"inputs": {name: manifest._plain(rows.iloc[i][name]) for name in contract.INPUT_FIELDS}, "probability_of_default": float(p)}
+        for i, p in enumerate(scores)
+    ]
+    Path(score_out).write_text(json.dumps(records))

@@ -1,0 +1,64 @@
+import hashlib
+import json
+
+import pytest
+
+from loan_default import __main__ as cli
+from loan_default import pipeline, synth
+
+
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "train.csv"
+    synth.generate(8000, 21).to_csv(path, index=False)
+    return path
+
+
+def test_training_writes_a_complete_manifest(data_file, tmp_path):
+    doc = pipeline.train_to_dir(str(data_file), str(tmp_path / "v"), seed=5)
+    for key in ("name", "version", "created_at", "training_data", "libraries", "feature_spec", "onnx", "metrics",
+                "threshold", "canaries", "reference"):
+        assert key in doc
+    onnx_bytes = (tmp_path / "v/model.onnx").read_bytes()
+    assert doc["onnx"]["sha256"] == hashlib.sha256(onnx_bytes).hexdigest()
+    assert doc["version"].endswith(doc["onnx"]["sha256"][:7])
+    assert doc["training_data"]["rows"] == 8000 and len(doc["training_data"]["sha256"]) == 64
+    for key in ("roc_auc", "log_loss", "brier", "rows", "baseline_roc_auc"):
+        assert key in doc["metrics"]
+    assert 0 < doc["threshold"]["value"] < 1 and doc["threshold"]["rule"] == "min_expected_cost"
+    assert len(doc["canaries"]) == 50
+    assert set(doc["reference"]["inputs"]) == set(doc["feature_spec"]["inputs"])
+    score = doc["reference"]["score"]
+    assert len(score["proportions"]) == len(score["edges"]) + 1 and abs(sum(score["proportions"]) - 1) < 1e-9
+    assert json.loads((tmp_path / "v/manifest.json").read_text()) == doc
+    assert "data:image/png;base64," in (tmp_path / "v/model-card.html").read_text()
+
+
+def test_training_is_deterministic_for_a_seed(data_file, tmp_path):
+    a = pipeline.train_to_dir(str(data_file), str(tmp_path / "a"), seed=9)
+    b = pipeline.train_to_dir(str(data_file), str(tmp_path / "b"), seed=9)
+    assert (tmp_path / "a/model.onnx").read_bytes() == (tmp_path / "b/model.onnx").read_bytes()
+    assert a["metrics"] == b["metrics"] and a["canaries"] == b["canaries"]
+
+
+def test_holdout_auc_is_close_to_the_best_achievable(tmp_path):
+    path = tmp_path / "big.csv"
+    frame = synth.generate(100_000, 7)
+    frame.to_csv(path, index=False)
+    trained_doc = pipeline.train_to_dir(str(path), str(tmp_path / "m"), seed=42)
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import train_test_split
+
+    # Same split as training: the holdout rows' true probabilities give the best AUC any model can reach.
+    y = (frame["loan_paid_back"] == 0).astype(int)
+    _, holdout = train_test_split(frame, test_size=0.2, stratify=y, random_state=42)
+    best = roc_auc_score(holdout["loan_paid_back"] == 0, holdout["true_probability_of_default"])
+    assert abs(trained_doc["metrics"]["roc_auc"] - best) <= 0.01
+
+
+def test_cli_exit_codes(tmp_path, capsys):
+    assert cli.main(["train", "--data", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o")]) == 2
+    assert "not found" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["generate", "--rows", "0", "--seed", "1", "--out", str(tmp_path / "x.csv")])
+    assert exit_info.value.code == 2
