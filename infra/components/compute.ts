@@ -1,0 +1,163 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { renderServiceUserData } from './user-data.js';
+
+export interface ComputeArgs {
+  instanceType: string;
+  allowedCidr: string;
+  servicePort: number;
+  containerPort: number;
+  imageRef: pulumi.Input<string>;
+  repositoryArn: pulumi.Input<string>;
+  repositoryUrl: pulumi.Input<string>;
+  modelsBucketArn: pulumi.Input<string>;
+  modelsBucketName: pulumi.Input<string>;
+  dataBucketArn: pulumi.Input<string>;
+  dataBucketName: pulumi.Input<string>;
+  predictionsPrefix: string;
+  modelName: string;
+  logGroupArns: pulumi.Input<string>[];
+  serviceLogGroupName: pulumi.Input<string>;
+  adminToken: pulumi.Input<string>;
+  pollIntervalS: number;
+  tags: Record<string, string>;
+}
+
+/** The public SSM parameter AWS keeps pointing at the newest Amazon Linux 2023 AMI. */
+export const AL2023_AMI_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
+export const SSM_MANAGED_INSTANCE_CORE = 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore';
+
+/**
+ * The instance that runs the service: a least-privilege role (pull this image, read the models bucket,
+ * write predictions only, write our log groups, read our parameter, SSM Session Manager instead of SSH),
+ * a security group that opens only the service port to the configured network, IMDSv2 only, an encrypted
+ * gp3 root volume, and user data that runs the container. New user data (a new image) replaces the instance.
+ */
+export class Compute extends pulumi.ComponentResource {
+  readonly role: aws.iam.Role;
+  readonly securityGroup: aws.ec2.SecurityGroup;
+  readonly instance: aws.ec2.Instance;
+  readonly adminTokenParameter: aws.ssm.Parameter;
+
+  constructor(name: string, args: ComputeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('loan-default:compute:Compute', name, {}, opts);
+    const parent = { parent: this };
+    const region = aws.getRegionOutput({}, parent).region;
+
+    this.adminTokenParameter = new aws.ssm.Parameter(
+      `${name}-admin-token`,
+      { type: 'SecureString', value: args.adminToken, description: 'Bearer token for the service admin routes', tags: args.tags },
+      parent,
+    );
+
+    this.role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        }),
+        tags: args.tags,
+      },
+      parent,
+    );
+    new aws.iam.RolePolicy(
+      `${name}-service`,
+      {
+        role: this.role.id,
+        policy: pulumi.jsonStringify({
+          Version: '2012-10-17',
+          Statement: [
+            // AWS requires "*" here: an authorization token is not scoped to a repository.
+            { Sid: 'EcrLogin', Effect: 'Allow', Action: ['ecr:GetAuthorizationToken'], Resource: '*' },
+            {
+              Sid: 'PullServiceImage',
+              Effect: 'Allow',
+              Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+              Resource: [args.repositoryArn],
+            },
+            { Sid: 'ListModels', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [args.modelsBucketArn] },
+            { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [pulumi.interpolate`${args.modelsBucketArn}/*`] },
+            {
+              Sid: 'WritePredictions',
+              Effect: 'Allow',
+              Action: ['s3:PutObject'],
+              Resource: [pulumi.interpolate`${args.dataBucketArn}/${args.predictionsPrefix}*`],
+            },
+            {
+              Sid: 'WriteLogs',
+              Effect: 'Allow',
+              Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+              Resource: args.logGroupArns.map((arn) => pulumi.interpolate`${arn}:*`),
+            },
+            { Sid: 'ReadAdminToken', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [this.adminTokenParameter.arn] },
+          ],
+        }),
+      },
+      parent,
+    );
+    new aws.iam.RolePolicyAttachment(`${name}-ssm-core`, { role: this.role.name, policyArn: SSM_MANAGED_INSTANCE_CORE }, parent);
+    const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: this.role.name, tags: args.tags }, parent);
+
+    const vpc = aws.ec2.getVpcOutput({ default: true }, parent);
+    this.securityGroup = new aws.ec2.SecurityGroup(
+      `${name}-sg`,
+      {
+        vpcId: vpc.id,
+        description: 'Loan default service: the service port from the allowed network only; no SSH',
+        ingress: [
+          {
+            description: 'service',
+            protocol: 'tcp',
+            fromPort: args.servicePort,
+            toPort: args.servicePort,
+            cidrBlocks: [args.allowedCidr],
+          },
+        ],
+        // ECR, S3, SSM, CloudWatch and the package mirrors are all HTTPS.
+        egress: [{ description: 'HTTPS to AWS APIs', protocol: 'tcp', fromPort: 443, toPort: 443, cidrBlocks: ['0.0.0.0/0'] }],
+        tags: args.tags,
+      },
+      parent,
+    );
+
+    const ami = aws.ssm.getParameterOutput({ name: AL2023_AMI_PARAMETER }, parent);
+    const userData = pulumi
+      .all([region, args.imageRef, args.repositoryUrl, args.modelsBucketName, args.dataBucketName, args.serviceLogGroupName, this.adminTokenParameter.name])
+      .apply(([regionName, imageRef, repositoryUrl, modelsBucket, dataBucket, logGroup, parameter]) =>
+        renderServiceUserData({
+          region: regionName,
+          imageRef,
+          registryHost: repositoryUrl.split('/')[0],
+          servicePort: args.servicePort,
+          containerPort: args.containerPort,
+          modelStore: `s3://${modelsBucket}`,
+          modelName: args.modelName,
+          predictionLog: `s3://${dataBucket}/${args.predictionsPrefix.replace(/\/$/, '')}`,
+          adminTokenParameter: parameter,
+          logGroup,
+          pollIntervalS: args.pollIntervalS,
+        }),
+      );
+
+    this.instance = new aws.ec2.Instance(
+      `${name}-instance`,
+      {
+        ami: ami.value,
+        instanceType: args.instanceType,
+        iamInstanceProfile: profile.name,
+        vpcSecurityGroupIds: [this.securityGroup.id],
+        associatePublicIpAddress: true,
+        // Hop limit 2: the container is one network hop from the host and needs IMDSv2 for its credentials.
+        metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 2 },
+        rootBlockDevice: { volumeType: 'gp3', volumeSize: 30, encrypted: true, deleteOnTermination: true },
+        monitoring: false,
+        userData,
+        userDataReplaceOnChange: true,
+        tags: { ...args.tags, Name: `${name}-service` },
+      },
+      parent,
+    );
+    this.registerOutputs({ instanceId: this.instance.id, publicDns: this.instance.publicDns });
+  }
+}

@@ -1,0 +1,89 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+
+export interface LoggingArgs {
+  /** Log group names start with this, e.g. /loan-default/dev. */
+  prefix: string;
+  retentionDays: number;
+  alarmEmail?: string;
+  tags: Record<string, string>;
+}
+
+/** The service writes JSON lines; these filters read its `status` and `level` fields. */
+export const HTTP_5XX_PATTERN = '{ $.status >= 500 }';
+export const ERROR_LINE_PATTERN = '{ $.level = "error" }';
+
+/**
+ * Log groups for the service and for retraining, metric filters counting 5xx answers and error lines, and
+ * alarms on both that notify an SNS topic (with an email subscription when one is configured).
+ */
+export class Logging extends pulumi.ComponentResource {
+  readonly serviceLogGroup: aws.cloudwatch.LogGroup;
+  readonly retrainingLogGroup: aws.cloudwatch.LogGroup;
+  readonly alarmTopic: aws.sns.Topic;
+  readonly alarms: aws.cloudwatch.MetricAlarm[] = [];
+
+  constructor(name: string, args: LoggingArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('loan-default:logging:Logging', name, {}, opts);
+    const parent = { parent: this };
+    const namespace = `LoanDefault/${args.prefix.replace(/^\//, '')}`;
+    this.serviceLogGroup = new aws.cloudwatch.LogGroup(
+      `${name}-service`,
+      { name: `${args.prefix}/service`, retentionInDays: args.retentionDays, tags: args.tags },
+      parent,
+    );
+    this.retrainingLogGroup = new aws.cloudwatch.LogGroup(
+      `${name}-retraining`,
+      { name: `${args.prefix}/retraining`, retentionInDays: args.retentionDays, tags: args.tags },
+      parent,
+    );
+    this.alarmTopic = new aws.sns.Topic(`${name}-alarms`, { kmsMasterKeyId: 'alias/aws/sns', tags: args.tags }, parent);
+    if (args.alarmEmail) {
+      new aws.sns.TopicSubscription(
+        `${name}-alarm-email`,
+        { topic: this.alarmTopic.arn, protocol: 'email', endpoint: args.alarmEmail },
+        parent,
+      );
+    }
+
+    const watch = (id: string, group: aws.cloudwatch.LogGroup, pattern: string, metric: string, description: string) => {
+      new aws.cloudwatch.LogMetricFilter(
+        `${name}-${id}`,
+        {
+          logGroupName: group.name,
+          pattern,
+          metricTransformation: { name: metric, namespace, value: '1', defaultValue: '0', unit: 'Count' },
+        },
+        parent,
+      );
+      this.alarms.push(
+        new aws.cloudwatch.MetricAlarm(
+          `${name}-${id}`,
+          {
+            alarmDescription: description,
+            namespace,
+            metricName: metric,
+            statistic: 'Sum',
+            period: 300,
+            evaluationPeriods: 1,
+            threshold: 1,
+            comparisonOperator: 'GreaterThanOrEqualToThreshold',
+            treatMissingData: 'notBreaching',
+            alarmActions: [this.alarmTopic.arn],
+            okActions: [this.alarmTopic.arn],
+            tags: args.tags,
+          },
+          parent,
+        ),
+      );
+    };
+    watch('http-5xx', this.serviceLogGroup, HTTP_5XX_PATTERN, 'Http5xx', 'The service answered 5xx in the last 5 minutes');
+    watch('service-errors', this.serviceLogGroup, ERROR_LINE_PATTERN, 'ServiceErrorLines', 'The service logged errors (e.g. a rejected model)');
+    watch('retraining-errors', this.retrainingLogGroup, ERROR_LINE_PATTERN, 'RetrainingErrorLines', 'Retraining logged errors');
+    this.registerOutputs({
+      serviceLogGroup: this.serviceLogGroup.name,
+      retrainingLogGroup: this.retrainingLogGroup.name,
+      alarmTopic: this.alarmTopic.arn,
+    });
+  }
+}

@@ -1,0 +1,78 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { PrivateBucket } from './private-bucket.js';
+
+export interface StorageArgs {
+  forceDestroy: boolean;
+  noncurrentVersionDays: number;
+  predictionsInfrequentAccessDays: number;
+  /** A local model store whose versions are copied into the models bucket (the demo model). */
+  seedModelStore?: string;
+  modelName: string;
+  tags: Record<string, string>;
+}
+
+export const SNAPSHOTS_PREFIX = 'snapshots/';
+export const PREDICTIONS_PREFIX = 'predictions/';
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const full = path.join(dir, entry);
+    return statSync(full).isDirectory() ? filesUnder(full) : [full];
+  });
+}
+
+/**
+ * The data bucket (`snapshots/` for training data, `predictions/` for captured predictions) and the models
+ * bucket (the model store layout of DESIGN.md), both private. The demo model's versions are copied into the
+ * models bucket and its production channel is created once, so a new stack serves at once; later promotions
+ * belong to the model registry, so Pulumi never rewrites that channel.
+ */
+export class Storage extends pulumi.ComponentResource {
+  readonly dataBucket: PrivateBucket;
+  readonly modelsBucket: PrivateBucket;
+
+  constructor(name: string, args: StorageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('loan-default:storage:Storage', name, {}, opts);
+    const common = { forceDestroy: args.forceDestroy, noncurrentVersionDays: args.noncurrentVersionDays, tags: args.tags };
+    this.dataBucket = new PrivateBucket(
+      `${name}-data`,
+      {
+        ...common,
+        extraLifecycleRules: [
+          {
+            id: 'predictions-to-infrequent-access',
+            status: 'Enabled',
+            filter: { prefix: PREDICTIONS_PREFIX },
+            transitions: [{ days: args.predictionsInfrequentAccessDays, storageClass: 'STANDARD_IA' }],
+          },
+        ],
+      },
+      { parent: this },
+    );
+    this.modelsBucket = new PrivateBucket(`${name}-models`, common, { parent: this });
+
+    if (args.seedModelStore) {
+      const root = path.join(args.seedModelStore, args.modelName);
+      for (const file of filesUnder(root)) {
+        const key = `${args.modelName}/${path.relative(root, file).split(path.sep).join('/')}`;
+        const isChannel = key.includes('/channels/');
+        new aws.s3.BucketObjectv2(
+          `${name}-seed-${key.replace(/[^A-Za-z0-9-]/g, '-')}`,
+          {
+            bucket: this.modelsBucket.bucket.id,
+            key,
+            source: new pulumi.asset.FileAsset(file),
+            contentType: key.endsWith('.json') ? 'application/json' : key.endsWith('.html') ? 'text/html' : 'application/octet-stream',
+            tags: args.tags,
+          },
+          // Channels move by promotion after the first deploy: create them once, never reset them.
+          { parent: this, ignoreChanges: isChannel ? ['source', 'etag', 'content', 'sourceHash'] : [] },
+        );
+      }
+    }
+    this.registerOutputs({ dataBucket: this.dataBucket.name, modelsBucket: this.modelsBucket.name });
+  }
+}

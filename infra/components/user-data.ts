@@ -1,0 +1,74 @@
+/** What the instance needs to run the service container; every value is known when user data renders. */
+export interface ServiceUserDataArgs {
+  region: string;
+  /** repository@sha256:digest */
+  imageRef: string;
+  registryHost: string;
+  servicePort: number;
+  containerPort: number;
+  modelStore: string;
+  modelName: string;
+  predictionLog: string;
+  adminTokenParameter: string;
+  logGroup: string;
+  pollIntervalS: number;
+}
+
+const CONTAINER = 'loan-default';
+
+/** Single-quotes a value for bash. */
+export const shellQuote = (value: string | number) => `'${String(value).replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Cloud-init user data (a shell script): install Docker, log in to ECR with the instance role, read the admin
+ * token from SSM into a root-only env file (never onto the command line or into the log), and run the
+ * container with a restart policy and the awslogs driver in non-blocking mode (a slow CloudWatch never
+ * stalls the service). Changing anything here replaces the instance.
+ */
+export function renderServiceUserData(a: ServiceUserDataArgs): string {
+  const env: [string, string | number][] = [
+    ['PORT', a.containerPort],
+    ['HOST', '0.0.0.0'],
+    ['MODEL_STORE', a.modelStore],
+    ['MODEL_NAME', a.modelName],
+    ['MODEL_CHANNEL', 'production'],
+    ['MODEL_POLL_INTERVAL_S', a.pollIntervalS],
+    ['PREDICTION_LOG', a.predictionLog],
+    ['AWS_REGION', a.region],
+    ['LOG_LEVEL', 'info'],
+  ];
+  return `#!/bin/bash
+# Rendered by infra/components/user-data.ts
+set -euo pipefail
+REGION=${shellQuote(a.region)}
+IMAGE=${shellQuote(a.imageRef)}
+
+dnf install -y docker
+systemctl enable --now docker
+
+aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin ${shellQuote(a.registryHost)}
+docker pull "$IMAGE"
+
+install -m 600 /dev/null /etc/${CONTAINER}.env
+{
+${env.map(([k, v]) => `  echo ${shellQuote(`${k}=${v}`)}`).join('\n')}
+  printf 'ADMIN_TOKEN=%s\\n' "$(aws ssm get-parameter --region "$REGION" --name ${shellQuote(a.adminTokenParameter)} --with-decryption --query Parameter.Value --output text)"
+} > /etc/${CONTAINER}.env
+
+INSTANCE_ID=$(TOKEN=$(curl -sX PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60') && curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/instance-id)
+
+docker rm -f ${CONTAINER} >/dev/null 2>&1 || true
+docker run -d --name ${CONTAINER} \\
+  --restart unless-stopped \\
+  --env-file /etc/${CONTAINER}.env \\
+  -p ${a.servicePort}:${a.containerPort} \\
+  --read-only --tmpfs /tmp --tmpfs /app/var \\
+  --log-driver awslogs \\
+  --log-opt awslogs-region="$REGION" \\
+  --log-opt awslogs-group=${shellQuote(a.logGroup)} \\
+  --log-opt awslogs-stream="service-$INSTANCE_ID" \\
+  --log-opt mode=non-blocking \\
+  --log-opt max-buffer-size=4m \\
+  "$IMAGE"
+`;
+}

@@ -1,0 +1,60 @@
+import * as pulumi from '@pulumi/pulumi';
+
+/** The stack's settings, read once from Pulumi config (see Pulumi.dev.yaml) and checked. */
+export interface StackSettings {
+  project: string;
+  stack: string;
+  instanceType: string;
+  allowedCidr: string;
+  servicePort: number;
+  modelName: string;
+  logRetentionDays: number;
+  alarmEmail: string | undefined;
+  forceDestroyBuckets: boolean;
+  keepImages: number;
+  noncurrentVersionDays: number;
+  predictionsInfrequentAccessDays: number;
+  /** Image tag override (e.g. a git sha); by default the tag is a hash of the build context. */
+  imageTag: string | undefined;
+}
+
+/** Instance types inside the AWS free tier (t2.micro where t3.micro is not offered). */
+export const FREE_TIER_INSTANCE_TYPES = ['t3.micro', 't2.micro'];
+// CloudWatch Logs accepts only these retention periods.
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+export function readSettings(config = new pulumi.Config()): StackSettings {
+  const instanceType = config.get('instanceType') ?? 't3.micro';
+  const allowedCidr = config.require('allowedCidr');
+  const match = CIDR.exec(allowedCidr);
+  if (!match || match.slice(1, 5).some((o) => Number(o) > 255) || Number(match[5]) > 32) {
+    throw new Error(`allowedCidr must be an IPv4 CIDR such as 198.51.100.0/24, got '${allowedCidr}'`);
+  }
+  if (allowedCidr.endsWith('/0')) {
+    throw new Error('allowedCidr must not be open to the world (/0): name the network that should reach the service');
+  }
+  const logRetentionDays = config.getNumber('logRetentionDays') ?? 14;
+  if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
+    throw new Error(`logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${logRetentionDays}`);
+  }
+  const servicePort = config.getNumber('servicePort') ?? 80;
+  if (!Number.isInteger(servicePort) || servicePort < 1 || servicePort > 65535 || servicePort === 22) {
+    throw new Error(`servicePort must be a TCP port other than 22, got ${servicePort}`);
+  }
+  return {
+    project: pulumi.getProject(),
+    stack: pulumi.getStack(),
+    instanceType,
+    allowedCidr,
+    servicePort,
+    modelName: config.get('modelName') ?? 'loan-default',
+    logRetentionDays,
+    alarmEmail: config.get('alarmEmail') || undefined,
+    forceDestroyBuckets: config.getBoolean('forceDestroyBuckets') ?? false,
+    keepImages: config.getNumber('keepImages') ?? 10,
+    noncurrentVersionDays: config.getNumber('noncurrentVersionDays') ?? 90,
+    predictionsInfrequentAccessDays: config.getNumber('predictionsInfrequentAccessDays') ?? 30,
+    imageTag: config.get('imageTag') || undefined,
+  };
+}

@@ -1,0 +1,80 @@
+import * as pulumi from '@pulumi/pulumi';
+import * as random from '@pulumi/random';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Compute } from './components/compute.js';
+import { Logging } from './components/logging.js';
+import { Registry } from './components/registry.js';
+import { PREDICTIONS_PREFIX, Storage } from './components/storage.js';
+import { readSettings } from './config.js';
+
+// The Pulumi program: read the stack's settings, wire one component per concern, export what people use.
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CONTAINER_PORT = 3000;
+const settings = readSettings();
+const tags = { project: settings.project, stack: settings.stack, 'managed-by': 'pulumi' };
+const config = new pulumi.Config();
+
+const storage = new Storage('loan-default', {
+  forceDestroy: settings.forceDestroyBuckets,
+  noncurrentVersionDays: settings.noncurrentVersionDays,
+  predictionsInfrequentAccessDays: settings.predictionsInfrequentAccessDays,
+  seedModelStore: path.join(ROOT, 'models'),
+  modelName: settings.modelName,
+  tags,
+});
+
+const registry = new Registry('loan-default', {
+  contextDir: ROOT,
+  dockerfile: 'service/Dockerfile',
+  contentPaths: ['service/Dockerfile', 'service/src', 'models', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'],
+  keepImages: settings.keepImages,
+  imageTag: settings.imageTag,
+  tags,
+});
+
+const logging = new Logging('loan-default', {
+  prefix: `/${settings.project}/${settings.stack}`,
+  retentionDays: settings.logRetentionDays,
+  alarmEmail: settings.alarmEmail,
+  tags,
+});
+
+// The admin token: `pulumi config set --secret adminToken ...`, or a generated one kept secret in state.
+const adminToken =
+  config.getSecret('adminToken') ?? new random.RandomPassword('admin-token', { length: 40, special: false }).result;
+
+const compute = new Compute('loan-default', {
+  instanceType: settings.instanceType,
+  allowedCidr: settings.allowedCidr,
+  servicePort: settings.servicePort,
+  containerPort: CONTAINER_PORT,
+  imageRef: registry.imageRef,
+  repositoryArn: registry.repository.arn,
+  repositoryUrl: registry.repository.repositoryUrl,
+  modelsBucketArn: storage.modelsBucket.arn,
+  modelsBucketName: storage.modelsBucket.name,
+  dataBucketArn: storage.dataBucket.arn,
+  dataBucketName: storage.dataBucket.name,
+  predictionsPrefix: PREDICTIONS_PREFIX,
+  modelName: settings.modelName,
+  logGroupArns: [logging.serviceLogGroup.arn],
+  serviceLogGroupName: logging.serviceLogGroup.name,
+  adminToken,
+  pollIntervalS: 30,
+  tags,
+});
+
+const portSuffix = settings.servicePort === 80 ? '' : `:${settings.servicePort}`;
+export const serviceUrl = pulumi.interpolate`http://${compute.instance.publicDns}${portSuffix}`;
+export const swaggerUrl = pulumi.interpolate`${serviceUrl}/docs`;
+export const dataBucketName = storage.dataBucket.name;
+export const modelsBucketName = storage.modelsBucket.name;
+export const modelStore = pulumi.interpolate`s3://${storage.modelsBucket.name}`;
+export const repositoryUrl = registry.repository.repositoryUrl;
+export const imageRef = registry.imageRef;
+export const serviceLogGroup = logging.serviceLogGroup.name;
+export const retrainingLogGroup = logging.retrainingLogGroup.name;
+export const alarmTopicArn = logging.alarmTopic.arn;
+export const instanceId = compute.instance.id;
+export const adminTokenParameter = compute.adminTokenParameter.name;

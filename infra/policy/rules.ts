@@ -1,0 +1,199 @@
+import { FREE_TIER_INSTANCE_TYPES } from '../config.js';
+
+/**
+ * The security rules of this stack as plain functions over a resource's type and properties, so the same
+ * code runs in the policy pack (infra/policy/index.ts, under `pulumi preview --policy-pack infra/policy`)
+ * and in the unit tests. A rule returns one message per violation; an empty list means compliant.
+ */
+export interface PolicyResource {
+  type: string;
+  name?: string;
+  props: Record<string, any>;
+}
+
+export interface ResourceRule {
+  name: string;
+  description: string;
+  check(resource: PolicyResource): string[];
+}
+
+export interface StackRule {
+  name: string;
+  description: string;
+  check(resources: PolicyResource[]): string[];
+}
+
+const T = {
+  bucket: 'aws:s3/bucket:Bucket',
+  publicAccessBlock: 'aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock',
+  encryption: 'aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration',
+  versioning: 'aws:s3/bucketVersioning:BucketVersioning',
+  bucketPolicy: 'aws:s3/bucketPolicy:BucketPolicy',
+  instance: 'aws:ec2/instance:Instance',
+  securityGroup: 'aws:ec2/securityGroup:SecurityGroup',
+  ingressRule: 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule',
+  sgRule: 'aws:ec2/securityGroupRule:SecurityGroupRule',
+  rolePolicy: 'aws:iam/rolePolicy:RolePolicy',
+  policy: 'aws:iam/policy:Policy',
+  repository: 'aws:ecr/repository:Repository',
+  logGroup: 'aws:cloudwatch/logGroup:LogGroup',
+  alarm: 'aws:cloudwatch/metricAlarm:MetricAlarm',
+} as const;
+export const RESOURCE_TYPES = T;
+
+/** Actions AWS only grants on Resource "*" (they are not scoped to a resource). */
+export const ACTIONS_REQUIRING_STAR_RESOURCE = ['ecr:GetAuthorizationToken', 'logs:DescribeLogGroups', 'cloudwatch:PutMetricData'];
+
+const asList = <V>(value: V | V[] | undefined): V[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+const parse = (doc: unknown): any => (typeof doc === 'string' ? JSON.parse(doc) : doc);
+
+function only(type: string, check: (props: Record<string, any>) => string[]): (r: PolicyResource) => string[] {
+  return (r) => (r.type === type ? check(r.props ?? {}) : []);
+}
+
+function ingressProblems(rules: { fromPort?: number; toPort?: number; protocol?: string; cidrBlocks?: string[]; ipv6CidrBlocks?: string[]; cidrIpv4?: string; cidrIpv6?: string }[]): string[] {
+  const problems: string[] = [];
+  for (const rule of rules) {
+    const all = rule.protocol === '-1' || rule.protocol === 'all';
+    const from = rule.fromPort ?? 0;
+    const to = rule.toPort ?? 65535;
+    if (all || (from <= 22 && to >= 22)) problems.push(`ingress ${from}-${to}/${rule.protocol} includes SSH (22); use SSM Session Manager`);
+    const cidrs = [...asList(rule.cidrBlocks), ...asList(rule.ipv6CidrBlocks), ...asList(rule.cidrIpv4), ...asList(rule.cidrIpv6)];
+    if (cidrs.some((c) => c === '0.0.0.0/0' || c === '::/0')) problems.push(`ingress ${from}-${to} is open to the world`);
+  }
+  return problems;
+}
+
+export const RESOURCE_RULES: ResourceRule[] = [
+  {
+    name: 's3-public-access-blocked',
+    description: 'Every S3 public access block blocks and ignores public ACLs and policies.',
+    check: only(T.publicAccessBlock, (p) =>
+      ['blockPublicAcls', 'blockPublicPolicy', 'ignorePublicAcls', 'restrictPublicBuckets']
+        .filter((k) => p[k] !== true)
+        .map((k) => `${k} must be true`),
+    ),
+  },
+  {
+    name: 's3-encrypted',
+    description: 'S3 default encryption is SSE-S3 or SSE-KMS.',
+    check: only(T.encryption, (p) => {
+      const algorithms = asList(p.rules).map((r: any) => r?.applyServerSideEncryptionByDefault?.sseAlgorithm);
+      return algorithms.length > 0 && algorithms.every((a) => a === 'AES256' || a === 'aws:kms' || a === 'aws:kms:dsse')
+        ? []
+        : ['server-side encryption must be AES256 or aws:kms'];
+    }),
+  },
+  {
+    name: 's3-versioned',
+    description: 'S3 versioning is enabled.',
+    check: only(T.versioning, (p) => (p.versioningConfiguration?.status === 'Enabled' ? [] : ['versioning must be Enabled'])),
+  },
+  {
+    name: 's3-tls-only',
+    description: 'Bucket policies deny every request that is not over TLS.',
+    check: only(T.bucketPolicy, (p) => {
+      const statements = asList(parse(p.policy)?.Statement);
+      const denies = statements.some(
+        (s: any) => s.Effect === 'Deny' && String(s.Condition?.Bool?.['aws:SecureTransport']) === 'false' && asList(s.Action).includes('s3:*'),
+      );
+      return denies ? [] : ['the bucket policy must deny s3:* when aws:SecureTransport is false'];
+    }),
+  },
+  {
+    name: 'ec2-imdsv2-required',
+    description: 'Instances require IMDSv2 session tokens.',
+    check: only(T.instance, (p) => (p.metadataOptions?.httpTokens === 'required' ? [] : ['metadataOptions.httpTokens must be "required"'])),
+  },
+  {
+    name: 'ec2-root-volume-encrypted',
+    description: 'Instance root volumes are encrypted.',
+    check: only(T.instance, (p) => (p.rootBlockDevice?.encrypted === true ? [] : ['rootBlockDevice.encrypted must be true'])),
+  },
+  {
+    name: 'ec2-free-tier',
+    description: `Instances are of a free-tier type (${FREE_TIER_INSTANCE_TYPES.join(', ')}).`,
+    check: only(T.instance, (p) =>
+      FREE_TIER_INSTANCE_TYPES.includes(p.instanceType) ? [] : [`instance type ${p.instanceType} is not in the free tier`],
+    ),
+  },
+  {
+    name: 'no-ssh-no-world-ingress',
+    description: 'No security group lets SSH in, and none is open to the world.',
+    check: (r) => {
+      if (r.type === T.securityGroup) return ingressProblems(asList(r.props.ingress));
+      if (r.type === T.ingressRule) return ingressProblems([{ ...r.props, protocol: r.props.ipProtocol }]);
+      if (r.type === T.sgRule && r.props.type === 'ingress') return ingressProblems([r.props]);
+      return [];
+    },
+  },
+  {
+    name: 'iam-least-privilege',
+    description: 'IAM statements name their actions and resources; "*" resources only for actions AWS grants no other way.',
+    check: (r) => {
+      if (r.type !== T.rolePolicy && r.type !== T.policy) return [];
+      const problems: string[] = [];
+      for (const s of asList(parse(r.props.policy)?.Statement) as any[]) {
+        if (s.Effect !== 'Allow') continue;
+        const actions = asList<string>(s.Action);
+        for (const action of actions) {
+          if (action === '*' || action.endsWith(':*')) problems.push(`statement ${s.Sid ?? ''} allows wildcard action ${action}`);
+        }
+        if (s.NotAction || s.NotResource) problems.push(`statement ${s.Sid ?? ''} uses NotAction/NotResource`);
+        if (asList(s.Resource).includes('*') && !actions.every((a) => ACTIONS_REQUIRING_STAR_RESOURCE.includes(a))) {
+          problems.push(`statement ${s.Sid ?? ''} grants ${actions.join(', ')} on Resource "*"`);
+        }
+      }
+      return problems;
+    },
+  },
+  {
+    name: 'ecr-scan-and-immutable',
+    description: 'ECR repositories scan on push and have immutable tags.',
+    check: only(T.repository, (p) => [
+      ...(p.imageScanningConfiguration?.scanOnPush === true ? [] : ['imageScanningConfiguration.scanOnPush must be true']),
+      ...(p.imageTagMutability === 'IMMUTABLE' ? [] : ['imageTagMutability must be IMMUTABLE']),
+    ]),
+  },
+  {
+    name: 'logs-retention',
+    description: 'Log groups have a retention period.',
+    check: only(T.logGroup, (p) => (Number(p.retentionInDays) > 0 ? [] : ['retentionInDays must be set'])),
+  },
+  {
+    name: 'alarms-notify',
+    description: 'Every alarm notifies someone.',
+    check: only(T.alarm, (p) => (asList(p.alarmActions).length > 0 ? [] : ['alarmActions must name a topic'])),
+  },
+];
+
+export const STACK_RULES: StackRule[] = [
+  {
+    name: 's3-buckets-fully-protected',
+    description: 'Every bucket has a public access block, default encryption, versioning and a TLS-only policy.',
+    check: (resources) => {
+      const of = (type: string) => new Set(resources.filter((r) => r.type === type).map((r) => r.props.bucket));
+      const guards: [string, Set<unknown>][] = [
+        ['a public access block', of(T.publicAccessBlock)],
+        ['default encryption', of(T.encryption)],
+        ['versioning', of(T.versioning)],
+        ['a bucket policy', of(T.bucketPolicy)],
+      ];
+      return resources
+        .filter((r) => r.type === T.bucket)
+        .flatMap((b) => guards.filter(([, set]) => !set.has(b.props.bucket)).map(([what]) => `bucket ${b.props.bucket} has no ${what}`));
+    },
+  },
+];
+
+/** Every violation of every rule, prefixed with the rule and resource, for a whole stack. */
+export function violations(resources: PolicyResource[]): string[] {
+  const out: string[] = [];
+  for (const resource of resources) {
+    for (const rule of RESOURCE_RULES) {
+      for (const message of rule.check(resource)) out.push(`${rule.name}: ${resource.name ?? resource.type}: ${message}`);
+    }
+  }
+  for (const rule of STACK_RULES) for (const message of rule.check(resources)) out.push(`${rule.name}: ${message}`);
+  return out;
+}

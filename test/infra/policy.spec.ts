@@ -1,0 +1,134 @@
+import { readSettings } from '../../infra/config.js';
+import { PolicyResource, RESOURCE_RULES, RESOURCE_TYPES as T, STACK_RULES, violations } from '../../infra/policy/rules.js';
+import { renderServiceUserData, shellQuote } from '../../infra/components/user-data.js';
+
+/* Each rule of the policy pack rejects a bad resource and accepts a good one. */
+const rule = (name: string) => RESOURCE_RULES.find((r) => r.name === name)!;
+const statement = (Action: string[], Resource: unknown, Sid = 's') => ({
+  type: T.rolePolicy,
+  props: { policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid, Effect: 'Allow', Action, Resource }] }) },
+});
+
+const cases: [string, PolicyResource, PolicyResource, RegExp][] = [
+  ['s3-public-access-blocked',
+    { type: T.publicAccessBlock, props: { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true } },
+    { type: T.publicAccessBlock, props: { blockPublicAcls: true, blockPublicPolicy: false, ignorePublicAcls: true, restrictPublicBuckets: true } },
+    /blockPublicPolicy must be true/],
+  ['s3-encrypted',
+    { type: T.encryption, props: { rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms' } }] } },
+    { type: T.encryption, props: { rules: [] } },
+    /AES256 or aws:kms/],
+  ['s3-versioned',
+    { type: T.versioning, props: { versioningConfiguration: { status: 'Enabled' } } },
+    { type: T.versioning, props: { versioningConfiguration: { status: 'Suspended' } } },
+    /Enabled/],
+  ['s3-tls-only',
+    { type: T.bucketPolicy, props: { policy: { Statement: [{ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }] } } },
+    { type: T.bucketPolicy, props: { policy: { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Principal: '*' }] } } },
+    /aws:SecureTransport/],
+  ['ec2-imdsv2-required',
+    { type: T.instance, props: { metadataOptions: { httpTokens: 'required' } } },
+    { type: T.instance, props: { metadataOptions: { httpTokens: 'optional' } } },
+    /httpTokens/],
+  ['ec2-root-volume-encrypted',
+    { type: T.instance, props: { rootBlockDevice: { encrypted: true } } },
+    { type: T.instance, props: { rootBlockDevice: { volumeType: 'gp3' } } },
+    /encrypted/],
+  ['ec2-free-tier',
+    { type: T.instance, props: { instanceType: 't3.micro' } },
+    { type: T.instance, props: { instanceType: 'm5.large' } },
+    /not in the free tier/],
+  ['no-ssh-no-world-ingress',
+    { type: T.securityGroup, props: { ingress: [{ protocol: 'tcp', fromPort: 80, toPort: 80, cidrBlocks: ['198.51.100.0/24'] }] } },
+    { type: T.securityGroup, props: { ingress: [{ protocol: 'tcp', fromPort: 22, toPort: 22, cidrBlocks: ['198.51.100.0/24'] }] } },
+    /SSH/],
+  ['no-ssh-no-world-ingress',
+    { type: T.ingressRule, props: { ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIpv4: '10.0.0.0/8' } },
+    { type: T.ingressRule, props: { ipProtocol: 'tcp', fromPort: 80, toPort: 80, cidrIpv4: '0.0.0.0/0' } },
+    /open to the world/],
+  ['no-ssh-no-world-ingress',
+    { type: T.sgRule, props: { type: 'egress', protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['0.0.0.0/0'] } },
+    { type: T.sgRule, props: { type: 'ingress', protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['198.51.100.0/24'] } },
+    /SSH/],
+  ['iam-least-privilege',
+    statement(['s3:GetObject'], ['arn:aws:s3:::b/*']),
+    statement(['s3:*'], ['arn:aws:s3:::b/*']),
+    /wildcard action s3:\*/],
+  ['iam-least-privilege',
+    statement(['ecr:GetAuthorizationToken'], '*'),
+    statement(['s3:GetObject'], '*'),
+    /on Resource "\*"/],
+  ['ecr-scan-and-immutable',
+    { type: T.repository, props: { imageScanningConfiguration: { scanOnPush: true }, imageTagMutability: 'IMMUTABLE' } },
+    { type: T.repository, props: { imageScanningConfiguration: { scanOnPush: true }, imageTagMutability: 'MUTABLE' } },
+    /IMMUTABLE/],
+  ['ecr-scan-and-immutable',
+    { type: T.repository, props: { imageScanningConfiguration: { scanOnPush: true }, imageTagMutability: 'IMMUTABLE' } },
+    { type: T.repository, props: { imageTagMutability: 'IMMUTABLE' } },
+    /scanOnPush/],
+  ['logs-retention',
+    { type: T.logGroup, props: { retentionInDays: 14 } },
+    { type: T.logGroup, props: {} },
+    /retentionInDays/],
+  ['alarms-notify',
+    { type: T.alarm, props: { alarmActions: ['arn:aws:sns:x'] } },
+    { type: T.alarm, props: { alarmActions: [] } },
+    /alarmActions/],
+];
+
+it.each(cases)('%s accepts a good resource and rejects a bad one', (name, good, bad, message) => {
+  expect(rule(name).check(good)).toEqual([]);
+  expect(rule(name).check(bad).join('; ')).toMatch(message);
+});
+
+it('the stack rule finds a bucket that lacks any of its guards', () => {
+  const guarded = (bucket: string) => [
+    { type: T.publicAccessBlock, props: { bucket } },
+    { type: T.encryption, props: { bucket } },
+    { type: T.versioning, props: { bucket } },
+    { type: T.bucketPolicy, props: { bucket } },
+  ];
+  const [stackRule] = STACK_RULES;
+  expect(stackRule.check([{ type: T.bucket, props: { bucket: 'a' } }, ...guarded('a')])).toEqual([]);
+  const bare = stackRule.check([{ type: T.bucket, props: { bucket: 'b' } }, ...guarded('a').slice(1)]);
+  expect(bare).toEqual([
+    'bucket b has no a public access block',
+    'bucket b has no default encryption',
+    'bucket b has no versioning',
+    'bucket b has no a bucket policy',
+  ]);
+  expect(violations([{ type: T.instance, name: 'web', props: { instanceType: 't3.micro', metadataOptions: {}, rootBlockDevice: { encrypted: true } } }]))
+    .toEqual(['ec2-imdsv2-required: web: metadataOptions.httpTokens must be "required"']);
+});
+
+describe('stack settings', () => {
+  const fake = (values: Record<string, string>) =>
+    ({
+      get: (k: string) => values[k],
+      require: (k: string) => {
+        if (values[k] === undefined) throw new Error(`Missing required configuration variable '${k}'`);
+        return values[k];
+      },
+      getNumber: (k: string) => (values[k] === undefined ? undefined : Number(values[k])),
+      getBoolean: (k: string) => (values[k] === undefined ? undefined : values[k] === 'true'),
+    }) as never;
+
+  it.each([
+    [{}, /allowedCidr/],
+    [{ allowedCidr: '0.0.0.0/0' }, /open to the world/],
+    [{ allowedCidr: '300.1.1.1/24' }, /IPv4 CIDR/],
+    [{ allowedCidr: '10.0.0.0/8', logRetentionDays: '10' }, /logRetentionDays must be one of/],
+    [{ allowedCidr: '10.0.0.0/8', servicePort: '22' }, /other than 22/],
+  ])('refuses %p', (values, message) => {
+    expect(() => readSettings(fake(values))).toThrow(message);
+  });
+});
+
+it('quotes user-data values so no config value can break out of the script', () => {
+  expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+  const script = renderServiceUserData({
+    region: 'eu-west-1', imageRef: 'r@sha256:1', registryHost: 'h', servicePort: 80, containerPort: 3000,
+    modelStore: "s3://b'; rm -rf /", modelName: 'm', predictionLog: 'off', adminTokenParameter: '/p', logGroup: '/g', pollIntervalS: 30,
+  });
+  expect(script).toContain(`echo 'MODEL_STORE=s3://b'\\''; rm -rf /'`);
+});

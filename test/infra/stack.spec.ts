@@ -1,0 +1,259 @@
+import type * as pulumi from '@pulumi/pulumi';
+import { installPulumiMocks, MockResource, settled, valueOf } from '../helpers/pulumi-mocks.js';
+import { RESOURCE_TYPES as T, violations } from '../../infra/policy/rules.js';
+
+/*
+ * The Pulumi program under pulumi.runtime.setMocks: every property the stack promises is asserted on the
+ * inputs the program gives each resource. Removing a property from infra/ fails the test that names it.
+ */
+const ALLOWED_CIDR = '198.51.100.0/24';
+const resources: MockResource[] = installPulumiMocks({
+  'aws:region': 'eu-west-1',
+  'loan-default:allowedCidr': ALLOWED_CIDR,
+  'loan-default:instanceType': 't3.micro',
+  'loan-default:servicePort': '80',
+  'loan-default:logRetentionDays': '14',
+  'loan-default:alarmEmail': 'oncall@example.com',
+  'loan-default:forceDestroyBuckets': 'false',
+  'loan-default:keepImages': '7',
+});
+let program: Record<string, pulumi.Output<string>>;
+
+beforeAll(async () => {
+  program = (await import('../../infra/index.js')) as unknown as Record<string, pulumi.Output<string>>;
+  await Promise.all(Object.values(program).map((o) => valueOf(o)));
+  await settled(resources);
+});
+
+const ofType = (type: string) => resources.filter((r) => r.type === type);
+const one = (type: string, nameIncludes = '') => {
+  const found = ofType(type).filter((r) => r.name.includes(nameIncludes));
+  expect(found).toHaveLength(1);
+  return found[0];
+};
+const buckets = () => ofType(T.bucket);
+const policyDoc = (r: MockResource) => (typeof r.inputs.policy === 'string' ? JSON.parse(r.inputs.policy) : r.inputs.policy);
+
+describe('storage', () => {
+  it('has a data bucket and a models bucket, neither force-destroyed unless configured', () => {
+    expect(buckets().map((b) => b.name).sort()).toEqual(['loan-default-data', 'loan-default-models']);
+    for (const b of buckets()) expect(b.inputs.forceDestroy).toBe(false);
+  });
+
+  it('blocks every kind of public access on each bucket', () => {
+    const blocks = ofType(T.publicAccessBlock);
+    expect(blocks.map((b) => b.inputs.bucket).sort()).toEqual(buckets().map((b) => b.state.bucket).sort());
+    for (const b of blocks) {
+      expect(b.inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+    }
+  });
+
+  it('encrypts, versions and owner-enforces each bucket', () => {
+    for (const bucket of buckets().map((b) => b.state.bucket)) {
+      const sse = ofType(T.encryption).find((r) => r.inputs.bucket === bucket)!;
+      expect(sse.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).toBe('AES256');
+      const versioning = ofType(T.versioning).find((r) => r.inputs.bucket === bucket)!;
+      expect(versioning.inputs.versioningConfiguration.status).toBe('Enabled');
+      const ownership = ofType('aws:s3/bucketOwnershipControls:BucketOwnershipControls').find((r) => r.inputs.bucket === bucket)!;
+      expect(ownership.inputs.rule.objectOwnership).toBe('BucketOwnerEnforced');
+    }
+  });
+
+  it('denies any request to a bucket that is not over TLS', () => {
+    for (const b of buckets()) {
+      const policy = ofType(T.bucketPolicy).find((r) => r.inputs.bucket === b.state.bucket)!;
+      const [statement] = policyDoc(policy).Statement;
+      expect(statement).toMatchObject({ Effect: 'Deny', Principal: '*', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+      expect(statement.Resource).toEqual([b.state.arn, `${b.state.arn}/*`]);
+    }
+  });
+
+  it('expires noncurrent versions and moves old prediction records to infrequent access', () => {
+    const rules = (bucket: string) => ofType('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration').find((r) => r.inputs.bucket === bucket)!.inputs.rules;
+    for (const b of buckets()) {
+      const expire = rules(b.state.bucket).find((r: any) => r.id === 'expire-noncurrent-versions');
+      expect(expire.noncurrentVersionExpiration.noncurrentDays).toBe(90);
+      expect(expire.abortIncompleteMultipartUpload.daysAfterInitiation).toBe(7);
+    }
+    const data = buckets().find((b) => b.name === 'loan-default-data')!;
+    const ia = rules(data.state.bucket).find((r: any) => r.id === 'predictions-to-infrequent-access');
+    expect(ia.filter.prefix).toBe('predictions/');
+    expect(ia.transitions).toEqual([{ days: 30, storageClass: 'STANDARD_IA' }]);
+  });
+
+  it('seeds the models bucket with the demo model in the store layout, and never rewrites its channel', () => {
+    const objects = ofType('aws:s3/bucketObjectv2:BucketObjectv2');
+    const models = buckets().find((b) => b.name === 'loan-default-models')!;
+    expect(objects.every((o) => o.inputs.bucket === models.state.bucket)).toBe(true);
+    const keys = objects.map((o) => o.inputs.key);
+    expect(keys).toContain('loan-default/channels/production.json');
+    expect(keys.some((k) => /^loan-default\/versions\/[^/]+\/model\.onnx$/.test(k))).toBe(true);
+    expect(keys.some((k) => /^loan-default\/versions\/[^/]+\/manifest\.json$/.test(k))).toBe(true);
+  });
+});
+
+describe('registry', () => {
+  it('scans on push, keeps tags immutable, and keeps the last N images', () => {
+    const repo = one(T.repository);
+    expect(repo.inputs.imageScanningConfiguration).toEqual({ scanOnPush: true });
+    expect(repo.inputs.imageTagMutability).toBe('IMMUTABLE');
+    const lifecycle = JSON.parse(one('aws:ecr/lifecyclePolicy:LifecyclePolicy').inputs.policy);
+    expect(lifecycle.rules[0].selection).toMatchObject({ countType: 'imageCountMoreThan', countNumber: 7 });
+  });
+
+  it('builds service/Dockerfile for linux/amd64 and pushes it with a content tag', () => {
+    const image = one('docker-build:index:Image');
+    expect(image.inputs.push).toBe(true);
+    expect(image.inputs.dockerfile.location).toMatch(/service\/Dockerfile$/);
+    expect(image.inputs.platforms).toEqual(['linux/amd64']);
+    expect(image.inputs.tags[0]).toMatch(/\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/loan-default:[0-9a-f]{16}$/);
+    expect(image.inputs.registries[0]).toMatchObject({ username: 'AWS' });
+  });
+});
+
+describe('compute', () => {
+  const statements = () => policyDoc(one(T.rolePolicy)).Statement as any[];
+
+  it('runs a free-tier Amazon Linux 2023 instance with IMDSv2 only and an encrypted gp3 root volume', () => {
+    const instance = one(T.instance);
+    expect(instance.inputs.instanceType).toBe('t3.micro');
+    expect(instance.inputs.ami).toBe('ami-0123456789abcdef0');
+    expect(instance.inputs.metadataOptions).toMatchObject({ httpTokens: 'required', httpPutResponseHopLimit: 2 });
+    expect(instance.inputs.rootBlockDevice).toMatchObject({ volumeType: 'gp3', encrypted: true });
+    expect(instance.inputs.userDataReplaceOnChange).toBe(true);
+    expect(instance.inputs.keyName).toBeUndefined();
+  });
+
+  it('opens only the service port, only to the configured CIDR, and never SSH', () => {
+    const sg = one(T.securityGroup);
+    expect(sg.inputs.ingress).toEqual([expect.objectContaining({ protocol: 'tcp', fromPort: 80, toPort: 80, cidrBlocks: [ALLOWED_CIDR] })]);
+    const ssh = (sg.inputs.ingress as any[]).filter((r) => r.fromPort <= 22 && r.toPort >= 22);
+    expect(ssh).toEqual([]);
+    expect(ofType(T.ingressRule)).toEqual([]);
+    expect(ofType(T.sgRule)).toEqual([]);
+    expect(sg.inputs.egress).toEqual([expect.objectContaining({ protocol: 'tcp', fromPort: 443, toPort: 443 })]);
+  });
+
+  it('grants no wildcard action, and "*" resources only where AWS requires them', () => {
+    for (const s of statements()) {
+      for (const action of [s.Action].flat()) expect(action).not.toMatch(/(^\*$|:\*$)/);
+      if ([s.Resource].flat().includes('*')) expect(s.Action).toEqual(['ecr:GetAuthorizationToken']);
+    }
+  });
+
+  it('pulls only this repository, reads only the models bucket, writes only predictions/, our logs and parameter', () => {
+    const by = (sid: string) => statements().find((s) => s.Sid === sid);
+    const repo = one(T.repository);
+    expect(by('PullServiceImage').Resource).toEqual([repo.state.arn]);
+    const models = buckets().find((b) => b.name === 'loan-default-models')!;
+    const data = buckets().find((b) => b.name === 'loan-default-data')!;
+    expect(by('ReadModels')).toMatchObject({ Action: ['s3:GetObject'], Resource: [`${models.state.arn}/*`] });
+    expect(by('ListModels').Resource).toEqual([models.state.arn]);
+    expect(by('WritePredictions')).toMatchObject({ Action: ['s3:PutObject'], Resource: [`${data.state.arn}/predictions/*`] });
+    const serviceLogs = ofType(T.logGroup).find((g) => g.name.endsWith('-service'))!;
+    expect(by('WriteLogs').Resource).toEqual([`${serviceLogs.state.arn}:*`]);
+    const parameter = one('aws:ssm/parameter:Parameter');
+    expect(by('ReadAdminToken')).toMatchObject({ Action: ['ssm:GetParameter'], Resource: [parameter.state.arn] });
+    const writes = statements().filter((s) => [s.Action].flat().some((a: string) => /Put|Delete|Create/.test(a)));
+    expect(writes.map((s) => s.Sid).sort()).toEqual(['WriteLogs', 'WritePredictions']);
+  });
+
+  it('uses SSM Session Manager for shell access and the admin token as a SecureString', () => {
+    const attachment = one('aws:iam/rolePolicyAttachment:RolePolicyAttachment');
+    expect(attachment.inputs.policyArn).toBe('arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore');
+    const parameter = one('aws:ssm/parameter:Parameter');
+    expect(parameter.inputs.type).toBe('SecureString');
+    // The value reaches AWS as a Pulumi secret (the engine's secret signature wraps it), never in plain state.
+    expect(parameter.inputs.value).toEqual({
+      '4dabf18193072939515e22adb298388d': '1b47061264138c4ac30d75fd1eb44270',
+      value: 'generated-admin-token-0123456789abcdef',
+    });
+    const assume = JSON.parse(one('aws:iam/role:Role').inputs.assumeRolePolicy);
+    expect(assume.Statement[0].Principal).toEqual({ Service: 'ec2.amazonaws.com' });
+  });
+
+  describe('user data', () => {
+    let script: string;
+    beforeAll(() => {
+      script = one(T.instance).inputs.userData;
+    });
+
+    it('installs Docker and logs in to ECR with the instance role', () => {
+      expect(script).toMatch(/^#!\/bin\/bash/);
+      expect(script).toContain('dnf install -y docker');
+      expect(script).toContain("aws ecr get-login-password --region \"$REGION\" | docker login --username AWS --password-stdin '123456789012.dkr.ecr.eu-west-1.amazonaws.com'");
+    });
+
+    it('runs the image by digest with a restart policy and the environment contract', () => {
+      expect(script).toContain("IMAGE='123456789012.dkr.ecr.eu-west-1.amazonaws.com/loan-default@sha256:" + 'ab'.repeat(32) + "'");
+      expect(script).toContain('--restart unless-stopped');
+      expect(script).toContain('-p 80:3000');
+      const models = buckets().find((b) => b.name === 'loan-default-models')!;
+      const data = buckets().find((b) => b.name === 'loan-default-data')!;
+      for (const line of [
+        `MODEL_STORE=s3://${models.state.bucket}`,
+        `PREDICTION_LOG=s3://${data.state.bucket}/predictions`,
+        'MODEL_NAME=loan-default',
+        'MODEL_CHANNEL=production',
+        'AWS_REGION=eu-west-1',
+        'PORT=3000',
+      ]) {
+        expect(script).toContain(`echo '${line}'`);
+      }
+    });
+
+    it('reads ADMIN_TOKEN from the SSM SecureString into a root-only env file, never inline', () => {
+      expect(script).toContain('install -m 600 /dev/null /etc/loan-default.env');
+      expect(script).toMatch(/ADMIN_TOKEN=%s.*aws ssm get-parameter .*--name '\/loan-default-admin-token' --with-decryption/);
+      expect(script).not.toContain('generated-admin-token');
+    });
+
+    it('ships logs with the awslogs driver in non-blocking mode to the service log group', () => {
+      expect(script).toContain('--log-driver awslogs');
+      expect(script).toContain("--log-opt awslogs-group='/loan-default/dev/service'");
+      expect(script).toContain('--log-opt mode=non-blocking');
+      expect(script).toContain('--log-opt awslogs-region="$REGION"');
+    });
+  });
+});
+
+describe('logging', () => {
+  it('keeps service and retraining logs for the configured days', () => {
+    const groups = ofType(T.logGroup);
+    expect(groups.map((g) => g.inputs.name).sort()).toEqual(['/loan-default/dev/retraining', '/loan-default/dev/service']);
+    for (const g of groups) expect(g.inputs.retentionInDays).toBe(14);
+  });
+
+  it('counts 5xx answers and error lines, and every alarm notifies the topic', () => {
+    const filters = ofType('aws:cloudwatch/logMetricFilter:LogMetricFilter');
+    expect(filters.map((f) => f.inputs.pattern)).toEqual(
+      expect.arrayContaining(['{ $.status >= 500 }', '{ $.level = "error" }']),
+    );
+    const topic = one('aws:sns/topic:Topic');
+    const alarms = ofType(T.alarm);
+    expect(alarms.map((a) => a.inputs.metricName).sort()).toEqual(filters.map((f) => f.inputs.metricTransformation.name).sort());
+    for (const a of alarms) {
+      expect(a.inputs.alarmActions).toEqual([topic.state.arn]);
+      expect(a.inputs.threshold).toBe(1);
+    }
+    const email = one('aws:sns/topicSubscription:TopicSubscription');
+    expect(email.inputs).toMatchObject({ protocol: 'email', endpoint: 'oncall@example.com', topic: topic.state.arn });
+  });
+});
+
+describe('outputs', () => {
+  it('exports the URLs, buckets, repository, log groups and instance', async () => {
+    expect(await valueOf(program.serviceUrl)).toBe('http://ec2-198-51-100-7.eu-west-1.compute.amazonaws.com');
+    expect(await valueOf(program.swaggerUrl)).toBe('http://ec2-198-51-100-7.eu-west-1.compute.amazonaws.com/docs');
+    expect(await valueOf(program.dataBucketName)).toBe('loan-default-data-bucket');
+    expect(await valueOf(program.modelsBucketName)).toBe('loan-default-models-bucket');
+    expect(await valueOf(program.repositoryUrl)).toContain('.dkr.ecr.');
+    expect(await valueOf(program.serviceLogGroup)).toBe('/loan-default/dev/service');
+    expect(await valueOf(program.retrainingLogGroup)).toBe('/loan-default/dev/retraining');
+    expect(await valueOf(program.instanceId)).toBe('loan-default-instance-id');
+  });
+});
+
+it('complies with every rule of the policy pack', () => {
+  expect(violations(resources.map((r) => ({ type: r.type, name: r.name, props: r.state })))).toEqual([]);
+});
