@@ -1,8 +1,10 @@
-import { describeVersions, promote, rollback } from '../service/src/model/registry.js';
+import path from 'node:path';
+import { describeVersions, promote, publishVerified, readArtifactDir, rollback } from '../service/src/model/registry.js';
 import { createModelStore } from '../service/src/model/stores/create-model-store.js';
 import { parseCli, runCli, UsageError } from './lib/cli.js';
 
-const USAGE = 'usage: npm run models -- list | promote VERSION | rollback [--store STORE] [--name loan-default] [--channel production]';
+const USAGE =
+  'usage: npm run models -- list | promote VERSION | rollback | publish DIR [--promote] [--store STORE] [--name loan-default] [--channel production]';
 
 runCli(USAGE, async () => {
   const { values, positionals } = parseCli(
@@ -11,6 +13,7 @@ runCli(USAGE, async () => {
       store: { type: 'string', default: process.env.MODEL_STORE ?? './models' },
       name: { type: 'string', default: process.env.MODEL_NAME ?? 'loan-default' },
       channel: { type: 'string', default: process.env.MODEL_CHANNEL ?? 'production' },
+      promote: { type: 'boolean', default: false },
     },
     process.argv.slice(2),
     true,
@@ -40,6 +43,16 @@ runCli(USAGE, async () => {
       if (rest.length) throw new UsageError('rollback takes no arguments');
       const pointer = await rollback(store, name, channel);
       process.stdout.write(`${channel} rolled back -> ${pointer.version} (previous ${pointer.previous})\n`);
+      return;
+    }
+    case 'publish': {
+      if (rest.length !== 1) throw new UsageError('publish takes one DIR holding model.onnx and manifest.json');
+      const manifest = await publishVerified(store, await readArtifactDir(path.resolve(rest[0])), name);
+      process.stdout.write(`published ${manifest.name} ${manifest.version} to ${store.location} (canaries reproduced)\n`);
+      if (values.promote) {
+        const pointer = await promote(store, name, channel, manifest.version);
+        process.stdout.write(`${channel} -> ${pointer.version} (previous ${pointer.previous ?? 'none'})\n`);
+      }
       return;
     }
     default:

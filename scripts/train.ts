@@ -1,9 +1,7 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { MANIFEST_FILE, MODEL_CARD_FILE, MODEL_FILE, ModelManifest } from '../service/src/model/manifest.js';
-import { verifyArtifact } from '../service/src/model/loaded-model.js';
-import { promote } from '../service/src/model/registry.js';
+import { promote, publishVerified, readArtifactDir } from '../service/src/model/registry.js';
 import { createModelStore } from '../service/src/model/stores/create-model-store.js';
 import { parseCli, required, runCli, UsageError } from './lib/cli.js';
 import { runTraining } from './lib/python.js';
@@ -35,17 +33,8 @@ runCli(USAGE, async () => {
     if (values['data-uri']) args.push('--data-uri', values['data-uri'] as string);
     await runTraining(args);
 
-    const files = {
-      [MODEL_FILE]: await readFile(path.join(staging, MODEL_FILE)),
-      [MANIFEST_FILE]: await readFile(path.join(staging, MANIFEST_FILE)),
-      [MODEL_CARD_FILE]: await readFile(path.join(staging, MODEL_CARD_FILE)),
-    };
-    const manifest = JSON.parse(files[MANIFEST_FILE].toString('utf8')) as ModelManifest;
     // The serving runtime must reproduce training's probabilities before anything is published.
-    const model = await verifyArtifact(manifest, files[MODEL_FILE]);
-    await model.release();
-
-    await store.publish(name, manifest.version, files);
+    const manifest = await publishVerified(store, await readArtifactDir(staging), name);
     const lines = [
       `published ${name} ${manifest.version} to ${store.location}`,
       `  holdout roc_auc ${manifest.metrics.roc_auc.toFixed(4)} (baseline ${Number(manifest.metrics.baseline_roc_auc).toFixed(4)}), ` +

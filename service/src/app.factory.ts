@@ -27,6 +27,7 @@ export function buildOpenApi(app: NestFastifyApplication) {
         'Every field of the data contract is required; unknown fields are rejected.',
     )
     .setVersion('1')
+    .addBearerAuth()
     .build();
   return SwaggerModule.createDocument(app, config);
 }
@@ -39,7 +40,7 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
     logger: false,
     return503OnClosing: true,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger,
     bufferLogs: true,
     // Fastify's own JSON parser only: Nest would add form and text parsers we do not accept.

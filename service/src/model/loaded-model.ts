@@ -44,8 +44,34 @@ export class LoadedModel {
     return output[this.outputName].data as Float32Array;
   }
 
-  async release(): Promise<void> {
-    await this.session.release();
+  private leases = 0;
+  private retired = false;
+  private released: Promise<void> | null = null;
+
+  /** Marks a request as using this model; the session is not released while any lease is open. */
+  acquire(): this {
+    this.leases++;
+    return this;
+  }
+
+  releaseLease(): void {
+    this.leases--;
+    if (this.retired && this.leases === 0) void this.release();
+  }
+
+  /** No new requests will come: release the session as soon as the last in-flight one finishes. */
+  retire(): void {
+    this.retired = true;
+    if (this.leases === 0) void this.release();
+  }
+
+  get inFlight(): number {
+    return this.leases;
+  }
+
+  release(): Promise<void> {
+    this.released ??= this.session.release().catch(() => undefined);
+    return this.released;
   }
 }
 
@@ -106,23 +132,35 @@ export async function verifyArtifact(
   }
 }
 
-/** Reads one version from a store and verifies it. */
+/** Where verified artifacts from a remote store are kept locally (optional). */
+export interface ArtifactCacheLike {
+  get(name: string, version: string, expectedSha256: string): Promise<Buffer | null>;
+  put(name: string, version: string, bytes: Buffer): Promise<void>;
+}
+
+/** Reads one version from a store (through the local cache when one is given) and verifies it. */
 export async function loadVersion(
   store: ModelStore,
   name: string,
   version: string,
   compile: EncoderFactory = compileEncoder,
+  cache?: ArtifactCacheLike,
 ): Promise<LoadedModel> {
   let manifest: ModelManifest;
   let bytes: Buffer;
+  let cached = false;
   try {
     manifest = JSON.parse((await store.readVersionFile(name, version, MANIFEST_FILE)).toString('utf8')) as ModelManifest;
-    bytes = await store.readVersionFile(name, version, MODEL_FILE);
+    const local = cache && manifest?.onnx?.sha256 ? await cache.get(name, version, manifest.onnx.sha256) : null;
+    cached = local !== null;
+    bytes = local ?? (await store.readVersionFile(name, version, MODEL_FILE));
   } catch (error) {
     throw new ModelRejectedError(version, `cannot read the artifact from ${store.location}: ${(error as Error).message}`);
   }
-  if (manifest.version !== version || manifest.name !== name) {
-    throw new ModelRejectedError(version, `manifest names ${manifest.name}@${manifest.version}, expected ${name}@${version}`);
+  if (manifest?.version !== version || manifest?.name !== name) {
+    throw new ModelRejectedError(version, `manifest names ${manifest?.name}@${manifest?.version}, expected ${name}@${version}`);
   }
-  return verifyArtifact(manifest, bytes, compile);
+  const model = await verifyArtifact(manifest, bytes, compile);
+  if (cache && !cached) await cache.put(name, version, bytes).catch(() => undefined);
+  return model;
 }

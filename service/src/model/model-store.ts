@@ -13,6 +13,8 @@ export interface ModelStore {
   writeChannel(name: string, channel: string, pointer: ChannelPointer): Promise<void>;
   listVersions(name: string): Promise<string[]>;
   readVersionFile(name: string, version: string, file: string): Promise<Buffer>;
+  /** Cheap identity of a version's artifact (sizes, times or ETags): changes when its files change. */
+  fingerprint(name: string, version: string): Promise<string>;
   /** Writes every file of a new version; refuses a version that exists, and never leaves half of one. */
   publish(name: string, version: string, files: Record<string, Buffer>): Promise<void>;
 }

@@ -1,36 +1,76 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
+import os from 'node:os';
+import path from 'node:path';
 import { appConfig } from '../config/app.config.js';
+import { MetricsService } from '../monitoring/metrics.service.js';
 import { PreprocessingService } from '../preprocessing/preprocessing.service.js';
+import { ArtifactCache } from './artifact-cache.js';
 import { LoadedModel, loadVersion, ModelRejectedError } from './loaded-model.js';
+import { ChannelPointer } from './manifest.js';
 import { MODEL_STORE, type ModelStore } from './model-store.js';
 
 export type RefreshOutcome =
-  | { status: 'unchanged'; version: string | null }
+  | { status: 'unchanged'; version: string | null; reason?: string }
   | { status: 'swapped'; version: string; previous: string | null }
-  | { status: 'failed'; version: string | null; reason: string };
+  | { status: 'failed'; version: string | null; reason: string; serving: string | null };
+
+/** What a failed version looked like when it failed: it is tried again only once one of these changes. */
+interface FailedAttempt {
+  version: string;
+  fingerprint: string | null;
+  channelStamp: string | null;
+  reason: string;
+}
 
 /**
- * Holds the model that serves. It resolves the channel to a version through the ModelStore, verifies the
- * version in a fresh session, and only then makes it the active one; a version that fails is not retried
- * until the channel points elsewhere, so a bad artifact costs one attempt, not one per poll.
+ * Holds the model that serves and swaps it without a restart. The target is the channel's version (or a
+ * pinned one); it is checked every MODEL_POLL_INTERVAL_S, on POST /admin/models/reload and on SIGHUP. A new
+ * version is fetched whole, verified in a fresh session (sha256, feature spec, canaries) and only then made
+ * active, in one assignment. Requests hold a lease on the model they started with; a replaced model is
+ * released when its last lease ends. A version that failed is not retried until the channel is moved again
+ * or its files change, so a bad artifact costs one attempt, not one session per poll.
  */
 @Injectable()
 export class ModelService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ModelService.name);
   private active: LoadedModel | null = null;
-  private failedVersion: string | null = null;
-  private inFlightRefresh: Promise<RefreshOutcome> | null = null;
+  private pinned: string | null = null;
+  private failed: FailedAttempt | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
+  private readonly cache: ArtifactCache | undefined;
+  private readonly onHangup = () => void this.refresh();
 
   constructor(
     @Inject(MODEL_STORE) private readonly store: ModelStore,
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
     private readonly preprocessing: PreprocessingService,
-  ) {}
+    private readonly metrics: MetricsService,
+  ) {
+    // Remote stores get a local cache of verified artifacts; a directory store is local already.
+    this.cache = config.modelStore.startsWith('s3://')
+      ? new ArtifactCache(path.join(os.tmpdir(), 'loan-default-model-cache'))
+      : undefined;
+  }
 
   current(): LoadedModel | null {
     return this.active;
+  }
+
+  get pinnedVersion(): string | null {
+    return this.pinned;
+  }
+
+  /** Runs fn with the active model, holding a lease so a swap cannot release its session mid-run. */
+  async withModel<T>(fn: (model: LoadedModel) => Promise<T>): Promise<T | null> {
+    const model = this.active?.acquire();
+    if (!model) return null;
+    try {
+      return await fn(model);
+    } finally {
+      model.releaseLease();
+    }
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -39,57 +79,89 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
       this.timer = setInterval(() => void this.refresh(), this.config.pollIntervalS * 1000);
       this.timer.unref();
     }
+    process.on('SIGHUP', this.onHangup);
   }
 
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.inFlightRefresh?.catch(() => undefined);
+    process.off('SIGHUP', this.onHangup);
+    await this.queue.catch(() => undefined);
   }
 
-  /** Checks the channel and swaps to the version it names; concurrent calls share one check. */
+  /** Moves to the channel's version (or stays on the pinned one). Calls run one at a time. */
   refresh(): Promise<RefreshOutcome> {
-    this.inFlightRefresh ??= this.checkChannel().finally(() => {
-      this.inFlightRefresh = null;
-    });
-    return this.inFlightRefresh;
+    return this.serialize(() => (this.pinned ? this.ensure(this.pinned, null) : this.followChannel()));
   }
 
-  private async checkChannel(): Promise<RefreshOutcome> {
+  /** Pins this instance to a version, whatever the channel says, until unpin(). */
+  activate(version: string): Promise<RefreshOutcome> {
+    return this.serialize(async () => {
+      const outcome = await this.ensure(version, null, true);
+      if (outcome.status !== 'failed') this.pinned = version;
+      return outcome;
+    });
+  }
+
+  unpin(): Promise<RefreshOutcome> {
+    this.pinned = null;
+    this.failed = null;
+    return this.refresh();
+  }
+
+  private serialize<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async followChannel(): Promise<RefreshOutcome> {
     const { modelName, modelChannel } = this.config;
-    let target: string;
+    let pointer: ChannelPointer | null;
     try {
-      const pointer = await this.store.readChannel(modelName, modelChannel);
+      pointer = await this.store.readChannel(modelName, modelChannel);
       if (!pointer) throw new Error(`channel ${modelName}/${modelChannel} does not exist in ${this.store.location}`);
-      target = pointer.version;
     } catch (error) {
       const reason = (error as Error).message;
-      this.logger.error({ message: 'model channel unreadable', reason, store: this.store.location });
-      return { status: 'failed', version: this.active?.version ?? null, reason };
+      this.logger.error({ message: 'model channel unreadable; keeping the current model', reason, serving: this.active?.version ?? null });
+      return { status: 'failed', version: null, reason, serving: this.active?.version ?? null };
     }
-    if (target === this.active?.version || target === this.failedVersion) {
-      return { status: 'unchanged', version: this.active?.version ?? null };
-    }
-    return this.swapTo(target);
+    return this.ensure(pointer.version, pointer.updated_at ?? null);
   }
 
-  private async swapTo(version: string): Promise<RefreshOutcome> {
-    const started = Date.now();
+  private async ensure(version: string, channelStamp: string | null, force = false): Promise<RefreshOutcome> {
+    if (version === this.active?.version) return { status: 'unchanged', version };
+    let fingerprint: string | null = null;
     try {
-      const next = await loadVersion(this.store, this.config.modelName, version, (spec) =>
-        this.preprocessing.compile(spec),
-      );
+      fingerprint = await this.store.fingerprint(this.config.modelName, version);
+    } catch {
+      /* unreachable store: the load below fails and says why */
+    }
+    const last = this.failed;
+    if (!force && last && last.version === version && last.channelStamp === channelStamp && last.fingerprint === fingerprint) {
+      return { status: 'unchanged', version: this.active?.version ?? null, reason: `version ${version} failed before: ${last.reason}` };
+    }
+    return this.swapTo(version, fingerprint, channelStamp);
+  }
+
+  private async swapTo(version: string, fingerprint: string | null, channelStamp: string | null): Promise<RefreshOutcome> {
+    const stopTimer = this.metrics.modelLoadSeconds.startTimer();
+    try {
+      const next = await loadVersion(this.store, this.config.modelName, version, (spec) => this.preprocessing.compile(spec), this.cache);
       const previous = this.active;
       this.active = next;
-      this.failedVersion = null;
-      this.logger.log({ message: 'model activated', version, previous: previous?.version ?? null, ms: Date.now() - started });
-      // In-flight requests hold their own reference; onnxruntime frees a session once nothing uses it.
-      if (previous) setTimeout(() => void previous.release().catch(() => undefined), 5_000).unref();
+      this.failed = null;
+      previous?.retire();
+      this.metrics.modelSwaps.inc({ outcome: 'success' });
+      this.metrics.setActiveModel(version);
+      this.logger.log({ message: 'model activated', version, previous: previous?.version ?? null, load_s: stopTimer() });
       return { status: 'swapped', version, previous: previous?.version ?? null };
     } catch (error) {
+      stopTimer();
       const reason = error instanceof ModelRejectedError ? error.reason : (error as Error).message;
-      this.failedVersion = version;
-      this.logger.error({ message: 'model rejected, keeping the current one', version, reason, serving: this.active?.version ?? null });
-      return { status: 'failed', version, reason };
+      this.failed = { version, fingerprint, channelStamp, reason };
+      this.metrics.modelSwaps.inc({ outcome: 'failure' });
+      this.logger.error({ message: 'model rejected; keeping the current model', version, reason, serving: this.active?.version ?? null });
+      return { status: 'failed', version, reason, serving: this.active?.version ?? null };
     }
   }
 }

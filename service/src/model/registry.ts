@@ -1,4 +1,7 @@
-import { ChannelPointer, MANIFEST_FILE, ModelManifest } from './manifest.js';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { verifyArtifact } from './loaded-model.js';
+import { ChannelPointer, MANIFEST_FILE, MODEL_CARD_FILE, MODEL_FILE, ModelManifest } from './manifest.js';
 import { ModelStore } from './model-store.js';
 
 /** Channel moves shared by the command line and the admin API. */
@@ -43,4 +46,28 @@ export async function describeVersions(store: ModelStore, name: string): Promise
       }
     }),
   );
+}
+
+/** Reads a version directory as training leaves it: model.onnx and manifest.json, and the card when present. */
+export async function readArtifactDir(dir: string): Promise<Record<string, Buffer>> {
+  const files: Record<string, Buffer> = {
+    [MODEL_FILE]: await readFile(path.join(dir, MODEL_FILE)),
+    [MANIFEST_FILE]: await readFile(path.join(dir, MANIFEST_FILE)),
+  };
+  const card = await readFile(path.join(dir, MODEL_CARD_FILE)).catch(() => null);
+  if (card) files[MODEL_CARD_FILE] = card;
+  return files;
+}
+
+/**
+ * Publishes a version only after ONNX Runtime has proved it (sha256, feature spec, canaries): the bytes
+ * that reach the store are the bytes that were checked. Returns the manifest.
+ */
+export async function publishVerified(store: ModelStore, files: Record<string, Buffer>, name?: string): Promise<ModelManifest> {
+  const manifest = JSON.parse(files[MANIFEST_FILE].toString('utf8')) as ModelManifest;
+  if (name && manifest.name !== name) throw new Error(`the artifact is for model '${manifest.name}', not '${name}'`);
+  const model = await verifyArtifact(manifest, files[MODEL_FILE]);
+  await model.release();
+  await store.publish(manifest.name, manifest.version, files);
+  return manifest;
 }

@@ -10,10 +10,15 @@ export class PredictService {
 
   /** Scores applications with one model version, taken once, so a batch never mixes versions. */
   async predict(applications: LoanApplicationDto[]): Promise<PredictionDto[]> {
-    const model = this.models.current();
-    if (!model) throw new ServiceUnavailableException('no model is loaded yet; retry shortly');
-    const scores = await model.score(applications);
-    const threshold = model.threshold;
+    const answers = await this.models.withModel(async (model) => {
+      const scores = await model.score(applications);
+      return this.answer(applications, scores, model.threshold, model.version);
+    });
+    if (!answers) throw new ServiceUnavailableException('no model is loaded yet; retry shortly');
+    return answers;
+  }
+
+  private answer(applications: LoanApplicationDto[], scores: Float32Array, threshold: number, version: string): PredictionDto[] {
     return applications.map((application, i) => {
       const probability = scores[i];
       const prediction: PredictionDto = {
@@ -21,7 +26,7 @@ export class PredictService {
         probability_of_default: probability,
         decision: probability >= threshold ? 'decline' : 'approve',
         threshold,
-        model_version: model.version,
+        model_version: version,
       };
       if (application.application_id !== undefined) prediction.application_id = application.application_id;
       return prediction;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile, access } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ChannelPointer, NAME_PATTERN, VERSION_PATTERN } from '../manifest.js';
+import { ChannelPointer, MANIFEST_FILE, MODEL_FILE, NAME_PATTERN, VERSION_PATTERN } from '../manifest.js';
 import { ModelStore, VersionExistsError } from '../model-store.js';
 
 export function assertSafeSegments(name: string, version?: string): void {
@@ -58,6 +58,20 @@ export class FsModelStore implements ModelStore {
   async readVersionFile(name: string, version: string, file: string): Promise<Buffer> {
     assertSafeSegments(name, version);
     return readFile(path.join(this.modelDir(name), 'versions', version, path.basename(file)));
+  }
+
+  async fingerprint(name: string, version: string): Promise<string> {
+    assertSafeSegments(name, version);
+    const dir = path.join(this.modelDir(name), 'versions', version);
+    const parts = await Promise.all(
+      [MANIFEST_FILE, MODEL_FILE].map((file) =>
+        stat(path.join(dir, file)).then(
+          (s) => `${file}:${s.size}:${s.mtimeMs}`,
+          () => `${file}:missing`,
+        ),
+      ),
+    );
+    return parts.join('|');
   }
 
   async publish(name: string, version: string, files: Record<string, Buffer>): Promise<void> {
