@@ -48,7 +48,8 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
   });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter());
-  app.enableShutdownHooks();
+  // SIGHUP is not a shutdown here: it asks the model provider to check the channel now.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
 
   const fastify = app.getHttpAdapter().getInstance();
   // JSON only: a text body would reach the validator as a string; refuse it with 415 instead.
