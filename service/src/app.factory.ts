@@ -10,6 +10,7 @@ import { createValidationPipe } from './common/validation.js';
 import { AppConfig } from './config/app.config.js';
 import { createJsonLogger } from './logging/logger.js';
 import { ModelService } from './model/model.service.js';
+import { MetricsService } from './monitoring/metrics.service.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -55,16 +56,19 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
   // JSON only: a text body would reach the validator as a string; refuse it with 415 instead.
   fastify.removeContentTypeParser(['text/plain']);
   const models = app.get(ModelService);
+  const metrics = app.get(MetricsService);
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
   fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions?.url;
+    metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     logger.log?.(
       {
         message: 'request',
         request_id: request.id,
         method: request.method,
-        route: request.routeOptions?.url ?? request.url,
+        route: route ?? 'unmatched',
         status: reply.statusCode,
         latency_ms: Math.round(reply.elapsedTime * 100) / 100,
         model_version: models.current()?.version ?? null,

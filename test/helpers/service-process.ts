@@ -8,7 +8,8 @@ export interface RunningService {
   child: ChildProcess;
   /** Every JSON log line the process printed so far. */
   logs: Record<string, unknown>[];
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Stops the process; resolves its exit code, or the signal that ended it (Nest re-raises SIGTERM after a graceful close). */
+  stop(signal?: NodeJS.Signals): Promise<number | string | null>;
 }
 
 /**
@@ -69,8 +70,8 @@ export async function startService(env: Record<string, string> = {}, waitReady =
     logs,
     stop: (signal: NodeJS.Signals = 'SIGTERM') =>
       new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
-        child.once('exit', (code) => resolve(code));
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode ?? child.signalCode);
+        child.once('exit', (code, signalCode) => resolve(code ?? signalCode));
         child.kill(signal);
       }),
   };

@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--data-uri", default=None, help="where the data lives, for the manifest")
     train.add_argument("--score", default=None, help="also score this file with scikit-learn (parity reference)")
     train.add_argument("--score-out", default=None, help="JSON file for the --score probabilities")
+    train.add_argument("--holdout-by", default=None, help="time column: hold out the most recent 20%% of rows")
+    train.add_argument("--holdout-out", default=None, help="CSV file for the holdout rows")
     sub.add_parser("contract", help="print the data contract as JSON")
     return parser
 
@@ -56,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             from . import pipeline
 
             doc = pipeline.train_to_dir(
-                args.data, args.out, args.name, args.seed, args.cost_ratio, args.data_uri, args.score, args.score_out
+                args.data, args.out, args.name, args.seed, args.cost_ratio, args.data_uri, args.score, args.score_out,
+                args.holdout_by, args.holdout_out,
             )
             print(json.dumps({"version": doc["version"], "metrics": doc["metrics"], "threshold": doc["threshold"]["value"]}))
     except ContractError as exc:

@@ -83,10 +83,10 @@ def _check_numeric(frame: pd.DataFrame, name: str, rule: dict, problems: list[st
     return values
 
 
-def validate(frame: pd.DataFrame, require_label: bool = True) -> pd.DataFrame:
-    """Return the contract's columns (and label and id when present), typed; raise ContractError otherwise."""
+def validate(frame: pd.DataFrame, require_label: bool = True, keep: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Return the contract's columns (and label, id and `keep` columns), typed; raise ContractError otherwise."""
     problems: list[str] = []
-    required = list(contract.INPUT_FIELDS) + ([contract.LABEL] if require_label else [])
+    required = list(contract.INPUT_FIELDS) + ([contract.LABEL] if require_label else []) + list(keep)
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise ContractError([f"{c}: required column is missing" for c in missing])
@@ -121,6 +121,8 @@ def validate(frame: pd.DataFrame, require_label: bool = True) -> pd.DataFrame:
         out[contract.LABEL] = label
     if contract.APPLICATION_ID in frame.columns:
         out[contract.APPLICATION_ID] = frame[contract.APPLICATION_ID].astype(object)
+    for name in keep:
+        out[name] = frame[name]
     if problems:
         raise ContractError(problems)
     out["credit_score"] = out["credit_score"].astype(int)

@@ -90,10 +90,24 @@ def evaluate(y: np.ndarray, p: np.ndarray, threshold: float) -> dict:
     }
 
 
-def train(frame: pd.DataFrame, seed: int = 42, cost_ratio: float = DEFAULT_COST_RATIO) -> TrainedModel:
+def split_holdout(frame: pd.DataFrame, seed: int, holdout_by: str | None = None):
+    """Stratified random 20% holdout, or with `holdout_by` (a time column) the most recent 20% of rows."""
+    if holdout_by is None:
+        return train_test_split(frame, test_size=HOLDOUT_FRACTION, stratify=default_target(frame), random_state=seed)
+    order = pd.to_datetime(frame[holdout_by], utc=True, errors="raise").argsort(kind="stable")
+    cut = int(round(len(frame) * (1 - HOLDOUT_FRACTION)))
+    ordered = frame.iloc[order.to_numpy()]
+    return ordered.iloc[:cut], ordered.iloc[cut:]
+
+
+def train(
+    frame: pd.DataFrame, seed: int = 42, cost_ratio: float = DEFAULT_COST_RATIO, holdout_by: str | None = None
+) -> TrainedModel:
     spec = features.default_spec()
-    y_all = default_target(frame)
-    train_frame, holdout = train_test_split(frame, test_size=HOLDOUT_FRACTION, stratify=y_all, random_state=seed)
+    train_frame, holdout = split_holdout(frame, seed, holdout_by)
+    for part, name in ((train_frame, "training"), (holdout, "holdout")):
+        if default_target(part).min() == default_target(part).max():
+            raise ValueError(f"the {name} rows hold only one class; more data with both outcomes is needed")
     fit_frame, select_frame = train_test_split(
         train_frame, test_size=THRESHOLD_FRACTION, stratify=default_target(train_frame), random_state=seed
     )
@@ -124,6 +138,7 @@ def train(frame: pd.DataFrame, seed: int = 42, cost_ratio: float = DEFAULT_COST_
     metrics["baseline"] = "logistic regression on standardised numbers and one-hot categories"
     metrics["iterations"] = int(gbm.n_iter_)
     metrics["train_rows"] = int(len(fit_frame))
+    metrics["holdout"] = f"most recent {HOLDOUT_FRACTION:.0%} by {holdout_by}" if holdout_by else f"stratified random {HOLDOUT_FRACTION:.0%}"
     return TrainedModel(
         gbm=gbm,
         baseline=baseline,

@@ -21,12 +21,17 @@ def train_to_dir(
     data_uri: str | None = None,
     score_path: str | None = None,
     score_out: str | None = None,
+    holdout_by: str | None = None,
+    holdout_out: str | None = None,
 ) -> dict:
     raw = data.read_table(data_path)
-    known = set(contract.INPUT_FIELDS) | {contract.LABEL, contract.APPLICATION_ID}
+    known = set(contract.INPUT_FIELDS) | {contract.LABEL, contract.APPLICATION_ID} | ({holdout_by} if holdout_by else set())
     ignored = [c for c in raw.columns if c not in known]
-    frame = data.validate(raw)
-    trained = model.train(frame, seed=seed, cost_ratio=cost_ratio)
+    frame = data.validate(raw, keep=(holdout_by,) if holdout_by else ())
+    trained = model.train(frame, seed=seed, cost_ratio=cost_ratio, holdout_by=holdout_by)
+    if holdout_out:
+        # The exact rows the metrics are computed on, for comparing other models on the same slice.
+        trained.holdout.to_csv(holdout_out, index=False)
 
     input_name = trained.spec["tensor"]["input_name"]
     onnx_bytes = export.to_onnx(trained.gbm, len(trained.spec["features"]), input_name, model_name=name)

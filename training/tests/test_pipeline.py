@@ -1,6 +1,7 @@
 import hashlib
 import json
 
+import pandas as pd
 import pytest
 
 from loan_default import __main__ as cli
@@ -62,3 +63,16 @@ def test_cli_exit_codes(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["generate", "--rows", "0", "--seed", "1", "--out", str(tmp_path / "x.csv")])
     assert exit_info.value.code == 2
+
+
+def test_time_based_holdout_is_the_most_recent_rows(tmp_path):
+    frame = synth.generate(5000, 31)
+    frame["observed_at"] = pd.date_range("2026-01-01", periods=len(frame), freq="h", tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+    frame = frame.sample(frac=1, random_state=0)  # file order must not matter
+    path = tmp_path / "timed.csv"
+    frame.to_csv(path, index=False)
+    doc = pipeline.train_to_dir(str(path), str(tmp_path / "m"), seed=1, holdout_by="observed_at", holdout_out=str(tmp_path / "h.csv"))
+    holdout = pd.read_csv(tmp_path / "h.csv")
+    assert len(holdout) == 1000 and doc["metrics"]["rows"] == 1000
+    assert holdout["observed_at"].min() > frame["observed_at"].sort_values().iloc[3999]
+    assert "by observed_at" in doc["metrics"]["holdout"]

@@ -12,6 +12,12 @@ export interface AppConfig {
   apiKeys: string[];
   logLevel: string;
   bodyLimitBytes: number;
+  /** Prediction capture: records per file, longest wait before a partial file, most records held in memory. */
+  captureBatchSize: number;
+  captureFlushMs: number;
+  captureQueueLimit: number;
+  /** Live applications kept for drift (a sliding window). */
+  driftWindow: number;
 }
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
@@ -46,6 +52,10 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     apiKeys: (env.API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
     logLevel,
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    captureBatchSize: integer(env, 'CAPTURE_BATCH_SIZE', 1000, 1, 100_000),
+    captureFlushMs: integer(env, 'CAPTURE_FLUSH_MS', 1000, 10, 3_600_000),
+    captureQueueLimit: integer(env, 'CAPTURE_QUEUE_LIMIT', 100_000, 1, 10_000_000),
+    driftWindow: integer(env, 'DRIFT_WINDOW', 5000, 10, 1_000_000),
   };
 }
 

@@ -25,8 +25,68 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly httpRequests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time from request to answer, by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly predictions = new Counter({
+    name: 'predictions_total',
+    help: 'Applications scored, by decision',
+    labelNames: ['decision'] as const,
+    registers: [this.registry],
+  });
+  readonly scores = new Histogram({
+    name: 'prediction_probability_of_default',
+    help: 'Distribution of probability_of_default answered',
+    buckets: [0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+    registers: [this.registry],
+  });
+  readonly captureQueueDepth = new Gauge({
+    name: 'prediction_capture_queue_depth',
+    help: 'Prediction records waiting to be written',
+    registers: [this.registry],
+  });
+  readonly captureDropped = new Counter({
+    name: 'prediction_capture_dropped_total',
+    help: 'Prediction records dropped because the capture queue was full',
+    registers: [this.registry],
+  });
+  readonly captureWritten = new Counter({
+    name: 'prediction_capture_written_total',
+    help: 'Prediction records written to PREDICTION_LOG',
+    registers: [this.registry],
+  });
+  readonly captureWriteFailures = new Counter({
+    name: 'prediction_capture_write_failures_total',
+    help: 'Failed writes to PREDICTION_LOG (their records stay queued)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Routes are label values by their template (/predict, /admin/models/:version/activate); others are "unmatched". */
+  observeRequest(method: string, route: string | undefined, status: number, seconds: number): void {
+    const labels = { method, route: route ?? 'unmatched', status: String(status) };
+    this.httpRequests.inc(labels);
+    this.httpDuration.observe(labels, seconds);
+  }
+
+  observePredictions(predictions: { decision: string; probability_of_default: number }[]): void {
+    for (const p of predictions) {
+      this.predictions.inc({ decision: p.decision });
+      this.scores.observe(p.probability_of_default);
+    }
   }
 
   setActiveModel(version: string): void {

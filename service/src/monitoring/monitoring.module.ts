@@ -1,7 +1,13 @@
 import { Global, Module } from '@nestjs/common';
+import { DriftController } from './drift.controller.js';
+import { DriftService } from './drift.service.js';
 import { MetricsController } from './metrics.controller.js';
 import { MetricsService } from './metrics.service.js';
 
 @Global()
-@Module({ controllers: [MetricsController], providers: [MetricsService], exports: [MetricsService] })
+@Module({
+  controllers: [MetricsController, DriftController],
+  providers: [MetricsService, DriftService],
+  exports: [MetricsService, DriftService],
+})
 export class MonitoringModule {}

@@ -1,4 +1,5 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { BatchRequestDto, BatchResponseDto } from './dto/batch.dto.js';
 import { LoanApplicationDto } from './dto/loan-application.dto.js';
@@ -16,8 +17,8 @@ export class PredictController {
   @ApiOkResponse({ type: PredictionDto })
   @ApiBadRequestResponse({ description: 'One message per offending field: its name, the rule and the allowed values.' })
   @ApiServiceUnavailableResponse({ description: 'No model is loaded yet.' })
-  async predict(@Body() application: LoanApplicationDto): Promise<PredictionDto> {
-    const [prediction] = await this.predictions.predict([application]);
+  async predict(@Body() application: LoanApplicationDto, @Req() request: FastifyRequest): Promise<PredictionDto> {
+    const [prediction] = await this.predictions.predict([application], String(request.id));
     return prediction;
   }
 
@@ -26,7 +27,7 @@ export class PredictController {
   @ApiOperation({ summary: 'Score up to 1,000 applications at once, in order, with one model version' })
   @ApiOkResponse({ type: BatchResponseDto })
   @ApiBadRequestResponse({ description: 'Messages name the item and field, e.g. applications.3.credit_score.' })
-  async predictBatch(@Body() body: BatchRequestDto): Promise<BatchResponseDto> {
-    return { predictions: await this.predictions.predict(body.applications) };
+  async predictBatch(@Body() body: BatchRequestDto, @Req() request: FastifyRequest): Promise<BatchResponseDto> {
+    return { predictions: await this.predictions.predict(body.applications, String(request.id)) };
   }
 }

@@ -1,0 +1,58 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createJsonLineLogger } from '../service/src/logging/logger.js';
+import { createModelStore } from '../service/src/model/stores/create-model-store.js';
+import { retrain, TIME_COLUMN } from '../service/src/retraining/retrain.js';
+import { createBlobStore } from '../service/src/storage/blob-store.js';
+import { parseCli, required, runCli, UsageError } from './lib/cli.js';
+import { runTraining } from './lib/python.js';
+
+const USAGE =
+  'usage: npm run retrain -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--base FILE] [--name loan-default]';
+/** Exit codes: promoted, rejected (ran fine, candidate not good enough), failed. */
+const RETRAIN_EXIT = { promoted: 0, failed: 1, rejected: 3 } as const;
+
+function fraction(values: Record<string, unknown>, name: string): number {
+  const value = Number(values[name]);
+  if (!(value >= 0 && value <= 1)) throw new UsageError(`--${name} must be a number from 0 to 1, got '${values[name]}'`);
+  return value;
+}
+
+runCli(USAGE, async () => {
+  const { values } = parseCli(USAGE, {
+    store: { type: 'string', default: process.env.MODEL_STORE },
+    'data-root': { type: 'string', default: process.env.DATA_ROOT },
+    outcomes: { type: 'string' },
+    'min-auc': { type: 'string', default: '0.7' },
+    'max-drop': { type: 'string', default: '0.01' },
+    base: { type: 'string' },
+    name: { type: 'string', default: 'loan-default' },
+    channel: { type: 'string', default: 'production' },
+    seed: { type: 'string', default: '42' },
+  });
+  const outcomesPath = required(values, 'outcomes');
+  const [minAuc, maxDrop] = [fraction(values, 'min-auc'), fraction(values, 'max-drop')];
+  const [storeLocation, dataRootLocation] = [required(values, 'store'), required(values, 'data-root')];
+  const readInput = (location: string) =>
+    location.startsWith('s3://')
+      ? createBlobStore(path.posix.dirname(location)).get(path.posix.basename(location))
+      : readFile(path.resolve(location));
+  const report = await retrain({
+    store: createModelStore(storeLocation),
+    dataRoot: createBlobStore(dataRootLocation),
+    outcomes: await readInput(outcomesPath),
+    outcomesName: outcomesPath,
+    base: values.base ? await readInput(values.base as string) : undefined,
+    name: values.name as string,
+    channel: values.channel as string,
+    minAuc,
+    maxDrop,
+    logger: createJsonLineLogger(process.env.LOG_LEVEL ?? 'info'),
+    train: async (dataFile, outDir, holdoutFile, dataUri) => {
+      await runTraining(['train', '--data', dataFile, '--out', outDir, '--seed', String(values.seed), '--holdout-by', TIME_COLUMN,
+        '--holdout-out', holdoutFile, '--data-uri', dataUri]);
+    },
+  });
+  process.stdout.write(JSON.stringify(report) + '\n');
+  return RETRAIN_EXIT[report.status];
+});

@@ -1,0 +1,17 @@
+import { LoanApplication } from '../contract/loan-application.contract.js';
+
+/** One line of the prediction log: what was asked, what was answered, by which model, when. */
+export interface PredictionRecord {
+  prediction_id: string;
+  application_id: string | null;
+  inputs: LoanApplication;
+  probability_of_default: number;
+  decision: 'approve' | 'decline';
+  threshold: number;
+  model_version: string;
+  timestamp: string;
+  request_id: string | null;
+}
+
+/** dt=YYYY-MM-DD partition of a record, by its UTC timestamp. */
+export const partitionOf = (record: PredictionRecord) => `dt=${record.timestamp.slice(0, 10)}`;

@@ -1,0 +1,15 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { type DriftReport, DriftService } from './drift.service.js';
+
+@ApiTags('monitoring')
+@Controller('monitoring')
+export class DriftController {
+  constructor(private readonly drift: DriftService) {}
+
+  @Get('drift')
+  @ApiOperation({ summary: 'PSI of each input and of the score: ok, watch (> 0.1) or drift (> 0.25)' })
+  report(): DriftReport {
+    return this.drift.report();
+  }
+}

@@ -1,0 +1,101 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { Gauge } from 'prom-client';
+import { appConfig } from '../config/app.config.js';
+import { LoanApplication } from '../contract/loan-application.contract.js';
+import { LoadedModel } from '../model/loaded-model.js';
+import { Reference } from '../model/manifest.js';
+import { MetricsService } from './metrics.service.js';
+import { binner, DRIFT_ABOVE, driftStatus, DriftStatus, MIN_WINDOW, psi, SlidingHistogram, WATCH_ABOVE } from './psi.js';
+
+interface Tracked {
+  name: string;
+  reference: number[];
+  bin: (value: unknown) => number;
+  window: SlidingHistogram;
+}
+
+export interface DriftReport {
+  model_version: string | null;
+  window_size: number;
+  window_capacity: number;
+  thresholds: { watch_above: number; drift_above: number; min_window: number };
+  features: Record<string, { psi: number; status: DriftStatus }>;
+  score: { psi: number; status: DriftStatus } | null;
+}
+
+/**
+ * Drift of live traffic against the active model's reference distributions (from its manifest): a sliding
+ * window of the last DRIFT_WINDOW applications and scores, binned like the reference, compared by the
+ * population stability index. A new model version brings a new reference, so the windows restart.
+ */
+@Injectable()
+export class DriftService {
+  private version: string | null = null;
+  private inputs: Tracked[] = [];
+  private score: Tracked | null = null;
+
+  constructor(
+    @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
+    metrics: MetricsService,
+  ) {
+    const self = this;
+    new Gauge({
+      name: 'drift_psi',
+      help: 'Population stability index of the live window against the reference, by feature (score for the output)',
+      labelNames: ['feature'] as const,
+      registers: [metrics.registry],
+      collect() {
+        this.reset();
+        const report = self.report();
+        for (const [feature, value] of Object.entries(report.features)) this.set({ feature }, value.psi);
+        if (report.score) this.set({ feature: 'probability_of_default' }, report.score.psi);
+      },
+    });
+    new Gauge({
+      name: 'drift_window_size',
+      help: 'Applications in the drift window',
+      registers: [metrics.registry],
+      collect() {
+        this.set(self.inputs[0]?.window.size ?? 0);
+      },
+    });
+  }
+
+  private track(name: string, reference: Reference): Tracked {
+    const { bins, bin } = binner(reference);
+    const proportions = [...reference.proportions, ...Array(bins - reference.proportions.length).fill(0)];
+    return { name, reference: proportions, bin, window: new SlidingHistogram(bins, this.config.driftWindow) };
+  }
+
+  private reset(model: LoadedModel): void {
+    const reference = model.manifest.reference;
+    this.version = model.version;
+    this.inputs = Object.entries(reference?.inputs ?? {}).map(([name, ref]) => this.track(name, ref));
+    this.score = reference?.score ? this.track('probability_of_default', reference.score) : null;
+  }
+
+  observe(model: LoadedModel, applications: readonly LoanApplication[], scores: Float32Array): void {
+    if (model.version !== this.version) this.reset(model);
+    for (let row = 0; row < applications.length; row++) {
+      const application = applications[row] as unknown as Record<string, unknown>;
+      for (const tracked of this.inputs) tracked.window.push(tracked.bin(application[tracked.name]));
+      this.score?.window.push(this.score.bin(scores[row]));
+    }
+  }
+
+  report(): DriftReport {
+    const judge = (t: Tracked) => {
+      const value = psi(t.window.proportions(), t.reference);
+      return { psi: Math.round(value * 1e6) / 1e6, status: driftStatus(value, t.window.size) };
+    };
+    return {
+      model_version: this.version,
+      window_size: this.inputs[0]?.window.size ?? 0,
+      window_capacity: this.config.driftWindow,
+      thresholds: { watch_above: WATCH_ABOVE, drift_above: DRIFT_ABOVE, min_window: MIN_WINDOW },
+      features: Object.fromEntries(this.inputs.map((t) => [t.name, judge(t)])),
+      score: this.score ? judge(this.score) : null,
+    };
+  }
+}

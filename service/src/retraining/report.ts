@@ -1,0 +1,40 @@
+import html from './html-escape.js';
+
+export type RetrainStatus = 'promoted' | 'rejected' | 'failed';
+
+export interface RetrainReport {
+  run_id: string;
+  status: RetrainStatus;
+  reasons: string[];
+  started_at: string;
+  finished_at: string;
+  thresholds: { min_auc: number; max_drop: number };
+  snapshot: { id: string; parent: string | null; rows: number; new_rows: number; sha256: string } | null;
+  join: { outcomes: number; matched: number; unmatched: number; already_known: number; prediction_files: number } | null;
+  evaluation: { slice: string; rows: number } | null;
+  candidate: { version: string; roc_auc: number; training_metrics: Record<string, unknown> } | null;
+  production: { version: string; roc_auc: number } | null;
+  promoted_version: string | null;
+}
+
+/** A one-page HTML version of the decision for people. */
+export function renderReportHtml(report: RetrainReport): string {
+  const row = (k: string, v: unknown) => `<tr><th>${html(k)}</th><td>${html(typeof v === 'number' ? v.toFixed(4) : String(v ?? '—'))}</td></tr>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Retraining ${html(report.run_id)}: ${report.status}</title>
+<style>body{font-family:sans-serif;max-width:860px;margin:2em auto}table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}</style></head>
+<body><h1>Retraining ${html(report.run_id)}: <em>${report.status}</em></h1>
+<ul>${report.reasons.map((r) => `<li>${html(r)}</li>`).join('')}</ul>
+<table>
+${row('candidate version', report.candidate?.version)}
+${row('candidate ROC-AUC (recent slice)', report.candidate?.roc_auc)}
+${row('production version', report.production?.version)}
+${row('production ROC-AUC (recent slice)', report.production?.roc_auc)}
+${row('minimum ROC-AUC', report.thresholds.min_auc)}
+${row('largest drop allowed', report.thresholds.max_drop)}
+${row('evaluation slice', report.evaluation ? `${report.evaluation.slice} (${report.evaluation.rows} rows)` : null)}
+${row('snapshot', report.snapshot ? `${report.snapshot.id} (${report.snapshot.rows} rows, ${report.snapshot.new_rows} new; parent ${report.snapshot.parent ?? 'none'})` : null)}
+${row('outcomes joined', report.join ? `${report.join.matched} of ${report.join.outcomes} (${report.join.unmatched} without a captured prediction, ${report.join.already_known} already known)` : null)}
+${row('promoted', report.promoted_version)}
+</table></body></html>
+`;
+}

@@ -1,0 +1,161 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import winston from 'winston';
+import { LoadedModel, loadVersion, verifyArtifact } from '../model/loaded-model.js';
+import { ModelManifest } from '../model/manifest.js';
+import { ModelStore } from '../model/model-store.js';
+import { promote, publishVerified, readArtifactDir } from '../model/registry.js';
+import { BlobStore } from '../storage/blob-store.js';
+import { latestSnapshot, readCapturedPredictions, RETRAINING, SNAPSHOTS, timeId, writeSnapshot } from './data-root.js';
+import { joinOutcomes, parseOutcomes } from './outcomes.js';
+import { renderReportHtml, RetrainReport } from './report.js';
+import { rocAuc } from './roc-auc.js';
+import { parseCsv, toApplication, toCsv, toSnapshotRows } from './snapshot-rows.js';
+
+export interface RetrainOptions {
+  store: ModelStore;
+  dataRoot: BlobStore;
+  outcomes: Buffer;
+  outcomesName: string;
+  /** The first snapshot's rows, when the data root has none yet. */
+  base?: Buffer;
+  name: string;
+  channel: string;
+  minAuc: number;
+  maxDrop: number;
+  /** Trains on a CSV into a directory (model.onnx, manifest.json) and writes the holdout rows it scored. */
+  train: (dataFile: string, outDir: string, holdoutFile: string, dataUri: string) => Promise<void>;
+  logger: winston.Logger;
+  now?: () => Date;
+}
+
+export const TIME_COLUMN = 'observed_at';
+
+async function holdoutAuc(model: LoadedModel, rows: Record<string, string>[]): Promise<number> {
+  const scores = await model.score(rows.map(toApplication));
+  return rocAuc(rows.map((r) => (r.loan_paid_back === '0' ? 1 : 0)), scores);
+}
+
+/**
+ * One retraining round: join captured predictions with observed outcomes, append them to the latest
+ * snapshot as a new immutable snapshot, train a candidate (holdout: the most recent 20% by observed_at),
+ * score candidate and production on that same recent slice with ONNX Runtime, and promote the candidate
+ * only if its ROC-AUC >= minAuc and >= production's - maxDrop. The decision is written as a report.
+ */
+export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
+  const now = options.now ?? (() => new Date());
+  const started = now();
+  const { logger, dataRoot, store } = options;
+  const report: RetrainReport = {
+    run_id: timeId(started, `${Math.random()}`),
+    status: 'failed',
+    reasons: [],
+    started_at: started.toISOString(),
+    finished_at: '',
+    thresholds: { min_auc: options.minAuc, max_drop: options.maxDrop },
+    snapshot: null,
+    join: null,
+    evaluation: null,
+    candidate: null,
+    production: null,
+    promoted_version: null,
+  };
+  const work = await mkdtemp(path.join(os.tmpdir(), 'retrain-'));
+  try {
+    // 1. New labelled rows from captured predictions and observed outcomes.
+    const parent = await latestSnapshot(dataRoot);
+    let parentCsv: string;
+    if (parent) {
+      parentCsv = (await dataRoot.get(parent.data.file)).toString('utf8');
+    } else if (options.base) {
+      parentCsv = toCsv(toSnapshotRows(parseCsv(options.base)));
+    } else {
+      throw new Error(`no snapshot in ${dataRoot.location}/${SNAPSHOTS} and no --base file to start from`);
+    }
+    const parentRows = parseCsv(parentCsv);
+    const outcomes = parseOutcomes(options.outcomes);
+    const captured = await readCapturedPredictions(dataRoot);
+    const joined = joinOutcomes(outcomes, captured.byApplication, new Set(parentRows.map((r) => r.application_id).filter(Boolean)));
+    report.join = {
+      outcomes: outcomes.length,
+      matched: joined.matched,
+      unmatched: joined.unmatched,
+      already_known: joined.alreadyInParent,
+      prediction_files: captured.files,
+    };
+    logger.info({ message: 'outcomes joined', ...report.join });
+
+    // 2. The new snapshot: parent rows plus the new ones, immutable.
+    const csv = parentCsv.endsWith('\n') || parentCsv === '' ? parentCsv + toCsv(joined.rows, false) : `${parentCsv}\n${toCsv(joined.rows, false)}`;
+    const snapshot = await writeSnapshot(
+      dataRoot,
+      {
+        id: timeId(now(), csv),
+        created_at: now().toISOString(),
+        parent: parent?.id ?? null,
+        sources: { outcomes_file: options.outcomesName, prediction_files: captured.files, base: parent ? null : 'initial file' },
+      },
+      csv,
+      parentRows.length + joined.rows.length,
+      joined.rows.length,
+    );
+    report.snapshot = { id: snapshot.id, parent: snapshot.parent, rows: snapshot.data.rows, new_rows: snapshot.data.new_rows, sha256: snapshot.data.sha256 };
+    logger.info({ message: 'snapshot written', ...report.snapshot });
+
+    // 3. The candidate, trained on the snapshot; its holdout is the most recent slice.
+    const dataFile = path.join(work, 'data.csv');
+    const holdoutFile = path.join(work, 'holdout.csv');
+    await writeFile(dataFile, csv);
+    await options.train(dataFile, path.join(work, 'candidate'), holdoutFile, `${dataRoot.location}/${snapshot.data.file}`);
+    const files = await readArtifactDir(path.join(work, 'candidate'));
+    const manifest = JSON.parse(files['manifest.json'].toString('utf8')) as ModelManifest;
+    const holdout = parseCsv(await readFile(holdoutFile));
+    report.evaluation = { slice: `most recent 20% of the snapshot by ${TIME_COLUMN}`, rows: holdout.length };
+
+    // 4. Both models on the same slice, through the serving runtime.
+    const candidate = await verifyArtifact(manifest, files['model.onnx']);
+    report.candidate = { version: manifest.version, roc_auc: await holdoutAuc(candidate, holdout), training_metrics: manifest.metrics };
+    await candidate.release();
+    const pointer = await store.readChannel(options.name, options.channel);
+    if (pointer) {
+      const production = await loadVersion(store, options.name, pointer.version);
+      report.production = { version: pointer.version, roc_auc: await holdoutAuc(production, holdout) };
+      await production.release();
+    }
+    logger.info({ message: 'models evaluated', candidate: report.candidate.roc_auc, production: report.production?.roc_auc ?? null });
+
+    // 5. The gate.
+    const auc = report.candidate.roc_auc;
+    if (!(auc >= options.minAuc)) report.reasons.push(`candidate ROC-AUC ${auc.toFixed(4)} is below the minimum ${options.minAuc}`);
+    if (report.production && !(auc >= report.production.roc_auc - options.maxDrop)) {
+      report.reasons.push(
+        `candidate ROC-AUC ${auc.toFixed(4)} is more than ${options.maxDrop} below production's ${report.production.roc_auc.toFixed(4)}`,
+      );
+    }
+    if (report.reasons.length === 0) {
+      await publishVerified(store, files, options.name);
+      await promote(store, options.name, options.channel, manifest.version);
+      report.status = 'promoted';
+      report.promoted_version = manifest.version;
+      report.reasons.push(
+        `candidate ROC-AUC ${auc.toFixed(4)} >= ${options.minAuc}` +
+          (report.production ? ` and >= production's ${report.production.roc_auc.toFixed(4)} - ${options.maxDrop}` : ' (no production model yet)'),
+      );
+    } else {
+      report.status = 'rejected';
+    }
+  } catch (error) {
+    report.status = 'failed';
+    report.reasons.push((error as Error).message);
+    logger.error({ message: 'retraining failed', reason: (error as Error).message });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  report.finished_at = now().toISOString();
+  const prefix = `${RETRAINING}${report.run_id}`;
+  await dataRoot.put(`${prefix}/report.json`, Buffer.from(JSON.stringify(report, null, 2) + '\n'), { contentType: 'application/json' });
+  await dataRoot.put(`${prefix}/report.html`, Buffer.from(renderReportHtml(report)), { contentType: 'text/html; charset=utf-8' });
+  logger.log(report.status === 'failed' ? 'error' : 'info', { message: `retraining ${report.status}`, run_id: report.run_id, reasons: report.reasons });
+  return report;
+}

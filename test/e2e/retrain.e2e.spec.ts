@@ -1,0 +1,125 @@
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { runTraining } from '../../scripts/lib/python.js';
+import { promote, publishVerified, readArtifactDir } from '../../service/src/model/registry.js';
+import { FsModelStore } from '../../service/src/model/stores/fs-model-store.js';
+import { parseCsv, toApplication } from '../../service/src/retraining/snapshot-rows.js';
+import { runScript } from '../helpers/cli.js';
+import { postJson, startService } from '../helpers/service-process.js';
+
+/*
+ * The monthly loop end to end on generated data: the real service captures predictions, outcomes arrive
+ * later, `npm run retrain` builds a snapshot, trains, compares with production on the most recent slice and
+ * promotes a good candidate; a candidate trained on shuffled labels is rejected and production stays.
+ */
+const NAME = 'loan-default';
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'retrain-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A store whose production model is trained on `base`, and a data root whose predictions/ the service fills. */
+async function setUp(name: string, baseRows: number, shuffleBase: boolean) {
+  const root = path.join(dir, name);
+  const base = path.join(root, 'base.csv');
+  await runTraining(['generate', '--rows', String(baseRows), '--seed', '41', '--out', base]);
+  const production = path.join(root, 'production-model');
+  await runTraining(['train', '--data', base, '--out', production]);
+  const store = new FsModelStore(path.join(root, 'store'));
+  const manifest = await publishVerified(store, await readArtifactDir(production));
+  await promote(store, NAME, 'production', manifest.version);
+  if (shuffleBase) {
+    const rows = (await readFile(base, 'utf8')).trim().split('\n');
+    const header = rows[0].split(',');
+    const label = header.indexOf('loan_paid_back');
+    const labels = rows.slice(1).map((r) => r.split(',')[label]);
+    for (let i = labels.length - 1; i > 0; i--) {
+      const j = (i * 7919 + 13) % (i + 1);
+      [labels[i], labels[j]] = [labels[j], labels[i]];
+    }
+    const shuffled = rows.slice(1).map((r, i) => r.split(',').map((v, k) => (k === label ? labels[i] : v)).join(','));
+    await writeFile(base, [rows[0], ...shuffled].join('\n') + '\n');
+  }
+
+  // This month's applications go through the real service, which captures them.
+  const fresh = path.join(root, 'fresh.csv');
+  await runTraining(['generate', '--rows', '2000', '--seed', '42', '--out', fresh]);
+  const rows = parseCsv(await readFile(fresh));
+  const service = await startService({ MODEL_STORE: store.location, PREDICTION_LOG: path.join(root, 'data/predictions'), CAPTURE_FLUSH_MS: '100' });
+  try {
+    for (let i = 0; i < rows.length; i += 1000) {
+      const applications = rows.slice(i, i + 1000).map((r) => ({ ...toApplication(r), application_id: r.application_id }));
+      expect((await postJson(`${service.url}/predict/batch`, { applications })).status).toBe(200);
+    }
+  } finally {
+    expect(await service.stop()).toBe('SIGTERM');
+  }
+  // Outcomes observed later, one day apart, in order.
+  const outcomes = ['application_id,loan_paid_back,observed_at'];
+  rows.forEach((r, i) => outcomes.push(`${r.application_id},${r.loan_paid_back},${new Date(Date.UTC(2026, 9, 1) + i * 3_600_000).toISOString()}`));
+  outcomes.push('app-unknown-1,1,2026-10-02T00:00:00Z');
+  await writeFile(path.join(root, 'outcomes.csv'), outcomes.join('\n') + '\n');
+  return { root, store, base, production: manifest.version };
+}
+
+async function reportOf(root: string) {
+  const runs = await readdir(path.join(root, 'data/retraining'));
+  expect(runs).toHaveLength(1);
+  const report = JSON.parse(await readFile(path.join(root, 'data/retraining', runs[0], 'report.json'), 'utf8'));
+  const page = await readFile(path.join(root, 'data/retraining', runs[0], 'report.html'), 'utf8');
+  expect(page).toContain(`<em>${report.status}</em>`);
+  return report;
+}
+
+it('promotes a good candidate and records why', async () => {
+  const { root, store, base, production } = await setUp('good', 8000, false);
+  const run = await runScript('retrain.ts', [
+    '--store', store.location, '--data-root', path.join(root, 'data'), '--outcomes', path.join(root, 'outcomes.csv'),
+    '--base', base, '--min-auc', '0.75', '--max-drop', '0.02',
+  ]);
+  expect(run.code).toBe(0);
+  const report = await reportOf(root);
+  console.log(`promote report: ${JSON.stringify({ status: report.status, reasons: report.reasons, candidate: report.candidate.roc_auc, production: report.production.roc_auc, snapshot: report.snapshot, join: report.join })}`);
+  expect(report.status).toBe('promoted');
+  expect(report.join).toMatchObject({ outcomes: 2001, matched: 2000, unmatched: 1 });
+  expect(report.snapshot).toMatchObject({ rows: 10000, new_rows: 2000, parent: null });
+  expect(report.evaluation.rows).toBe(2000);
+  expect(report.production.version).toBe(production);
+  const pointer = await store.readChannel(NAME, 'production');
+  expect(pointer).toMatchObject({ version: report.promoted_version, previous: production });
+  // The snapshot is immutable data with its manifest.
+  const snapshotManifest = JSON.parse(await readFile(path.join(root, 'data/snapshots', report.snapshot.id, 'manifest.json'), 'utf8'));
+  expect(snapshotManifest.data).toMatchObject({ rows: 10000, new_rows: 2000, sha256: report.snapshot.sha256 });
+});
+
+it('rejects a candidate trained on shuffled labels and leaves production unchanged', async () => {
+  const { root, store, base, production } = await setUp('shuffled', 8000, true);
+  const run = await runScript('retrain.ts', [
+    '--store', store.location, '--data-root', path.join(root, 'data'), '--outcomes', path.join(root, 'outcomes.csv'),
+    '--base', base, '--min-auc', '0.75', '--max-drop', '0.02',
+  ]);
+  expect(run.code).toBe(3);
+  const report = await reportOf(root);
+  console.log(`reject report: ${JSON.stringify({ status: report.status, reasons: report.reasons, candidate: report.candidate.roc_auc, production: report.production.roc_auc })}`);
+  expect(report.status).toBe('rejected');
+  expect(report.candidate.roc_auc).toBeLessThan(report.production.roc_auc - 0.02);
+  expect((await store.readChannel(NAME, 'production'))!.version).toBe(production);
+  expect(await store.listVersions(NAME)).toEqual([production]);
+});
+
+it('fails clearly, with exit code 1, when there is nothing to start from', async () => {
+  const empty = path.join(dir, 'empty');
+  await writeFile(path.join(dir, 'outcomes-only.csv'), 'application_id,loan_paid_back,observed_at\na,1,2026-01-01\n');
+  const run = await runScript('retrain.ts', ['--store', path.join(empty, 'store'), '--data-root', path.join(empty, 'data'), '--outcomes', path.join(dir, 'outcomes-only.csv')]);
+  expect(run.code).toBe(1);
+  expect(run.stdout).toContain('no snapshot in');
+  const bad = await runScript('retrain.ts', ['--store', 'x', '--data-root', 'y', '--outcomes', 'z', '--min-auc', '2']);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain('--min-auc must be a number from 0 to 1');
+});
