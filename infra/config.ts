@@ -16,6 +16,10 @@ export interface StackSettings {
   predictionsInfrequentAccessDays: number;
   /** Image tag override (e.g. a git sha); by default the tag is a hash of the build context. */
   imageTag: string | undefined;
+  /** EventBridge Scheduler expression for retraining, and its promotion gate. */
+  retrainSchedule: string;
+  retrainMinAuc: number;
+  retrainMaxDrop: number;
 }
 
 /** Instance types inside the AWS free tier (t2.micro where t3.micro is not offered). */
@@ -56,5 +60,8 @@ export function readSettings(config = new pulumi.Config()): StackSettings {
     noncurrentVersionDays: config.getNumber('noncurrentVersionDays') ?? 90,
     predictionsInfrequentAccessDays: config.getNumber('predictionsInfrequentAccessDays') ?? 30,
     imageTag: config.get('imageTag') || undefined,
+    retrainSchedule: config.get('retrainSchedule') ?? 'cron(0 3 1 * ? *)',
+    retrainMinAuc: config.getNumber('retrainMinAuc') ?? 0.7,
+    retrainMaxDrop: config.getNumber('retrainMaxDrop') ?? 0.01,
   };
 }

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Compute } from './components/compute.js';
 import { Logging } from './components/logging.js';
 import { Registry } from './components/registry.js';
+import { OUTCOMES_KEY, Retraining } from './components/retraining.js';
 import { PREDICTIONS_PREFIX, Storage } from './components/storage.js';
 import { readSettings } from './config.js';
 
@@ -24,10 +25,13 @@ const storage = new Storage('loan-default', {
   tags,
 });
 
+const NODE_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'service/src'];
 const registry = new Registry('loan-default', {
   contextDir: ROOT,
-  dockerfile: 'service/Dockerfile',
-  contentPaths: ['service/Dockerfile', 'service/src', 'models', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'],
+  images: {
+    service: { dockerfile: 'service/Dockerfile', contentPaths: ['service/Dockerfile', 'tsconfig.build.json', 'models', ...NODE_FILES] },
+    retraining: { dockerfile: 'training/Dockerfile', contentPaths: ['training/Dockerfile', 'training/loan_default', 'scripts', ...NODE_FILES] },
+  },
   keepImages: settings.keepImages,
   imageTag: settings.imageTag,
   tags,
@@ -49,7 +53,7 @@ const compute = new Compute('loan-default', {
   allowedCidr: settings.allowedCidr,
   servicePort: settings.servicePort,
   containerPort: CONTAINER_PORT,
-  imageRef: registry.imageRef,
+  imageRef: registry.imageRefs.service,
   repositoryArn: registry.repository.arn,
   repositoryUrl: registry.repository.repositoryUrl,
   modelsBucketArn: storage.modelsBucket.arn,
@@ -65,6 +69,22 @@ const compute = new Compute('loan-default', {
   tags,
 });
 
+const retraining = new Retraining('loan-default', {
+  imageRef: registry.imageRefs.retraining,
+  repositoryArn: registry.repository.arn,
+  dataBucketArn: storage.dataBucket.arn,
+  dataBucketName: storage.dataBucket.name,
+  modelsBucketArn: storage.modelsBucket.arn,
+  modelsBucketName: storage.modelsBucket.name,
+  modelName: settings.modelName,
+  logGroupArn: logging.retrainingLogGroup.arn,
+  logGroupName: logging.retrainingLogGroup.name,
+  schedule: settings.retrainSchedule,
+  minAuc: settings.retrainMinAuc,
+  maxDrop: settings.retrainMaxDrop,
+  tags,
+});
+
 const portSuffix = settings.servicePort === 80 ? '' : `:${settings.servicePort}`;
 export const serviceUrl = pulumi.interpolate`http://${compute.instance.publicDns}${portSuffix}`;
 export const swaggerUrl = pulumi.interpolate`${serviceUrl}/docs`;
@@ -72,9 +92,13 @@ export const dataBucketName = storage.dataBucket.name;
 export const modelsBucketName = storage.modelsBucket.name;
 export const modelStore = pulumi.interpolate`s3://${storage.modelsBucket.name}`;
 export const repositoryUrl = registry.repository.repositoryUrl;
-export const imageRef = registry.imageRef;
+export const imageRef = registry.imageRefs.service;
+export const retrainingImageRef = registry.imageRefs.retraining;
 export const serviceLogGroup = logging.serviceLogGroup.name;
 export const retrainingLogGroup = logging.retrainingLogGroup.name;
 export const alarmTopicArn = logging.alarmTopic.arn;
 export const instanceId = compute.instance.id;
 export const adminTokenParameter = compute.adminTokenParameter.name;
+export const retrainingSchedule = retraining.schedule.name;
+export const retrainingCluster = retraining.cluster.name;
+export const outcomesUri = pulumi.interpolate`s3://${storage.dataBucket.name}/${OUTCOMES_KEY}`;

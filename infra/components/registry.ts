@@ -5,14 +5,20 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
-export interface RegistryArgs {
-  /** Repository root: the Docker build context. */
-  contextDir: string;
+export interface ImageSpec {
   /** Dockerfile path relative to the context. */
   dockerfile: string;
   /** Paths (relative to the context) whose content defines the image; hashed into its tag. */
   contentPaths: string[];
+}
+
+export interface RegistryArgs<Names extends string> {
+  /** Repository root: the Docker build context. */
+  contextDir: string;
+  /** The images to build and push, by name (the name prefixes the tag). */
+  images: Record<Names, ImageSpec>;
   keepImages: number;
+  /** A tag suffix for every image (e.g. a git sha) instead of the content hash. */
   imageTag?: string;
   tags: Record<string, string>;
 }
@@ -36,17 +42,16 @@ export function contentHash(root: string, paths: string[]): string {
 }
 
 /**
- * An ECR repository (scan on push, immutable tags, encrypted, keeps the last N images) and the service
- * image built from the repository and pushed to it, tagged by content so an unchanged tree is not rebuilt.
+ * An ECR repository (scan on push, immutable tags, encrypted, keeps the last N images) and the images built
+ * from the repository and pushed to it, each tagged `<name>-<content hash>` so an unchanged tree is not rebuilt.
  */
-export class Registry extends pulumi.ComponentResource {
+export class Registry<Names extends string> extends pulumi.ComponentResource {
   readonly repository: aws.ecr.Repository;
-  readonly image: dockerBuild.Image;
-  /** repository@sha256:digest: what the instance runs, immune to tag reuse. */
-  readonly imageRef: pulumi.Output<string>;
-  readonly imageTag: string;
+  readonly images = {} as Record<Names, dockerBuild.Image>;
+  /** repository@sha256:digest per image: what runs, immune to tag reuse. */
+  readonly imageRefs = {} as Record<Names, pulumi.Output<string>>;
 
-  constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
+  constructor(name: string, args: RegistryArgs<Names>, opts?: pulumi.ComponentResourceOptions) {
     super('loan-default:registry:Registry', name, {}, opts);
     const parent = { parent: this };
     this.repository = new aws.ecr.Repository(
@@ -78,21 +83,24 @@ export class Registry extends pulumi.ComponentResource {
       parent,
     );
 
-    this.imageTag = args.imageTag ?? contentHash(args.contextDir, args.contentPaths);
     const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: this.repository.registryId }, parent);
-    this.image = new dockerBuild.Image(
-      name,
-      {
-        context: { location: args.contextDir },
-        dockerfile: { location: path.join(args.contextDir, args.dockerfile) },
-        platforms: ['linux/amd64'],
-        push: true,
-        tags: [pulumi.interpolate`${this.repository.repositoryUrl}:${this.imageTag}`],
-        registries: [{ address: this.repository.repositoryUrl, username: auth.userName, password: auth.password }],
-      },
-      parent,
-    );
-    this.imageRef = pulumi.interpolate`${this.repository.repositoryUrl}@${this.image.digest}`;
-    this.registerOutputs({ repositoryUrl: this.repository.repositoryUrl, imageRef: this.imageRef });
+    for (const [imageName, spec] of Object.entries(args.images) as [Names, ImageSpec][]) {
+      const tag = `${imageName}-${args.imageTag ?? contentHash(args.contextDir, spec.contentPaths)}`;
+      const image = new dockerBuild.Image(
+        `${name}-${imageName}`,
+        {
+          context: { location: args.contextDir },
+          dockerfile: { location: path.join(args.contextDir, spec.dockerfile) },
+          platforms: ['linux/amd64'],
+          push: true,
+          tags: [pulumi.interpolate`${this.repository.repositoryUrl}:${tag}`],
+          registries: [{ address: this.repository.repositoryUrl, username: auth.userName, password: auth.password }],
+        },
+        parent,
+      );
+      this.images[imageName] = image;
+      this.imageRefs[imageName] = pulumi.interpolate`${this.repository.repositoryUrl}@${image.digest}`;
+    }
+    this.registerOutputs({ repositoryUrl: this.repository.repositoryUrl, imageRefs: this.imageRefs });
   }
 }

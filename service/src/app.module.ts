@@ -4,6 +4,7 @@ import { AdminModule } from './admin/admin.module.js';
 import { AppConfig } from './config/app.config.js';
 import { HealthModule } from './health/health.module.js';
 import { ModelModule } from './model/model.module.js';
+import { DriftModule } from './monitoring/drift.module.js';
 import { MonitoringModule } from './monitoring/monitoring.module.js';
 import { PredictModule } from './predict/predict.module.js';
 import { PreprocessingModule } from './preprocessing/preprocessing.module.js';
@@ -22,6 +23,7 @@ export class AppModule {
         ModelModule,
         PredictModule,
         HealthModule,
+        DriftModule,
         ...(config.adminToken ? [AdminModule] : []),
       ],
     };

@@ -50,6 +50,12 @@ export function installPulumiMocks(config: Record<string, string>): MockResource
           case 'aws:ec2/instance:Instance':
             Object.assign(state, { publicDns: 'ec2-198-51-100-7.eu-west-1.compute.amazonaws.com' });
             break;
+          case 'aws:ecs/taskDefinition:TaskDefinition':
+            Object.assign(state, {
+              arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${args.inputs.family}:1`,
+              arnWithoutRevision: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${args.inputs.family}`,
+            });
+            break;
           case 'random:index/randomPassword:RandomPassword':
             Object.assign(state, { result: 'generated-admin-token-0123456789abcdef' });
             break;
@@ -65,6 +71,8 @@ export function installPulumiMocks(config: Record<string, string>): MockResource
             return { name: REGION, region: REGION, id: REGION };
           case 'aws:ecr/getAuthorizationToken:getAuthorizationToken':
             return { userName: 'AWS', password: 'ecr-password', proxyEndpoint: 'https://registry', authorizationToken: 'x' };
+          case 'aws:ec2/getSubnets:getSubnets':
+            return { ids: ['subnet-0aaa', 'subnet-0bbb'] };
           case 'aws:ec2/getVpc:getVpc':
             return { id: 'vpc-0default', cidrBlock: '172.31.0.0/16' };
           case 'aws:ssm/getParameter:getParameter':

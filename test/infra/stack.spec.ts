@@ -101,18 +101,20 @@ describe('registry', () => {
     expect(lifecycle.rules[0].selection).toMatchObject({ countType: 'imageCountMoreThan', countNumber: 7 });
   });
 
-  it('builds service/Dockerfile for linux/amd64 and pushes it with a content tag', () => {
-    const image = one('docker-build:index:Image');
-    expect(image.inputs.push).toBe(true);
-    expect(image.inputs.dockerfile.location).toMatch(/service\/Dockerfile$/);
-    expect(image.inputs.platforms).toEqual(['linux/amd64']);
-    expect(image.inputs.tags[0]).toMatch(/\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/loan-default:[0-9a-f]{16}$/);
-    expect(image.inputs.registries[0]).toMatchObject({ username: 'AWS' });
+  it('builds the service and retraining images for linux/amd64 and pushes them with content tags', () => {
+    const images = ofType('docker-build:index:Image');
+    expect(images.map((i) => i.inputs.dockerfile.location.split('/').slice(-2).join('/')).sort()).toEqual(['service/Dockerfile', 'training/Dockerfile']);
+    for (const image of images) {
+      expect(image.inputs.push).toBe(true);
+      expect(image.inputs.platforms).toEqual(['linux/amd64']);
+      expect(image.inputs.tags[0]).toMatch(/\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/loan-default:(service|retraining)-[0-9a-f]{16}$/);
+      expect(image.inputs.registries[0]).toMatchObject({ username: 'AWS' });
+    }
   });
 });
 
 describe('compute', () => {
-  const statements = () => policyDoc(one(T.rolePolicy)).Statement as any[];
+  const statements = () => policyDoc(ofType(T.rolePolicy).find((r) => r.name === 'loan-default-service')!).Statement as any[];
 
   it('runs a free-tier Amazon Linux 2023 instance with IMDSv2 only and an encrypted gp3 root volume', () => {
     const instance = one(T.instance);
@@ -125,7 +127,7 @@ describe('compute', () => {
   });
 
   it('opens only the service port, only to the configured CIDR, and never SSH', () => {
-    const sg = one(T.securityGroup);
+    const sg = ofType(T.securityGroup).find((g) => g.name === 'loan-default-sg')!;
     expect(sg.inputs.ingress).toEqual([expect.objectContaining({ protocol: 'tcp', fromPort: 80, toPort: 80, cidrBlocks: [ALLOWED_CIDR] })]);
     const ssh = (sg.inputs.ingress as any[]).filter((r) => r.fromPort <= 22 && r.toPort >= 22);
     expect(ssh).toEqual([]);
@@ -168,7 +170,7 @@ describe('compute', () => {
       '4dabf18193072939515e22adb298388d': '1b47061264138c4ac30d75fd1eb44270',
       value: 'generated-admin-token-0123456789abcdef',
     });
-    const assume = JSON.parse(one('aws:iam/role:Role').inputs.assumeRolePolicy);
+    const assume = JSON.parse(ofType('aws:iam/role:Role').find((r) => r.name === 'loan-default-role')!.inputs.assumeRolePolicy);
     expect(assume.Statement[0].Principal).toEqual({ Service: 'ec2.amazonaws.com' });
   });
 
@@ -238,6 +240,48 @@ describe('logging', () => {
     }
     const email = one('aws:sns/topicSubscription:TopicSubscription');
     expect(email.inputs).toMatchObject({ protocol: 'email', endpoint: 'oncall@example.com', topic: topic.state.arn });
+  });
+});
+
+describe('retraining', () => {
+  const taskPolicy = () => policyDoc(ofType(T.rolePolicy).find((r) => r.name === 'loan-default-task')!).Statement as any[];
+
+  it('runs the retraining image monthly as a Fargate task, logging to the retraining group', () => {
+    const schedule = one('aws:scheduler/schedule:Schedule');
+    expect(schedule.inputs.scheduleExpression).toBe('cron(0 3 1 * ? *)');
+    expect(schedule.inputs.target.ecsParameters).toMatchObject({ launchType: 'FARGATE', taskCount: 1 });
+    expect(schedule.inputs.target.ecsParameters.networkConfiguration.subnets).toEqual(['subnet-0aaa', 'subnet-0bbb']);
+    const task = one('aws:ecs/taskDefinition:TaskDefinition');
+    expect(task.inputs.requiresCompatibilities).toEqual(['FARGATE']);
+    const [container] = JSON.parse(task.inputs.containerDefinitions);
+    expect(container.image).toMatch(/@sha256:/);
+    const models = buckets().find((b) => b.name === 'loan-default-models')!;
+    const data = buckets().find((b) => b.name === 'loan-default-data')!;
+    expect(container.command).toEqual([
+      '--store', `s3://${models.state.bucket}`, '--data-root', `s3://${data.state.bucket}`,
+      '--outcomes', `s3://${data.state.bucket}/outcomes/latest.csv`, '--name', 'loan-default', '--min-auc', '0.7', '--max-drop', '0.01',
+    ]);
+    expect(container.logConfiguration.options).toMatchObject({ 'awslogs-group': '/loan-default/dev/retraining', mode: 'non-blocking' });
+  });
+
+  it('gives only the retraining task the right to write snapshots and move the model channel', () => {
+    const models = buckets().find((b) => b.name === 'loan-default-models')!;
+    const data = buckets().find((b) => b.name === 'loan-default-data')!;
+    const by = (sid: string) => taskPolicy().find((s) => s.Sid === sid);
+    expect(by('WriteSnapshotsAndReports').Resource).toEqual([`${data.state.arn}/snapshots/*`, `${data.state.arn}/retraining/*`]);
+    expect(by('PublishAndPromote').Resource).toEqual([`${models.state.arn}/loan-default/versions/*`, `${models.state.arn}/loan-default/channels/*`]);
+    expect(by('ReadData').Resource).toEqual(['predictions/*', 'snapshots/*', 'outcomes/*'].map((p) => `${data.state.arn}/${p}`));
+    const service = policyDoc(ofType(T.rolePolicy).find((r) => r.name === 'loan-default-service')!).Statement as any[];
+    expect(service.some((s) => [s.Resource].flat().some((r: string) => r.startsWith(models.state.arn) && [s.Action].flat().includes('s3:PutObject')))).toBe(false);
+  });
+
+  it('lets the scheduler run only this task definition and pass only its two roles', () => {
+    const statements = policyDoc(ofType(T.rolePolicy).find((r) => r.name === 'loan-default-scheduler')!).Statement as any[];
+    const task = one('aws:ecs/taskDefinition:TaskDefinition');
+    expect(statements.find((s) => s.Sid === 'RunRetrainingTask').Resource).toEqual([`${task.state.arnWithoutRevision}:*`]);
+    expect(statements.find((s) => s.Sid === 'PassTaskRoles').Resource).toHaveLength(2);
+    const sg = ofType(T.securityGroup).find((g) => g.name === 'loan-default-task-sg')!;
+    expect(sg.inputs.ingress).toEqual([]);
   });
 });
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -21,11 +21,13 @@ export const SPILL_DIR = './var/predictions-spill';
  * finished its in-flight requests, the queue is drained; what still cannot be written is spilled to disk.
  */
 @Injectable()
-export class PredictionCaptureService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class PredictionCaptureService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(PredictionCaptureService.name);
   private readonly sink: BlobStore | null;
   private queue: PredictionRecord[] = [];
   private writing: Promise<void> | null = null;
+  /** Records taken off the queue by the write under way; they count against the limit until written. */
+  private inFlight = 0;
   private timer: NodeJS.Timeout | null = null;
   private sequence = 0;
   private readonly instance = randomBytes(4).toString('hex');
@@ -45,6 +47,23 @@ export class PredictionCaptureService implements OnApplicationBootstrap, OnAppli
     return this.queue.length;
   }
 
+  /** A directory log must be writable before the service takes traffic. */
+  async onModuleInit(): Promise<void> {
+    if (!(this.sink instanceof FsBlobStore)) return;
+    const sink = this.sink;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timed out')), 5_000);
+    });
+    try {
+      await Promise.race([sink.probe(), timeout]);
+    } catch (error) {
+      throw new Error(`PREDICTION_LOG ${sink.location} is not writable: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   onApplicationBootstrap(): void {
     if (!this.sink) return;
     this.timer = setInterval(() => void this.flush(), this.config.captureFlushMs);
@@ -54,7 +73,7 @@ export class PredictionCaptureService implements OnApplicationBootstrap, OnAppli
   /** Never blocks and never throws: queue the records, or count them as dropped when the queue is full. */
   capture(records: PredictionRecord[]): void {
     if (!this.sink) return;
-    const room = this.config.captureQueueLimit - this.queue.length;
+    const room = this.config.captureQueueLimit - this.queue.length - this.inFlight;
     if (records.length > room) {
       this.metrics.captureDropped.inc(records.length - Math.max(room, 0));
       records = records.slice(0, Math.max(room, 0));
@@ -75,6 +94,7 @@ export class PredictionCaptureService implements OnApplicationBootstrap, OnAppli
 
   private async writeBatch(): Promise<void> {
     const batch = this.queue.splice(0, this.config.captureBatchSize);
+    this.inFlight = batch.length;
     try {
       await this.writeRecords(this.sink!, batch);
       this.metrics.captureWritten.inc(batch.length);
@@ -84,6 +104,7 @@ export class PredictionCaptureService implements OnApplicationBootstrap, OnAppli
       this.metrics.captureWriteFailures.inc();
       this.logger.error({ message: 'prediction log write failed; records kept for retry', records: batch.length, reason: (error as Error).message });
     } finally {
+      this.inFlight = 0;
       this.metrics.captureQueueDepth.set(this.queue.length);
     }
   }

@@ -84,7 +84,9 @@ export class DriftService {
     }
   }
 
-  report(): DriftReport {
+  /** The report against `model`'s reference (the active one); an empty window when it just became active. */
+  report(model: LoadedModel | null = null): DriftReport {
+    if (model && model.version !== this.version) this.reset(model);
     const judge = (t: Tracked) => {
       const value = psi(t.window.proportions(), t.reference);
       return { psi: Math.round(value * 1e6) / 1e6, status: driftStatus(value, t.window.size) };

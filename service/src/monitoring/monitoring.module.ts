@@ -1,12 +1,11 @@
 import { Global, Module } from '@nestjs/common';
-import { DriftController } from './drift.controller.js';
 import { DriftService } from './drift.service.js';
 import { MetricsController } from './metrics.controller.js';
 import { MetricsService } from './metrics.service.js';
 
 @Global()
 @Module({
-  controllers: [MetricsController, DriftController],
+  controllers: [MetricsController],
   providers: [MetricsService, DriftService],
   exports: [MetricsService, DriftService],
 })

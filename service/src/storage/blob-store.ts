@@ -1,6 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createS3Client, joinKey, parseS3Uri, S3Location } from '../model/stores/s3-location.js';
 
@@ -48,6 +48,13 @@ export class FsBlobStore implements BlobStore {
 
   get(key: string): Promise<Buffer> {
     return readFile(path.join(this.location, safeKey(key)));
+  }
+
+  /** Proves the root can be created and written (a misconfigured path should stop startup, not lose data later). */
+  async probe(): Promise<void> {
+    const key = `.probe-${process.pid}-${randomBytes(4).toString('hex')}`;
+    await this.put(key, Buffer.alloc(0));
+    await rm(path.join(this.location, key), { force: true });
   }
 
   async exists(key: string): Promise<boolean> {

@@ -1,0 +1,211 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+
+export interface RetrainingArgs {
+  imageRef: pulumi.Input<string>;
+  repositoryArn: pulumi.Input<string>;
+  dataBucketArn: pulumi.Input<string>;
+  dataBucketName: pulumi.Input<string>;
+  modelsBucketArn: pulumi.Input<string>;
+  modelsBucketName: pulumi.Input<string>;
+  modelName: string;
+  logGroupArn: pulumi.Input<string>;
+  logGroupName: pulumi.Input<string>;
+  /** EventBridge Scheduler expression; monthly by default. */
+  schedule: string;
+  minAuc: number;
+  maxDrop: number;
+  tags: Record<string, string>;
+}
+
+/** Where the loan system drops the month's outcomes (application_id, loan_paid_back, observed_at). */
+export const OUTCOMES_KEY = 'outcomes/latest.csv';
+export const MONTHLY = 'cron(0 3 1 * ? *)';
+
+const assumeBy = (service: string) =>
+  JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] });
+
+/**
+ * The monthly retraining job: an EventBridge schedule runs the retraining image as a Fargate task, which
+ * joins captured predictions with outcomes, snapshots, trains, evaluates and promotes (or not). Its own
+ * roles keep it apart from the service: only this task may write snapshots and move the model channel;
+ * the service's instance can still only read models and write predictions.
+ */
+export class Retraining extends pulumi.ComponentResource {
+  readonly cluster: aws.ecs.Cluster;
+  readonly taskDefinition: aws.ecs.TaskDefinition;
+  readonly taskRole: aws.iam.Role;
+  readonly executionRole: aws.iam.Role;
+  readonly schedule: aws.scheduler.Schedule;
+
+  constructor(name: string, args: RetrainingArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('loan-default:retraining:Retraining', name, {}, opts);
+    const parent = { parent: this };
+    const region = aws.getRegionOutput({}, parent).region;
+
+    this.cluster = new aws.ecs.Cluster(`${name}-cluster`, { tags: args.tags }, parent);
+
+    this.executionRole = new aws.iam.Role(`${name}-execution`, { assumeRolePolicy: assumeBy('ecs-tasks.amazonaws.com'), tags: args.tags }, parent);
+    new aws.iam.RolePolicy(
+      `${name}-execution`,
+      {
+        role: this.executionRole.id,
+        policy: pulumi.jsonStringify({
+          Version: '2012-10-17',
+          Statement: [
+            // AWS requires "*" here: an authorization token is not scoped to a repository.
+            { Sid: 'EcrLogin', Effect: 'Allow', Action: ['ecr:GetAuthorizationToken'], Resource: '*' },
+            {
+              Sid: 'PullRetrainingImage',
+              Effect: 'Allow',
+              Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+              Resource: [args.repositoryArn],
+            },
+            { Sid: 'WriteLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [pulumi.interpolate`${args.logGroupArn}:*`] },
+          ],
+        }),
+      },
+      parent,
+    );
+
+    this.taskRole = new aws.iam.Role(`${name}-task`, { assumeRolePolicy: assumeBy('ecs-tasks.amazonaws.com'), tags: args.tags }, parent);
+    new aws.iam.RolePolicy(
+      `${name}-task`,
+      {
+        role: this.taskRole.id,
+        policy: pulumi.jsonStringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'ListData',
+              Effect: 'Allow',
+              Action: ['s3:ListBucket'],
+              Resource: [args.dataBucketArn],
+              Condition: { StringLike: { 's3:prefix': ['predictions/*', 'snapshots/*', 'retraining/*', 'outcomes/*'] } },
+            },
+            {
+              Sid: 'ReadData',
+              Effect: 'Allow',
+              Action: ['s3:GetObject'],
+              Resource: ['predictions/*', 'snapshots/*', 'outcomes/*'].map((p) => pulumi.interpolate`${args.dataBucketArn}/${p}`),
+            },
+            {
+              Sid: 'WriteSnapshotsAndReports',
+              Effect: 'Allow',
+              Action: ['s3:PutObject'],
+              Resource: ['snapshots/*', 'retraining/*'].map((p) => pulumi.interpolate`${args.dataBucketArn}/${p}`),
+            },
+            { Sid: 'ListModels', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [args.modelsBucketArn] },
+            { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [pulumi.interpolate`${args.modelsBucketArn}/${args.modelName}/*`] },
+            {
+              Sid: 'PublishAndPromote',
+              Effect: 'Allow',
+              Action: ['s3:PutObject'],
+              Resource: ['versions/*', 'channels/*'].map((p) => pulumi.interpolate`${args.modelsBucketArn}/${args.modelName}/${p}`),
+            },
+          ],
+        }),
+      },
+      parent,
+    );
+
+    const container = pulumi
+      .all([args.imageRef, args.logGroupName, args.dataBucketName, args.modelsBucketName, region])
+      .apply(([image, logGroup, dataBucket, modelsBucket, regionName]) =>
+        JSON.stringify([
+          {
+            name: 'retraining',
+            image,
+            essential: true,
+            command: [
+              '--store', `s3://${modelsBucket}`,
+              '--data-root', `s3://${dataBucket}`,
+              '--outcomes', `s3://${dataBucket}/${OUTCOMES_KEY}`,
+              '--name', args.modelName,
+              '--min-auc', String(args.minAuc),
+              '--max-drop', String(args.maxDrop),
+            ],
+            environment: [{ name: 'AWS_REGION', value: regionName }],
+            logConfiguration: {
+              logDriver: 'awslogs',
+              options: { 'awslogs-group': logGroup, 'awslogs-region': regionName, 'awslogs-stream-prefix': 'retraining', mode: 'non-blocking' },
+            },
+          },
+        ]),
+      );
+    this.taskDefinition = new aws.ecs.TaskDefinition(
+      `${name}-task`,
+      {
+        family: `${name}-retraining`,
+        requiresCompatibilities: ['FARGATE'],
+        networkMode: 'awsvpc',
+        cpu: '1024',
+        memory: '2048',
+        executionRoleArn: this.executionRole.arn,
+        taskRoleArn: this.taskRole.arn,
+        runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
+        containerDefinitions: container,
+        tags: args.tags,
+      },
+      parent,
+    );
+
+    const vpc = aws.ec2.getVpcOutput({ default: true }, parent);
+    const subnets = aws.ec2.getSubnetsOutput({ filters: [{ name: 'vpc-id', values: [vpc.id] }, { name: 'default-for-az', values: ['true'] }] }, parent);
+    const securityGroup = new aws.ec2.SecurityGroup(
+      `${name}-task-sg`,
+      {
+        vpcId: vpc.id,
+        description: 'Retraining task: no ingress; HTTPS out to ECR, S3 and CloudWatch',
+        ingress: [],
+        egress: [{ description: 'HTTPS to AWS APIs', protocol: 'tcp', fromPort: 443, toPort: 443, cidrBlocks: ['0.0.0.0/0'] }],
+        tags: args.tags,
+      },
+      parent,
+    );
+
+    const schedulerRole = new aws.iam.Role(`${name}-scheduler`, { assumeRolePolicy: assumeBy('scheduler.amazonaws.com'), tags: args.tags }, parent);
+    new aws.iam.RolePolicy(
+      `${name}-scheduler`,
+      {
+        role: schedulerRole.id,
+        policy: pulumi.jsonStringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'RunRetrainingTask',
+              Effect: 'Allow',
+              Action: ['ecs:RunTask'],
+              Resource: [pulumi.interpolate`${this.taskDefinition.arnWithoutRevision}:*`],
+              Condition: { ArnLike: { 'ecs:cluster': this.cluster.arn } },
+            },
+            { Sid: 'PassTaskRoles', Effect: 'Allow', Action: ['iam:PassRole'], Resource: [this.executionRole.arn, this.taskRole.arn] },
+          ],
+        }),
+      },
+      parent,
+    );
+    this.schedule = new aws.scheduler.Schedule(
+      `${name}-monthly`,
+      {
+        description: 'Monthly retraining of the loan default model',
+        scheduleExpression: args.schedule,
+        scheduleExpressionTimezone: 'UTC',
+        flexibleTimeWindow: { mode: 'OFF' },
+        target: {
+          arn: this.cluster.arn,
+          roleArn: schedulerRole.arn,
+          ecsParameters: {
+            taskDefinitionArn: this.taskDefinition.arn,
+            launchType: 'FARGATE',
+            taskCount: 1,
+            networkConfiguration: { subnets: subnets.ids, securityGroups: [securityGroup.id], assignPublicIp: true },
+          },
+          retryPolicy: { maximumRetryAttempts: 0 },
+        },
+      },
+      parent,
+    );
+    this.registerOutputs({ cluster: this.cluster.name, taskDefinition: this.taskDefinition.arn, schedule: this.schedule.name });
+  }
+}
