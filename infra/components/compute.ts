@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { assumeRolePolicy, ecrPullStatements, HTTPS_EGRESS_ONLY, writeLogsStatement } from './iam.js';
 import { renderServiceUserData } from './user-data.js';
 
 export interface ComputeArgs {
@@ -53,10 +54,7 @@ export class Compute extends pulumi.ComponentResource {
     this.role = new aws.iam.Role(
       `${name}-role`,
       {
-        assumeRolePolicy: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-        }),
+        assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com'),
         tags: args.tags,
       },
       parent,
@@ -68,14 +66,7 @@ export class Compute extends pulumi.ComponentResource {
         policy: pulumi.jsonStringify({
           Version: '2012-10-17',
           Statement: [
-            // AWS requires "*" here: an authorization token is not scoped to a repository.
-            { Sid: 'EcrLogin', Effect: 'Allow', Action: ['ecr:GetAuthorizationToken'], Resource: '*' },
-            {
-              Sid: 'PullServiceImage',
-              Effect: 'Allow',
-              Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
-              Resource: [args.repositoryArn],
-            },
+            ...ecrPullStatements(args.repositoryArn),
             { Sid: 'ListModels', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [args.modelsBucketArn] },
             { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [pulumi.interpolate`${args.modelsBucketArn}/*`] },
             {
@@ -84,12 +75,7 @@ export class Compute extends pulumi.ComponentResource {
               Action: ['s3:PutObject'],
               Resource: [pulumi.interpolate`${args.dataBucketArn}/${args.predictionsPrefix}*`],
             },
-            {
-              Sid: 'WriteLogs',
-              Effect: 'Allow',
-              Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-              Resource: args.logGroupArns.map((arn) => pulumi.interpolate`${arn}:*`),
-            },
+            writeLogsStatement(args.logGroupArns),
             { Sid: 'ReadAdminToken', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [this.adminTokenParameter.arn] },
           ],
         }),
@@ -114,8 +100,7 @@ export class Compute extends pulumi.ComponentResource {
             cidrBlocks: [args.allowedCidr],
           },
         ],
-        // ECR, S3, SSM, CloudWatch and the package mirrors are all HTTPS.
-        egress: [{ description: 'HTTPS to AWS APIs', protocol: 'tcp', fromPort: 443, toPort: 443, cidrBlocks: ['0.0.0.0/0'] }],
+        egress: HTTPS_EGRESS_ONLY,
         tags: args.tags,
       },
       parent,

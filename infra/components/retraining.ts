@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { assumeRolePolicy, ecrPullStatements, HTTPS_EGRESS_ONLY, writeLogsStatement } from './iam.js';
 
 export interface RetrainingArgs {
   imageRef: pulumi.Input<string>;
@@ -22,8 +23,6 @@ export interface RetrainingArgs {
 export const OUTCOMES_KEY = 'outcomes/latest.csv';
 export const MONTHLY = 'cron(0 3 1 * ? *)';
 
-const assumeBy = (service: string) =>
-  JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] });
 
 /**
  * The monthly retraining job: an EventBridge schedule runs the retraining image as a Fargate task, which
@@ -45,7 +44,7 @@ export class Retraining extends pulumi.ComponentResource {
 
     this.cluster = new aws.ecs.Cluster(`${name}-cluster`, { tags: args.tags }, parent);
 
-    this.executionRole = new aws.iam.Role(`${name}-execution`, { assumeRolePolicy: assumeBy('ecs-tasks.amazonaws.com'), tags: args.tags }, parent);
+    this.executionRole = new aws.iam.Role(`${name}-execution`, { assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com'), tags: args.tags }, parent);
     new aws.iam.RolePolicy(
       `${name}-execution`,
       {
@@ -53,22 +52,15 @@ export class Retraining extends pulumi.ComponentResource {
         policy: pulumi.jsonStringify({
           Version: '2012-10-17',
           Statement: [
-            // AWS requires "*" here: an authorization token is not scoped to a repository.
-            { Sid: 'EcrLogin', Effect: 'Allow', Action: ['ecr:GetAuthorizationToken'], Resource: '*' },
-            {
-              Sid: 'PullRetrainingImage',
-              Effect: 'Allow',
-              Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
-              Resource: [args.repositoryArn],
-            },
-            { Sid: 'WriteLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [pulumi.interpolate`${args.logGroupArn}:*`] },
+            ...ecrPullStatements(args.repositoryArn),
+            writeLogsStatement([args.logGroupArn]),
           ],
         }),
       },
       parent,
     );
 
-    this.taskRole = new aws.iam.Role(`${name}-task`, { assumeRolePolicy: assumeBy('ecs-tasks.amazonaws.com'), tags: args.tags }, parent);
+    this.taskRole = new aws.iam.Role(`${name}-task`, { assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com'), tags: args.tags }, parent);
     new aws.iam.RolePolicy(
       `${name}-task`,
       {
@@ -158,13 +150,13 @@ export class Retraining extends pulumi.ComponentResource {
         vpcId: vpc.id,
         description: 'Retraining task: no ingress; HTTPS out to ECR, S3 and CloudWatch',
         ingress: [],
-        egress: [{ description: 'HTTPS to AWS APIs', protocol: 'tcp', fromPort: 443, toPort: 443, cidrBlocks: ['0.0.0.0/0'] }],
+        egress: HTTPS_EGRESS_ONLY,
         tags: args.tags,
       },
       parent,
     );
 
-    const schedulerRole = new aws.iam.Role(`${name}-scheduler`, { assumeRolePolicy: assumeBy('scheduler.amazonaws.com'), tags: args.tags }, parent);
+    const schedulerRole = new aws.iam.Role(`${name}-scheduler`, { assumeRolePolicy: assumeRolePolicy('scheduler.amazonaws.com'), tags: args.tags }, parent);
     new aws.iam.RolePolicy(
       `${name}-scheduler`,
       {

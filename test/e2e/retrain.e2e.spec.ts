@@ -68,6 +68,14 @@ async function setUp(name: string, baseRows: number, shuffleBase: boolean) {
   return { root, store, base, production: manifest.version };
 }
 
+/** npm run retrain over a set-up store and data root, with the gate used in these tests. */
+function runRetrain(root: string, store: string, base: string) {
+  return runScript('retrain.ts', [
+    '--store', store, '--data-root', path.join(root, 'data'), '--outcomes', path.join(root, 'outcomes.csv'),
+    '--base', base, '--min-auc', '0.75', '--max-drop', '0.02',
+  ]);
+}
+
 async function reportOf(root: string) {
   const runs = await readdir(path.join(root, 'data/retraining'));
   expect(runs).toHaveLength(1);
@@ -79,10 +87,7 @@ async function reportOf(root: string) {
 
 it('promotes a good candidate and records why', async () => {
   const { root, store, base, production } = await setUp('good', 8000, false);
-  const run = await runScript('retrain.ts', [
-    '--store', store.location, '--data-root', path.join(root, 'data'), '--outcomes', path.join(root, 'outcomes.csv'),
-    '--base', base, '--min-auc', '0.75', '--max-drop', '0.02',
-  ]);
+  const run = await runRetrain(root, store.location, base);
   expect(run.code).toBe(0);
   const report = await reportOf(root);
   console.log(`promote report: ${JSON.stringify({ status: report.status, reasons: report.reasons, candidate: report.candidate.roc_auc, production: report.production.roc_auc, snapshot: report.snapshot, join: report.join })}`);
@@ -100,10 +105,7 @@ it('promotes a good candidate and records why', async () => {
 
 it('rejects a candidate trained on shuffled labels and leaves production unchanged', async () => {
   const { root, store, base, production } = await setUp('shuffled', 8000, true);
-  const run = await runScript('retrain.ts', [
-    '--store', store.location, '--data-root', path.join(root, 'data'), '--outcomes', path.join(root, 'outcomes.csv'),
-    '--base', base, '--min-auc', '0.75', '--max-drop', '0.02',
-  ]);
+  const run = await runRetrain(root, store.location, base);
   expect(run.code).toBe(3);
   const report = await reportOf(root);
   console.log(`reject report: ${JSON.stringify({ status: report.status, reasons: report.reasons, candidate: report.candidate.roc_auc, production: report.production.roc_auc })}`);

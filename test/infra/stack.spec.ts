@@ -146,7 +146,7 @@ describe('compute', () => {
   it('pulls only this repository, reads only the models bucket, writes only predictions/, our logs and parameter', () => {
     const by = (sid: string) => statements().find((s) => s.Sid === sid);
     const repo = one(T.repository);
-    expect(by('PullServiceImage').Resource).toEqual([repo.state.arn]);
+    expect(by('PullImage').Resource).toEqual([repo.state.arn]);
     const models = buckets().find((b) => b.name === 'loan-default-models')!;
     const data = buckets().find((b) => b.name === 'loan-default-data')!;
     expect(by('ReadModels')).toMatchObject({ Action: ['s3:GetObject'], Resource: [`${models.state.arn}/*`] });

@@ -1,4 +1,13 @@
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,6 +24,18 @@ export interface BlobStore {
   /** Every key under a prefix, sorted. */
   list(prefix: string): Promise<string[]>;
   exists(key: string): Promise<boolean>;
+  /** A cheap identity of an object's content (size and ETag or mtime); null when it does not exist. */
+  stat(key: string): Promise<string | null>;
+}
+
+/** True for "no such file or object" from either implementation. */
+export function isMissing(error: unknown): boolean {
+  return (
+    (error as NodeJS.ErrnoException)?.code === 'ENOENT' ||
+    error instanceof NoSuchKey ||
+    error instanceof NotFound ||
+    (error instanceof S3ServiceException && (error.$metadata?.httpStatusCode === 404 || error.name === 'NoSuchKey'))
+  );
 }
 
 export class BlobExistsError extends Error {
@@ -58,9 +79,13 @@ export class FsBlobStore implements BlobStore {
   }
 
   async exists(key: string): Promise<boolean> {
+    return (await this.stat(key)) !== null;
+  }
+
+  async stat(key: string): Promise<string | null> {
     return stat(path.join(this.location, safeKey(key))).then(
-      () => true,
-      () => false,
+      (s) => `${s.size}:${s.mtimeMs}`,
+      () => null,
     );
   }
 
@@ -120,7 +145,17 @@ export class S3BlobStore implements BlobStore {
   }
 
   async exists(key: string): Promise<boolean> {
-    return (await this.list(key)).includes(key);
+    return (await this.stat(key)) !== null;
+  }
+
+  async stat(key: string): Promise<string | null> {
+    try {
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.where.bucket, Key: joinKey(this.where.prefix, safeKey(key)) }));
+      return `${head.ContentLength}:${head.ETag}`;
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
   }
 
   async list(prefix: string): Promise<string[]> {
