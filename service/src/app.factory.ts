@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import helmet from '@fastify/helmet';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
@@ -29,6 +30,7 @@ export function buildOpenApi(app: NestFastifyApplication) {
     )
     .setVersion('1')
     .addBearerAuth()
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'api-key')
     .build();
   return SwaggerModule.createDocument(app, config);
 }
@@ -37,9 +39,15 @@ export function buildOpenApi(app: NestFastifyApplication) {
 export async function createApp(config: AppConfig, logger: LoggerService = createJsonLogger(config.logLevel)) {
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
+    requestTimeout: config.requestTimeoutMs,
+    // Longer than the idle timeouts of common load balancers (60 s), so they close first.
+    keepAliveTimeout: 72_000,
     genReqId: requestId,
     logger: false,
     return503OnClosing: true,
+    // The schemas derived from the DTOs must be checked as written: no coercion ("1" is not 1), nothing
+    // removed or defaulted, and the first error only (allErrors invites denial of service).
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger,
@@ -52,6 +60,21 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
   // SIGHUP is not a shutdown here: it asks the model provider to check the channel now.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
 
+  // Security headers; the CSP lets Swagger UI run from its own files (its styles are inline).
+  await app.register(helmet as unknown as Parameters<NestFastifyApplication['register']>[0], {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        // The dev stack serves plain HTTP: upgrading Swagger UI's own requests to HTTPS would break it.
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
   const fastify = app.getHttpAdapter().getInstance();
   // JSON only: a text body would reach the validator as a string; refuse it with 415 instead.
   fastify.removeContentTypeParser(['text/plain']);

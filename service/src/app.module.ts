@@ -8,6 +8,7 @@ import { DriftModule } from './monitoring/drift.module.js';
 import { MonitoringModule } from './monitoring/monitoring.module.js';
 import { PredictModule } from './predict/predict.module.js';
 import { PreprocessingModule } from './preprocessing/preprocessing.module.js';
+import { SecurityModule } from './security/security.module.js';
 
 @Module({})
 export class AppModule {
@@ -19,6 +20,7 @@ export class AppModule {
         // Same namespace as appConfig in config/app.config.ts, so @Inject(appConfig.KEY) receives `config`.
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [registerAs('app', () => config)] }),
         MonitoringModule,
+        SecurityModule,
         PreprocessingModule,
         ModelModule,
         PredictModule,

@@ -17,6 +17,7 @@ import { VERSION_PATTERN } from '../model/manifest.js';
 import { MODEL_STORE, type ModelStore } from '../model/model-store.js';
 import { ModelService, RefreshOutcome } from '../model/model.service.js';
 import { describeVersions } from '../model/registry.js';
+import { ClientThrottlerGuard } from '../security/client-throttler.guard.js';
 import { AdminTokenGuard } from './admin-token.guard.js';
 
 function answer(outcome: RefreshOutcome): RefreshOutcome {
@@ -26,7 +27,7 @@ function answer(outcome: RefreshOutcome): RefreshOutcome {
 
 @ApiTags('admin')
 @ApiBearerAuth()
-@UseGuards(AdminTokenGuard)
+@UseGuards(AdminTokenGuard, ClientThrottlerGuard)
 @Controller('admin/models')
 export class AdminController {
   constructor(

@@ -1,5 +1,12 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { dtoOfSchema } from './contract-schema.js';
+import { badRequest, FieldProblem, validateAgainstDto } from './validation.js';
+
+interface SchemaError {
+  instancePath: string;
+  message?: string;
+}
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
@@ -39,11 +46,32 @@ function clientError(exception: unknown, status: number) {
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
+  /**
+   * A body the route's JSON Schema refused: class-validator, whose decorators the schema was derived from,
+   * names each offending field and rule. (ajv's own words are the fallback, and should never be needed.)
+   */
+  private async explainInvalidBody(request: FastifyRequest, reply: FastifyReply, schemaErrors: SchemaError[], requestId: string) {
+    const dto = dtoOfSchema(request.routeOptions?.schema?.body);
+    let problems: FieldProblem[] = dto ? await validateAgainstDto(dto as new () => object, request.body).catch(() => []) : [];
+    if (problems.length === 0) {
+      problems = schemaErrors.map((e) => {
+        const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || 'body';
+        return { field, message: `${field} ${e.message ?? 'is invalid'}` };
+      });
+    }
+    void reply.status(400).send({ ...(badRequest(problems).getResponse() as object), request_id: requestId });
+  }
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const requestId = String(request.id);
+    const schemaErrors = (exception as { validation?: SchemaError[] })?.validation;
+    if (Array.isArray(schemaErrors)) {
+      void this.explainInvalidBody(request, reply, schemaErrors, requestId);
+      return;
+    }
     const status =
       exception instanceof HttpException ? exception.getStatus() : (exception as { statusCode?: number })?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -1,4 +1,6 @@
 import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
 
 export interface FieldProblem {
   field: string;
@@ -27,30 +29,39 @@ export function fieldProblems(errors: ValidationError[], parent = ''): FieldProb
 
 export function validationException(errors: ValidationError[]): BadRequestException {
   const problems = fieldProblems(errors);
-  if (problems.length === 0) problems.push({ field: 'body', message: 'the body must be a JSON object' });
-  return new BadRequestException({
-    statusCode: 400,
-    error: 'Bad Request',
-    message: problems.map((p) => p.message),
-    errors: problems,
-  });
+  return badRequest(problems.length > 0 ? problems : [NOT_AN_OBJECT]);
 }
 
 /**
  * The global pipe: class-validator decorators on the DTOs are the rules; nothing is coerced (a number sent
  * as a string is an error), unknown fields are rejected, and each field reports its first broken rule.
  */
+/** One problem per offending field of `value` against the DTO's rules (empty when it is valid). */
+export async function validateAgainstDto(dto: new () => object, value: unknown): Promise<FieldProblem[]> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [NOT_AN_OBJECT];
+  const errors = await validate(plainToInstance(dto, value), VALIDATOR_OPTIONS);
+  return fieldProblems(errors);
+}
+
+const NOT_AN_OBJECT: FieldProblem = { field: 'body', message: 'the body must be a JSON object' };
+const VALIDATOR_OPTIONS = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  forbidUnknownValues: true,
+  stopAtFirstError: true,
+  validationError: { target: false, value: false },
+};
+
+export function badRequest(problems: FieldProblem[]): BadRequestException {
+  return new BadRequestException({ statusCode: 400, error: 'Bad Request', message: problems.map((p) => p.message), errors: problems });
+}
+
 class ContractValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     // class-transformer would turn an array into an array of DTOs and a primitive into nothing useful:
     // a body must be one JSON object before its fields are checked.
     if (metadata.type === 'body' && (value === null || typeof value !== 'object' || Array.isArray(value))) {
-      throw new BadRequestException({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: ['the body must be a JSON object'],
-        errors: [{ field: 'body', message: 'the body must be a JSON object' }],
-      });
+      throw badRequest([NOT_AN_OBJECT]);
     }
     return super.transform(value, metadata);
   }
@@ -58,13 +69,9 @@ class ContractValidationPipe extends ValidationPipe {
 
 export function createValidationPipe(): ValidationPipe {
   return new ContractValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    forbidUnknownValues: true,
+    ...VALIDATOR_OPTIONS,
     transform: true,
     transformOptions: { enableImplicitConversion: false },
-    stopAtFirstError: true,
-    validationError: { target: false, value: false },
     exceptionFactory: validationException,
   });
 }

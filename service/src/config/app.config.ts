@@ -18,6 +18,13 @@ export interface AppConfig {
   captureQueueLimit: number;
   /** Live applications kept for drift (a sliding window). */
   driftWindow: number;
+  /** Requests per minute per API key (or client IP without keys) on scoring and admin routes; 0 turns it off. */
+  rateLimitPerMinute: number;
+  /** Longest time to receive a whole request. */
+  requestTimeoutMs: number;
+  /** Micro-batching: most rows in one session run, and how long a lone request may wait for company. */
+  microbatchMaxRows: number;
+  microbatchWaitMs: number;
 }
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
@@ -56,6 +63,10 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     captureFlushMs: integer(env, 'CAPTURE_FLUSH_MS', 1000, 10, 3_600_000),
     captureQueueLimit: integer(env, 'CAPTURE_QUEUE_LIMIT', 100_000, 1, 10_000_000),
     driftWindow: integer(env, 'DRIFT_WINDOW', 5000, 10, 1_000_000),
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 60_000, 0, 1_000_000_000),
+    requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+    microbatchMaxRows: integer(env, 'MICROBATCH_MAX_ROWS', 64, 1, 1000),
+    microbatchWaitMs: integer(env, 'MICROBATCH_WAIT_MS', 0, 0, 100),
   };
 }
 

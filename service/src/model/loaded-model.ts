@@ -4,6 +4,7 @@ import { LoanApplication } from '../contract/loan-application.contract.js';
 import { FeatureEncoder } from '../preprocessing/feature-encoder.js';
 import { FeatureSpec, featureSpecProblems } from '../preprocessing/feature-spec.js';
 import { MANIFEST_FILE, MODEL_FILE, ModelManifest } from './manifest.js';
+import { MicroBatcher } from './micro-batcher.js';
 import { ModelStore } from './model-store.js';
 
 /** The strictest canary tolerance DESIGN.md allows; a manifest may ask for tighter, never looser. */
@@ -20,24 +21,50 @@ export class ModelRejectedError extends Error {
 
 export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
+export interface BatchingOptions {
+  maxRows: number;
+  waitMs: number;
+}
+/** Every call is its own session run. */
+export const NO_BATCHING: BatchingOptions = { maxRows: 1, waitMs: 0 };
+
+/**
+ * Session options for scoring: full graph optimisation, and one intra-op thread, since the trees are small
+ * and the other core is better spent on HTTP (onnxruntime-node runs sessions off the event loop).
+ */
+export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+  graphOptimizationLevel: 'all',
+  intraOpNumThreads: Number(process.env.ORT_INTRA_OP_THREADS ?? 1),
+  interOpNumThreads: 1,
+};
+
 /** One verified model version, ready to score: its manifest, its session and its compiled encoder. */
 export class LoadedModel {
   readonly version: string;
   readonly threshold: number;
   private readonly outputName: string;
 
+  private readonly batcher: MicroBatcher<LoanApplication>;
+
   constructor(
     readonly manifest: ModelManifest,
     readonly session: ort.InferenceSession,
     readonly encoder: FeatureEncoder,
+    batching: BatchingOptions = NO_BATCHING,
   ) {
     this.version = manifest.version;
     this.threshold = manifest.threshold.value;
     this.outputName = manifest.onnx.output_name;
+    this.batcher = new MicroBatcher((rows) => this.run(rows), batching.maxRows, batching.waitMs);
   }
 
-  /** probability_of_default for each application, in order, from one session run. */
-  async score(applications: readonly LoanApplication[]): Promise<Float32Array> {
+  /** probability_of_default for each application, in order; concurrent small calls share session runs. */
+  score(applications: readonly LoanApplication[]): Promise<Float32Array> {
+    return this.batcher.score(applications);
+  }
+
+  /** One session run over one tensor. */
+  private async run(applications: readonly LoanApplication[]): Promise<Float32Array> {
     const data = this.encoder.encode(applications);
     const input = new ort.Tensor('float32', data, [applications.length, this.encoder.width]);
     const output = await this.session.run({ [this.encoder.inputName]: input }, [this.outputName]);
@@ -87,6 +114,7 @@ export async function verifyArtifact(
   manifest: ModelManifest,
   onnxBytes: Uint8Array,
   compile: EncoderFactory = compileEncoder,
+  batching: BatchingOptions = NO_BATCHING,
 ): Promise<LoadedModel> {
   const version = manifest?.version ?? 'unknown';
   const reject = (reason: string): never => {
@@ -103,11 +131,11 @@ export async function verifyArtifact(
 
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(onnxBytes);
+    session = await ort.InferenceSession.create(onnxBytes, SESSION_OPTIONS);
   } catch (error) {
     return reject(`ONNX Runtime cannot load model.onnx: ${(error as Error).message}`);
   }
-  const model = new LoadedModel(manifest, session, compile(manifest.feature_spec));
+  const model = new LoadedModel(manifest, session, compile(manifest.feature_spec), batching);
   try {
     if (!session.inputNames.includes(manifest.feature_spec.tensor.input_name)) {
       reject(`session inputs ${JSON.stringify(session.inputNames)} lack '${manifest.feature_spec.tensor.input_name}'`);
@@ -145,6 +173,7 @@ export async function loadVersion(
   version: string,
   compile: EncoderFactory = compileEncoder,
   cache?: ArtifactCacheLike,
+  batching: BatchingOptions = NO_BATCHING,
 ): Promise<LoadedModel> {
   let manifest: ModelManifest;
   let bytes: Buffer;
@@ -160,7 +189,7 @@ export async function loadVersion(
   if (manifest?.version !== version || manifest?.name !== name) {
     throw new ModelRejectedError(version, `manifest names ${manifest?.name}@${manifest?.version}, expected ${name}@${version}`);
   }
-  const model = await verifyArtifact(manifest, bytes, compile);
+  const model = await verifyArtifact(manifest, bytes, compile, batching);
   if (cache && !cached) await cache.put(name, version, bytes).catch(() => undefined);
   return model;
 }

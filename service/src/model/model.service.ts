@@ -146,7 +146,10 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
   private async swapTo(version: string, fingerprint: string | null, channelStamp: string | null): Promise<RefreshOutcome> {
     const stopTimer = this.metrics.modelLoadSeconds.startTimer();
     try {
-      const next = await loadVersion(this.store, this.config.modelName, version, (spec) => this.preprocessing.compile(spec), this.cache);
+      const next = await loadVersion(this.store, this.config.modelName, version, (spec) => this.preprocessing.compile(spec), this.cache, {
+        maxRows: this.config.microbatchMaxRows,
+        waitMs: this.config.microbatchWaitMs,
+      });
       const previous = this.active;
       this.active = next;
       this.failed = null;

@@ -1,12 +1,28 @@
-import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiSecurity,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { ApiKeyGuard } from '../security/api-key.guard.js';
+import { ClientThrottlerGuard } from '../security/client-throttler.guard.js';
+import { ContractBody, ContractRoute } from '../common/contract-body.js';
 import { BatchRequestDto, BatchResponseDto } from './dto/batch.dto.js';
 import { LoanApplicationDto } from './dto/loan-application.dto.js';
 import { PredictionDto } from './dto/prediction.dto.js';
 import { PredictService } from './predict.service.js';
 
 @ApiTags('predict')
+@ApiSecurity('api-key')
+@ApiUnauthorizedResponse({ description: 'API_KEYS is set and x-api-key is missing or wrong.' })
+@ApiTooManyRequestsResponse({ description: 'Rate limit exceeded; Retry-After says when to retry.' })
+@UseGuards(ApiKeyGuard, ClientThrottlerGuard)
 @Controller('predict')
 export class PredictController {
   constructor(private readonly predictions: PredictService) {}
@@ -17,7 +33,8 @@ export class PredictController {
   @ApiOkResponse({ type: PredictionDto })
   @ApiBadRequestResponse({ description: 'One message per offending field: its name, the rule and the allowed values.' })
   @ApiServiceUnavailableResponse({ description: 'No model is loaded yet.' })
-  async predict(@Body() application: LoanApplicationDto, @Req() request: FastifyRequest): Promise<PredictionDto> {
+  @ContractRoute(LoanApplicationDto)
+  async predict(@ContractBody() application: LoanApplicationDto, @Req() request: FastifyRequest): Promise<PredictionDto> {
     const [prediction] = await this.predictions.predict([application], String(request.id));
     return prediction;
   }
@@ -27,7 +44,8 @@ export class PredictController {
   @ApiOperation({ summary: 'Score up to 1,000 applications at once, in order, with one model version' })
   @ApiOkResponse({ type: BatchResponseDto })
   @ApiBadRequestResponse({ description: 'Messages name the item and field, e.g. applications.3.credit_score.' })
-  async predictBatch(@Body() body: BatchRequestDto, @Req() request: FastifyRequest): Promise<BatchResponseDto> {
+  @ContractRoute(BatchRequestDto)
+  async predictBatch(@ContractBody() body: BatchRequestDto, @Req() request: FastifyRequest): Promise<BatchResponseDto> {
     return { predictions: await this.predictions.predict(body.applications, String(request.id)) };
   }
 }

@@ -1,0 +1,24 @@
+import { applyDecorators, createParamDecorator, ExecutionContext, InternalServerErrorException } from '@nestjs/common';
+import { RouteSchema } from '@nestjs/platform-fastify';
+import { ApiBody } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { schemaFor } from './contract-schema.js';
+
+type Dto = new (...args: never[]) => object;
+
+/**
+ * The route's body is validated by Fastify against the JSON Schema derived from `dto`'s decorators (ajv,
+ * compiled once); an invalid body never reaches the handler, and the error filter explains it with
+ * class-validator's messages.
+ */
+export const ContractRoute = (dto: Dto) => applyDecorators(RouteSchema({ body: schemaFor(dto) }), ApiBody({ type: dto }));
+
+/**
+ * The body of a @ContractRoute, already validated. It refuses to hand over a body from a route without a
+ * schema, so this decorator can never pass unvalidated input (it is not run through the global pipe).
+ */
+export const ContractBody = createParamDecorator((_: unknown, context: ExecutionContext) => {
+  const request = context.switchToHttp().getRequest<FastifyRequest>();
+  if (!request.routeOptions?.schema?.body) throw new InternalServerErrorException('ContractBody used on a route without @ContractRoute');
+  return request.body;
+});

@@ -1,0 +1,14 @@
+import { Injectable } from '@nestjs/common';
+import { ThrottlerGuard } from '@nestjs/throttler';
+import { createHash } from 'node:crypto';
+import { API_KEY_HEADER } from './api-key.guard.js';
+
+/** Rate limits per API key when one is sent (hashed, never kept in clear), else per client IP. */
+@Injectable()
+export class ClientThrottlerGuard extends ThrottlerGuard {
+  protected override async getTracker(request: Record<string, any>): Promise<string> {
+    const key = request.headers?.[API_KEY_HEADER];
+    if (typeof key === 'string' && key) return `key:${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
+    return `ip:${request.ip}`;
+  }
+}
