@@ -50,6 +50,8 @@ function propertySchema(target: Dto, property: string, metas: ReturnType<ReturnT
     }
   }
   if (Object.keys(items).length > 0) schema.items = items;
+  // @IsOptional lets null through as "absent", as class-validator does.
+  if (optional && typeof schema.type === 'string') schema.type = [schema.type, 'null'];
   return { schema, required: defined && !optional };
 }
 

@@ -69,7 +69,7 @@ export class PredictService {
         threshold,
         model_version: version,
       };
-      if (application.application_id !== undefined) prediction.application_id = application.application_id;
+      if (application.application_id != null) prediction.application_id = application.application_id;
       return prediction;
     });
   }

@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
-import { ThrottlerGuard } from '@nestjs/throttler';
+import { ExecutionContext, Injectable } from '@nestjs/common';
+import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
+import type { FastifyReply } from 'fastify';
 import { createHash } from 'node:crypto';
 import { API_KEY_HEADER } from './api-key.guard.js';
 
@@ -10,5 +11,11 @@ export class ClientThrottlerGuard extends ThrottlerGuard {
     const key = request.headers?.[API_KEY_HEADER];
     if (typeof key === 'string' && key) return `key:${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
     return `ip:${request.ip}`;
+  }
+
+  /** Retry-After on every 429, even though the per-answer X-RateLimit-* headers are off. */
+  protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+    void context.switchToHttp().getResponse<FastifyReply>().header('retry-after', String(detail.timeToBlockExpire));
+    return super.throwThrottlingException(context, detail);
   }
 }
