@@ -39,8 +39,13 @@ export function validationException(errors: ValidationError[]): BadRequestExcept
 /** One problem per offending field of `value` against the DTO's rules (empty when it is valid). */
 export async function validateAgainstDto(dto: new () => object, value: unknown): Promise<FieldProblem[]> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return [NOT_AN_OBJECT];
-  const errors = await validate(plainToInstance(dto, value), VALIDATOR_OPTIONS);
-  return fieldProblems(errors);
+  try {
+    return fieldProblems(await validate(plainToInstance(dto, value), VALIDATOR_OPTIONS));
+  } catch (error) {
+    // class-transformer recurses into every value: a deeply nested one overflows the stack.
+    if (error instanceof RangeError) return [{ field: 'body', message: 'the body is nested too deeply' }];
+    throw error;
+  }
 }
 
 const NOT_AN_OBJECT: FieldProblem = { field: 'body', message: 'the body must be a JSON object' };
