@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import helmet from '@fastify/helmet';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
@@ -10,6 +9,8 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import { AppConfig } from './config/app.config.js';
 import { createJsonLogger } from './logging/logger.js';
+import { RequestLog, requestLogEnabled } from './logging/request-log.js';
+import { securityHeaders } from './security/security-headers.js';
 import { ModelService } from './model/model.service.js';
 import { MetricsService } from './monitoring/metrics.service.js';
 
@@ -60,44 +61,29 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
   // SIGHUP is not a shutdown here: it asks the model provider to check the channel now.
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
 
-  // Security headers; the CSP lets Swagger UI run from its own files (its styles are inline).
-  await app.register(helmet as unknown as Parameters<NestFastifyApplication['register']>[0], {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-        connectSrc: ["'self'"],
-        frameAncestors: ["'none'"],
-        // The dev stack serves plain HTTP: upgrading Swagger UI's own requests to HTTPS would break it.
-        upgradeInsecureRequests: null,
-      },
-    },
-  });
   const fastify = app.getHttpAdapter().getInstance();
   // JSON only: a text body would reach the validator as a string; refuse it with 415 instead.
   fastify.removeContentTypeParser(['text/plain']);
   const models = app.get(ModelService);
   const metrics = app.get(MetricsService);
-  fastify.addHook('onRequest', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
+  const headers = { ...securityHeaders() };
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(headers).header('x-request-id', request.id);
+    done();
   });
-  fastify.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions?.url;
+  const requestLog = new RequestLog(requestLogEnabled(config.logLevel));
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions?.url ?? 'unmatched';
     metrics.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
-    logger.log?.(
-      {
-        message: 'request',
-        request_id: request.id,
-        method: request.method,
-        route: route ?? 'unmatched',
-        status: reply.statusCode,
-        latency_ms: Math.round(reply.elapsedTime * 100) / 100,
-        model_version: models.current()?.version ?? null,
-      },
-      'http',
-    );
+    requestLog.write({
+      request_id: String(request.id),
+      method: request.method,
+      route,
+      status: reply.statusCode,
+      latency_ms: Math.round(reply.elapsedTime * 100) / 100,
+      model_version: models.current()?.version ?? null,
+    });
+    done();
   });
 
   SwaggerModule.setup('docs', app, buildOpenApi(app), { jsonDocumentUrl: 'docs-json' });

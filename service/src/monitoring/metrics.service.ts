@@ -76,15 +76,26 @@ export class MetricsService {
   }
 
   /** Routes are label values by their template (/predict, /admin/models/:version/activate); others are "unmatched". */
-  observeRequest(method: string, route: string | undefined, status: number, seconds: number): void {
-    const labels = { method, route: route ?? 'unmatched', status: String(status) };
-    this.httpRequests.inc(labels);
-    this.httpDuration.observe(labels, seconds);
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    // Label lookups hash the label set on every call; the pair of children per series is kept instead.
+    const key = `${method} ${route} ${status}`;
+    let series = this.requestSeries.get(key);
+    if (!series) {
+      const labels = { method, route, status: String(status) };
+      series = { count: this.httpRequests.labels(labels), duration: this.httpDuration.labels(labels) };
+      this.requestSeries.set(key, series);
+    }
+    series.count.inc();
+    series.duration.observe(seconds);
   }
 
-  observePredictions(predictions: { decision: string; probability_of_default: number }[]): void {
+  private readonly requestSeries = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
+
+  private readonly decisions = { approve: this.predictions.labels('approve'), decline: this.predictions.labels('decline') };
+
+  observePredictions(predictions: { decision: 'approve' | 'decline'; probability_of_default: number }[]): void {
     for (const p of predictions) {
-      this.predictions.inc({ decision: p.decision });
+      this.decisions[p.decision].inc();
       this.scores.observe(p.probability_of_default);
     }
   }

@@ -13,6 +13,11 @@ export class ClientThrottlerGuard extends ThrottlerGuard {
     return `ip:${request.ip}`;
   }
 
+  /** One budget per client across the routes it guards; a plain key (the default hashes route and client per request). */
+  protected override generateKey(_context: ExecutionContext, tracker: string, throttlerName: string): string {
+    return `${throttlerName}:${tracker}`;
+  }
+
   /** Retry-After on every 429, even though the per-answer X-RateLimit-* headers are off. */
   protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
     void context.switchToHttp().getResponse<FastifyReply>().header('retry-after', String(detail.timeToBlockExpire));
