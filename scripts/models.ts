@@ -18,7 +18,7 @@ runCli(USAGE, async () => {
     process.argv.slice(2),
     true,
   );
-  const store = createModelStore(values.store as string);
+  const store = await createModelStore(values.store as string);
   const name = values.name as string;
   const channel = values.channel as string;
   const [command, ...rest] = positionals;

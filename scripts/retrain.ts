@@ -35,11 +35,11 @@ runCli(USAGE, async () => {
   const [storeLocation, dataRootLocation] = [required(values, 'store'), required(values, 'data-root')];
   const readInput = (location: string) =>
     location.startsWith('s3://')
-      ? createBlobStore(path.posix.dirname(location)).get(path.posix.basename(location))
+      ? createBlobStore(path.posix.dirname(location)).then((store) => store.get(path.posix.basename(location)))
       : readFile(path.resolve(location));
   const report = await retrain({
-    store: createModelStore(storeLocation),
-    dataRoot: createBlobStore(dataRootLocation),
+    store: await createModelStore(storeLocation),
+    dataRoot: await createBlobStore(dataRootLocation),
     outcomes: await readInput(outcomesPath),
     outcomesName: outcomesPath,
     base: values.base ? await readInput(values.base as string) : undefined,

@@ -21,7 +21,7 @@ runCli(USAGE, async () => {
     channel: { type: 'string', default: 'production' },
   });
   const data = path.resolve(required(values, 'data'));
-  const store = createModelStore(required(values, 'store'));
+  const store = await createModelStore(required(values, 'store'));
   const name = values.name as string;
   if (!Number.isInteger(Number(values.seed))) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
   if (!(Number(values['cost-ratio']) > 0)) throw new UsageError(`--cost-ratio must be a positive number`);

@@ -86,6 +86,7 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
     done();
   });
 
-  SwaggerModule.setup('docs', app, buildOpenApi(app), { jsonDocumentUrl: 'docs-json' });
+  // Built on the first request to /docs, not at startup (it takes a few hundred milliseconds).
+  SwaggerModule.setup('docs', app, () => buildOpenApi(app), { jsonDocumentUrl: 'docs-json' });
   return app;
 }

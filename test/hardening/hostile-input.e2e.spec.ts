@@ -31,12 +31,23 @@ function send(route: string, hostile: HostileBody): Promise<{ status: number; js
       answered = true;
       const chunks: Buffer[] = [];
       response.on('data', (c: Buffer) => chunks.push(c));
-      response.on('end', () => resolve(parse(response.statusCode!, Buffer.concat(chunks).toString('utf8'))));
+      const done = () => {
+        resolve(parse(response.statusCode!, Buffer.concat(chunks).toString('utf8')));
+        req.destroy();
+      };
+      response.on('end', done);
+      response.on('aborted', done);
     });
     req.on('error', (error) => {
       if (!answered) setTimeout(() => (answered ? undefined : reject(error)), 200);
     });
-    req.end(body);
+    if (body.length > 3 * 1024 * 1024) {
+      // The server judges Content-Length before reading: send the start and wait for its answer, as a
+      // client streaming a huge upload would, instead of racing the server's close with the rest.
+      req.write(body.subarray(0, 64 * 1024));
+    } else {
+      req.end(body);
+    }
   });
 }
 

@@ -23,7 +23,7 @@ export const SPILL_DIR = './var/predictions-spill';
 @Injectable()
 export class PredictionCaptureService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(PredictionCaptureService.name);
-  private readonly sink: BlobStore | null;
+  private sink: BlobStore | null = null;
   private queue: PredictionRecord[] = [];
   private writing: Promise<void> | null = null;
   /** Records taken off the queue by the write under way; they count against the limit until written. */
@@ -36,11 +36,10 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
     private readonly metrics: MetricsService,
   ) {
-    this.sink = config.predictionLog === 'off' ? null : createBlobStore(config.predictionLog);
   }
 
   get enabled(): boolean {
-    return this.sink !== null;
+    return this.config.predictionLog !== 'off';
   }
 
   get depth(): number {
@@ -49,6 +48,8 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
 
   /** A directory log must be writable before the service takes traffic. */
   async onModuleInit(): Promise<void> {
+    if (!this.enabled) return;
+    this.sink = await createBlobStore(this.config.predictionLog);
     if (!(this.sink instanceof FsBlobStore)) return;
     const sink = this.sink;
     let timer: NodeJS.Timeout | undefined;

@@ -1,17 +1,6 @@
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  NoSuchKey,
-  NotFound,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createS3Client, joinKey, parseS3Uri, S3Location } from '../model/stores/s3-location.js';
 
 /**
  * Whole-file storage under one root, on disk or on S3, for prediction records, data snapshots and
@@ -28,14 +17,10 @@ export interface BlobStore {
   stat(key: string): Promise<string | null>;
 }
 
-/** True for "no such file or object" from either implementation. */
+/** True for "no such file or object" from either implementation (by shape, so the AWS SDK need not load). */
 export function isMissing(error: unknown): boolean {
-  return (
-    (error as NodeJS.ErrnoException)?.code === 'ENOENT' ||
-    error instanceof NoSuchKey ||
-    error instanceof NotFound ||
-    (error instanceof S3ServiceException && (error.$metadata?.httpStatusCode === 404 || error.name === 'NoSuchKey'))
-  );
+  const e = error as { code?: string; name?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  return e?.code === 'ENOENT' || e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
 }
 
 export class BlobExistsError extends Error {
@@ -44,7 +29,7 @@ export class BlobExistsError extends Error {
   }
 }
 
-function safeKey(key: string): string {
+export function safeKey(key: string): string {
   if (key.split('/').some((part) => part === '..' || part === '') || key.startsWith('/')) {
     throw new Error(`invalid key '${key}'`);
   }
@@ -109,71 +94,12 @@ export class FsBlobStore implements BlobStore {
   }
 }
 
-export class S3BlobStore implements BlobStore {
-  readonly location: string;
-  private readonly where: S3Location;
-
-  constructor(
-    uri: string,
-    private readonly s3: S3Client = createS3Client(),
-  ) {
-    this.where = parseS3Uri(uri);
-    this.location = `s3://${this.where.bucket}${this.where.prefix ? `/${this.where.prefix}` : ''}`;
-  }
-
-  async put(key: string, bytes: Buffer, options: { ifAbsent?: boolean; contentType?: string } = {}): Promise<void> {
-    if (options.ifAbsent && (await this.exists(key))) throw new BlobExistsError(this.location, key);
-    try {
-      await this.s3.send(
-        new PutObjectCommand({
-          Bucket: this.where.bucket,
-          Key: joinKey(this.where.prefix, safeKey(key)),
-          Body: bytes,
-          ContentType: options.contentType,
-          IfNoneMatch: options.ifAbsent ? '*' : undefined,
-        }),
-      );
-    } catch (error) {
-      if (error instanceof S3ServiceException && error.$metadata?.httpStatusCode === 412) throw new BlobExistsError(this.location, key);
-      throw error;
-    }
-  }
-
-  async get(key: string): Promise<Buffer> {
-    const answer = await this.s3.send(new GetObjectCommand({ Bucket: this.where.bucket, Key: joinKey(this.where.prefix, safeKey(key)) }));
-    return Buffer.from(await answer.Body!.transformToByteArray());
-  }
-
-  async exists(key: string): Promise<boolean> {
-    return (await this.stat(key)) !== null;
-  }
-
-  async stat(key: string): Promise<string | null> {
-    try {
-      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.where.bucket, Key: joinKey(this.where.prefix, safeKey(key)) }));
-      return `${head.ContentLength}:${head.ETag}`;
-    } catch (error) {
-      if (isMissing(error)) return null;
-      throw error;
-    }
-  }
-
-  async list(prefix: string): Promise<string[]> {
-    const base = this.where.prefix ? `${this.where.prefix}/` : '';
-    const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: this.where.bucket, Prefix: base + prefix, ContinuationToken: token }),
-      );
-      for (const object of page.Contents ?? []) keys.push((object.Key ?? '').slice(base.length));
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return keys.sort();
-  }
-}
-
-/** A directory path or s3://bucket/prefix. */
-export function createBlobStore(location: string): BlobStore {
-  return location.startsWith('s3://') ? new S3BlobStore(location) : new FsBlobStore(location);
+/**
+ * A directory path or s3://bucket/prefix. The S3 implementation (and the AWS SDK) loads only when an S3
+ * location is used, which keeps it out of a directory-backed service's startup.
+ */
+export async function createBlobStore(location: string): Promise<BlobStore> {
+  if (!location.startsWith('s3://')) return new FsBlobStore(location);
+  const { S3BlobStore } = await import('./s3-blob-store.js');
+  return new S3BlobStore(location);
 }

@@ -1,8 +1,9 @@
 import { ModelStore } from '../model-store.js';
 import { FsModelStore } from './fs-model-store.js';
-import { S3ModelStore } from './s3-model-store.js';
 
-/** MODEL_STORE is a directory, or s3://bucket/prefix. */
-export function createModelStore(location: string): ModelStore {
-  return location.startsWith('s3://') ? new S3ModelStore(location) : new FsModelStore(location);
+/** MODEL_STORE is a directory, or s3://bucket/prefix (whose implementation, and the AWS SDK, load on use). */
+export async function createModelStore(location: string): Promise<ModelStore> {
+  if (!location.startsWith('s3://')) return new FsModelStore(location);
+  const { S3ModelStore } = await import('./s3-model-store.js');
+  return new S3ModelStore(location);
 }

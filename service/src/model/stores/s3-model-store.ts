@@ -1,5 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { BlobExistsError, isMissing, S3BlobStore } from '../../storage/blob-store.js';
+import { BlobExistsError, isMissing } from '../../storage/blob-store.js';
+import { S3BlobStore } from '../../storage/s3-blob-store.js';
 import { ChannelPointer, MANIFEST_FILE, MODEL_FILE, VERSION_PATTERN } from '../manifest.js';
 import { ModelStore, VersionExistsError } from '../model-store.js';
 import { assertSafeSegments } from './fs-model-store.js';
