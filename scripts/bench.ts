@@ -134,6 +134,8 @@ runCli(USAGE, async () => {
   const production = {
     NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', PREDICTION_LOG: logDir,
     RATE_LIMIT_PER_MINUTE: '100000000', MODEL_POLL_INTERVAL_S: '30',
+    // The heap bounds service/Dockerfile sets.
+    NODE_OPTIONS: '--max-old-space-size=160 --max-semi-space-size=8',
   };
   const results: Record<string, unknown> = { started_at: new Date().toISOString(), duration_s: duration, node: process.version, cpus: os.cpus().length };
   const cases: HttpCase[] = [];
