@@ -58,100 +58,100 @@ async function publishAs(version: string, edit: (m: ModelManifest) => void = () 
 }
 
 describe.each(stores)('%s model store', (_kind, makeStore) => {
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'store-'));
-  store = await makeStore();
-});
-
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-
-describe('FsModelStore and the registry', () => {
-  it('publishes a version whole and refuses to publish it again', async () => {
-    await store.publish(NAME, demoVersion, files);
-    expect(await store.listVersions(NAME)).toEqual([demoVersion]);
-    expect(await store.readVersionFile(NAME, demoVersion, 'model.onnx')).toEqual(files['model.onnx']);
-    await expect(store.publish(NAME, demoVersion, files)).rejects.toBeInstanceOf(VersionExistsError);
-    expect(await store.readVersionFile(NAME, demoVersion, 'manifest.json')).toEqual(files['manifest.json']);
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'store-'));
+    store = await makeStore();
   });
 
-  it('refuses names and versions that are not safe path segments', async () => {
-    await expect(store.publish('../evil', demoVersion, files)).rejects.toThrow(/invalid model name/);
-    await expect(store.publish(NAME, '../../etc', files)).rejects.toThrow(/invalid version/);
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
   });
 
-  it('promotes, keeps previous, and rolls back', async () => {
-    const [v1, v2] = ['20260101T000000Z-aaaaaaa', '20260201T000000Z-bbbbbbb'];
-    await publishAs(v1);
-    await publishAs(v2);
-    await expect(promote(store, NAME, 'production', '20990101T000000Z-ccccccc')).rejects.toThrow(/is not in/);
-    await promote(store, NAME, 'production', v1);
-    const moved = await promote(store, NAME, 'production', v2);
-    expect(moved).toMatchObject({ version: v2, previous: v1 });
-    const back = await rollback(store, NAME, 'production');
-    expect(back).toMatchObject({ version: v1, previous: v2 });
-    expect((await store.readChannel(NAME, 'production'))!.version).toBe(v1);
-    expect((await describeVersions(store, NAME)).map((v) => v.version)).toEqual([v1, v2]);
+
+  describe('versions, channels and the registry', () => {
+    it('publishes a version whole and refuses to publish it again', async () => {
+      await store.publish(NAME, demoVersion, files);
+      expect(await store.listVersions(NAME)).toEqual([demoVersion]);
+      expect(await store.readVersionFile(NAME, demoVersion, 'model.onnx')).toEqual(files['model.onnx']);
+      await expect(store.publish(NAME, demoVersion, files)).rejects.toBeInstanceOf(VersionExistsError);
+      expect(await store.readVersionFile(NAME, demoVersion, 'manifest.json')).toEqual(files['manifest.json']);
+    });
+
+    it('refuses names and versions that are not safe path segments', async () => {
+      await expect(store.publish('../evil', demoVersion, files)).rejects.toThrow(/invalid model name/);
+      await expect(store.publish(NAME, '../../etc', files)).rejects.toThrow(/invalid version/);
+    });
+
+    it('promotes, keeps previous, and rolls back', async () => {
+      const [v1, v2] = ['20260101T000000Z-aaaaaaa', '20260201T000000Z-bbbbbbb'];
+      await publishAs(v1);
+      await publishAs(v2);
+      await expect(promote(store, NAME, 'production', '20990101T000000Z-ccccccc')).rejects.toThrow(/is not in/);
+      await promote(store, NAME, 'production', v1);
+      const moved = await promote(store, NAME, 'production', v2);
+      expect(moved).toMatchObject({ version: v2, previous: v1 });
+      const back = await rollback(store, NAME, 'production');
+      expect(back).toMatchObject({ version: v1, previous: v2 });
+      expect((await store.readChannel(NAME, 'production'))!.version).toBe(v1);
+      expect((await describeVersions(store, NAME)).map((v) => v.version)).toEqual([v1, v2]);
+    });
+
+    it('cannot roll back a channel with no previous version', async () => {
+      await publishAs('20260101T000000Z-aaaaaaa');
+      await promote(store, NAME, 'production', '20260101T000000Z-aaaaaaa');
+      await expect(rollback(store, NAME, 'production')).rejects.toThrow(/no previous version/);
+    });
   });
 
-  it('cannot roll back a channel with no previous version', async () => {
-    await publishAs('20260101T000000Z-aaaaaaa');
-    await promote(store, NAME, 'production', '20260101T000000Z-aaaaaaa');
-    await expect(rollback(store, NAME, 'production')).rejects.toThrow(/no previous version/);
-  });
-});
+  describe('verification before serving', () => {
+    it('loads the demo version', async () => {
+      await publishAs('20260101T000000Z-aaaaaaa');
+      const model = await loadVersion(store, NAME, '20260101T000000Z-aaaaaaa');
+      expect(model.threshold).toBeGreaterThan(0);
+      await model.release();
+    });
 
-describe('verification before serving', () => {
-  it('loads the demo version', async () => {
-    await publishAs('20260101T000000Z-aaaaaaa');
-    const model = await loadVersion(store, NAME, '20260101T000000Z-aaaaaaa');
-    expect(model.threshold).toBeGreaterThan(0);
-    await model.release();
-  });
+    const cases: [string, (m: ModelManifest) => void, ((b: Buffer) => Buffer) | undefined, RegExp][] = [
+      ['a wrong sha256', (m) => (m.onnx.sha256 = '0'.repeat(64)), undefined, /sha256 of model.onnx/],
+      ['a corrupted model.onnx', () => undefined, (b) => Buffer.concat([b.subarray(0, 100), Buffer.from('garbage')]), /sha256/],
+      ['canaries that do not reproduce', (m) => (m.canaries[3].probability_of_default += 0.001), undefined, /canaries do not reproduce/],
+      ['a feature spec outside the contract', (m) => ((m.feature_spec.features[5] as { vocabulary: string[] }).vocabulary = ['Femme']), undefined, /feature spec/],
+      ['a wrong output name', (m) => (m.onnx.output_name = 'proba'), undefined, /outputs/],
+      ['a threshold outside (0, 1)', (m) => (m.threshold.value = 1.5), undefined, /threshold/],
+    ];
+    it.each(cases)('rejects %s', async (_name, edit, corrupt, reason) => {
+      const version = '20260101T000000Z-aaaaaaa';
+      await publishAs(version, edit, corrupt ? corrupt(files['model.onnx']) : files['model.onnx']);
+      const attempt = loadVersion(store, NAME, version);
+      await expect(attempt).rejects.toBeInstanceOf(ModelRejectedError);
+      await expect(attempt).rejects.toThrow(reason);
+    });
 
-  const cases: [string, (m: ModelManifest) => void, ((b: Buffer) => Buffer) | undefined, RegExp][] = [
-    ['a wrong sha256', (m) => (m.onnx.sha256 = '0'.repeat(64)), undefined, /sha256 of model.onnx/],
-    ['a corrupted model.onnx', () => undefined, (b) => Buffer.concat([b.subarray(0, 100), Buffer.from('garbage')]), /sha256/],
-    ['canaries that do not reproduce', (m) => (m.canaries[3].probability_of_default += 0.001), undefined, /canaries do not reproduce/],
-    ['a feature spec outside the contract', (m) => ((m.feature_spec.features[5] as { vocabulary: string[] }).vocabulary = ['Femme']), undefined, /feature spec/],
-    ['a wrong output name', (m) => (m.onnx.output_name = 'proba'), undefined, /outputs/],
-    ['a threshold outside (0, 1)', (m) => (m.threshold.value = 1.5), undefined, /threshold/],
-  ];
-  it.each(cases)('rejects %s', async (_name, edit, corrupt, reason) => {
-    const version = '20260101T000000Z-aaaaaaa';
-    await publishAs(version, edit, corrupt ? corrupt(files['model.onnx']) : files['model.onnx']);
-    const attempt = loadVersion(store, NAME, version);
-    await expect(attempt).rejects.toBeInstanceOf(ModelRejectedError);
-    await expect(attempt).rejects.toThrow(reason);
-  });
+    it('rejects bytes that hash right but are not a model ONNX Runtime can load', async () => {
+      const manifest = JSON.parse(files['manifest.json'].toString()) as ModelManifest;
+      const junk = Buffer.from('not an onnx file');
+      const { createHash } = await import('node:crypto');
+      manifest.onnx.sha256 = createHash('sha256').update(junk).digest('hex');
+      await expect(verifyArtifact(manifest, junk)).rejects.toThrow(/ONNX Runtime cannot load/);
+    });
 
-  it('rejects bytes that hash right but are not a model ONNX Runtime can load', async () => {
-    const manifest = JSON.parse(files['manifest.json'].toString()) as ModelManifest;
-    const junk = Buffer.from('not an onnx file');
-    const { createHash } = await import('node:crypto');
-    manifest.onnx.sha256 = createHash('sha256').update(junk).digest('hex');
-    await expect(verifyArtifact(manifest, junk)).rejects.toThrow(/ONNX Runtime cannot load/);
-  });
+    it('rejects a manifest that names another version', async () => {
+      const version = '20260101T000000Z-aaaaaaa';
+      const manifest = JSON.parse(files['manifest.json'].toString());
+      manifest.version = '20260101T000000Z-bbbbbbb';
+      await store.publish(NAME, version, { 'model.onnx': files['model.onnx'], 'manifest.json': Buffer.from(JSON.stringify(manifest)) });
+      await expect(loadVersion(store, NAME, version)).rejects.toThrow(/manifest names/);
+    });
 
-  it('rejects a manifest that names another version', async () => {
-    const version = '20260101T000000Z-aaaaaaa';
-    const manifest = JSON.parse(files['manifest.json'].toString());
-    manifest.version = '20260101T000000Z-bbbbbbb';
-    await store.publish(NAME, version, { 'model.onnx': files['model.onnx'], 'manifest.json': Buffer.from(JSON.stringify(manifest)) });
-    await expect(loadVersion(store, NAME, version)).rejects.toThrow(/manifest names/);
+    it('changes a version fingerprint when its files change, not otherwise', async () => {
+      const version = '20260101T000000Z-aaaaaaa';
+      expect(await store.fingerprint(NAME, version)).toMatch(/missing/);
+      await publishAs(version);
+      const first = await store.fingerprint(NAME, version);
+      expect(await store.fingerprint(NAME, version)).toBe(first);
+      expect(first).not.toMatch(/missing/);
+    });
   });
-
-  it('changes a version fingerprint when its files change, not otherwise', async () => {
-    const version = '20260101T000000Z-aaaaaaa';
-    expect(await store.fingerprint(NAME, version)).toMatch(/missing/);
-    await publishAs(version);
-    const first = await store.fingerprint(NAME, version);
-    expect(await store.fingerprint(NAME, version)).toBe(first);
-    expect(first).not.toMatch(/missing/);
-  });
-});
 });
 
 describe('directory store specifics', () => {
