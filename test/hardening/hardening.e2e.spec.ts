@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { AllExceptionsFilter } from '../../service/src/common/all-exceptions.filter.js';
 import { VALID_APPLICATION } from '../helpers/applications.js';
 import { postJson, startService } from '../helpers/service-process.js';
@@ -45,6 +46,7 @@ describe('API keys and rate limits', () => {
 
 describe('unexpected errors', () => {
   it('answers 500 with the request id and no internals', () => {
+    Logger.overrideLogger(false); // the filter logs the stack for operators; not needed in the test output
     let status = 0;
     let body: any;
     const reply = { status: (s: number) => ((status = s), reply), send: (b: unknown) => ((body = b), reply) };

@@ -28,9 +28,22 @@ export class RequestLog {
     if (enabled) process.once('exit', this.flush);
   }
 
+  private stampMs = 0;
+  private stamp = '';
+
   write(entry: RequestLogEntry): void {
     if (!this.enabled) return;
-    this.lines.push(JSON.stringify({ context: 'http', level: 'info', message: 'request', ...entry, timestamp: new Date().toISOString() }));
+    // The ISO timestamp is formatted once per millisecond, not once per request.
+    const now = Date.now();
+    if (now !== this.stampMs) {
+      this.stampMs = now;
+      this.stamp = new Date(now).toISOString();
+    }
+    this.lines.push(
+      `{"context":"http","level":"info","message":"request","request_id":${JSON.stringify(entry.request_id)},` +
+        `"method":${JSON.stringify(entry.method)},"route":${JSON.stringify(entry.route)},"status":${entry.status},` +
+        `"latency_ms":${entry.latency_ms},"model_version":${JSON.stringify(entry.model_version)},"timestamp":"${this.stamp}"}`,
+    );
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flush);
