@@ -55,7 +55,7 @@ def choose_threshold(y: np.ndarray, p: np.ndarray, cost_ratio: float) -> dict:
         "rule": "min_expected_cost",
         "cost_ratio": cost_ratio,
         "description": (
-            f"the threshold minimises expected cost on a selection split held out from fitting, where a "
+            f"The threshold minimises expected cost on a selection split held out from fitting, where a "
             f"missed default costs {cost_ratio:g} and a declined good loan costs 1"
         ),
         "selection_rows": int(len(y)),
