@@ -28,6 +28,19 @@ describe('API keys and rate limits', () => {
     }
   });
 
+  it('does not let a client escape the limit by sending a new unchecked x-api-key each time', async () => {
+    const service = await startService({ RATE_LIMIT_PER_MINUTE: '3' });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 5; i++) {
+        statuses.push((await postJson(`${service.url}/predict`, VALID_APPLICATION, { 'x-api-key': `made-up-${i}` })).status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    } finally {
+      await service.stop();
+    }
+  });
+
   it('sends security headers on every answer', async () => {
     const service = await startService({});
     try {

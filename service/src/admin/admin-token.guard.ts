@@ -1,20 +1,17 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { appConfig } from '../config/app.config.js';
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
-/** Compares secrets in constant time (hashing first makes the lengths equal too). */
-export function secretsMatch(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
-}
+import { SecretSet } from '../security/secret-set.js';
 
 /** Admin routes: 401 without a bearer token, 403 with a wrong one. */
 @Injectable()
 export class AdminTokenGuard implements CanActivate {
-  constructor(@Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>) {}
+  private readonly token: SecretSet;
+
+  constructor(@Inject(appConfig.KEY) config: ConfigType<typeof appConfig>) {
+    this.token = new SecretSet(config.adminToken ? [config.adminToken] : []);
+  }
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
@@ -24,7 +21,7 @@ export class AdminTokenGuard implements CanActivate {
       void context.switchToHttp().getResponse<FastifyReply>().header('www-authenticate', 'Bearer');
       throw new UnauthorizedException('admin routes need Authorization: Bearer <ADMIN_TOKEN>');
     }
-    if (!this.config.adminToken || !secretsMatch(match[1], this.config.adminToken)) {
+    if (this.token.indexOf(match[1]) < 0) {
       throw new ForbiddenException('the admin token is not valid');
     }
     return true;

@@ -1,23 +1,34 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { FastifyRequest } from 'fastify';
-import { secretsMatch } from '../admin/admin-token.guard.js';
 import { appConfig } from '../config/app.config.js';
+import { SecretSet } from './secret-set.js';
 
 export const API_KEY_HEADER = 'x-api-key';
 
-/** Scoring routes need a valid x-api-key when API_KEYS is set (401 otherwise); open when it is not. */
+/** The authenticated client of a request, set by ApiKeyGuard; rate limits are kept per client. */
+export const CLIENT_ID = Symbol('client-id');
+export type AuthenticatedRequest = FastifyRequest & { [CLIENT_ID]?: string };
+
+/**
+ * Scoring routes need a valid x-api-key when API_KEYS is set (401 otherwise); open when it is not. A valid
+ * key marks the request with its client id, so the rate limit follows keys that were actually issued.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  constructor(@Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>) {}
+  private readonly keys: SecretSet;
+
+  constructor(@Inject(appConfig.KEY) config: ConfigType<typeof appConfig>) {
+    this.keys = new SecretSet(config.apiKeys);
+  }
 
   canActivate(context: ExecutionContext): boolean {
-    const keys = this.config.apiKeys;
-    if (keys.length === 0) return true;
-    const given = context.switchToHttp().getRequest<FastifyRequest>().headers[API_KEY_HEADER];
-    // Every key is compared, in constant time, so timing tells nothing about which keys exist.
-    const valid = typeof given === 'string' && keys.reduce((found, key) => secretsMatch(given, key) || found, false);
-    if (!valid) throw new UnauthorizedException(`a valid ${API_KEY_HEADER} header is required`);
+    if (this.keys.size === 0) return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const given = request.headers[API_KEY_HEADER];
+    const index = typeof given === 'string' ? this.keys.indexOf(given) : -1;
+    if (index < 0) throw new UnauthorizedException(`a valid ${API_KEY_HEADER} header is required`);
+    request[CLIENT_ID] = `key:${this.keys.ids[index]}`;
     return true;
   }
 }

@@ -1,11 +1,10 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
-import { createHash } from 'node:crypto';
-import { API_KEY_HEADER } from './api-key.guard.js';
+import { CLIENT_ID } from './api-key.guard.js';
 
 /**
- * Rate limits per API key when one is sent (hashed, never kept in clear), else per client IP, with the
+ * Rate limits per authenticated client (the API key ApiKeyGuard accepted), else per client IP, with the
  * throttlers, storage and error of ThrottlerModule. The routes it guards take the module's limits as they are
  * (no @Throttle or @SkipThrottle), so canActivate goes straight to the counters: the stock guard resolves
  * those decorators on every request (a handful of reflect-metadata lookups), which measured as the single
@@ -27,10 +26,12 @@ export class ClientThrottlerGuard extends ThrottlerGuard {
     return true;
   }
 
-  protected override async getTracker(request: Record<string, any>): Promise<string> {
-    const key = request.headers?.[API_KEY_HEADER];
-    if (typeof key === 'string' && key) return `key:${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
-    return `ip:${request.ip}`;
+  /**
+   * Only a key that was checked counts: an unchecked x-api-key (API_KEYS unset) would let a client open a
+   * fresh budget, and a fresh counter, with every request.
+   */
+  protected override async getTracker(request: Record<string | symbol, any>): Promise<string> {
+    return request[CLIENT_ID] ?? `ip:${request.ip}`;
   }
 
   /** One budget per client across the routes it guards; a plain key (the default hashes route and client per request). */
