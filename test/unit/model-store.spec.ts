@@ -172,6 +172,14 @@ describe('directory store specifics', () => {
     expect(onDisk.version).toBe('20260101T000000Z-aaaaaaa');
   });
 
+  it('lets exactly one of two concurrent publishers of a version win', async () => {
+    const results = await Promise.allSettled([publishAs('20260101T000000Z-aaaaaaa'), publishAs('20260101T000000Z-aaaaaaa')]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(rejected.reason).toBeInstanceOf(VersionExistsError);
+    expect(await store.listVersions(NAME)).toEqual(['20260101T000000Z-aaaaaaa']);
+  });
+
   it('a manifest edited in place changes the fingerprint', async () => {
     const version = '20260101T000000Z-aaaaaaa';
     await publishAs(version);

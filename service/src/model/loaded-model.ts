@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import * as ort from 'onnxruntime-node';
 import { LoanApplication } from '../contract/loan-application.contract.js';
 import { FeatureEncoder } from '../preprocessing/feature-encoder.js';
-import { FeatureSpec, featureSpecProblems } from '../preprocessing/feature-spec.js';
+import { FeatureSpec } from '../preprocessing/feature-spec.js';
+import type { ArtifactCache } from './artifact-cache.js';
 import { MANIFEST_FILE, MODEL_FILE, ModelManifest } from './manifest.js';
 import { MicroBatcher } from './micro-batcher.js';
 import { ModelStore } from './model-store.js';
@@ -123,8 +124,13 @@ export async function verifyArtifact(
   if (!manifest || typeof manifest !== 'object' || !manifest.onnx || !manifest.threshold) reject('manifest is incomplete');
   const digest = sha256(onnxBytes);
   if (digest !== manifest.onnx.sha256) reject(`sha256 of model.onnx is ${digest}, the manifest says ${manifest.onnx.sha256}`);
-  const problems = featureSpecProblems(manifest.feature_spec);
-  if (problems.length > 0) reject(`feature spec does not fit the data contract: ${problems.join('; ')}`);
+  // Compiling the encoder is the feature-spec check (it refuses a spec outside the data contract).
+  let encoder: FeatureEncoder;
+  try {
+    encoder = compile(manifest.feature_spec);
+  } catch (error) {
+    return reject((error as Error).message);
+  }
   const threshold = manifest.threshold.value;
   if (typeof threshold !== 'number' || !(threshold > 0 && threshold < 1)) reject(`threshold ${threshold} is not in (0, 1)`);
   if (!Array.isArray(manifest.canaries) || manifest.canaries.length === 0) reject('manifest has no canaries');
@@ -135,7 +141,7 @@ export async function verifyArtifact(
   } catch (error) {
     return reject(`ONNX Runtime cannot load model.onnx: ${(error as Error).message}`);
   }
-  const model = new LoadedModel(manifest, session, compile(manifest.feature_spec), batching);
+  const model = new LoadedModel(manifest, session, encoder, batching);
   try {
     if (!session.inputNames.includes(manifest.feature_spec.tensor.input_name)) {
       reject(`session inputs ${JSON.stringify(session.inputNames)} lack '${manifest.feature_spec.tensor.input_name}'`);
@@ -160,19 +166,13 @@ export async function verifyArtifact(
   }
 }
 
-/** Where verified artifacts from a remote store are kept locally (optional). */
-export interface ArtifactCacheLike {
-  get(name: string, version: string, expectedSha256: string): Promise<Buffer | null>;
-  put(name: string, version: string, bytes: Buffer): Promise<void>;
-}
-
 /** Reads one version from a store (through the local cache when one is given) and verifies it. */
 export async function loadVersion(
   store: ModelStore,
   name: string,
   version: string,
   compile: EncoderFactory = compileEncoder,
-  cache?: ArtifactCacheLike,
+  cache?: ArtifactCache,
   batching: BatchingOptions = NO_BATCHING,
 ): Promise<LoadedModel> {
   let manifest: ModelManifest;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -45,11 +45,22 @@ export class FsBlobStore implements BlobStore {
 
   async put(key: string, bytes: Buffer, options: { ifAbsent?: boolean } = {}): Promise<void> {
     const target = path.join(this.location, safeKey(key));
-    if (options.ifAbsent && (await this.exists(key))) throw new BlobExistsError(this.location, key);
     await mkdir(path.dirname(target), { recursive: true });
     const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     await writeFile(temp, bytes);
-    await rename(temp, target);
+    if (!options.ifAbsent) {
+      await rename(temp, target);
+      return;
+    }
+    // link(2) fails if the target exists: "only if absent" is atomic, like If-None-Match on S3.
+    try {
+      await link(temp, target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new BlobExistsError(this.location, key);
+      throw error;
+    } finally {
+      await rm(temp, { force: true });
+    }
   }
 
   get(key: string): Promise<Buffer> {
