@@ -22,6 +22,8 @@ export interface StackSettings {
   retrainMaxDrop: number;
 }
 
+/** Retraining runs at 03:00 UTC on the first of each month (EventBridge Scheduler syntax). */
+export const MONTHLY = 'cron(0 3 1 * ? *)';
 /** Instance types inside the AWS free tier (t2.micro where t3.micro is not offered). */
 export const FREE_TIER_INSTANCE_TYPES = ['t3.micro', 't2.micro'];
 // CloudWatch Logs accepts only these retention periods.
@@ -60,7 +62,7 @@ export function readSettings(config = new pulumi.Config()): StackSettings {
     noncurrentVersionDays: config.getNumber('noncurrentVersionDays') ?? 90,
     predictionsInfrequentAccessDays: config.getNumber('predictionsInfrequentAccessDays') ?? 30,
     imageTag: config.get('imageTag') || undefined,
-    retrainSchedule: config.get('retrainSchedule') ?? 'cron(0 3 1 * ? *)',
+    retrainSchedule: config.get('retrainSchedule') ?? MONTHLY,
     retrainMinAuc: config.getNumber('retrainMinAuc') ?? 0.7,
     retrainMaxDrop: config.getNumber('retrainMaxDrop') ?? 0.01,
   };

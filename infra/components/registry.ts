@@ -2,8 +2,9 @@ import * as aws from '@pulumi/aws';
 import * as dockerBuild from '@pulumi/docker-build';
 import * as pulumi from '@pulumi/pulumi';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { filesUnder } from './files.js';
 
 export interface ImageSpec {
   /** Dockerfile path relative to the context. */
@@ -26,18 +27,9 @@ export interface RegistryArgs<Names extends string> {
 /** sha256 over the named files and folders (sorted, with their paths): same content, same tag. */
 export function contentHash(root: string, paths: string[]): string {
   const hash = createHash('sha256');
-  const visit = (relative: string) => {
-    const full = path.join(root, relative);
-    if (statSync(full).isDirectory()) {
-      for (const entry of readdirSync(full).sort()) {
-        if (entry === 'node_modules' || entry === '__pycache__' || entry.startsWith('.')) continue;
-        visit(path.join(relative, entry));
-      }
-    } else {
-      hash.update(relative).update('\0').update(readFileSync(full)).update('\0');
-    }
-  };
-  paths.forEach(visit);
+  for (const file of paths.flatMap((p) => filesUnder(root, p))) {
+    hash.update(file).update('\0').update(readFileSync(path.join(root, file))).update('\0');
+  }
   return hash.digest('hex').slice(0, 16);
 }
 

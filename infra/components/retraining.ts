@@ -21,7 +21,6 @@ export interface RetrainingArgs {
 
 /** Where the loan system drops the month's outcomes (application_id, loan_paid_back, observed_at). */
 export const OUTCOMES_KEY = 'outcomes/latest.csv';
-export const MONTHLY = 'cron(0 3 1 * ? *)';
 
 
 /**

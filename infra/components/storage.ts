@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { filesUnder } from './files.js';
 import { PrivateBucket } from './private-bucket.js';
 
 export interface StorageArgs {
@@ -14,15 +14,7 @@ export interface StorageArgs {
   tags: Record<string, string>;
 }
 
-export const SNAPSHOTS_PREFIX = 'snapshots/';
 export const PREDICTIONS_PREFIX = 'predictions/';
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((entry) => {
-    const full = path.join(dir, entry);
-    return statSync(full).isDirectory() ? filesUnder(full) : [full];
-  });
-}
 
 /**
  * The data bucket (`snapshots/` for training data, `predictions/` for captured predictions) and the models
@@ -56,15 +48,15 @@ export class Storage extends pulumi.ComponentResource {
 
     if (args.seedModelStore) {
       const root = path.join(args.seedModelStore, args.modelName);
-      for (const file of filesUnder(root)) {
-        const key = `${args.modelName}/${path.relative(root, file).split(path.sep).join('/')}`;
+      for (const relative of filesUnder(root)) {
+        const key = `${args.modelName}/${relative}`;
         const isChannel = key.includes('/channels/');
         new aws.s3.BucketObjectv2(
           `${name}-seed-${key.replace(/[^A-Za-z0-9-]/g, '-')}`,
           {
             bucket: this.modelsBucket.bucket.id,
             key,
-            source: new pulumi.asset.FileAsset(file),
+            source: new pulumi.asset.FileAsset(path.join(root, relative)),
             contentType: key.endsWith('.json') ? 'application/json' : key.endsWith('.html') ? 'text/html' : 'application/octet-stream',
             tags: args.tags,
           },

@@ -66,7 +66,7 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
   fastify.removeContentTypeParser(['text/plain']);
   const models = app.get(ModelService);
   const metrics = app.get(MetricsService);
-  const headers = { ...securityHeaders() };
+  const headers = securityHeaders();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(headers).header('x-request-id', request.id);
     done();

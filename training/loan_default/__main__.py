@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--holdout-by", default=None, help="time column: hold out the most recent 20%% of rows")
     train.add_argument("--holdout-out", default=None, help="CSV file for the holdout rows")
     sub.add_parser("contract", help="print the data contract as JSON")
+    feats = sub.add_parser("features", help="print the float32 tensor of a manifest's canaries, as training builds it")
+    feats.add_argument("--manifest", required=True)
     return parser
 
 
@@ -47,6 +49,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "contract":
             print(json.dumps(contract.as_json()))
+        elif args.command == "features":
+            import pandas as pd
+
+            from . import features
+
+            doc = json.loads(Path(args.manifest).read_text())
+            frame = pd.DataFrame([c["inputs"] for c in doc["canaries"]])
+            matrix = features.transform(frame, doc["feature_spec"])
+            print(json.dumps([[float(v) for v in row] for row in matrix]))
         elif args.command == "generate":
             from . import synth
 

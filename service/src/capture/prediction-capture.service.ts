@@ -42,10 +42,6 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     return this.config.predictionLog !== 'off';
   }
 
-  get depth(): number {
-    return this.queue.length;
-  }
-
   /** A directory log must be writable before the service takes traffic. */
   async onModuleInit(): Promise<void> {
     if (!this.enabled) return;

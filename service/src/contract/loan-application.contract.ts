@@ -66,7 +66,6 @@ export const INPUT_FIELDS = [
   'loan_purpose',
   'grade_subgrade',
 ] as const;
-export type InputField = (typeof INPUT_FIELDS)[number];
 
 /** One loan application as the model sees it (the 11 inputs). */
 export interface LoanApplication {

@@ -93,10 +93,6 @@ export class LoadedModel {
     if (this.leases === 0) void this.release();
   }
 
-  get inFlight(): number {
-    return this.leases;
-  }
-
   release(): Promise<void> {
     this.released ??= this.session.release().catch(() => undefined);
     return this.released;
