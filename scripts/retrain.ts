@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createJsonLineLogger } from '../service/src/logging/logger.js';
 import { createModelStore } from '../service/src/model/stores/create-model-store.js';
 import { retrain, TIME_COLUMN } from '../service/src/retraining/retrain.js';
-import { createBlobStore } from '../service/src/storage/blob-store.js';
+import { createBlobStore } from '../service/src/storage/create-blob-store.js';
 import { parseCli, required, runCli, UsageError } from './lib/cli.js';
 import { runTraining } from './lib/python.js';
 

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
-import { LoggerService } from '@nestjs/common';
+import { Logger, LoggerService } from '@nestjs/common';
+import type { Server } from 'node:http';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -8,11 +10,28 @@ import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { createValidationPipe } from './common/validation.js';
 import { AppConfig } from './config/app.config.js';
+import { errorBody } from './common/error-body.js';
 import { createJsonLogger } from './logging/logger.js';
+import { LogThrottle } from './logging/log-throttle.js';
+import { RequestGate } from './security/request-gate.js';
 import { RequestLog, requestLogEnabled } from './logging/request-log.js';
 import { securityHeaders } from './security/security-headers.js';
 import { ModelService } from './model/model.service.js';
 import { MetricsService } from './monitoring/metrics.service.js';
+
+/**
+ * At most `max` open connections: Node refuses more at accept (net.Server.maxConnections), so a flood of idle
+ * sockets cannot take every file descriptor; each refusal is counted and logged at a limited rate.
+ */
+function limitConnections(server: Server, max: number, metrics: MetricsService): void {
+  server.maxConnections = max;
+  const log = new Logger('Connections');
+  const throttle = new LogThrottle(5_000);
+  server.on('drop', () => {
+    metrics.connectionsRefused.inc();
+    throttle.run('drop', (suppressed) => log.warn({ message: 'connection refused: MAX_CONNECTIONS open', max_connections: max, suppressed }));
+  });
+}
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -30,7 +49,9 @@ export function buildOpenApi(app: NestFastifyApplication) {
         'Every field of the data contract is required; unknown fields are rejected.',
     )
     .setVersion('1')
-    .addBearerAuth()
+    // Opaque tokens compared as secrets, not JWTs.
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN (admin routes)' }, 'admin-token')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN (metrics and monitoring, when set)' }, 'metrics-token')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'api-key')
     .build();
   return SwaggerModule.createDocument(app, config);
@@ -38,9 +59,20 @@ export function buildOpenApi(app: NestFastifyApplication) {
 
 /** Builds the Nest app on Fastify with the global pipe, filter, logging and Swagger; does not listen. */
 export async function createApp(config: AppConfig, logger: LoggerService = createJsonLogger(config.logLevel)) {
+  const headers = securityHeaders();
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimitBytes,
     requestTimeout: config.requestTimeoutMs,
+    // Node's defaults cut slow headers only after 60 s and check timeouts every 30 s (a slow body lived 75 s
+    // under a 30 s request timeout): headers have their own, shorter deadline, checked every 2 s.
+    http: { headersTimeout: config.headersTimeoutMs, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 2_000 },
+    // Errors Fastify answers before any route (a malformed URL, an over-long parameter): the same JSON
+    // shape, headers and request id as every other error, and the URL is not echoed.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      const message = error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid' : error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a URL parameter is too long' : 'bad request';
+      void reply.code(status).headers(headers).header('x-request-id', request.id).send(errorBody(status, message, String(request.id)));
+    },
     // Longer than the idle timeouts of common load balancers (60 s), so they close first.
     keepAliveTimeout: 72_000,
     genReqId: requestId,
@@ -66,11 +98,13 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
   fastify.removeContentTypeParser(['text/plain']);
   const models = app.get(ModelService);
   const metrics = app.get(MetricsService);
-  const headers = securityHeaders();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(headers).header('x-request-id', request.id);
     done();
   });
+  // Credentials and rate limits before the body is read: refusing abuse must cost less than serving it.
+  fastify.addHook('onRequest', app.get(RequestGate).hook);
+  limitConnections(app.getHttpServer(), config.maxConnections, metrics);
   const requestLog = new RequestLog(requestLogEnabled(config.logLevel));
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions?.url ?? 'unmatched';

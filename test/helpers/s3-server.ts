@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import S3rver from 's3rver';
-import { createS3Client } from '../../service/src/model/stores/s3-location.js';
+import { createS3Client } from '../../service/src/storage/s3-location.js';
 
 /** Credentials for the loopback server; set before any SDK client resolves its credential chain. */
 export const S3_TEST_ENV = {

@@ -216,7 +216,7 @@ describe('s3 store specifics', () => {
   });
 
   it('names an unreachable server in the error', async () => {
-    const { createS3Client } = await import('../../service/src/model/stores/s3-location.js');
+    const { createS3Client } = await import('../../service/src/storage/s3-location.js');
     const dead = new S3ModelStore('s3://nowhere', createS3Client({ ...process.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' }));
     await expect(dead.readChannel(NAME, 'production')).rejects.toThrow(/ECONNREFUSED|connect/);
   });

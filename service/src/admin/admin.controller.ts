@@ -8,26 +8,24 @@ import {
   Param,
   Post,
   UnprocessableEntityException,
-  UseGuards,
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { appConfig } from '../config/app.config.js';
 import { VERSION_PATTERN } from '../model/manifest.js';
 import { MODEL_STORE, type ModelStore } from '../model/model-store.js';
-import { ModelService, RefreshOutcome } from '../model/model.service.js';
+import { ActivateOutcome, ModelService, RefreshOutcome } from '../model/model.service.js';
 import { describeVersions } from '../model/registry.js';
-import { ClientThrottlerGuard } from '../security/client-throttler.guard.js';
-import { AdminTokenGuard } from './admin-token.guard.js';
+import { Access } from '../security/access.decorator.js';
 
-function answer(outcome: RefreshOutcome): RefreshOutcome {
+function answer(outcome: ActivateOutcome): RefreshOutcome {
+  if (outcome.status === 'not_found') throw new NotFoundException(`version ${outcome.version} is not in the model store`);
   if (outcome.status === 'failed') throw new UnprocessableEntityException({ statusCode: 422, message: outcome.reason, ...outcome });
   return outcome;
 }
 
 @ApiTags('admin')
-@ApiBearerAuth()
-@UseGuards(AdminTokenGuard, ClientThrottlerGuard)
+@Access('admin')
 @Controller('admin/models')
 export class AdminController {
   constructor(
@@ -67,9 +65,7 @@ export class AdminController {
   @Post(':version/activate')
   @HttpCode(200)
   async activate(@Param('version') version: string) {
-    if (!VERSION_PATTERN.test(version)) throw new NotFoundException(`'${version}' is not a version id`);
-    const versions = await this.store.listVersions(this.config.modelName);
-    if (!versions.includes(version)) throw new NotFoundException(`version ${version} is not in ${this.store.location}`);
+    if (!VERSION_PATTERN.test(version)) throw new NotFoundException(`'${version.slice(0, 64)}' is not a version id`);
     return answer(await this.models.activate(version));
   }
 

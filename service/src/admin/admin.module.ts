@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ModelModule } from '../model/model.module.js';
-import { AdminTokenGuard } from './admin-token.guard.js';
 import { AdminController } from './admin.controller.js';
 
 /** Imported only when ADMIN_TOKEN is set: without it the admin routes do not exist (404). */
-@Module({ imports: [ModelModule], controllers: [AdminController], providers: [AdminTokenGuard] })
+@Module({ imports: [ModelModule], controllers: [AdminController] })
 export class AdminModule {}

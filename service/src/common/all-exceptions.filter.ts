@@ -1,26 +1,23 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { dtoOfSchema } from './contract-schema.js';
-import { badRequest, FieldProblem, validateAgainstDto } from './validation.js';
+import { dtoOfSchema, JsonSchema } from './contract-schema.js';
+import { errorBody } from './error-body.js';
+import { FieldProblem, validateAgainstDto } from './validation.js';
 
 interface SchemaError {
   instancePath: string;
   message?: string;
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  429: 'Too Many Requests',
-};
+/** At most this many problems are listed for one body; the rest are counted. */
+export const MAX_PROBLEMS = 20;
+/** Field names echoed back are cut to this length (they are the client's own keys, of any length). */
+const MAX_FIELD_NAME = 64;
+
+const clip = (text: string) => (text.length > MAX_FIELD_NAME ? `${text.slice(0, MAX_FIELD_NAME)}…` : text);
 
 /** One shape for every 4xx, whether Nest or Fastify (body parsing, size, media type) raised it. */
-function clientError(exception: unknown, status: number) {
+function clientError(exception: unknown, status: number, requestId: string) {
   let body: Record<string, unknown> = {};
   if (exception instanceof HttpException) {
     const response = exception.getResponse();
@@ -30,12 +27,41 @@ function clientError(exception: unknown, status: number) {
   }
   if (status === 415) body.message = 'content-type must be application/json';
   const message = body.message;
-  return {
-    ...body,
-    statusCode: status,
-    error: STATUS_TEXT[status] ?? 'Client Error',
-    message: Array.isArray(message) ? message : [String(message)],
-  };
+  delete body.statusCode;
+  delete body.error;
+  return errorBody(status, Array.isArray(message) ? message.map(String) : [String(message)], requestId, body);
+}
+
+/**
+ * A cheap answer for a body far outside the contract, before class-validator sees it: explaining 100,000
+ * unknown keys one by one took class-transformer 8 s of event loop. An object (or batch item) with more keys
+ * than its schema has properties must hold unknown ones, and gets one problem.
+ */
+function tooManyFields(body: unknown, schema: JsonSchema | undefined, at = 'body'): FieldProblem | null {
+  if (!schema || body === null || typeof body !== 'object' || Array.isArray(body)) return null;
+  const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  const allowed = Object.keys(properties).length;
+  const count = Object.keys(body).length;
+  if (count > allowed) {
+    return { field: at, message: `${at} has ${count} fields; at most ${allowed} are allowed (unknown fields are rejected)` };
+  }
+  for (const [name, property] of Object.entries(properties)) {
+    const value = (body as Record<string, unknown>)[name];
+    const items = property.items as JsonSchema | undefined;
+    if (!Array.isArray(value) || items?.type !== 'object') continue;
+    for (let i = 0; i < value.length; i++) {
+      const problem = tooManyFields(value[i], items, `${name}.${i}`);
+      if (problem) return problem;
+    }
+  }
+  return null;
+}
+
+/** The first MAX_PROBLEMS problems, names clipped, and a last line that counts the rest. */
+function bounded(problems: FieldProblem[]): FieldProblem[] {
+  const shown = problems.slice(0, MAX_PROBLEMS).map((p) => ({ field: clip(p.field), message: p.field.length > MAX_FIELD_NAME ? p.message.replace(p.field, clip(p.field)) : p.message }));
+  if (problems.length > MAX_PROBLEMS) shown.push({ field: 'body', message: `and ${problems.length - MAX_PROBLEMS} more problems` });
+  return shown;
 }
 
 /**
@@ -51,15 +77,18 @@ export class AllExceptionsFilter implements ExceptionFilter {
    * names each offending field and rule. (ajv's own words are the fallback, and should never be needed.)
    */
   private async explainInvalidBody(request: FastifyRequest, reply: FastifyReply, schemaErrors: SchemaError[], requestId: string) {
-    const dto = dtoOfSchema(request.routeOptions?.schema?.body);
-    let problems: FieldProblem[] = dto ? await validateAgainstDto(dto as new () => object, request.body).catch(() => []) : [];
+    const schema = request.routeOptions?.schema?.body as JsonSchema | undefined;
+    const crowded = tooManyFields(request.body, schema);
+    const dto = dtoOfSchema(schema);
+    let problems: FieldProblem[] = crowded ? [crowded] : dto ? await validateAgainstDto(dto as new () => object, request.body).catch(() => []) : [];
     if (problems.length === 0) {
       problems = schemaErrors.map((e) => {
         const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || 'body';
         return { field, message: `${field} ${e.message ?? 'is invalid'}` };
       });
     }
-    void reply.status(400).send({ ...(badRequest(problems).getResponse() as object), request_id: requestId });
+    problems = bounded(problems);
+    void reply.status(400).send(errorBody(400, problems.map((p) => p.message), requestId, { errors: problems }));
   }
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -75,7 +104,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const status =
       exception instanceof HttpException ? exception.getStatus() : (exception as { statusCode?: number })?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      void reply.status(status).send({ ...clientError(exception, status), request_id: requestId });
+      void reply.status(status).send(clientError(exception, status, requestId));
       return;
     }
     if (exception instanceof HttpException) {

@@ -1,4 +1,5 @@
 import { registerAs } from '@nestjs/config';
+import { readFileSync } from 'node:fs';
 
 export interface AppConfig {
   port: number;
@@ -25,6 +26,20 @@ export interface AppConfig {
   /** Micro-batching: most rows in one session run, and how long a lone request may wait for company. */
   microbatchMaxRows: number;
   microbatchWaitMs: number;
+  /** Deadline of one call to S3 (model store and prediction log), retries included. */
+  storeTimeoutMs: number;
+  /** From SIGTERM to exit: past it, what the prediction log still holds is spilled to disk and the process exits. */
+  shutdownTimeoutMs: number;
+  /** Where prediction records go when the log cannot take them at shutdown. */
+  captureSpillDir: string;
+  /** Longest time to receive a request's headers (at most requestTimeoutMs). */
+  headersTimeoutMs: number;
+  /** Most open client connections; more are refused at accept, so the process keeps file descriptors for real work. */
+  maxConnections: number;
+  /** Failed credentials (wrong API key or admin token) per client IP per minute before it gets 429s. */
+  authFailuresPerMinute: number;
+  /** Bearer token for /metrics, /monitoring/* and /models/active; unset leaves them open. */
+  metricsToken: string | undefined;
 }
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
@@ -39,6 +54,24 @@ function integer(env: NodeJS.ProcessEnv, key: string, fallback: number, min: num
   return value;
 }
 
+/**
+ * The soft limit on open files (Linux /proc), or null elsewhere. The default connection cap stays below it: a
+ * flood of idle connections that takes every descriptor makes every real request fail (seen at nofile=1024).
+ */
+function openFileLimit(): number | null {
+  try {
+    const match = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function defaultMaxConnections(nofile: number | null = openFileLimit()): number {
+  // Room for the model store, the prediction log, logs and the runtime's own descriptors.
+  return nofile === null ? 10_000 : Math.max(16, Math.min(10_000, Math.floor(nofile * 0.8)));
+}
+
 const text = (env: NodeJS.ProcessEnv, key: string, fallback: string) => (env[key] ?? '').trim() || fallback;
 
 /** Reads and checks the environment contract of DESIGN.md; a bad value stops startup with its name. */
@@ -47,7 +80,9 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   if (!LOG_LEVELS.includes(logLevel)) throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
   const adminToken = env.ADMIN_TOKEN?.trim() || undefined;
   if (adminToken !== undefined && adminToken.length < 16) throw new Error('ADMIN_TOKEN must be at least 16 characters');
-  return {
+  const metricsToken = env.METRICS_TOKEN?.trim() || undefined;
+  if (metricsToken !== undefined && metricsToken.length < 16) throw new Error('METRICS_TOKEN must be at least 16 characters');
+  const config: AppConfig = {
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: text(env, 'HOST', '0.0.0.0'),
     modelStore: text(env, 'MODEL_STORE', './models'),
@@ -67,7 +102,24 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
     microbatchMaxRows: integer(env, 'MICROBATCH_MAX_ROWS', 64, 1, 1000),
     microbatchWaitMs: integer(env, 'MICROBATCH_WAIT_MS', 0, 0, 100),
+    storeTimeoutMs: integer(env, 'STORE_TIMEOUT_MS', 5_000, 100, 600_000),
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 8_000, 500, 600_000),
+    captureSpillDir: text(env, 'CAPTURE_SPILL_DIR', './var/predictions-spill'),
+    headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    maxConnections: integer(env, 'MAX_CONNECTIONS', defaultMaxConnections(), 1, 1_000_000),
+    authFailuresPerMinute: integer(env, 'AUTH_FAILURES_PER_MINUTE', 30, 1, 1_000_000),
+    metricsToken,
   };
+  // Settings that are each valid but cannot work together.
+  if (config.captureQueueLimit < config.captureBatchSize) {
+    throw new Error(
+      `CAPTURE_QUEUE_LIMIT (${config.captureQueueLimit}) must be at least CAPTURE_BATCH_SIZE (${config.captureBatchSize}): a smaller queue never fills a batch and drops most records`,
+    );
+  }
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    throw new Error(`HEADERS_TIMEOUT_MS (${config.headersTimeoutMs}) must be at most REQUEST_TIMEOUT_MS (${config.requestTimeoutMs})`);
+  }
+  return config;
 }
 
 /** The typed configuration as a @nestjs/config namespace: inject with @Inject(appConfig.KEY). */

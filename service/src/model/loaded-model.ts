@@ -15,6 +15,8 @@ export class ModelRejectedError extends Error {
   constructor(
     readonly version: string,
     readonly reason: string,
+    /** Set when the artifact could not be read at all (the store, not the artifact, is at fault). */
+    readonly readFailure?: unknown,
   ) {
     super(`model version ${version} rejected: ${reason}`);
   }
@@ -180,7 +182,8 @@ export async function loadVersion(
     cached = local !== null;
     bytes = local ?? (await store.readVersionFile(name, version, MODEL_FILE));
   } catch (error) {
-    throw new ModelRejectedError(version, `cannot read the artifact from ${store.location}: ${(error as Error).message}`);
+    // Store errors name keys (name/versions/version/file), never a local path.
+    throw new ModelRejectedError(version, `cannot read the artifact: ${(error as Error).message}`, error);
   }
   if (manifest?.version !== version || manifest?.name !== name) {
     throw new ModelRejectedError(version, `manifest names ${manifest?.name}@${manifest?.version}, expected ${name}@${version}`);

@@ -14,7 +14,7 @@ import { createModelStore } from './stores/create-model-store.js';
     {
       provide: MODEL_STORE,
       inject: [appConfig.KEY],
-      useFactory: (config: ConfigType<typeof appConfig>) => createModelStore(config.modelStore),
+      useFactory: (config: ConfigType<typeof appConfig>) => createModelStore(config.modelStore, { timeoutMs: config.storeTimeoutMs }),
     },
     ModelService,
   ],

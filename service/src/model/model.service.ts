@@ -3,8 +3,10 @@ import type { ConfigType } from '@nestjs/config';
 import os from 'node:os';
 import path from 'node:path';
 import { appConfig } from '../config/app.config.js';
+import { LogThrottle } from '../logging/log-throttle.js';
 import { MetricsService } from '../monitoring/metrics.service.js';
 import { PreprocessingService } from '../preprocessing/preprocessing.service.js';
+import { isTimeout } from '../storage/blob-store.js';
 import { ArtifactCache } from './artifact-cache.js';
 import { LoadedModel, loadVersion, ModelRejectedError } from './loaded-model.js';
 import { ChannelPointer } from './manifest.js';
@@ -14,6 +16,7 @@ export type RefreshOutcome =
   | { status: 'unchanged'; version: string | null; reason?: string }
   | { status: 'swapped'; version: string; previous: string | null }
   | { status: 'failed'; version: string | null; reason: string; serving: string | null };
+export type ActivateOutcome = RefreshOutcome | { status: 'not_found'; version: string };
 
 /** What a failed version looked like when it failed: it is tried again only once one of these changes. */
 interface FailedAttempt {
@@ -39,7 +42,10 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
   private failed: FailedAttempt | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
+  /** A poll is skipped while the previous one is still running, so a hung store cannot pile them up. */
+  private polling = false;
   private readonly cache: ArtifactCache | undefined;
+  private readonly logThrottle = new LogThrottle(10_000);
   private readonly onHangup = () => void this.refresh();
 
   constructor(
@@ -73,13 +79,27 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     }
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.refresh();
+  /**
+   * The first load is not awaited: the server listens at once and /health/ready says 503 until a model is
+   * verified, so a slow or frozen store delays readiness, never the process (or its health checks).
+   */
+  onApplicationBootstrap(): void {
+    void this.poll();
     if (this.config.pollIntervalS > 0) {
-      this.timer = setInterval(() => void this.refresh(), this.config.pollIntervalS * 1000);
+      this.timer = setInterval(() => void this.poll(), this.config.pollIntervalS * 1000);
       this.timer.unref();
     }
     process.on('SIGHUP', this.onHangup);
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      await this.refresh();
+    } finally {
+      this.polling = false;
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -93,9 +113,19 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     return this.serialize(() => (this.pinned ? this.ensure(this.pinned, null) : this.followChannel()));
   }
 
-  /** Pins this instance to a version, whatever the channel says, until unpin(). */
-  activate(version: string): Promise<RefreshOutcome> {
-    return this.serialize(async () => {
+  /**
+   * Pins this instance to a version, whatever the channel says, until unpin(). Like unpin, it joins the one
+   * queue at the moment it is called, before any I/O, so admin calls take effect in the order they were issued.
+   */
+  activate(version: string): Promise<ActivateOutcome> {
+    return this.serialize(async (): Promise<ActivateOutcome> => {
+      let versions: string[];
+      try {
+        versions = await this.store.listVersions(this.config.modelName);
+      } catch (error) {
+        return this.storeFailure(error, version);
+      }
+      if (!versions.includes(version)) return { status: 'not_found', version };
       const outcome = await this.ensure(version, null, true);
       if (outcome.status !== 'failed') this.pinned = version;
       return outcome;
@@ -103,9 +133,11 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   unpin(): Promise<RefreshOutcome> {
-    this.pinned = null;
-    this.failed = null;
-    return this.refresh();
+    return this.serialize(() => {
+      this.pinned = null;
+      this.failed = null;
+      return this.followChannel();
+    });
   }
 
   private serialize<T>(task: () => Promise<T>): Promise<T> {
@@ -119,13 +151,29 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     let pointer: ChannelPointer | null;
     try {
       pointer = await this.store.readChannel(modelName, modelChannel);
-      if (!pointer) throw new Error(`channel ${modelName}/${modelChannel} does not exist in ${this.store.location}`);
+      if (!pointer) throw new Error(`channel ${modelName}/channels/${modelChannel}.json does not exist`);
     } catch (error) {
-      const reason = (error as Error).message;
-      this.logger.error({ message: 'model channel unreadable; keeping the current model', reason, serving: this.active?.version ?? null });
-      return { status: 'failed', version: null, reason, serving: this.active?.version ?? null };
+      return this.storeFailure(error, null);
     }
+    this.metrics.channelRead();
     return this.ensure(pointer.version, pointer.updated_at ?? null);
+  }
+
+  /** A store that could not be read: counted by reason, logged at a limited rate; the current model keeps serving. */
+  private storeFailure(error: unknown, version: string | null): RefreshOutcome {
+    const reason = (error as Error).message;
+    const kind = isTimeout(error) ? 'timeout' : 'error';
+    this.metrics.storeReadFailures.inc({ reason: kind });
+    this.logThrottle.run(`store-${kind}-${version === null ? 'channel' : 'artifact'}`, (suppressed) =>
+      this.logger.error({
+        message: version === null ? 'model channel unreadable; keeping the current model' : 'model store unreadable; keeping the current model',
+        reason,
+        kind,
+        suppressed,
+        serving: this.active?.version ?? null,
+      }),
+    );
+    return { status: 'failed', version, reason, serving: this.active?.version ?? null };
   }
 
   private async ensure(version: string, channelStamp: string | null, force = false): Promise<RefreshOutcome> {
@@ -133,8 +181,10 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     let fingerprint: string | null = null;
     try {
       fingerprint = await this.store.fingerprint(this.config.modelName, version);
-    } catch {
-      /* unreachable store: the load below fails and says why */
+    } catch (error) {
+      // A store past its deadline would only time out again on the load: one deadline per attempt is enough.
+      if (isTimeout(error)) return this.storeFailure(error, version);
+      /* otherwise the load below fails and says why */
     }
     const last = this.failed;
     if (!force && last && last.version === version && last.channelStamp === channelStamp && last.fingerprint === fingerprint) {
@@ -161,6 +211,9 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     } catch (error) {
       stopTimer();
       const reason = error instanceof ModelRejectedError ? error.reason : (error as Error).message;
+      if (error instanceof ModelRejectedError && error.readFailure) {
+        this.metrics.storeReadFailures.inc({ reason: isTimeout(error.readFailure) ? 'timeout' : 'error' });
+      }
       this.failed = { version, fingerprint, channelStamp, reason };
       this.metrics.modelSwaps.inc({ outcome: 'failure' });
       this.logger.error({ message: 'model rejected; keeping the current model', version, reason, serving: this.active?.version ?? null });

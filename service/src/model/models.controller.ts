@@ -1,7 +1,9 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { ModelService } from './model.service.js';
+import { Access } from '../security/access.decorator.js';
 
+@Access('monitoring')
 @ApiTags('models')
 @Controller('models')
 export class ModelsController {

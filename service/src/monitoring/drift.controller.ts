@@ -2,7 +2,9 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ModelService } from '../model/model.service.js';
 import { type DriftReport, DriftService } from './drift.service.js';
+import { Access } from '../security/access.decorator.js';
 
+@Access('monitoring')
 @ApiTags('monitoring')
 @Controller('monitoring')
 export class DriftController {

@@ -1,7 +1,9 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { MetricsService } from './metrics.service.js';
+import { Access } from '../security/access.decorator.js';
 
+@Access('monitoring')
 @ApiExcludeController()
 @Controller('metrics')
 export class MetricsController {

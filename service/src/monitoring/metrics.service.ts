@@ -70,6 +70,57 @@ export class MetricsService {
     help: 'Failed writes to PREDICTION_LOG (their records stay queued)',
     registers: [this.registry],
   });
+  readonly captureSpilled = new Counter({
+    name: 'prediction_capture_spilled_total',
+    help: 'Prediction records written to the local spill directory because PREDICTION_LOG could not take them at shutdown',
+    registers: [this.registry],
+  });
+  readonly captureLost = new Counter({
+    name: 'prediction_capture_lost_total',
+    help: 'Prediction records that neither PREDICTION_LOG nor the spill directory could take at shutdown',
+    registers: [this.registry],
+  });
+  readonly storeReadFailures = new Counter({
+    name: 'model_store_read_failures_total',
+    help: 'Failed reads of the model store (channel or artifact), by reason (timeout, error)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  private lastChannelRead = Date.now();
+  readonly channelReadAge = new Gauge({
+    name: 'model_channel_seconds_since_last_read',
+    help: 'Seconds since the model channel was last read successfully (since startup before the first read)',
+    registers: [this.registry],
+    collect: () => {
+      this.channelReadAge.set((Date.now() - this.lastChannelRead) / 1000);
+    },
+  });
+  readonly authFailures = new Counter({
+    name: 'auth_failures_total',
+    help: 'Requests refused for a missing or wrong credential, by kind (api_key, admin_token, metrics_token)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly rateLimited = new Counter({
+    name: 'rate_limited_total',
+    help: 'Requests answered 429, by reason (client: the per-client limit; auth_failures: too many wrong credentials)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly rateLimitStorageFailures = new Counter({
+    name: 'rate_limit_storage_failures_total',
+    help: 'Rate-limit counter updates that failed or missed their deadline (the request passed uncounted)',
+    registers: [this.registry],
+  });
+  readonly connectionsRefused = new Counter({
+    name: 'http_connections_refused_total',
+    help: 'Connections refused at accept because MAX_CONNECTIONS were open',
+    registers: [this.registry],
+  });
+
+  channelRead(): void {
+    this.lastChannelRead = Date.now();
+  }
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

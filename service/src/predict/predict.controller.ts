@@ -1,17 +1,13 @@
-import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import {
   ApiBadRequestResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiSecurity,
   ApiServiceUnavailableResponse,
   ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { ApiKeyGuard } from '../security/api-key.guard.js';
-import { ClientThrottlerGuard } from '../security/client-throttler.guard.js';
+import { Access } from '../security/access.decorator.js';
 import { ContractBody, ContractRoute } from '../common/contract-body.js';
 import { BatchRequestDto, BatchResponseDto } from './dto/batch.dto.js';
 import { LoanApplicationDto } from './dto/loan-application.dto.js';
@@ -19,10 +15,7 @@ import { PredictionDto } from './dto/prediction.dto.js';
 import { PredictService } from './predict.service.js';
 
 @ApiTags('predict')
-@ApiSecurity('api-key')
-@ApiUnauthorizedResponse({ description: 'API_KEYS is set and x-api-key is missing or wrong.' })
-@ApiTooManyRequestsResponse({ description: 'Rate limit exceeded; Retry-After says when to retry.' })
-@UseGuards(ApiKeyGuard, ClientThrottlerGuard)
+@Access('client')
 @Controller('predict')
 export class PredictController {
   constructor(private readonly predictions: PredictService) {}

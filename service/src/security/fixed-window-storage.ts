@@ -1,4 +1,4 @@
-import { ThrottlerStorage } from '@nestjs/throttler';
+import { RateLimitStorage, ThrottlerStorageRecord } from './throttler-storage.interface.js';
 
 interface Window {
   startedAt: number;
@@ -11,7 +11,7 @@ interface Window {
  * default in-memory storage keeps one timestamp per hit and filters that list on every request, which grows
  * with the limit and made it the costliest step of /predict at a few thousand requests a second.
  */
-export class FixedWindowThrottlerStorage implements ThrottlerStorage {
+export class FixedWindowThrottlerStorage implements RateLimitStorage {
   private readonly windows = new Map<string, Window>();
   private readonly sweeper: NodeJS.Timeout;
 
@@ -20,7 +20,8 @@ export class FixedWindowThrottlerStorage implements ThrottlerStorage {
     this.sweeper.unref();
   }
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string) {
+  /** Synchronous: the request hook uses the answer without awaiting. */
+  increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): ThrottlerStorageRecord {
     const now = Date.now();
     const id = `${throttlerName}:${key}`;
     let window = this.windows.get(id);

@@ -1,6 +1,6 @@
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { createS3Client, joinKey, parseS3Uri, S3Location } from '../model/stores/s3-location.js';
-import { BlobExistsError, BlobStore, isMissing, safeKey } from './blob-store.js';
+import { BlobExistsError, BlobStore, isMissing, safeKey, StoreTimeoutError } from './blob-store.js';
+import { createS3Client, DEFAULT_S3_TIMEOUT_MS, joinKey, parseS3Uri, S3Location } from './s3-location.js';
 
 export class S3BlobStore implements BlobStore {
   readonly location: string;
@@ -9,22 +9,55 @@ export class S3BlobStore implements BlobStore {
   constructor(
     uri: string,
     private readonly s3: S3Client = createS3Client(),
+    private readonly timeoutMs = DEFAULT_S3_TIMEOUT_MS,
   ) {
     this.where = parseS3Uri(uri);
     this.location = `s3://${this.where.bucket}${this.where.prefix ? `/${this.where.prefix}` : ''}`;
   }
 
+  /**
+   * Runs one S3 call (retries included, and the body download for a GET) under one deadline: the abort
+   * signal ends the request and its socket, so nothing waits on a hung endpoint past timeoutMs.
+   */
+  private async withDeadline<T>(operation: string, key: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+        reject(new StoreTimeoutError(operation, key, this.timeoutMs));
+      }, this.timeoutMs);
+    });
+    try {
+      return await Promise.race([call(controller.signal), deadline]);
+    } catch (error) {
+      if (timedOut) throw new StoreTimeoutError(operation, key, this.timeoutMs);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private keyOf(key: string): string {
+    return joinKey(this.where.prefix, safeKey(key));
+  }
+
   async put(key: string, bytes: Buffer, options: { ifAbsent?: boolean; contentType?: string } = {}): Promise<void> {
     if (options.ifAbsent && (await this.exists(key))) throw new BlobExistsError(this.location, key);
     try {
-      await this.s3.send(
-        new PutObjectCommand({
-          Bucket: this.where.bucket,
-          Key: joinKey(this.where.prefix, safeKey(key)),
-          Body: bytes,
-          ContentType: options.contentType,
-          IfNoneMatch: options.ifAbsent ? '*' : undefined,
-        }),
+      await this.withDeadline('put', key, (abortSignal) =>
+        this.s3.send(
+          new PutObjectCommand({
+            Bucket: this.where.bucket,
+            Key: this.keyOf(key),
+            Body: bytes,
+            ContentType: options.contentType,
+            IfNoneMatch: options.ifAbsent ? '*' : undefined,
+          }),
+          { abortSignal },
+        ),
       );
     } catch (error) {
       if (error instanceof S3ServiceException && error.$metadata?.httpStatusCode === 412) throw new BlobExistsError(this.location, key);
@@ -33,8 +66,10 @@ export class S3BlobStore implements BlobStore {
   }
 
   async get(key: string): Promise<Buffer> {
-    const answer = await this.s3.send(new GetObjectCommand({ Bucket: this.where.bucket, Key: joinKey(this.where.prefix, safeKey(key)) }));
-    return Buffer.from(await answer.Body!.transformToByteArray());
+    return this.withDeadline('get', key, async (abortSignal) => {
+      const answer = await this.s3.send(new GetObjectCommand({ Bucket: this.where.bucket, Key: this.keyOf(key) }), { abortSignal });
+      return Buffer.from(await answer.Body!.transformToByteArray());
+    });
   }
 
   async exists(key: string): Promise<boolean> {
@@ -43,7 +78,9 @@ export class S3BlobStore implements BlobStore {
 
   async stat(key: string): Promise<string | null> {
     try {
-      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.where.bucket, Key: joinKey(this.where.prefix, safeKey(key)) }));
+      const head = await this.withDeadline('head', key, (abortSignal) =>
+        this.s3.send(new HeadObjectCommand({ Bucket: this.where.bucket, Key: this.keyOf(key) }), { abortSignal }),
+      );
       return `${head.ContentLength}:${head.ETag}`;
     } catch (error) {
       if (isMissing(error)) return null;
@@ -56,8 +93,8 @@ export class S3BlobStore implements BlobStore {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const page = await this.s3.send(
-        new ListObjectsV2Command({ Bucket: this.where.bucket, Prefix: base + prefix, ContinuationToken: token }),
+      const page = await this.withDeadline('list', prefix || '/', (abortSignal) =>
+        this.s3.send(new ListObjectsV2Command({ Bucket: this.where.bucket, Prefix: base + prefix, ContinuationToken: token }), { abortSignal }),
       );
       for (const object of page.Contents ?? []) keys.push((object.Key ?? '').slice(base.length));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -65,4 +102,3 @@ export class S3BlobStore implements BlobStore {
     return keys.sort();
   }
 }
-

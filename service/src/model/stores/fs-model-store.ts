@@ -1,4 +1,4 @@
-import { FsBlobStore } from '../../storage/blob-store.js';
+import { FsBlobStore } from '../../storage/fs-blob-store.js';
 import { BlobModelStore } from './blob-model-store.js';
 
 /** The model store in a local directory. */

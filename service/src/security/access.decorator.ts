@@ -1,0 +1,54 @@
+import { applyDecorators } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import {
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiSecurity,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+
+/**
+ * Who may call a route: `client` (x-api-key when API_KEYS is set, the per-client rate limit), `admin` (the
+ * ADMIN_TOKEN bearer, rate limited), `monitoring` (the METRICS_TOKEN bearer when it is set). Routes without it
+ * are open (health, docs). The kind travels in the Fastify route config, where RequestGate reads it in an
+ * onRequest hook, before the body is read or validated.
+ */
+export type AccessKind = 'client' | 'admin' | 'monitoring';
+export interface AccessRouteConfig {
+  access?: AccessKind;
+}
+
+const SWAGGER: Record<AccessKind, MethodDecorator & ClassDecorator> = {
+  client: applyDecorators(
+    ApiSecurity('api-key'),
+    ApiUnauthorizedResponse({ description: 'API_KEYS is set and x-api-key is missing or wrong.' }),
+    ApiTooManyRequestsResponse({ description: 'Rate limit exceeded, or too many wrong keys from this address; Retry-After says when to retry.' }),
+  ),
+  admin: applyDecorators(
+    ApiBearerAuth('admin-token'),
+    ApiUnauthorizedResponse({ description: 'No Authorization: Bearer <ADMIN_TOKEN>.' }),
+    ApiForbiddenResponse({ description: 'The admin token is wrong.' }),
+    ApiTooManyRequestsResponse({ description: 'Rate limit exceeded, or too many wrong tokens from this address; Retry-After says when to retry.' }),
+  ),
+  monitoring: applyDecorators(ApiBearerAuth('metrics-token')),
+};
+
+/** Marks a controller (every handler in it) or one handler with its kind of caller: auth, limits and Swagger together. */
+export function Access(kind: AccessKind): ClassDecorator & MethodDecorator {
+  const config = RouteConfig({ access: kind } satisfies AccessRouteConfig);
+  return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor): void => {
+    if (descriptor) {
+      config(target, key!, descriptor);
+      (SWAGGER[kind] as MethodDecorator)(target, key!, descriptor);
+      return;
+    }
+    // On a class: Fastify route config is read per handler, so set it on each method.
+    const prototype = (target as { prototype: object }).prototype;
+    for (const name of Object.getOwnPropertyNames(prototype)) {
+      const method = Object.getOwnPropertyDescriptor(prototype, name);
+      if (name !== 'constructor' && typeof method?.value === 'function') config(prototype, name, method);
+    }
+    (SWAGGER[kind] as ClassDecorator)(target as never);
+  }) as ClassDecorator & MethodDecorator;
+}

@@ -1,0 +1,168 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { errorBody } from '../common/error-body.js';
+import { appConfig } from '../config/app.config.js';
+import { LogThrottle } from '../logging/log-throttle.js';
+import { MetricsService } from '../monitoring/metrics.service.js';
+import { AccessKind, AccessRouteConfig } from './access.decorator.js';
+import { SecretSet } from './secret-set.js';
+import { RATE_LIMIT_STORAGE, type RateLimitStorage, type ThrottlerStorageRecord } from './throttler-storage.interface.js';
+
+export const API_KEY_HEADER = 'x-api-key';
+const MINUTE_MS = 60_000;
+/** Longest wait for a remote counter store (Redis) before the request goes through uncounted (fail open). */
+const STORAGE_DEADLINE_MS = 50;
+const BEARER = /^Bearer\s+(\S+)$/i;
+
+type Verdict = { status: number; message: string; kind: string; header?: [string, string] } | { client: string | null };
+
+/**
+ * The cheap checks of every request, in a Fastify onRequest hook, before the body is read, parsed or
+ * validated: the caller's credential for the route's kind (see @Access), the per-client rate limit, and a
+ * per-IP limit on wrong credentials (AUTH_FAILURES_PER_MINUTE; past it every credentialed request from that
+ * address gets 429 until the block ends, so a guess can no longer be told right from wrong). Before this, the
+ * checks ran as Nest guards after parsing, and a 1 MB body of unknown keys was explained before its key was
+ * even looked at.
+ * With the in-process counters the hook never awaits; with a remote store it awaits at most
+ * STORAGE_DEADLINE_MS and lets the request through if the store does not answer (counted and logged).
+ */
+@Injectable()
+export class RequestGate {
+  private readonly logger = new Logger(RequestGate.name);
+  private readonly throttle = new LogThrottle(5_000);
+  private readonly apiKeys: SecretSet;
+  private readonly adminToken: SecretSet;
+  private readonly metricsToken: SecretSet;
+  /** Addresses refused for wrong credentials, and until when (ms); learnt from the shared counter. */
+  private readonly refused = new Map<string, number>();
+
+  constructor(
+    @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
+    @Inject(RATE_LIMIT_STORAGE) private readonly storage: RateLimitStorage,
+    private readonly metrics: MetricsService,
+  ) {
+    this.apiKeys = new SecretSet(config.apiKeys);
+    this.adminToken = new SecretSet(config.adminToken ? [config.adminToken] : []);
+    this.metricsToken = new SecretSet(config.metricsToken ? [config.metricsToken] : []);
+  }
+
+  /** The hook to add with fastify.addHook('onRequest', ...). */
+  readonly hook: onRequestHookHandler = (request, reply, done) => {
+    const access = (request.routeOptions.config as AccessRouteConfig | undefined)?.access;
+    if (!access) return done();
+    const verdict = this.check(access, request);
+    if ('status' in verdict) return this.refuse(request, reply, verdict);
+    if (verdict.client === null || this.config.rateLimitPerMinute === 0) return done();
+    const counted = this.count(`client:${verdict.client}`, this.config.rateLimitPerMinute);
+    if (counted instanceof Promise) {
+      counted.then(
+        (record) => (record?.isBlocked ? this.limited(request, reply, record) : done()),
+        () => done(),
+      );
+      return;
+    }
+    if (counted.isBlocked) return this.limited(request, reply, counted);
+    done();
+  };
+
+  /** The credential check for a route kind; on success, the client to count the request against (null: not counted). */
+  private check(access: AccessKind, request: FastifyRequest): Verdict {
+    const ip = request.ip;
+    const refused = this.refusedVerdict(ip);
+    if (refused) return refused;
+    if (access === 'client') {
+      if (this.apiKeys.size === 0) return { client: `ip:${ip}` };
+      const given = request.headers[API_KEY_HEADER];
+      const index = typeof given === 'string' ? this.apiKeys.indexOf(given) : -1;
+      if (index < 0) return this.failed(ip, 'api_key', 401, `a valid ${API_KEY_HEADER} header is required`);
+      // Limits follow keys that were actually issued: an unchecked key would open a fresh budget per request.
+      return { client: `key:${this.apiKeys.ids[index]}` };
+    }
+    const secrets = access === 'admin' ? this.adminToken : this.metricsToken;
+    if (access === 'monitoring' && secrets.size === 0) return { client: null };
+    const kind = access === 'admin' ? 'admin_token' : 'metrics_token';
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? BEARER.exec(header) : null;
+    if (!match) {
+      const name = access === 'admin' ? 'ADMIN_TOKEN' : 'METRICS_TOKEN';
+      return this.failed(ip, kind, 401, `${access} routes need Authorization: Bearer <${name}>`, ['www-authenticate', 'Bearer']);
+    }
+    if (secrets.indexOf(match[1]) < 0) return this.failed(ip, kind, 403, `the ${access} token is not valid`);
+    return { client: access === 'admin' ? `admin:${ip}` : null };
+  }
+
+  /** The 429 for an address refused for wrong credentials, while its block lasts. */
+  private refusedVerdict(ip: string): Verdict | null {
+    const until = this.refused.get(ip);
+    if (until === undefined) return null;
+    const left = until - Date.now();
+    if (left <= 0) {
+      this.refused.delete(ip);
+      return null;
+    }
+    return { status: 429, kind: 'auth_failures', message: 'too many wrong credentials from this address; see Retry-After', header: ['retry-after', String(Math.ceil(left / 1000))] };
+  }
+
+  /** A wrong or missing credential: counted per address; the one that crosses the limit already gets 429. */
+  private failed(ip: string, kind: string, status: number, message: string, header?: [string, string]): Verdict {
+    this.metrics.authFailures.inc({ kind });
+    const counted = this.count(`auth:${ip}`, this.config.authFailuresPerMinute);
+    // A remote store answers later; the block then applies from the next request of this address.
+    const apply = (record: ThrottlerStorageRecord | null) => {
+      if (!record?.isBlocked) return false;
+      const first = !this.refused.has(ip);
+      this.refused.set(ip, Date.now() + record.timeToBlockExpire * 1000);
+      if (first) {
+        this.throttle.run(`auth-blocked:${ip}`, (suppressed) =>
+          this.logger.warn({ message: 'too many wrong credentials; address refused', ip, kind, limit_per_minute: this.config.authFailuresPerMinute, block_s: record.timeToBlockExpire, suppressed }),
+        );
+      }
+      return true;
+    };
+    if (counted instanceof Promise) {
+      void counted.then(apply, () => false);
+      return { status, kind, message, header };
+    }
+    return (apply(counted) && this.refusedVerdict(ip)) || { status, kind, message, header };
+  }
+
+  /** One counter hit; a remote store's answer is awaited for at most STORAGE_DEADLINE_MS (then null: fail open). */
+  private count(key: string, limit: number): ThrottlerStorageRecord | Promise<ThrottlerStorageRecord | null> {
+    let result: ThrottlerStorageRecord | Promise<ThrottlerStorageRecord>;
+    try {
+      result = this.storage.increment(key, MINUTE_MS, limit, 0, 'default');
+    } catch (error) {
+      return Promise.resolve(this.storageFailed(error));
+    }
+    if (!(result instanceof Promise)) return result;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(this.storageFailed(new Error(`no answer in ${STORAGE_DEADLINE_MS} ms`))), STORAGE_DEADLINE_MS);
+    });
+    return Promise.race([result.catch((error: unknown) => this.storageFailed(error)), deadline]).finally(() => clearTimeout(timer));
+  }
+
+  private storageFailed(error: unknown): null {
+    this.metrics.rateLimitStorageFailures.inc();
+    this.throttle.run('storage', (suppressed) =>
+      this.logger.error({ message: 'rate-limit storage unavailable; requests pass uncounted', reason: (error as Error).message, suppressed }),
+    );
+    return null;
+  }
+
+  private limited(request: FastifyRequest, reply: FastifyReply, record: ThrottlerStorageRecord): void {
+    this.refuse(request, reply, {
+      status: 429,
+      kind: 'client',
+      message: `rate limit exceeded: at most ${this.config.rateLimitPerMinute} requests a minute per client; see Retry-After`,
+      header: ['retry-after', String(Math.max(1, record.timeToBlockExpire))],
+    });
+  }
+
+  private refuse(request: FastifyRequest, reply: FastifyReply, verdict: Extract<Verdict, { status: number }>): void {
+    if (verdict.status === 429) this.metrics.rateLimited.inc({ reason: verdict.kind });
+    if (verdict.header) void reply.header(verdict.header[0], verdict.header[1]);
+    void reply.code(verdict.status).send(errorBody(verdict.status, verdict.message, String(request.id)));
+  }
+}
