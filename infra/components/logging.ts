@@ -12,6 +12,9 @@ export interface LoggingArgs {
 /** The service writes JSON lines; these filters read its `status` and `level` fields. */
 export const HTTP_5XX_PATTERN = '{ $.status >= 500 }';
 export const ERROR_LINE_PATTERN = '{ $.level = "error" }';
+/** Lines the service writes (at a limited rate) while it loses records or cannot read its model channel. */
+export const DROPPED_RECORDS_PATTERN = '{ $.message = "prediction records dropped*" || $.message = "*spill failed, records lost" }';
+export const STALE_CHANNEL_PATTERN = '{ $.message = "model channel unreadable*" }';
 
 /**
  * Log groups for the service and for retraining, metric filters counting 5xx answers and error lines, and
@@ -79,6 +82,8 @@ export class Logging extends pulumi.ComponentResource {
     };
     watch('http-5xx', this.serviceLogGroup, HTTP_5XX_PATTERN, 'Http5xx', 'The service answered 5xx in the last 5 minutes');
     watch('service-errors', this.serviceLogGroup, ERROR_LINE_PATTERN, 'ServiceErrorLines', 'The service logged errors (e.g. a rejected model)');
+    watch('capture-losses', this.serviceLogGroup, DROPPED_RECORDS_PATTERN, 'PredictionRecordsLost', 'The service dropped or lost prediction records');
+    watch('stale-channel', this.serviceLogGroup, STALE_CHANNEL_PATTERN, 'ModelChannelUnreadable', 'The service could not read its model channel (it keeps serving the current model)');
     watch('retraining-errors', this.retrainingLogGroup, ERROR_LINE_PATTERN, 'RetrainingErrorLines', 'Retraining logged errors');
     this.registerOutputs({
       serviceLogGroup: this.serviceLogGroup.name,

@@ -17,6 +17,10 @@ export interface ServiceUserDataArgs {
 const CONTAINER = 'loan-default';
 
 /** Single-quotes a value for bash. */
+/** The service's own shutdown deadline, and the container's stop timeout (SIGKILL after it) a little above it. */
+export const SERVICE_SHUTDOWN_TIMEOUT_MS = 8_000;
+export const CONTAINER_STOP_TIMEOUT_S = 12;
+
 export const shellQuote = (value: string | number) => `'${String(value).replace(/'/g, `'\\''`)}'`;
 
 /**
@@ -36,6 +40,8 @@ export function renderServiceUserData(a: ServiceUserDataArgs): string {
     ['PREDICTION_LOG', a.predictionLog],
     ['AWS_REGION', a.region],
     ['LOG_LEVEL', 'info'],
+    // Within docker's stop timeout below, so the service spills what it holds before it could be killed.
+    ['SHUTDOWN_TIMEOUT_MS', SERVICE_SHUTDOWN_TIMEOUT_MS],
   ];
   return `#!/bin/bash
 # Rendered by infra/components/user-data.ts
@@ -60,6 +66,7 @@ INSTANCE_ID=$(TOKEN=$(curl -sX PUT http://169.254.169.254/latest/api/token -H 'X
 docker rm -f ${CONTAINER} >/dev/null 2>&1 || true
 docker run -d --name ${CONTAINER} \\
   --restart unless-stopped \\
+  --stop-timeout ${CONTAINER_STOP_TIMEOUT_S} \\
   --env-file /etc/${CONTAINER}.env \\
   -p ${a.servicePort}:${a.containerPort} \\
   --read-only --tmpfs /tmp --tmpfs /app/var \\

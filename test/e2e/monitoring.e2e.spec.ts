@@ -7,6 +7,7 @@ import { runTraining } from '../../scripts/lib/python.js';
 import { parseCsv, toApplication } from '../../service/src/retraining/snapshot-rows.js';
 import { VALID_APPLICATION } from '../helpers/applications.js';
 import { metricValue } from '../helpers/admin.js';
+import { idsIn } from '../helpers/prediction-log.js';
 import { startLoad } from '../helpers/load.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { postJson, startService } from '../helpers/service-process.js';
@@ -18,15 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** Every prediction_id in a set of gzip JSON-lines files. */
-function idsIn(files: Buffer[]): Set<string> {
-  const ids = new Set<string>();
-  for (const file of files) {
-    for (const line of gunzipSync(file).toString('utf8').split('\n')) if (line) ids.add(JSON.parse(line).prediction_id);
-  }
-  return ids;
-}
 
 async function loadThenStop(env: Record<string, string>) {
   const service = await startService({ CAPTURE_BATCH_SIZE: '250', CAPTURE_FLUSH_MS: '60000', ...env });

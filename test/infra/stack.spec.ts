@@ -1,6 +1,8 @@
 import type * as pulumi from '@pulumi/pulumi';
 import { installPulumiMocks, MockResource, settled, valueOf } from '../helpers/pulumi-mocks.js';
 import { RESOURCE_TYPES as T, violations } from '../../infra/policy/rules.js';
+import { DROPPED_RECORDS_PATTERN, STALE_CHANNEL_PATTERN } from '../../infra/components/logging.js';
+import { loadAppConfig } from '../../service/src/config/app.config.js';
 
 /*
  * The Pulumi program under pulumi.runtime.setMocks: every property the stack promises is asserted on the
@@ -190,6 +192,11 @@ describe('compute', () => {
       expect(script).toContain("IMAGE='123456789012.dkr.ecr.eu-west-1.amazonaws.com/loan-default@sha256:" + 'ab'.repeat(32) + "'");
       expect(script).toContain('--restart unless-stopped');
       expect(script).toContain('-p 80:3000');
+      // The service's shutdown deadline (the same check the service makes at startup) ends before docker kills it.
+      const stopTimeoutS = Number(/--stop-timeout (\d+)/.exec(script)![1]);
+      const shutdownMs = Number(/SHUTDOWN_TIMEOUT_MS=(\d+)/.exec(script)![1]);
+      expect(loadAppConfig({ SHUTDOWN_TIMEOUT_MS: String(shutdownMs) }).shutdownTimeoutMs).toBe(shutdownMs);
+      expect(shutdownMs + 2_000).toBeLessThanOrEqual(stopTimeoutS * 1000);
       const models = buckets().find((b) => b.name === 'loan-default-models')!;
       const data = buckets().find((b) => b.name === 'loan-default-data')!;
       for (const line of [
@@ -229,7 +236,7 @@ describe('logging', () => {
   it('counts 5xx answers and error lines, and every alarm notifies the topic', () => {
     const filters = ofType('aws:cloudwatch/logMetricFilter:LogMetricFilter');
     expect(filters.map((f) => f.inputs.pattern)).toEqual(
-      expect.arrayContaining(['{ $.status >= 500 }', '{ $.level = "error" }']),
+      expect.arrayContaining(['{ $.status >= 500 }', '{ $.level = "error" }', DROPPED_RECORDS_PATTERN, STALE_CHANNEL_PATTERN]),
     );
     const topic = one('aws:sns/topic:Topic');
     const alarms = ofType(T.alarm);

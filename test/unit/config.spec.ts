@@ -1,4 +1,4 @@
-import { loadAppConfig } from '../../service/src/config/app.config.js';
+import { defaultMaxConnections, loadAppConfig } from '../../service/src/config/app.config.js';
 
 describe('loadAppConfig', () => {
   it('has the defaults of DESIGN.md', () => {
@@ -31,7 +31,24 @@ describe('loadAppConfig', () => {
     [{ MODEL_POLL_INTERVAL_S: '-1' }, /MODEL_POLL_INTERVAL_S/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
     [{ ADMIN_TOKEN: 'short' }, /ADMIN_TOKEN must be at least 16/],
+    [{ METRICS_TOKEN: 'short' }, /METRICS_TOKEN must be at least 16/],
+    [{ CAPTURE_BATCH_SIZE: '1000', CAPTURE_QUEUE_LIMIT: '20' }, /CAPTURE_QUEUE_LIMIT \(20\) must be at least CAPTURE_BATCH_SIZE \(1000\)/],
+    [{ HEADERS_TIMEOUT_MS: '40000' }, /HEADERS_TIMEOUT_MS \(40000\) must be at most REQUEST_TIMEOUT_MS \(30000\)/],
+    [{ STORE_TIMEOUT_MS: '0' }, /STORE_TIMEOUT_MS must be an integer from 100/],
   ])('names the variable of a bad value %p', (env, message) => {
     expect(() => loadAppConfig(env)).toThrow(message);
+  });
+
+  it('bounds every outside call and the shutdown by default, below a container stop timeout of 10 s', () => {
+    const config = loadAppConfig({});
+    expect(config.storeTimeoutMs).toBe(5_000);
+    expect(config.shutdownTimeoutMs).toBeLessThan(10_000);
+    expect(config.headersTimeoutMs).toBeLessThanOrEqual(config.requestTimeoutMs);
+  });
+
+  it('keeps the default connection cap below the open-file limit', () => {
+    expect(defaultMaxConnections(1024)).toBe(819);
+    expect(defaultMaxConnections(1_048_576)).toBe(10_000);
+    expect(defaultMaxConnections(null)).toBe(10_000);
   });
 });

@@ -142,6 +142,8 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     if (!force && Date.now() < this.retryAt) return this.writing ?? Promise.resolve();
     this.writing ??= this.writeBatch().finally(() => {
       this.writing = null;
+      // A backlog (after an outage) drains batch after batch, not one batch per interval.
+      if (this.queue.lines.length >= this.config.captureBatchSize && Date.now() >= this.retryAt && this.shutdownDeadline === null) void this.flush();
     });
     return this.writing;
   }

@@ -68,6 +68,7 @@ export class RequestGate {
 
   /** The credential check for a route kind; on success, the client to count the request against (null: not counted). */
   private check(access: AccessKind, request: FastifyRequest): Verdict {
+    if (access === 'monitoring' && this.metricsToken.size === 0) return { client: null };
     const ip = request.ip;
     const refused = this.refusedVerdict(ip);
     if (refused) return refused;
@@ -80,7 +81,6 @@ export class RequestGate {
       return { client: `key:${this.apiKeys.ids[index]}` };
     }
     const secrets = access === 'admin' ? this.adminToken : this.metricsToken;
-    if (access === 'monitoring' && secrets.size === 0) return { client: null };
     const kind = access === 'admin' ? 'admin_token' : 'metrics_token';
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
