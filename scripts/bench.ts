@@ -12,7 +12,8 @@ import { FsModelStore } from '../service/src/model/stores/fs-model-store.js';
 import { FeatureEncoder } from '../service/src/preprocessing/feature-encoder.js';
 import { integerOption, parseCli, runCli } from './lib/cli.js';
 
-const USAGE = 'usage: npm run bench -- [--duration 10] [--out var/bench/results.json] [--connections 1,16,64]';
+const USAGE =
+  'usage: npm run bench -- [--duration 10] [--out var/bench/results.json] [--connections 1,16,64] [--baseline DIR (a checkout or copy with a built dist/, compared in alternating rounds)]';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const NAME = 'loan-default';
 
@@ -26,6 +27,8 @@ interface HttpCase {
   p99_ms: number;
   errors: number;
   non_2xx: number;
+  /** The server process's own CPU time (user + system) over the measured requests, per request. */
+  cpu_us_per_request?: number;
 }
 
 interface Started {
@@ -75,10 +78,19 @@ async function rssMb(pid: number): Promise<number> {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
 }
 
-async function drive(name: string, url: string, body: string, connections: number, duration: number, rowsPerRequest = 1): Promise<HttpCase> {
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux; clock ticks of 10 ms). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function drive(name: string, url: string, body: string, connections: number, duration: number, rowsPerRequest = 1, pid?: number): Promise<HttpCase> {
   // A short warm-up (JIT, connection setup) that is not counted.
   await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: 1 });
+  const cpuBefore = pid ? await cpuSeconds(pid) : 0;
   const result = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration });
+  const cpuUsed = pid ? (await cpuSeconds(pid)) - cpuBefore : 0;
   const rps = result.requests.average;
   const row: HttpCase = {
     name,
@@ -91,7 +103,8 @@ async function drive(name: string, url: string, body: string, connections: numbe
     errors: result.errors + result.timeouts,
     non_2xx: result.non2xx,
   };
-  process.stdout.write(`  ${name.padEnd(34)} c=${String(connections).padStart(2)}  ${String(row.requests_per_s).padStart(7)} req/s  ${String(row.rows_per_s).padStart(8)} rows/s  p50 ${row.p50_ms} ms  mean ${row.mean_ms} ms  p99 ${row.p99_ms} ms  errors ${row.errors}  non-2xx ${row.non_2xx}\n`);
+  if (pid && result.requests.total > 0) row.cpu_us_per_request = +((cpuUsed * 1e6) / result.requests.total).toFixed(1);
+  process.stdout.write(`  ${name.padEnd(34)} c=${String(connections).padStart(2)}  ${String(row.requests_per_s).padStart(7)} req/s  ${String(row.rows_per_s).padStart(8)} rows/s  p50 ${row.p50_ms} ms  mean ${row.mean_ms} ms  p99 ${row.p99_ms} ms  cpu ${row.cpu_us_per_request ?? '-'} us/req  errors ${row.errors}  non-2xx ${row.non_2xx}\n`);
   return row;
 }
 
@@ -118,7 +131,10 @@ runCli(USAGE, async () => {
     duration: { type: 'string', default: '10' },
     out: { type: 'string', default: 'var/bench/results.json' },
     connections: { type: 'string', default: '1,16,64' },
+    baseline: { type: 'string' },
   });
+  const baselineEntry = values.baseline ? path.resolve(String(values.baseline), 'dist/service/main.js') : null;
+  if (baselineEntry) await readFile(baselineEntry).catch(() => Promise.reject(new Error(`--baseline: ${baselineEntry} does not exist (build it first)`)));
   const duration = integerOption(values, 'duration', 1);
   const levels = String(values.connections).split(',').map(Number);
   const demo = new FsModelStore(path.join(ROOT, 'models'));
@@ -139,6 +155,7 @@ runCli(USAGE, async () => {
   };
   const results: Record<string, unknown> = { started_at: new Date().toISOString(), duration_s: duration, node: process.version, cpus: os.cpus().length };
   const cases: HttpCase[] = [];
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   try {
     process.stdout.write('inference ceiling (raw onnxruntime-node, same session options)\n');
     const raw1 = await rawInference(model, manifest, [application], 3);
@@ -148,15 +165,15 @@ runCli(USAGE, async () => {
 
     process.stdout.write('HTTP ceiling (bare node:http, parse JSON, constant answer)\n');
     const bare = await startProcess(['--import', 'tsx', 'scripts/bench/bare-http-server.ts'], {}, null);
-    for (const c of levels) cases.push(await drive('bare node:http', bare.url, single, c, duration));
+    for (const c of levels) cases.push(await drive('bare node:http', bare.url, single, c, duration, 1, bare.child.pid));
     await stop(bare.child);
 
     process.stdout.write('service (production settings, micro-batching on)\n');
     const service = await startProcess(['dist/service/main.js'], production, '/health/ready');
     results.ready_ms = Math.round(service.readyMs);
     process.stdout.write(`  ready ${results.ready_ms} ms after start\n`);
-    for (const c of levels) cases.push(await drive('service /predict', `${service.url}/predict`, single, c, duration));
-    cases.push(await drive('service /predict/batch (1,000 rows)', `${service.url}/predict/batch`, batch, 4, duration, 1000));
+    for (const c of levels) cases.push(await drive('service /predict', `${service.url}/predict`, single, c, duration, 1, service.child.pid));
+    cases.push(await drive('service /predict/batch (1,000 rows)', `${service.url}/predict/batch`, batch, 4, duration, 1000, service.child.pid));
     results.rss_mb_after = Math.round(await rssMb(service.child.pid!));
     process.stdout.write(`  RSS after the bench ${results.rss_mb_after} MB\n`);
     await stop(service.child);
@@ -177,7 +194,6 @@ runCli(USAGE, async () => {
     }
     await stop(batched.child);
     await stop(unbatched.child);
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     results.micro_batching = Object.fromEntries(
       Object.entries(comparison).map(([c, { on, off }]) => [
         `connections_${c}`,
@@ -191,6 +207,31 @@ runCli(USAGE, async () => {
         },
       ]),
     );
+
+    if (baselineEntry) {
+      // This build against another one (say, the last commit's), both running, driven in turns at the top
+      // connection level; medians of the rounds.
+      process.stdout.write(`this build vs the baseline at ${baselineEntry}, alternating rounds\n`);
+      const top = levels[levels.length - 1];
+      const current = await startProcess(['dist/service/main.js'], production, '/health/ready');
+      const baseline = await startProcess([baselineEntry], production, '/health/ready');
+      const rounds: { current: HttpCase[]; baseline: HttpCase[] } = { current: [], baseline: [] };
+      for (let round = 0; round < 3; round++) {
+        rounds.current.push(await drive('  this build /predict', `${current.url}/predict`, single, top, duration, 1, current.child.pid));
+        rounds.baseline.push(await drive('  baseline /predict', `${baseline.url}/predict`, single, top, duration, 1, baseline.child.pid));
+      }
+      await stop(current.child);
+      await stop(baseline.child);
+      const med = (xs: HttpCase[], key: 'requests_per_s' | 'p99_ms' | 'cpu_us_per_request') => median(xs.map((x) => x[key] ?? 0));
+      results.versus_baseline = {
+        baseline: baselineEntry,
+        connections: top,
+        current: { requests_per_s: med(rounds.current, 'requests_per_s'), p99_ms: med(rounds.current, 'p99_ms'), cpu_us_per_request: med(rounds.current, 'cpu_us_per_request') },
+        baseline_figures: { requests_per_s: med(rounds.baseline, 'requests_per_s'), p99_ms: med(rounds.baseline, 'p99_ms'), cpu_us_per_request: med(rounds.baseline, 'cpu_us_per_request') },
+        rps_ratio: +(med(rounds.current, 'requests_per_s') / med(rounds.baseline, 'requests_per_s')).toFixed(3),
+      };
+      process.stdout.write(`  versus baseline ${JSON.stringify(results.versus_baseline)}\n`);
+    }
   } finally {
     await rm(logDir, { recursive: true, force: true });
   }

@@ -98,12 +98,13 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
   fastify.removeContentTypeParser(['text/plain']);
   const models = app.get(ModelService);
   const metrics = app.get(MetricsService);
-  fastify.addHook('onRequest', (request, reply, done) => {
+  // One onRequest hook: security headers and the request id, then credentials and rate limits, before the
+  // body is read (refusing abuse must cost less than serving it).
+  const gate = app.get(RequestGate).hook;
+  fastify.addHook('onRequest', function (request, reply, done) {
     void reply.headers(headers).header('x-request-id', request.id);
-    done();
+    gate.call(this, request, reply, done);
   });
-  // Credentials and rate limits before the body is read: refusing abuse must cost less than serving it.
-  fastify.addHook('onRequest', app.get(RequestGate).hook);
   limitConnections(app.getHttpServer(), config.maxConnections, metrics);
   const requestLog = new RequestLog(requestLogEnabled(config.logLevel));
   fastify.addHook('onResponse', (request, reply, done) => {

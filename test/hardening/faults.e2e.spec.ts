@@ -243,7 +243,7 @@ describe('abuse is refused before work', () => {
       for (let i = 0; i < 1_000; i++) statuses.push((await postJson(`${service.url}${route}`, VALID_APPLICATION, headers(i))).status);
       expect(statuses.slice(0, 30).every((s) => s === 401 || s === 403)).toBe(true);
       expect(statuses.slice(30)).toEqual(Array(970).fill(429));
-      const right = route === '/predict' ? { 'x-api-key': 'key-one-0123456789' } : { authorization: `Bearer ${ADMIN_TOKEN}` };
+      const right: Record<string, string> = route === '/predict' ? { 'x-api-key': 'key-one-0123456789' } : { authorization: `Bearer ${ADMIN_TOKEN}` };
       const refused = await postJson(`${service.url}${route}`, VALID_APPLICATION, right);
       expect(refused.status).toBe(429);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -346,7 +346,7 @@ describe('slow and numerous clients', () => {
       for (const [route, status] of [['/predict/%E0%A4%A', 400], [`/admin/models/${'v'.repeat(200)}/activate`, 414]] as const) {
         const response = await fetch(`${service.url}${route}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
         expect(response.status).toBe(status);
-        const body = await response.json();
+        const body = (await response.json()) as { message: unknown };
         expect(body).toMatchObject({ statusCode: status, request_id: response.headers.get('x-request-id') });
         expect(Array.isArray(body.message)).toBe(true);
         expect(JSON.stringify(body)).not.toContain('%E0');
