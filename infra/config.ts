@@ -28,6 +28,8 @@ export const MONTHLY = 'cron(0 3 1 * ? *)';
 export const FREE_TIER_INSTANCE_TYPES = ['t3.micro', 't2.micro'];
 // CloudWatch Logs accepts only these retention periods.
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+/** The widest network allowed to reach the service: a /7 or wider is most of the internet. */
+export const MIN_CIDR_PREFIX = 8;
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 export function readSettings(config = new pulumi.Config()): StackSettings {
@@ -37,8 +39,10 @@ export function readSettings(config = new pulumi.Config()): StackSettings {
   if (!match || match.slice(1, 5).some((o) => Number(o) > 255) || Number(match[5]) > 32) {
     throw new Error(`allowedCidr must be an IPv4 CIDR such as 198.51.100.0/24, got '${allowedCidr}'`);
   }
-  if (allowedCidr.endsWith('/0')) {
-    throw new Error('allowedCidr must not be open to the world (/0): name the network that should reach the service');
+  if (Number(match[5]) < MIN_CIDR_PREFIX) {
+    throw new Error(
+      `allowedCidr must not be wider than /${MIN_CIDR_PREFIX} (got /${match[5]}): name the network that should reach the service, not the world or most of it`,
+    );
   }
   const logRetentionDays = config.getNumber('logRetentionDays') ?? 14;
   if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {

@@ -2,6 +2,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { assumeRolePolicy, ecrPullStatements, HTTPS_EGRESS_ONLY, writeLogsStatement } from './iam.js';
 import { renderServiceUserData } from './user-data.js';
+import { SESSION_MANAGER_ACTIONS } from '../policy/rules.js';
 
 export interface ComputeArgs {
   instanceType: string;
@@ -26,7 +27,6 @@ export interface ComputeArgs {
 
 /** The public SSM parameter AWS keeps pointing at the newest Amazon Linux 2023 AMI. */
 export const AL2023_AMI_PARAMETER = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
-export const SSM_MANAGED_INSTANCE_CORE = 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore';
 
 /**
  * The instance that runs the service: a least-privilege role (pull this image, read the models bucket,
@@ -77,12 +77,14 @@ export class Compute extends pulumi.ComponentResource {
             },
             writeLogsStatement(args.logGroupArns),
             { Sid: 'ReadAdminToken', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [this.adminTokenParameter.arn] },
+            // Shell access through Session Manager: only its channel actions. AmazonSSMManagedInstanceCore would
+            // also let the internet-facing container read every SSM parameter in the account.
+            { Sid: 'SessionManager', Effect: 'Allow', Action: SESSION_MANAGER_ACTIONS, Resource: ['*'] },
           ],
         }),
       },
       parent,
     );
-    new aws.iam.RolePolicyAttachment(`${name}-ssm-core`, { role: this.role.name, policyArn: SSM_MANAGED_INSTANCE_CORE }, parent);
     const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: this.role.name, tags: args.tags }, parent);
 
     const vpc = aws.ec2.getVpcOutput({ default: true }, parent);
@@ -137,6 +139,8 @@ export class Compute extends pulumi.ComponentResource {
         metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 2 },
         rootBlockDevice: { volumeType: 'gp3', volumeSize: 30, encrypted: true, deleteOnTermination: true },
         monitoring: false,
+        // T3 launches in unlimited mode by default, which bills for sustained CPU above the baseline.
+        creditSpecification: { cpuCredits: 'standard' },
         userData,
         userDataReplaceOnChange: true,
         tags: { ...args.tags, Name: `${name}-service` },

@@ -40,7 +40,10 @@ export class Logging extends pulumi.ComponentResource {
       { name: `${args.prefix}/retraining`, retentionInDays: args.retentionDays, tags: args.tags },
       parent,
     );
-    this.alarmTopic = new aws.sns.Topic(`${name}-alarms`, { kmsMasterKeyId: 'alias/aws/sns', tags: args.tags }, parent);
+    // Not encrypted with the AWS-managed alias/aws/sns key: CloudWatch alarms cannot publish to a topic under it
+    // (its key policy cannot be changed to let them), so no alarm email would ever arrive. Alarm messages carry
+    // no data beyond metric names and thresholds.
+    this.alarmTopic = new aws.sns.Topic(`${name}-alarms`, { tags: args.tags }, parent);
     if (args.alarmEmail) {
       new aws.sns.TopicSubscription(
         `${name}-alarm-email`,

@@ -34,7 +34,7 @@ export class PrivateBucket extends pulumi.ComponentResource {
     new aws.s3.BucketVersioning(name, { bucket, versioningConfiguration: { status: 'Enabled' } }, parent);
     new aws.s3.BucketServerSideEncryptionConfiguration(
       name,
-      { bucket, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' }, bucketKeyEnabled: true }] },
+      { bucket, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }] },
       parent,
     );
     new aws.s3.BucketPolicy(

@@ -34,6 +34,8 @@ const T = {
   ingressRule: 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule',
   sgRule: 'aws:ec2/securityGroupRule:SecurityGroupRule',
   rolePolicy: 'aws:iam/rolePolicy:RolePolicy',
+  rolePolicyAttachment: 'aws:iam/rolePolicyAttachment:RolePolicyAttachment',
+  role: 'aws:iam/role:Role',
   policy: 'aws:iam/policy:Policy',
   repository: 'aws:ecr/repository:Repository',
   logGroup: 'aws:cloudwatch/logGroup:LogGroup',
@@ -42,7 +44,17 @@ const T = {
 export const RESOURCE_TYPES = T;
 
 /** Actions AWS only grants on Resource "*" (they are not scoped to a resource). */
-export const ACTIONS_REQUIRING_STAR_RESOURCE = ['ecr:GetAuthorizationToken', 'logs:DescribeLogGroups', 'cloudwatch:PutMetricData'];
+/** Session Manager's channel actions (the instance's side of `aws ssm start-session`): AWS grants them on "*" only. */
+export const SESSION_MANAGER_ACTIONS = [
+  'ssm:UpdateInstanceInformation',
+  'ssmmessages:CreateControlChannel',
+  'ssmmessages:CreateDataChannel',
+  'ssmmessages:OpenControlChannel',
+  'ssmmessages:OpenDataChannel',
+];
+export const ACTIONS_REQUIRING_STAR_RESOURCE = ['ecr:GetAuthorizationToken', 'logs:DescribeLogGroups', 'cloudwatch:PutMetricData', ...SESSION_MANAGER_ACTIONS];
+/** AWS-managed policies a role here may carry: service roles whose rights are what the service itself needs. */
+export const ALLOWED_MANAGED_POLICIES: string[] = [];
 
 const asList = <V>(value: V | V[] | undefined): V[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 const parse = (doc: unknown): any => (typeof doc === 'string' ? JSON.parse(doc) : doc);
@@ -126,6 +138,26 @@ export const RESOURCE_RULES: ResourceRule[] = [
       if (r.type === T.sgRule && r.props.type === 'ingress') return ingressProblems([r.props]);
       return [];
     },
+  },
+  {
+    name: 'iam-no-broad-managed-policies',
+    description: 'Roles carry inline policies written for this stack, not AWS-managed ones (AmazonSSMManagedInstanceCore, say, reads every SSM parameter).',
+    check: (r) => {
+      const arns =
+        r.type === T.rolePolicyAttachment ? [r.props.policyArn] : r.type === T.role ? asList<string>(r.props.managedPolicyArns) : [];
+      return arns
+        .filter((arn) => typeof arn === 'string' && arn.startsWith('arn:aws:iam::aws:policy/') && !ALLOWED_MANAGED_POLICIES.includes(arn))
+        .map((arn) => `the AWS-managed policy ${arn} grants more than this stack needs`);
+    },
+  },
+  {
+    name: 'ec2-standard-credits',
+    description: 'Burstable instances run in standard credit mode: unlimited mode bills for sustained CPU.',
+    check: only(T.instance, (p) =>
+      /^t\d/.test(String(p.instanceType)) && p.creditSpecification?.cpuCredits !== 'standard'
+        ? [`instance type ${p.instanceType} must set creditSpecification.cpuCredits to standard`]
+        : [],
+    ),
   },
   {
     name: 'iam-least-privilege',

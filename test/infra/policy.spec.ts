@@ -50,6 +50,18 @@ const cases: [string, PolicyResource, PolicyResource, RegExp][] = [
     { type: T.sgRule, props: { type: 'egress', protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['0.0.0.0/0'] } },
     { type: T.sgRule, props: { type: 'ingress', protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['198.51.100.0/24'] } },
     /SSH/],
+  ['iam-no-broad-managed-policies',
+    { type: 'aws:iam/rolePolicyAttachment:RolePolicyAttachment', props: { policyArn: 'arn:aws:iam::123456789012:policy/ours' } },
+    { type: 'aws:iam/rolePolicyAttachment:RolePolicyAttachment', props: { policyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' } },
+    /AmazonSSMManagedInstanceCore grants more/],
+  ['iam-no-broad-managed-policies',
+    { type: 'aws:iam/role:Role', props: { managedPolicyArns: [] } },
+    { type: 'aws:iam/role:Role', props: { managedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'] } },
+    /AdministratorAccess/],
+  ['ec2-standard-credits',
+    { type: T.instance, props: { instanceType: 't3.micro', creditSpecification: { cpuCredits: 'standard' } } },
+    { type: T.instance, props: { instanceType: 't3.micro' } },
+    /standard/],
   ['iam-least-privilege',
     statement(['s3:GetObject'], ['arn:aws:s3:::b/*']),
     statement(['s3:*'], ['arn:aws:s3:::b/*']),
@@ -97,7 +109,7 @@ it('the stack rule finds a bucket that lacks any of its guards', () => {
     'bucket b has no versioning',
     'bucket b has no a bucket policy',
   ]);
-  expect(violations([{ type: T.instance, name: 'web', props: { instanceType: 't3.micro', metadataOptions: {}, rootBlockDevice: { encrypted: true } } }]))
+  expect(violations([{ type: T.instance, name: 'web', props: { instanceType: 't3.micro', creditSpecification: { cpuCredits: 'standard' }, metadataOptions: {}, rootBlockDevice: { encrypted: true } } }]))
     .toEqual(['ec2-imdsv2-required: web: metadataOptions.httpTokens must be "required"']);
 });
 
@@ -115,7 +127,9 @@ describe('stack settings', () => {
 
   it.each([
     [{}, /allowedCidr/],
-    [{ allowedCidr: '0.0.0.0/0' }, /open to the world/],
+    [{ allowedCidr: '0.0.0.0/0' }, /not be wider than \/8/],
+    [{ allowedCidr: '0.0.0.0/1' }, /not be wider than \/8 \(got \/1\)/],
+    [{ allowedCidr: '64.0.0.0/7' }, /not be wider than \/8/],
     [{ allowedCidr: '300.1.1.1/24' }, /IPv4 CIDR/],
     [{ allowedCidr: '10.0.0.0/8', logRetentionDays: '10' }, /logRetentionDays must be one of/],
     [{ allowedCidr: '10.0.0.0/8', servicePort: '22' }, /other than 22/],

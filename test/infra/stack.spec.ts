@@ -1,6 +1,6 @@
 import type * as pulumi from '@pulumi/pulumi';
 import { installPulumiMocks, MockResource, settled, valueOf } from '../helpers/pulumi-mocks.js';
-import { RESOURCE_TYPES as T, violations } from '../../infra/policy/rules.js';
+import { RESOURCE_TYPES as T, SESSION_MANAGER_ACTIONS, violations } from '../../infra/policy/rules.js';
 import { DROPPED_RECORDS_PATTERN, STALE_CHANNEL_PATTERN } from '../../infra/components/logging.js';
 import { loadAppConfig } from '../../service/src/config/app.config.js';
 
@@ -54,6 +54,8 @@ describe('storage', () => {
     for (const bucket of buckets().map((b) => b.state.bucket)) {
       const sse = ofType(T.encryption).find((r) => r.inputs.bucket === bucket)!;
       expect(sse.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).toBe('AES256');
+      // A bucket key only applies to SSE-KMS; with AES256 the flag promised a saving that never happens.
+      expect(sse.inputs.rules[0].bucketKeyEnabled).toBeUndefined();
       const versioning = ofType(T.versioning).find((r) => r.inputs.bucket === bucket)!;
       expect(versioning.inputs.versioningConfiguration.status).toBe('Enabled');
       const ownership = ofType('aws:s3/bucketOwnershipControls:BucketOwnershipControls').find((r) => r.inputs.bucket === bucket)!;
@@ -126,6 +128,8 @@ describe('compute', () => {
     expect(instance.inputs.rootBlockDevice).toMatchObject({ volumeType: 'gp3', encrypted: true });
     expect(instance.inputs.userDataReplaceOnChange).toBe(true);
     expect(instance.inputs.keyName).toBeUndefined();
+    // Standard CPU credits: T3's default unlimited mode bills for sustained CPU above the baseline.
+    expect(instance.inputs.creditSpecification).toEqual({ cpuCredits: 'standard' });
   });
 
   it('opens only the service port, only to the configured CIDR, and never SSH', () => {
@@ -141,7 +145,7 @@ describe('compute', () => {
   it('grants no wildcard action, and "*" resources only where AWS requires them', () => {
     for (const s of statements()) {
       for (const action of [s.Action].flat()) expect(action).not.toMatch(/(^\*$|:\*$)/);
-      if ([s.Resource].flat().includes('*')) expect(s.Action).toEqual(['ecr:GetAuthorizationToken']);
+      if ([s.Resource].flat().includes('*')) expect([['ecr:GetAuthorizationToken'], SESSION_MANAGER_ACTIONS]).toContainEqual(s.Action);
     }
   });
 
@@ -158,13 +162,23 @@ describe('compute', () => {
     expect(by('WriteLogs').Resource).toEqual([`${serviceLogs.state.arn}:*`]);
     const parameter = one('aws:ssm/parameter:Parameter');
     expect(by('ReadAdminToken')).toMatchObject({ Action: ['ssm:GetParameter'], Resource: [parameter.state.arn] });
-    const writes = statements().filter((s) => [s.Action].flat().some((a: string) => /Put|Delete|Create/.test(a)));
+    // (Session Manager's CreateControlChannel opens a shell channel; it writes no data.)
+    const writes = statements().filter((s) => s.Sid !== 'SessionManager' && [s.Action].flat().some((a: string) => /Put|Delete|Create/.test(a)));
     expect(writes.map((s) => s.Sid).sort()).toEqual(['WriteLogs', 'WritePredictions']);
   });
 
   it('uses SSM Session Manager for shell access and the admin token as a SecureString', () => {
-    const attachment = one('aws:iam/rolePolicyAttachment:RolePolicyAttachment');
-    expect(attachment.inputs.policyArn).toBe('arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore');
+    // Only Session Manager's channel actions, not AmazonSSMManagedInstanceCore (which reads every SSM parameter).
+    expect(ofType('aws:iam/rolePolicyAttachment:RolePolicyAttachment')).toEqual([]);
+    const session = statements().find((st) => st.Sid === 'SessionManager');
+    expect(session.Action).toEqual([
+      'ssm:UpdateInstanceInformation',
+      'ssmmessages:CreateControlChannel',
+      'ssmmessages:CreateDataChannel',
+      'ssmmessages:OpenControlChannel',
+      'ssmmessages:OpenDataChannel',
+    ]);
+    expect(statements().flatMap((st) => [st.Action].flat()).filter((a: string) => /^ssm:Get/.test(a))).toEqual(['ssm:GetParameter']);
     const parameter = one('aws:ssm/parameter:Parameter');
     expect(parameter.inputs.type).toBe('SecureString');
     // The value reaches AWS as a Pulumi secret (the engine's secret signature wraps it), never in plain state.
@@ -239,6 +253,8 @@ describe('logging', () => {
       expect.arrayContaining(['{ $.status >= 500 }', '{ $.level = "error" }', DROPPED_RECORDS_PATTERN, STALE_CHANNEL_PATTERN]),
     );
     const topic = one('aws:sns/topic:Topic');
+    // CloudWatch cannot publish to a topic under the AWS-managed SNS key: alarms would never be delivered.
+    expect(topic.inputs.kmsMasterKeyId).not.toBe('alias/aws/sns');
     const alarms = ofType(T.alarm);
     expect(alarms.map((a) => a.inputs.metricName).sort()).toEqual(filters.map((f) => f.inputs.metricTransformation.name).sort());
     for (const a of alarms) {
