@@ -49,17 +49,39 @@ set -euo pipefail
 REGION=${shellQuote(a.region)}
 IMAGE=${shellQuote(a.imageRef)}
 
-dnf install -y docker
+# A network hiccup at boot must not leave an instance without its service: retry, then fail loudly.
+retry() {
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    if "$@"; then return 0; fi
+    echo "attempt $attempt of 5 failed: $*" >&2
+    sleep $((attempt * 5))
+  done
+  return 1
+}
+ecr_login() {
+  aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin ${shellQuote(a.registryHost)}
+}
+
+retry dnf install -y docker
 systemctl enable --now docker
 
-aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin ${shellQuote(a.registryHost)}
-docker pull "$IMAGE"
+retry ecr_login
+retry docker pull "$IMAGE"
 
+# The token is read into a variable first: inside a command substitution that is only an argument, a failed
+# read would not stop the script, and the service would start with admin silently off.
+ADMIN_TOKEN=$(retry aws ssm get-parameter --region "$REGION" --name ${shellQuote(a.adminTokenParameter)} --with-decryption --query Parameter.Value --output text)
+if [ -z "$ADMIN_TOKEN" ]; then
+  echo "the admin token parameter is empty" >&2
+  exit 1
+fi
 install -m 600 /dev/null /etc/${CONTAINER}.env
 {
 ${env.map(([k, v]) => `  echo ${shellQuote(`${k}=${v}`)}`).join('\n')}
-  printf 'ADMIN_TOKEN=%s\\n' "$(aws ssm get-parameter --region "$REGION" --name ${shellQuote(a.adminTokenParameter)} --with-decryption --query Parameter.Value --output text)"
+  printf 'ADMIN_TOKEN=%s\\n' "$ADMIN_TOKEN"
 } > /etc/${CONTAINER}.env
+unset ADMIN_TOKEN
 
 INSTANCE_ID=$(TOKEN=$(curl -sX PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60') && curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/instance-id)
 

@@ -1,4 +1,8 @@
 import type * as pulumi from '@pulumi/pulumi';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { installPulumiMocks, MockResource, settled, valueOf } from '../helpers/pulumi-mocks.js';
 import { RESOURCE_TYPES as T, SESSION_MANAGER_ACTIONS, violations } from '../../infra/policy/rules.js';
 import { DROPPED_RECORDS_PATTERN, STALE_CHANNEL_PATTERN } from '../../infra/components/logging.js';
@@ -227,8 +231,24 @@ describe('compute', () => {
 
     it('reads ADMIN_TOKEN from the SSM SecureString into a root-only env file, never inline', () => {
       expect(script).toContain('install -m 600 /dev/null /etc/loan-default.env');
-      expect(script).toMatch(/ADMIN_TOKEN=%s.*aws ssm get-parameter .*--name '\/loan-default-admin-token' --with-decryption/);
+      expect(script).toMatch(/^ADMIN_TOKEN=\$\(retry aws ssm get-parameter .*--name '\/loan-default-admin-token' --with-decryption/m);
+      expect(script).toContain(`printf 'ADMIN_TOKEN=%s\\n' "$ADMIN_TOKEN"`);
       expect(script).not.toContain('generated-admin-token');
+    });
+
+    it('fails loudly on an empty token, and retries the steps that reach the network', () => {
+      expect(script).toMatch(/if \[ -z "\$ADMIN_TOKEN" \]; then\n.*\n  exit 1/);
+      for (const step of ['retry dnf install -y docker', 'retry ecr_login', 'retry docker pull "$IMAGE"']) expect(script).toContain(step);
+    });
+
+    it('passes shellcheck', () => {
+      // shellcheck comes from Debian (.ci/run installs it); a missing one fails here rather than skipping.
+      const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'user-data-')), 'user-data.sh');
+      writeFileSync(file, script);
+      const result = spawnSync('shellcheck', ['--shell=bash', '--severity=style', file], { encoding: 'utf8' });
+      expect(result.error).toBeUndefined();
+      expect(result.stdout).toBe('');
+      expect(result.status).toBe(0);
     });
 
     it('ships logs with the awslogs driver in non-blocking mode to the service log group', () => {
