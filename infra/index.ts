@@ -86,7 +86,8 @@ const retraining = new Retraining('loan-default', {
 });
 
 const portSuffix = settings.servicePort === 80 ? '' : `:${settings.servicePort}`;
-export const serviceUrl = pulumi.interpolate`http://${compute.instance.publicDns}${portSuffix}`;
+// The Elastic IP's name, not the instance's: it stays the same when the instance is replaced.
+export const serviceUrl = pulumi.interpolate`http://${compute.address.publicDns}${portSuffix}`;
 export const swaggerUrl = pulumi.interpolate`${serviceUrl}/docs`;
 export const dataBucketName = storage.dataBucket.name;
 export const modelsBucketName = storage.modelsBucket.name;

@@ -38,6 +38,8 @@ export class Compute extends pulumi.ComponentResource {
   readonly role: aws.iam.Role;
   readonly securityGroup: aws.ec2.SecurityGroup;
   readonly instance: aws.ec2.Instance;
+  /** The service's fixed address: it outlives the instance, so a replaced instance keeps the same URL. */
+  readonly address: aws.ec2.Eip;
   readonly adminTokenParameter: aws.ssm.Parameter;
 
   constructor(name: string, args: ComputeArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -147,6 +149,8 @@ export class Compute extends pulumi.ComponentResource {
       },
       parent,
     );
-    this.registerOutputs({ instanceId: this.instance.id, publicDns: this.instance.publicDns });
+    this.address = new aws.ec2.Eip(`${name}-address`, { domain: 'vpc', tags: { ...args.tags, Name: `${name}-service` } }, parent);
+    new aws.ec2.EipAssociation(`${name}-address-association`, { instanceId: this.instance.id, allocationId: this.address.allocationId }, parent);
+    this.registerOutputs({ instanceId: this.instance.id, publicDns: this.address.publicDns, publicIp: this.address.publicIp });
   }
 }

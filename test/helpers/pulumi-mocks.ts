@@ -50,6 +50,9 @@ export function installPulumiMocks(config: Record<string, string>): MockResource
           case 'aws:ec2/instance:Instance':
             Object.assign(state, { publicDns: 'ec2-198-51-100-7.eu-west-1.compute.amazonaws.com' });
             break;
+          case 'aws:ec2/eip:Eip':
+            Object.assign(state, { allocationId: `eipalloc-${args.name}`, publicIp: '203.0.113.10', publicDns: 'ec2-203-0-113-10.eu-west-1.compute.amazonaws.com' });
+            break;
           case 'aws:ecs/taskDefinition:TaskDefinition':
             Object.assign(state, {
               arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${args.inputs.family}:1`,

@@ -132,6 +132,10 @@ describe('compute', () => {
     expect(instance.inputs.rootBlockDevice).toMatchObject({ volumeType: 'gp3', encrypted: true });
     expect(instance.inputs.userDataReplaceOnChange).toBe(true);
     expect(instance.inputs.keyName).toBeUndefined();
+    // A fixed address, associated separately so that a replaced instance gets the same one.
+    const eip = one('aws:ec2/eip:Eip');
+    expect(eip.inputs.domain).toBe('vpc');
+    expect(one('aws:ec2/eipAssociation:EipAssociation').inputs).toMatchObject({ instanceId: 'loan-default-instance-id', allocationId: eip.state.allocationId });
     // Standard CPU credits: T3's default unlimited mode bills for sustained CPU above the baseline.
     expect(instance.inputs.creditSpecification).toEqual({ cpuCredits: 'standard' });
   });
@@ -330,8 +334,9 @@ describe('retraining', () => {
 
 describe('outputs', () => {
   it('exports the URLs, buckets, repository, log groups and instance', async () => {
-    expect(await valueOf(program.serviceUrl)).toBe('http://ec2-198-51-100-7.eu-west-1.compute.amazonaws.com');
-    expect(await valueOf(program.swaggerUrl)).toBe('http://ec2-198-51-100-7.eu-west-1.compute.amazonaws.com/docs');
+    // The Elastic IP's name, which survives a replaced instance (the instance's own name would change).
+    expect(await valueOf(program.serviceUrl)).toBe('http://ec2-203-0-113-10.eu-west-1.compute.amazonaws.com');
+    expect(await valueOf(program.swaggerUrl)).toBe('http://ec2-203-0-113-10.eu-west-1.compute.amazonaws.com/docs');
     expect(await valueOf(program.dataBucketName)).toBe('loan-default-data-bucket');
     expect(await valueOf(program.modelsBucketName)).toBe('loan-default-models-bucket');
     expect(await valueOf(program.repositoryUrl)).toContain('.dkr.ecr.');
