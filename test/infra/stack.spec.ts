@@ -1,11 +1,12 @@
 import type * as pulumi from '@pulumi/pulumi';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { installPulumiMocks, MockResource, settled, valueOf } from '../helpers/pulumi-mocks.js';
 import { RESOURCE_TYPES as T, SESSION_MANAGER_ACTIONS, violations } from '../../infra/policy/rules.js';
 import { DROPPED_RECORDS_PATTERN, STALE_CHANNEL_PATTERN } from '../../infra/components/logging.js';
+import { contentHash, contextPaths } from '../../infra/components/registry.js';
 import { loadAppConfig } from '../../service/src/config/app.config.js';
 
 /*
@@ -101,23 +102,54 @@ describe('storage', () => {
 });
 
 describe('registry', () => {
-  it('scans on push, keeps tags immutable, and keeps the last N images', () => {
-    const repo = one(T.repository);
-    expect(repo.inputs.imageScanningConfiguration).toEqual({ scanOnPush: true });
-    expect(repo.inputs.imageTagMutability).toBe('IMMUTABLE');
-    const lifecycle = JSON.parse(one('aws:ecr/lifecyclePolicy:LifecyclePolicy').inputs.policy);
-    expect(lifecycle.rules[0].selection).toMatchObject({ countType: 'imageCountMoreThan', countNumber: 7 });
+  const repositories = () => ofType(T.repository);
+
+  it('has one repository per image, each scanning on push, with immutable tags and its own keep-last-N rule', () => {
+    // One repository for both images let a rule counting the service's pushes expire the retraining image
+    // that the monthly schedule still pins.
+    expect(repositories().map((r) => r.name).sort()).toEqual(['loan-default-retraining', 'loan-default-service']);
+    const lifecycles = ofType('aws:ecr/lifecyclePolicy:LifecyclePolicy');
+    for (const repo of repositories()) {
+      expect(repo.inputs.imageScanningConfiguration).toEqual({ scanOnPush: true });
+      expect(repo.inputs.imageTagMutability).toBe('IMMUTABLE');
+      const lifecycle = lifecycles.find((l) => l.inputs.repository === repo.state.name)!;
+      expect(JSON.parse(lifecycle.inputs.policy).rules[0].selection).toMatchObject({ countType: 'imageCountMoreThan', countNumber: 7 });
+    }
   });
 
-  it('builds the service and retraining images for linux/amd64 and pushes them with content tags', () => {
+  it('builds each image for linux/amd64 from a relative context on up (not on preview) and pushes it to its own repository', () => {
     const images = ofType('docker-build:index:Image');
-    expect(images.map((i) => i.inputs.dockerfile.location.split('/').slice(-2).join('/')).sort()).toEqual(['service/Dockerfile', 'training/Dockerfile']);
+    expect(images.map((i) => i.inputs.dockerfile.location).sort()).toEqual(['service/Dockerfile', 'training/Dockerfile']);
     for (const image of images) {
+      expect(image.inputs.context.location).toBe('.');
       expect(image.inputs.push).toBe(true);
+      expect(image.inputs.buildOnPreview).toBe(false);
       expect(image.inputs.platforms).toEqual(['linux/amd64']);
-      expect(image.inputs.tags[0]).toMatch(/\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/loan-default:(service|retraining)-[0-9a-f]{16}$/);
+      expect(image.inputs.tags[0]).toMatch(/\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/loan-default-(service|retraining):(service|retraining)-[0-9a-f]{16}$/);
+      const [, repo, tagPrefix] = /loan-default-(\w+):(\w+)-/.exec(image.inputs.tags[0])!;
+      expect(repo).toBe(tagPrefix);
       expect(image.inputs.registries[0]).toMatchObject({ username: 'AWS' });
     }
+  });
+
+  it('builds each image from exactly what its Dockerfile copies, and hashes exactly that into its tag', () => {
+    // The context's allowlist (<dockerfile>.dockerignore) and the Dockerfile's COPY sources are the same set: a
+    // file outside it (Pulumi.dev.yaml, rewritten by `pulumi config set`) can change neither context nor tag.
+    for (const dockerfile of ['service/Dockerfile', 'training/Dockerfile']) {
+      const copied = new Set(
+        readFileSync(dockerfile, 'utf8')
+          .split('\n')
+          .filter((l) => /^COPY (?!--from)/.test(l))
+          .flatMap((l) => l.replace(/^COPY\s+/, '').split(/\s+/).slice(0, -1)),
+      );
+      // (a file copied on its own inside a folder copied whole counts once, as the folder)
+      const outermost = [...copied].filter((p) => ![...copied].some((q) => q !== p && p.startsWith(`${q}/`)));
+      expect(new Set(contextPaths('.', dockerfile))).toEqual(new Set(outermost));
+      expect(contextPaths('.', dockerfile).some((p) => 'Pulumi.dev.yaml' === p || p === '.')).toBe(false);
+    }
+    const tagOf = (name: string) => ofType('docker-build:index:Image').find((i) => i.name === `loan-default-${name}`)!.inputs.tags[0].split(':').pop();
+    expect(tagOf('service')).toBe(`service-${contentHash('.', ['service/Dockerfile', 'service/Dockerfile.dockerignore', ...contextPaths('.', 'service/Dockerfile')])}`);
+    expect(() => contextPaths('.', 'README.md')).toThrow();
   });
 });
 
@@ -159,7 +191,7 @@ describe('compute', () => {
 
   it('pulls only this repository, reads only the models bucket, writes only predictions/, our logs and parameter', () => {
     const by = (sid: string) => statements().find((s) => s.Sid === sid);
-    const repo = one(T.repository);
+    const repo = ofType(T.repository).find((r) => r.name === 'loan-default-service')!;
     expect(by('PullImage').Resource).toEqual([repo.state.arn]);
     const models = buckets().find((b) => b.name === 'loan-default-models')!;
     const data = buckets().find((b) => b.name === 'loan-default-data')!;
@@ -211,7 +243,7 @@ describe('compute', () => {
     });
 
     it('runs the image by digest with a restart policy and the environment contract', () => {
-      expect(script).toContain("IMAGE='123456789012.dkr.ecr.eu-west-1.amazonaws.com/loan-default@sha256:" + 'ab'.repeat(32) + "'");
+      expect(script).toContain("IMAGE='123456789012.dkr.ecr.eu-west-1.amazonaws.com/loan-default-service@sha256:" + 'ab'.repeat(32) + "'");
       expect(script).toContain('--restart unless-stopped');
       expect(script).toContain('-p 80:3000');
       // The service's shutdown deadline (the same check the service makes at startup) ends before docker kills it.
