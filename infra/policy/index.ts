@@ -1,7 +1,8 @@
 import { PolicyPack } from '@pulumi/policy';
 import { RESOURCE_RULES, STACK_RULES } from './rules.js';
 
-// `pulumi preview --policy-pack infra/policy`: the rules of rules.ts, all mandatory.
+// The pack of rules.ts, all mandatory. Built by `npm run policy:build` into dist/policy-pack (CommonJS), which
+// `pulumi up --policy-pack dist/policy-pack` loads.
 new PolicyPack('loan-default-security', {
   policies: [
     ...RESOURCE_RULES.map((rule) => ({

@@ -2,7 +2,7 @@ import { FREE_TIER_INSTANCE_TYPES } from '../config.js';
 
 /**
  * The security rules of this stack as plain functions over a resource's type and properties, so the same
- * code runs in the policy pack (infra/policy/index.ts, under `pulumi preview --policy-pack infra/policy`)
+ * code runs in the policy pack (infra/policy/index.ts, built into dist/policy-pack and run by `pulumi up --policy-pack dist/policy-pack`)
  * and in the unit tests. A rule returns one message per violation; an empty list means compliant.
  */
 export interface PolicyResource {
