@@ -82,6 +82,7 @@ const retraining = new Retraining('loan-default', {
   schedule: settings.retrainSchedule,
   minAuc: settings.retrainMinAuc,
   maxDrop: settings.retrainMaxDrop,
+  alarmTopicArn: logging.alarmTopic.arn,
   tags,
 });
 

@@ -55,4 +55,4 @@ runCli(USAGE, async () => {
   });
   process.stdout.write(JSON.stringify(report) + '\n');
   return RETRAIN_EXIT[report.status];
-});
+}, { errors: 'json' });

@@ -44,6 +44,28 @@ export class Logging extends pulumi.ComponentResource {
     // (its key policy cannot be changed to let them), so no alarm email would ever arrive. Alarm messages carry
     // no data beyond metric names and thresholds.
     this.alarmTopic = new aws.sns.Topic(`${name}-alarms`, { tags: args.tags }, parent);
+    // Who may publish: CloudWatch alarms and EventBridge rules of this account (the retraining task's failures).
+    const account = aws.getCallerIdentityOutput({}, parent).accountId;
+    new aws.sns.TopicPolicy(
+      `${name}-alarms`,
+      {
+        arn: this.alarmTopic.arn,
+        policy: pulumi.jsonStringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'AlarmsAndEventsOfThisAccount',
+              Effect: 'Allow',
+              Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
+              Action: 'sns:Publish',
+              Resource: this.alarmTopic.arn,
+              Condition: { StringEquals: { 'aws:SourceAccount': account } },
+            },
+          ],
+        }),
+      },
+      parent,
+    );
     if (args.alarmEmail) {
       new aws.sns.TopicSubscription(
         `${name}-alarm-email`,

@@ -16,8 +16,13 @@ export interface RetrainingArgs {
   schedule: string;
   minAuc: number;
   maxDrop: number;
+  /** Where a failed run is reported (the alarm topic, which lets this account's EventBridge rules publish). */
+  alarmTopicArn: pulumi.Input<string>;
   tags: Record<string, string>;
 }
+
+/** Exit codes of a run that did its job: 0 promoted, 3 rejected (see scripts/retrain.ts). */
+export const RETRAINING_SUCCESS_EXIT_CODES = [0, 3];
 
 /** Where the loan system drops the month's outcomes (application_id, loan_paid_back, observed_at). */
 export const OUTCOMES_KEY = 'outcomes/latest.csv';
@@ -35,6 +40,7 @@ export class Retraining extends pulumi.ComponentResource {
   readonly taskRole: aws.iam.Role;
   readonly executionRole: aws.iam.Role;
   readonly schedule: aws.scheduler.Schedule;
+  readonly failureRule: aws.cloudwatch.EventRule;
 
   constructor(name: string, args: RetrainingArgs, opts?: pulumi.ComponentResourceOptions) {
     super('loan-default:retraining:Retraining', name, {}, opts);
@@ -197,6 +203,26 @@ export class Retraining extends pulumi.ComponentResource {
       },
       parent,
     );
+    // A run that fails (any other exit code) or never starts (an image that cannot be pulled) notifies the alarm
+    // topic: the schedule retries nothing and its failures would otherwise be seen by nobody.
+    this.failureRule = new aws.cloudwatch.EventRule(
+      `${name}-failed`,
+      {
+        description: 'The retraining task stopped with a failure',
+        eventPattern: pulumi.jsonStringify({
+          source: ['aws.ecs'],
+          'detail-type': ['ECS Task State Change'],
+          detail: {
+            clusterArn: [this.cluster.arn],
+            lastStatus: ['STOPPED'],
+            $or: [{ containers: { exitCode: [{ 'anything-but': RETRAINING_SUCCESS_EXIT_CODES }] } }, { stopCode: ['TaskFailedToStart'] }],
+          },
+        }),
+        tags: args.tags,
+      },
+      parent,
+    );
+    new aws.cloudwatch.EventTarget(`${name}-failed`, { rule: this.failureRule.name, arn: args.alarmTopicArn }, parent);
     this.registerOutputs({ cluster: this.cluster.name, taskDefinition: this.taskDefinition.arn, schedule: this.schedule.name });
   }
 }

@@ -43,17 +43,23 @@ export function integerOption(values: Record<string, unknown>, name: string, min
   return value;
 }
 
-/** Runs a command's main, turning errors into one clear line on stderr and the right exit code. */
-export function runCli(usage: string, main: () => Promise<number | void>): void {
+/**
+ * Runs a command's main, turning errors into one clear line on stderr and the right exit code. A command whose
+ * output is JSON lines (a job read by CloudWatch metric filters) says `errors: 'json'`, and its failure line is
+ * then `{"level":"error","message":...}` on stdout, like its other lines, so `{ $.level = "error" }` matches it.
+ */
+export function runCli(usage: string, main: () => Promise<number | void>, options: { errors?: 'text' | 'json' } = {}): void {
   main().then(
     (code) => process.exit(code ?? EXIT.ok),
     (error: Error) => {
-      if (error instanceof UsageError) {
-        process.stderr.write(`error: ${error.message}\n${usage}\n`);
-        process.exit(EXIT.usage);
+      const usageError = error instanceof UsageError;
+      if (options.errors === 'json') {
+        process.stdout.write(
+          JSON.stringify({ level: 'error', message: usageError ? 'bad arguments' : 'failed', reason: error.message, timestamp: new Date().toISOString() }) + '\n',
+        );
       }
-      process.stderr.write(`error: ${error.message}\n`);
-      process.exit(EXIT.failed);
+      process.stderr.write(usageError ? `error: ${error.message}\n${usage}\n` : `error: ${error.message}\n`);
+      process.exit(usageError ? EXIT.usage : EXIT.failed);
     },
   );
 }

@@ -125,3 +125,25 @@ it('fails clearly, with exit code 1, when there is nothing to start from', async
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain('--min-auc must be a number from 0 to 1');
 });
+
+it("starts a new stack's first snapshot from the month's outcomes alone, without --base", async () => {
+  const { root, store } = await setUp('first-run', 4000, false);
+  const run = await runScript('retrain.ts', [
+    '--store', store.location, '--data-root', path.join(root, 'data'), '--outcomes', path.join(root, 'outcomes.csv'),
+    '--min-auc', '0.75', '--max-drop', '0.02',
+  ]);
+  expect([0, 3]).toContain(run.code);
+  const report = await reportOf(root);
+  expect(report.snapshot).toMatchObject({ rows: 2000, new_rows: 2000, parent: null });
+  const snapshots = await readdir(path.join(root, 'data/snapshots'));
+  const manifest = JSON.parse(await readFile(path.join(root, 'data/snapshots', snapshots[0], 'manifest.json'), 'utf8'));
+  expect(manifest.sources.base).toBe('none: the first month of outcomes alone');
+});
+
+it('says a failure in a JSON line, so the log metric filter on level "error" counts it', async () => {
+  const run = await runScript('retrain.ts', ['--store', path.join(dir, 'nowhere'), '--data-root', path.join(dir, 'nowhere'), '--outcomes', path.join(dir, 'missing.csv')]);
+  expect(run.code).toBe(1);
+  const line = run.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.level === 'error');
+  expect(line).toMatchObject({ level: 'error', message: 'failed' });
+  expect(line.reason).toContain('missing.csv');
+});

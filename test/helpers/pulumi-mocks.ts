@@ -74,6 +74,8 @@ export function installPulumiMocks(config: Record<string, string>): MockResource
             return { name: REGION, region: REGION, id: REGION };
           case 'aws:ecr/getAuthorizationToken:getAuthorizationToken':
             return { userName: 'AWS', password: 'ecr-password', proxyEndpoint: 'https://registry', authorizationToken: 'x' };
+          case 'aws:index/getCallerIdentity:getCallerIdentity':
+            return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/test`, userId: 'test', id: ACCOUNT };
           case 'aws:ec2/getSubnets:getSubnets':
             return { ids: ['subnet-0aaa', 'subnet-0bbb'] };
           case 'aws:ec2/getVpc:getVpc':

@@ -325,6 +325,27 @@ describe('logging', () => {
 describe('retraining', () => {
   const taskPolicy = () => policyDoc(ofType(T.rolePolicy).find((r) => r.name === 'loan-default-task')!).Statement as any[];
 
+  it('notifies the alarm topic when a run fails or never starts (exit codes other than 0 promoted and 3 rejected)', () => {
+    const rule = one('aws:cloudwatch/eventRule:EventRule');
+    const pattern = JSON.parse(rule.inputs.eventPattern);
+    const cluster = one('aws:ecs/cluster:Cluster');
+    expect(pattern).toMatchObject({ source: ['aws.ecs'], 'detail-type': ['ECS Task State Change'] });
+    expect(pattern.detail.clusterArn).toEqual([cluster.state.arn]);
+    expect(pattern.detail.lastStatus).toEqual(['STOPPED']);
+    expect(pattern.detail.$or).toEqual([{ containers: { exitCode: [{ 'anything-but': [0, 3] }] } }, { stopCode: ['TaskFailedToStart'] }]);
+    const topic = one('aws:sns/topic:Topic');
+    expect(one('aws:cloudwatch/eventTarget:EventTarget').inputs).toMatchObject({ rule: rule.state.name, arn: topic.state.arn });
+    // The topic lets this account's EventBridge rules (and alarms) publish, nobody else's.
+    const policy = policyDoc(one('aws:sns/topicPolicy:TopicPolicy'));
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({
+        Principal: { Service: ['cloudwatch.amazonaws.com', 'events.amazonaws.com'] },
+        Action: 'sns:Publish',
+        Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+      }),
+    ]);
+  });
+
   it('runs the retraining image monthly as a Fargate task, logging to the retraining group', () => {
     const schedule = one('aws:scheduler/schedule:Schedule');
     expect(schedule.inputs.scheduleExpression).toBe('cron(0 3 1 * ? *)');

@@ -37,6 +37,9 @@ async function holdoutAuc(model: LoadedModel, rows: Record<string, string>[]): P
   return rocAuc(rows.map((r) => (r.loan_paid_back === '0' ? 1 : 0)), scores);
 }
 
+/** The fewest labelled applications a first snapshot may start from without a --base file. */
+export const MIN_FIRST_SNAPSHOT_ROWS = 1_000;
+
 /**
  * One retraining round: join captured predictions with observed outcomes, append them to the latest
  * snapshot as a new immutable snapshot, train a candidate (holdout: the most recent 20% by observed_at),
@@ -71,12 +74,19 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     } else if (options.base) {
       parentCsv = toCsv(toSnapshotRows(parseCsv(options.base)));
     } else {
-      throw new Error(`no snapshot in ${dataRoot.location}/${SNAPSHOTS} and no --base file to start from`);
+      // A new stack: the first snapshot holds this month's labelled applications alone (checked below).
+      parentCsv = toCsv([]);
     }
     const parentRows = parseCsv(parentCsv);
     const outcomes = parseOutcomes(options.outcomes);
     const captured = await readCapturedPredictions(dataRoot);
     const joined = joinOutcomes(outcomes, captured.byApplication, new Set(parentRows.map((r) => r.application_id).filter(Boolean)));
+    if (!parent && !options.base && joined.rows.length < MIN_FIRST_SNAPSHOT_ROWS) {
+      throw new Error(
+        `no snapshot in ${dataRoot.location}/${SNAPSHOTS}, no --base file, and ${joined.rows.length} new labelled applications: ` +
+          `a first snapshot from this month's outcomes alone needs at least ${MIN_FIRST_SNAPSHOT_ROWS}`,
+      );
+    }
     report.join = {
       outcomes: outcomes.length,
       matched: joined.matched,
@@ -94,7 +104,11 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
         id: timeId(now(), csv),
         created_at: now().toISOString(),
         parent: parent?.id ?? null,
-        sources: { outcomes_file: options.outcomesName, prediction_files: captured.files, base: parent ? null : 'initial file' },
+        sources: {
+          outcomes_file: options.outcomesName,
+          prediction_files: captured.files,
+          base: parent ? null : options.base ? 'initial file' : 'none: the first month of outcomes alone',
+        },
       },
       csv,
       parentRows.length + joined.rows.length,

@@ -1,6 +1,8 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { BlobExistsError, BlobStore, isMissing, safeKey, StoreTimeoutError } from './blob-store.js';
 import { createS3Client, DEFAULT_S3_TIMEOUT_MS, joinKey, parseS3Uri, S3Location } from './s3-location.js';
+
+const httpStatus = (error: unknown) => (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 
 export class S3BlobStore implements BlobStore {
   readonly location: string;
@@ -45,7 +47,12 @@ export class S3BlobStore implements BlobStore {
   }
 
   async put(key: string, bytes: Buffer, options: { ifAbsent?: boolean; contentType?: string } = {}): Promise<void> {
-    if (options.ifAbsent && (await this.exists(key))) throw new BlobExistsError(this.location, key);
+    // The HEAD first serves servers without conditional writes (s3rver ignores If-None-Match). On AWS a HEAD of a
+    // missing key answers 403, not 404, to a role whose s3:ListBucket is limited by an s3:prefix condition (the
+    // retraining task's): that is no answer at all, and the conditional PUT below decides.
+    if (options.ifAbsent && (await this.exists(key).catch((error: unknown) => (httpStatus(error) === 403 ? false : Promise.reject(error))))) {
+      throw new BlobExistsError(this.location, key);
+    }
     try {
       await this.withDeadline('put', key, (abortSignal) =>
         this.s3.send(
@@ -60,7 +67,7 @@ export class S3BlobStore implements BlobStore {
         ),
       );
     } catch (error) {
-      if (error instanceof S3ServiceException && error.$metadata?.httpStatusCode === 412) throw new BlobExistsError(this.location, key);
+      if (httpStatus(error) === 412) throw new BlobExistsError(this.location, key);
       throw error;
     }
   }
