@@ -61,7 +61,7 @@ export class Compute extends pulumi.ComponentResource {
       },
       parent,
     );
-    new aws.iam.RolePolicy(
+    const servicePolicy = new aws.iam.RolePolicy(
       `${name}-service`,
       {
         role: this.role.id,
@@ -132,7 +132,8 @@ export class Compute extends pulumi.ComponentResource {
     this.instance = new aws.ec2.Instance(
       `${name}-instance`,
       {
-        ami: ami.value,
+        // The parameter's value is not a secret (Pulumi marks every SSM parameter value as one, hiding the AMI in diffs).
+        ami: pulumi.unsecret(ami.value),
         instanceType: args.instanceType,
         iamInstanceProfile: profile.name,
         vpcSecurityGroupIds: [this.securityGroup.id],
@@ -147,7 +148,10 @@ export class Compute extends pulumi.ComponentResource {
         userDataReplaceOnChange: true,
         tags: { ...args.tags, Name: `${name}-service` },
       },
-      parent,
+      // The AMI is the latest AL2023 at creation; a newer one in the public parameter must not replace a running
+      // instance at an unrelated `pulumi up` (replace it deliberately with `pulumi up --replace`). The instance
+      // boots only once its role may pull the image and read the token.
+      { parent: this, ignoreChanges: ['ami'], dependsOn: [servicePolicy] },
     );
     this.address = new aws.ec2.Eip(`${name}-address`, { domain: 'vpc', tags: { ...args.tags, Name: `${name}-service` } }, parent);
     new aws.ec2.EipAssociation(`${name}-address-association`, { instanceId: this.instance.id, allocationId: this.address.allocationId }, parent);

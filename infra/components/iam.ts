@@ -2,8 +2,23 @@ import * as pulumi from '@pulumi/pulumi';
 
 /** IAM pieces that several components grant the same way. */
 
-export const assumeRolePolicy = (service: string) =>
-  JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] });
+/**
+ * A role a service assumes. With `account`, only on behalf of that account (aws:SourceAccount), which closes the
+ * confused-deputy path for services acting for many accounts (ECS tasks, EventBridge Scheduler). EC2 assumes
+ * an instance role for the instance itself and is given no such condition.
+ */
+export const assumeRolePolicy = (service: string, account?: pulumi.Input<string>) =>
+  pulumi.jsonStringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Service: service },
+        Action: 'sts:AssumeRole',
+        ...(account ? { Condition: { StringEquals: { 'aws:SourceAccount': account } } } : {}),
+      },
+    ],
+  });
 
 /** Pull images from one repository (the token call is account-wide: AWS grants it only on "*"). */
 export const ecrPullStatements = (repositoryArn: pulumi.Input<string>) => [

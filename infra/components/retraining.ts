@@ -46,10 +46,11 @@ export class Retraining extends pulumi.ComponentResource {
     super('loan-default:retraining:Retraining', name, {}, opts);
     const parent = { parent: this };
     const region = aws.getRegionOutput({}, parent).region;
+    const account = aws.getCallerIdentityOutput({}, parent).accountId;
 
     this.cluster = new aws.ecs.Cluster(`${name}-cluster`, { tags: args.tags }, parent);
 
-    this.executionRole = new aws.iam.Role(`${name}-execution`, { assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com'), tags: args.tags }, parent);
+    this.executionRole = new aws.iam.Role(`${name}-execution`, { assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com', account), tags: args.tags }, parent);
     new aws.iam.RolePolicy(
       `${name}-execution`,
       {
@@ -65,7 +66,7 @@ export class Retraining extends pulumi.ComponentResource {
       parent,
     );
 
-    this.taskRole = new aws.iam.Role(`${name}-task`, { assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com'), tags: args.tags }, parent);
+    this.taskRole = new aws.iam.Role(`${name}-task`, { assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com', account), tags: args.tags }, parent);
     new aws.iam.RolePolicy(
       `${name}-task`,
       {
@@ -161,7 +162,7 @@ export class Retraining extends pulumi.ComponentResource {
       parent,
     );
 
-    const schedulerRole = new aws.iam.Role(`${name}-scheduler`, { assumeRolePolicy: assumeRolePolicy('scheduler.amazonaws.com'), tags: args.tags }, parent);
+    const schedulerRole = new aws.iam.Role(`${name}-scheduler`, { assumeRolePolicy: assumeRolePolicy('scheduler.amazonaws.com', account), tags: args.tags }, parent);
     new aws.iam.RolePolicy(
       `${name}-scheduler`,
       {

@@ -24,10 +24,13 @@ export const CONTAINER_STOP_TIMEOUT_S = 12;
 export const shellQuote = (value: string | number) => `'${String(value).replace(/'/g, `'\\''`)}'`;
 
 /**
- * Cloud-init user data (a shell script): install Docker, log in to ECR with the instance role, read the admin
- * token from SSM into a root-only env file (never onto the command line or into the log), and run the
- * container with a restart policy and the awslogs driver in non-blocking mode (a slow CloudWatch never
- * stalls the service). Changing anything here replaces the instance.
+ * Cloud-init user data (a shell script): install Docker (retried), log in to ECR with the instance role and pull
+ * the image by digest (retried), then hand the container to a systemd unit. At every start the unit reads the
+ * admin token from SSM into a root-only env file (never onto a command line or into a log; a rotated token
+ * reaches the service at its next restart, and an empty or unreadable one fails the start, loudly, to be
+ * retried), and runs the container in the foreground with the awslogs driver in non-blocking mode (a slow
+ * CloudWatch never stalls the service). systemd restarts it; `docker stop` gives it CONTAINER_STOP_TIMEOUT_S.
+ * Changing anything here replaces the instance (its Elastic IP stays).
  */
 export function renderServiceUserData(a: ServiceUserDataArgs): string {
   const env: [string, string | number][] = [
@@ -43,6 +46,7 @@ export function renderServiceUserData(a: ServiceUserDataArgs): string {
     // Within docker's stop timeout below, so the service spills what it holds before it could be killed.
     ['SHUTDOWN_TIMEOUT_MS', SERVICE_SHUTDOWN_TIMEOUT_MS],
   ];
+  const envFile = `/etc/${CONTAINER}.env`;
   return `#!/bin/bash
 # Rendered by infra/components/user-data.ts
 set -euo pipefail
@@ -69,35 +73,46 @@ systemctl enable --now docker
 retry ecr_login
 retry docker pull "$IMAGE"
 
-# The token is read into a variable first: inside a command substitution that is only an argument, a failed
-# read would not stop the script, and the service would start with admin silently off.
-ADMIN_TOKEN=$(retry aws ssm get-parameter --region "$REGION" --name ${shellQuote(a.adminTokenParameter)} --with-decryption --query Parameter.Value --output text)
+INSTANCE_ID=$(TOKEN=$(curl -sX PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60') && curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/instance-id)
+
+# Run by the unit before every start: the environment, with the admin token read from SSM each time.
+cat > /usr/local/bin/${CONTAINER}-env <<'SCRIPT'
+#!/bin/bash
+set -euo pipefail
+ADMIN_TOKEN=$(aws ssm get-parameter --region ${shellQuote(a.region)} --name ${shellQuote(a.adminTokenParameter)} --with-decryption --query Parameter.Value --output text)
 if [ -z "$ADMIN_TOKEN" ]; then
   echo "the admin token parameter is empty" >&2
   exit 1
 fi
-install -m 600 /dev/null /etc/${CONTAINER}.env
+install -m 600 /dev/null ${envFile}.new
 {
 ${env.map(([k, v]) => `  echo ${shellQuote(`${k}=${v}`)}`).join('\n')}
   printf 'ADMIN_TOKEN=%s\\n' "$ADMIN_TOKEN"
-} > /etc/${CONTAINER}.env
-unset ADMIN_TOKEN
+} > ${envFile}.new
+mv ${envFile}.new ${envFile}
+SCRIPT
+chmod 700 /usr/local/bin/${CONTAINER}-env
 
-INSTANCE_ID=$(TOKEN=$(curl -sX PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60') && curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/instance-id)
+cat > /etc/systemd/system/${CONTAINER}.service <<UNIT
+[Unit]
+Description=Loan default scoring service
+Requires=docker.service
+After=docker.service network-online.target
+Wants=network-online.target
 
-docker rm -f ${CONTAINER} >/dev/null 2>&1 || true
-docker run -d --name ${CONTAINER} \\
-  --restart unless-stopped \\
-  --stop-timeout ${CONTAINER_STOP_TIMEOUT_S} \\
-  --env-file /etc/${CONTAINER}.env \\
-  -p ${a.servicePort}:${a.containerPort} \\
-  --read-only --tmpfs /tmp --tmpfs /app/var \\
-  --log-driver awslogs \\
-  --log-opt awslogs-region="$REGION" \\
-  --log-opt awslogs-group=${shellQuote(a.logGroup)} \\
-  --log-opt awslogs-stream="service-$INSTANCE_ID" \\
-  --log-opt mode=non-blocking \\
-  --log-opt max-buffer-size=4m \\
-  "$IMAGE"
+[Service]
+Restart=always
+RestartSec=5
+TimeoutStopSec=${CONTAINER_STOP_TIMEOUT_S + 8}
+ExecStartPre=/usr/local/bin/${CONTAINER}-env
+ExecStartPre=-docker rm -f ${CONTAINER}
+ExecStart=docker run --rm --name ${CONTAINER} --stop-timeout ${CONTAINER_STOP_TIMEOUT_S} --env-file ${envFile} -p ${a.servicePort}:${a.containerPort} --read-only --tmpfs /tmp --tmpfs /app/var --log-driver awslogs --log-opt awslogs-region=$REGION --log-opt awslogs-group=${a.logGroup} --log-opt awslogs-stream=service-$INSTANCE_ID --log-opt mode=non-blocking --log-opt max-buffer-size=4m $IMAGE
+ExecStop=docker stop -t ${CONTAINER_STOP_TIMEOUT_S} ${CONTAINER}
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+systemctl daemon-reload
+systemctl enable --now ${CONTAINER}
 `;
 }

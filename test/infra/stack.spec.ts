@@ -1,5 +1,6 @@
 import type * as pulumi from '@pulumi/pulumi';
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,8 +26,21 @@ const resources: MockResource[] = installPulumiMocks({
   'loan-default:keepImages': '7',
 });
 let program: Record<string, pulumi.Output<string>>;
+/**
+ * The instance's options (ignoreChanges, dependsOn), which the mocks never see: @pulumi/aws resolves `aws.ec2.Instance`
+ * from its CommonJS module on each use, so a subclass put there records them.
+ */
+const options = new Map<string, pulumi.CustomResourceOptions>();
 
 beforeAll(async () => {
+  const instanceModule = createRequire(import.meta.url)('@pulumi/aws/ec2/instance') as { Instance: new (...args: any[]) => object };
+  const Original = instanceModule.Instance;
+  instanceModule.Instance = class extends Original {
+    constructor(name: string, args: unknown, opts?: pulumi.CustomResourceOptions) {
+      options.set(name, opts ?? {});
+      super(name, args, opts);
+    }
+  };
   program = (await import('../../infra/index.js')) as unknown as Record<string, pulumi.Output<string>>;
   await Promise.all(Object.values(program).map((o) => valueOf(o)));
   await settled(resources);
@@ -164,6 +178,10 @@ describe('compute', () => {
     expect(instance.inputs.rootBlockDevice).toMatchObject({ volumeType: 'gp3', encrypted: true });
     expect(instance.inputs.userDataReplaceOnChange).toBe(true);
     expect(instance.inputs.keyName).toBeUndefined();
+    // A new AL2023 image in the public parameter must not replace a running instance at the next `pulumi up`.
+    expect(options.get('loan-default-instance')?.ignoreChanges).toEqual(['ami']);
+    // The instance boots only once its role may pull the image and read the token.
+    expect([options.get('loan-default-instance')?.dependsOn].flat().length).toBeGreaterThan(0);
     // A fixed address, associated separately so that a replaced instance gets the same one.
     const eip = one('aws:ec2/eip:Eip');
     expect(eip.inputs.domain).toBe('vpc');
@@ -242,10 +260,14 @@ describe('compute', () => {
       expect(script).toContain("aws ecr get-login-password --region \"$REGION\" | docker login --username AWS --password-stdin '123456789012.dkr.ecr.eu-west-1.amazonaws.com'");
     });
 
-    it('runs the image by digest with a restart policy and the environment contract', () => {
+    const unit = () => /<<UNIT\n([\s\S]*?)\nUNIT\n/.exec(script)![1];
+    const envScript = () => /<<'SCRIPT'\n([\s\S]*?)\nSCRIPT\n/.exec(script)![1];
+
+    it('runs the image by digest under a systemd unit that restarts it, with the environment contract', () => {
       expect(script).toContain("IMAGE='123456789012.dkr.ecr.eu-west-1.amazonaws.com/loan-default-service@sha256:" + 'ab'.repeat(32) + "'");
-      expect(script).toContain('--restart unless-stopped');
-      expect(script).toContain('-p 80:3000');
+      expect(unit()).toMatch(/^Restart=always$/m);
+      expect(unit()).toMatch(/^ExecStart=docker run --rm --name loan-default .*-p 80:3000 .* \$IMAGE$/m);
+      expect(script).toContain('systemctl enable --now loan-default');
       // The service's shutdown deadline (the same check the service makes at startup) ends before docker kills it.
       const stopTimeoutS = Number(/--stop-timeout (\d+)/.exec(script)![1]);
       const shutdownMs = Number(/SHUTDOWN_TIMEOUT_MS=(\d+)/.exec(script)![1]);
@@ -265,33 +287,37 @@ describe('compute', () => {
       }
     });
 
-    it('reads ADMIN_TOKEN from the SSM SecureString into a root-only env file, never inline', () => {
-      expect(script).toContain('install -m 600 /dev/null /etc/loan-default.env');
-      expect(script).toMatch(/^ADMIN_TOKEN=\$\(retry aws ssm get-parameter .*--name '\/loan-default-admin-token' --with-decryption/m);
-      expect(script).toContain(`printf 'ADMIN_TOKEN=%s\\n' "$ADMIN_TOKEN"`);
+    it('reads ADMIN_TOKEN from the SSM SecureString at every start of the unit into a root-only env file, never inline', () => {
+      expect(unit()).toMatch(/^ExecStartPre=\/usr\/local\/bin\/loan-default-env$/m);
+      expect(unit()).toContain('--env-file /etc/loan-default.env');
+      expect(envScript()).toContain('install -m 600 /dev/null /etc/loan-default.env.new');
+      expect(envScript()).toMatch(/^ADMIN_TOKEN=\$\(aws ssm get-parameter .*--name '\/loan-default-admin-token' --with-decryption/m);
+      expect(envScript()).toContain(`printf 'ADMIN_TOKEN=%s\\n' "$ADMIN_TOKEN"`);
       expect(script).not.toContain('generated-admin-token');
     });
 
     it('fails loudly on an empty token, and retries the steps that reach the network', () => {
-      expect(script).toMatch(/if \[ -z "\$ADMIN_TOKEN" \]; then\n.*\n  exit 1/);
+      expect(envScript()).toMatch(/if \[ -z "\$ADMIN_TOKEN" \]; then\n.*\n  exit 1/);
       for (const step of ['retry dnf install -y docker', 'retry ecr_login', 'retry docker pull "$IMAGE"']) expect(script).toContain(step);
     });
 
-    it('passes shellcheck', () => {
+    it('passes shellcheck, and so does the env script it installs', () => {
       // shellcheck comes from Debian (.ci/run installs it); a missing one fails here rather than skipping.
-      const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'user-data-')), 'user-data.sh');
-      writeFileSync(file, script);
-      const result = spawnSync('shellcheck', ['--shell=bash', '--severity=style', file], { encoding: 'utf8' });
-      expect(result.error).toBeUndefined();
-      expect(result.stdout).toBe('');
-      expect(result.status).toBe(0);
+      for (const text of [script, envScript()]) {
+        const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'user-data-')), 'script.sh');
+        writeFileSync(file, text);
+        const result = spawnSync('shellcheck', ['--shell=bash', '--severity=style', file], { encoding: 'utf8' });
+        expect(result.error).toBeUndefined();
+        expect(result.stdout).toBe('');
+        expect(result.status).toBe(0);
+      }
     });
 
     it('ships logs with the awslogs driver in non-blocking mode to the service log group', () => {
-      expect(script).toContain('--log-driver awslogs');
-      expect(script).toContain("--log-opt awslogs-group='/loan-default/dev/service'");
-      expect(script).toContain('--log-opt mode=non-blocking');
-      expect(script).toContain('--log-opt awslogs-region="$REGION"');
+      expect(unit()).toContain('--log-driver awslogs');
+      expect(unit()).toContain('--log-opt awslogs-group=/loan-default/dev/service');
+      expect(unit()).toContain('--log-opt mode=non-blocking');
+      expect(unit()).toContain('--log-opt awslogs-region=$REGION');
     });
   });
 });
@@ -324,6 +350,15 @@ describe('logging', () => {
 
 describe('retraining', () => {
   const taskPolicy = () => policyDoc(ofType(T.rolePolicy).find((r) => r.name === 'loan-default-task')!).Statement as any[];
+
+  it('lets ECS and EventBridge Scheduler assume its roles only on behalf of this account', () => {
+    for (const [role, service] of [['loan-default-execution', 'ecs-tasks.amazonaws.com'], ['loan-default-task', 'ecs-tasks.amazonaws.com'], ['loan-default-scheduler', 'scheduler.amazonaws.com']]) {
+      const assume = JSON.parse(ofType('aws:iam/role:Role').find((r) => r.name === role)!.inputs.assumeRolePolicy);
+      expect(assume.Statement).toEqual([
+        { Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } } },
+      ]);
+    }
+  });
 
   it('notifies the alarm topic when a run fails or never starts (exit codes other than 0 promoted and 3 rejected)', () => {
     const rule = one('aws:cloudwatch/eventRule:EventRule');
