@@ -47,6 +47,9 @@ const logging = new Logging('loan-default', {
 // The admin token: `pulumi config set --secret adminToken ...`, or a generated one kept secret in state.
 const adminToken =
   config.getSecret('adminToken') ?? new random.RandomPassword('admin-token', { length: 40, special: false }).result;
+// The keys clients send on /predict: `pulumi config set --secret apiKeys k1,k2`, or one generated key, so the
+// scoring route is never open to everyone in allowedCidr by default.
+const apiKeys = config.getSecret('apiKeys') ?? new random.RandomPassword('api-key', { length: 40, special: false }).result;
 
 const compute = new Compute('loan-default', {
   instanceType: settings.instanceType,
@@ -65,6 +68,7 @@ const compute = new Compute('loan-default', {
   logGroupArns: [logging.serviceLogGroup.arn],
   serviceLogGroupName: logging.serviceLogGroup.name,
   adminToken,
+  apiKeys,
   pollIntervalS: 30,
   tags,
 });
@@ -102,6 +106,7 @@ export const retrainingLogGroup = logging.retrainingLogGroup.name;
 export const alarmTopicArn = logging.alarmTopic.arn;
 export const instanceId = compute.instance.id;
 export const adminTokenParameter = compute.adminTokenParameter.name;
+export const apiKeysParameter = compute.apiKeysParameter.name;
 export const retrainingSchedule = retraining.schedule.name;
 export const retrainingCluster = retraining.cluster.name;
 export const outcomesUri = pulumi.interpolate`s3://${storage.dataBucket.name}/${OUTCOMES_KEY}`;

@@ -21,6 +21,8 @@ export interface ComputeArgs {
   logGroupArns: pulumi.Input<string>[];
   serviceLogGroupName: pulumi.Input<string>;
   adminToken: pulumi.Input<string>;
+  /** Comma-separated keys required on /predict (x-api-key). */
+  apiKeys: pulumi.Input<string>;
   pollIntervalS: number;
   tags: Record<string, string>;
 }
@@ -41,6 +43,7 @@ export class Compute extends pulumi.ComponentResource {
   /** The service's fixed address: it outlives the instance, so a replaced instance keeps the same URL. */
   readonly address: aws.ec2.Eip;
   readonly adminTokenParameter: aws.ssm.Parameter;
+  readonly apiKeysParameter: aws.ssm.Parameter;
 
   constructor(name: string, args: ComputeArgs, opts?: pulumi.ComponentResourceOptions) {
     super('loan-default:compute:Compute', name, {}, opts);
@@ -50,6 +53,11 @@ export class Compute extends pulumi.ComponentResource {
     this.adminTokenParameter = new aws.ssm.Parameter(
       `${name}-admin-token`,
       { type: 'SecureString', value: args.adminToken, description: 'Bearer token for the service admin routes', tags: args.tags },
+      parent,
+    );
+    this.apiKeysParameter = new aws.ssm.Parameter(
+      `${name}-api-keys`,
+      { type: 'SecureString', value: args.apiKeys, description: 'API keys (comma-separated) clients send as x-api-key on /predict', tags: args.tags },
       parent,
     );
 
@@ -78,7 +86,7 @@ export class Compute extends pulumi.ComponentResource {
               Resource: [pulumi.interpolate`${args.dataBucketArn}/${args.predictionsPrefix}*`],
             },
             writeLogsStatement(args.logGroupArns),
-            { Sid: 'ReadAdminToken', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [this.adminTokenParameter.arn] },
+            { Sid: 'ReadSecrets', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [this.adminTokenParameter.arn, this.apiKeysParameter.arn] },
             // Shell access through Session Manager: only its channel actions. AmazonSSMManagedInstanceCore would
             // also let the internet-facing container read every SSM parameter in the account.
             { Sid: 'SessionManager', Effect: 'Allow', Action: SESSION_MANAGER_ACTIONS, Resource: ['*'] },
@@ -112,8 +120,8 @@ export class Compute extends pulumi.ComponentResource {
 
     const ami = aws.ssm.getParameterOutput({ name: AL2023_AMI_PARAMETER }, parent);
     const userData = pulumi
-      .all([region, args.imageRef, args.repositoryUrl, args.modelsBucketName, args.dataBucketName, args.serviceLogGroupName, this.adminTokenParameter.name])
-      .apply(([regionName, imageRef, repositoryUrl, modelsBucket, dataBucket, logGroup, parameter]) =>
+      .all([region, args.imageRef, args.repositoryUrl, args.modelsBucketName, args.dataBucketName, args.serviceLogGroupName, this.adminTokenParameter.name, this.apiKeysParameter.name])
+      .apply(([regionName, imageRef, repositoryUrl, modelsBucket, dataBucket, logGroup, parameter, apiKeysParameter]) =>
         renderServiceUserData({
           region: regionName,
           imageRef,
@@ -124,6 +132,7 @@ export class Compute extends pulumi.ComponentResource {
           modelName: args.modelName,
           predictionLog: `s3://${dataBucket}/${args.predictionsPrefix.replace(/\/$/, '')}`,
           adminTokenParameter: parameter,
+          apiKeysParameter,
           logGroup,
           pollIntervalS: args.pollIntervalS,
         }),

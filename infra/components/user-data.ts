@@ -10,6 +10,7 @@ export interface ServiceUserDataArgs {
   modelName: string;
   predictionLog: string;
   adminTokenParameter: string;
+  apiKeysParameter: string;
   logGroup: string;
   pollIntervalS: number;
 }
@@ -80,14 +81,16 @@ cat > /usr/local/bin/${CONTAINER}-env <<'SCRIPT'
 #!/bin/bash
 set -euo pipefail
 ADMIN_TOKEN=$(aws ssm get-parameter --region ${shellQuote(a.region)} --name ${shellQuote(a.adminTokenParameter)} --with-decryption --query Parameter.Value --output text)
-if [ -z "$ADMIN_TOKEN" ]; then
-  echo "the admin token parameter is empty" >&2
+API_KEYS=$(aws ssm get-parameter --region ${shellQuote(a.region)} --name ${shellQuote(a.apiKeysParameter)} --with-decryption --query Parameter.Value --output text)
+if [ -z "$ADMIN_TOKEN" ] || [ -z "$API_KEYS" ]; then
+  echo "the admin token or API keys parameter is empty" >&2
   exit 1
 fi
 install -m 600 /dev/null ${envFile}.new
 {
 ${env.map(([k, v]) => `  echo ${shellQuote(`${k}=${v}`)}`).join('\n')}
   printf 'ADMIN_TOKEN=%s\\n' "$ADMIN_TOKEN"
+  printf 'API_KEYS=%s\\n' "$API_KEYS"
 } > ${envFile}.new
 mv ${envFile}.new ${envFile}
 SCRIPT

@@ -142,7 +142,7 @@ it('quotes user-data values so no config value can break out of the script', () 
   expect(shellQuote("it's")).toBe(`'it'\\''s'`);
   const script = renderServiceUserData({
     region: 'eu-west-1', imageRef: 'r@sha256:1', registryHost: 'h', servicePort: 80, containerPort: 3000,
-    modelStore: "s3://b'; rm -rf /", modelName: 'm', predictionLog: 'off', adminTokenParameter: '/p', logGroup: '/g', pollIntervalS: 30,
+    modelStore: "s3://b'; rm -rf /", modelName: 'm', predictionLog: 'off', adminTokenParameter: '/p', apiKeysParameter: '/k', logGroup: '/g', pollIntervalS: 30,
   });
   expect(script).toContain(`echo 'MODEL_STORE=s3://b'\\''; rm -rf /'`);
 });

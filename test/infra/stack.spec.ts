@@ -218,14 +218,14 @@ describe('compute', () => {
     expect(by('WritePredictions')).toMatchObject({ Action: ['s3:PutObject'], Resource: [`${data.state.arn}/predictions/*`] });
     const serviceLogs = ofType(T.logGroup).find((g) => g.name.endsWith('-service'))!;
     expect(by('WriteLogs').Resource).toEqual([`${serviceLogs.state.arn}:*`]);
-    const parameter = one('aws:ssm/parameter:Parameter');
-    expect(by('ReadAdminToken')).toMatchObject({ Action: ['ssm:GetParameter'], Resource: [parameter.state.arn] });
+    const parameters = ofType('aws:ssm/parameter:Parameter');
+    expect(by('ReadSecrets')).toMatchObject({ Action: ['ssm:GetParameter'], Resource: parameters.map((p) => p.state.arn) });
     // (Session Manager's CreateControlChannel opens a shell channel; it writes no data.)
     const writes = statements().filter((s) => s.Sid !== 'SessionManager' && [s.Action].flat().some((a: string) => /Put|Delete|Create/.test(a)));
     expect(writes.map((s) => s.Sid).sort()).toEqual(['WriteLogs', 'WritePredictions']);
   });
 
-  it('uses SSM Session Manager for shell access and the admin token as a SecureString', () => {
+  it('uses SSM Session Manager for shell access, and keeps the admin token and the API keys as SecureStrings', () => {
     // Only Session Manager's channel actions, not AmazonSSMManagedInstanceCore (which reads every SSM parameter).
     expect(ofType('aws:iam/rolePolicyAttachment:RolePolicyAttachment')).toEqual([]);
     const session = statements().find((st) => st.Sid === 'SessionManager');
@@ -237,13 +237,17 @@ describe('compute', () => {
       'ssmmessages:OpenDataChannel',
     ]);
     expect(statements().flatMap((st) => [st.Action].flat()).filter((a: string) => /^ssm:Get/.test(a))).toEqual(['ssm:GetParameter']);
-    const parameter = one('aws:ssm/parameter:Parameter');
-    expect(parameter.inputs.type).toBe('SecureString');
-    // The value reaches AWS as a Pulumi secret (the engine's secret signature wraps it), never in plain state.
-    expect(parameter.inputs.value).toEqual({
-      '4dabf18193072939515e22adb298388d': '1b47061264138c4ac30d75fd1eb44270',
-      value: 'generated-admin-token-0123456789abcdef',
-    });
+    const parameters = ofType('aws:ssm/parameter:Parameter');
+    // API keys too, generated when not configured: /predict is never open to all of allowedCidr by default.
+    expect(parameters.map((p) => p.name).sort()).toEqual(['loan-default-admin-token', 'loan-default-api-keys']);
+    for (const parameter of parameters) {
+      expect(parameter.inputs.type).toBe('SecureString');
+      // The value reaches AWS as a Pulumi secret (the engine's secret signature wraps it), never in plain state.
+      expect(parameter.inputs.value).toEqual({
+        '4dabf18193072939515e22adb298388d': '1b47061264138c4ac30d75fd1eb44270',
+        value: 'generated-admin-token-0123456789abcdef',
+      });
+    }
     const assume = JSON.parse(ofType('aws:iam/role:Role').find((r) => r.name === 'loan-default-role')!.inputs.assumeRolePolicy);
     expect(assume.Statement[0].Principal).toEqual({ Service: 'ec2.amazonaws.com' });
   });
@@ -293,11 +297,13 @@ describe('compute', () => {
       expect(envScript()).toContain('install -m 600 /dev/null /etc/loan-default.env.new');
       expect(envScript()).toMatch(/^ADMIN_TOKEN=\$\(aws ssm get-parameter .*--name '\/loan-default-admin-token' --with-decryption/m);
       expect(envScript()).toContain(`printf 'ADMIN_TOKEN=%s\\n' "$ADMIN_TOKEN"`);
+      expect(envScript()).toMatch(/^API_KEYS=\$\(aws ssm get-parameter .*--name '\/loan-default-api-keys' --with-decryption/m);
+      expect(envScript()).toContain(`printf 'API_KEYS=%s\\n' "$API_KEYS"`);
       expect(script).not.toContain('generated-admin-token');
     });
 
     it('fails loudly on an empty token, and retries the steps that reach the network', () => {
-      expect(envScript()).toMatch(/if \[ -z "\$ADMIN_TOKEN" \]; then\n.*\n  exit 1/);
+      expect(envScript()).toMatch(/if \[ -z "\$ADMIN_TOKEN" \] \|\| \[ -z "\$API_KEYS" \]; then\n.*\n  exit 1/);
       for (const step of ['retry dnf install -y docker', 'retry ecr_login', 'retry docker pull "$IMAGE"']) expect(script).toContain(step);
     });
 
