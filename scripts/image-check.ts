@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseCsv, toApplication } from '../service/src/retraining/snapshot-rows.js';
 import { recordsInFile } from '../service/src/capture/prediction-file.js';
 import { FsBlobStore } from '../service/src/storage/fs-blob-store.js';
+import { renderServiceUserData } from '../infra/components/user-data.js';
 import { EXIT, parseCli, runCli } from './lib/cli.js';
 import { runTraining } from './lib/python.js';
 
@@ -226,6 +227,72 @@ async function checkRetraining(work: string, dataRoot: string, rows: Record<stri
   check(['promoted', 'rejected'].includes(report.status), `the report says ${report.status}: ${report.reasons.join('; ')}`);
 }
 
+/** Stand-ins for the commands the EC2 user data calls: each records its arguments, and answers as AWS would. */
+const STAND_INS: Record<string, string> = {
+  dnf: '',
+  curl: `case "$*" in *api/token*) echo imds-token ;; *) echo i-0123456789abcdef0 ;; esac`,
+  aws: `case "$*" in
+  "ecr get-login-password"*) echo ecr-password-stand-in ;;
+  *admin-token*) echo admin-token-from-ssm-0123456789 ;;
+  *api-keys*) echo api-key-from-ssm-0123456789 ;;
+esac`,
+  docker: `if [ "$1" = login ]; then echo "login-stdin=$(cat)" >> /tmp/calls.log; fi`,
+  // enable --now runs the unit as systemd would: its ExecStartPre lines (a leading '-' may fail), then ExecStart.
+  systemctl: `if [ "$*" = "enable --now loan-default" ]; then
+  unit=/etc/systemd/system/loan-default.service
+  grep '^ExecStartPre=' "$unit" | sed 's/^ExecStartPre=//' | while read -r line; do
+    case "$line" in -*) bash -c "\${line#-}" || true ;; *) bash -c "$line" ;; esac
+  done
+  bash -c "$(grep '^ExecStart=' "$unit" | sed 's/^ExecStart=//')"
+fi`,
+};
+
+/**
+ * The EC2 user data, run for real in a container of the base image against stand-in dnf, aws, docker, curl and
+ * systemctl: the steps happen in order, the token and keys reach only a root-only file, never a command line.
+ */
+async function checkUserData(work: string, base: string): Promise<void> {
+  const standIns = path.join(work, 'stand-ins');
+  await mkdir(standIns, { recursive: true });
+  for (const [name, body] of Object.entries(STAND_INS)) {
+    await writeFile(path.join(standIns, name), `#!/bin/bash\necho "${name} $*" >> /tmp/calls.log\n${body}\n`, { mode: 0o755 });
+  }
+  const image = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/loan-default-service@sha256:' + 'ab'.repeat(32);
+  const script = renderServiceUserData({
+    region: 'eu-west-1', imageRef: image, registryHost: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', servicePort: 80, containerPort: 3000,
+    modelStore: 's3://models-bucket', modelName: 'loan-default', predictionLog: 's3://data-bucket/predictions',
+    adminTokenParameter: '/loan-default-admin-token', apiKeysParameter: '/loan-default-api-keys', logGroup: '/loan-default/dev/service', pollIntervalS: 30,
+  });
+  await writeFile(path.join(work, 'user-data.sh'), script, { mode: 0o644 });
+  const result = await podman([
+    'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024',
+    '-v', `${standIns}:/stand-ins:ro`, '-v', `${path.join(work, 'user-data.sh')}:/user-data.sh:ro`, base,
+    'bash', '-c', 'mkdir -p /etc/systemd/system && PATH=/stand-ins:$PATH bash /user-data.sh && echo "--- mode $(stat -c %a /etc/loan-default.env)" && cat /tmp/calls.log /etc/loan-default.env',
+  ], { quiet: true, allowFail: true });
+  check(result.code === 0, `the user data runs to the end (exit ${result.code}${result.code ? `: ${result.out.slice(-300)}` : ''})`);
+  const lines = result.out.split('\n');
+  const at = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
+  const order = [
+    'dnf install -y docker', 'systemctl enable --now docker', 'aws ecr get-login-password --region eu-west-1',
+    'docker login --username AWS --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com', `docker pull ${image}`,
+    'systemctl daemon-reload', 'systemctl enable --now loan-default', 'aws ssm get-parameter --region eu-west-1 --name /loan-default-admin-token',
+    'docker rm -f loan-default', 'docker run --rm --name loan-default',
+  ];
+  const positions = order.map(at);
+  check(positions.every((p, i) => p >= 0 && (i === 0 || p > positions[i - 1])), `in order: ${order.map((o) => o.split(' ').slice(0, 3).join(' ')).join(' -> ')}`);
+  check(lines.includes('login-stdin=ecr-password-stand-in'), 'the ECR password reaches docker login on stdin');
+  check(lines.includes('--- mode 600'), 'the env file is mode 600');
+  check(lines.includes('ADMIN_TOKEN=admin-token-from-ssm-0123456789') && lines.includes('API_KEYS=api-key-from-ssm-0123456789'), 'the env file holds the token and keys read from SSM');
+  const commandLines = lines.filter((l) => /^(dnf|curl|aws|docker|systemctl) /.test(l));
+  check(!commandLines.some((l) => /admin-token-from-ssm|api-key-from-ssm|ecr-password-stand-in/.test(l)), 'no secret is on any command line');
+  const run = lines[at('docker run ')];
+  for (const option of ['--env-file /etc/loan-default.env', '--stop-timeout 12', '--read-only', '--log-driver awslogs', '--log-opt awslogs-group=/loan-default/dev/service',
+    '--log-opt awslogs-stream=service-i-0123456789abcdef0', '--log-opt mode=non-blocking', `-p 80:3000`]) {
+    check(run.includes(option), `docker run has ${option}`);
+  }
+  check(run.endsWith(image), 'docker run starts the image by digest');
+}
+
 runCli(USAGE, async () => {
   const { values } = parseCli(USAGE, { 'rebuild-base': { type: 'boolean' }, keep: { type: 'boolean' } });
   const probe = spawnSync('podman', [...PODMAN, 'info', '--format', '{{.Host.OCIRuntime.Name}}'], { encoding: 'utf8' });
@@ -250,6 +317,7 @@ runCli(USAGE, async () => {
   const work = await mkdtemp(path.join(os.tmpdir(), 'image-check-'));
   await chmod(work, 0o755);
   try {
+    await timed('run the EC2 user data against stand-in dnf, aws, docker, curl and systemctl', () => checkUserData(work, base));
     const { dataRoot, rows } = await timed('run the service image', () => checkService(work));
     await timed('run the retraining image', () => checkRetraining(work, dataRoot, rows));
     check(mb(sizes.service - sizes.base) <= SERVICE_APP_LAYERS_GOAL_MB, `service app layers at most ${SERVICE_APP_LAYERS_GOAL_MB} MB (${mb(sizes.service - sizes.base)} MB)`);
