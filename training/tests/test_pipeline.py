@@ -32,7 +32,11 @@ def test_training_writes_a_complete_manifest(data_file, tmp_path):
     score = doc["reference"]["score"]
     assert len(score["proportions"]) == len(score["edges"]) + 1 and abs(sum(score["proportions"]) - 1) < 1e-9
     assert json.loads((tmp_path / "v/manifest.json").read_text()) == doc
-    assert "data:image/png;base64," in (tmp_path / "v/model-card.html").read_text()
+    card = (tmp_path / "v/model-card.html").read_text()
+    assert "data:image/png;base64," in card
+    # The decision rule is stated once, in one form.
+    assert card.count("probability_of_default &ge;") == 1
+    assert "decline when" not in card.lower().replace("decline when probability_of_default &ge;", "")
 
 
 def test_training_is_deterministic_for_a_seed(data_file, tmp_path):
