@@ -15,7 +15,7 @@ import { createJsonLogger } from './logging/logger.js';
 import { LogThrottle } from './logging/log-throttle.js';
 import { RequestGate } from './security/request-gate.js';
 import { RequestLog, requestLogEnabled } from './logging/request-log.js';
-import { securityHeaders } from './security/security-headers.js';
+import { API_HEADERS, isDocument, securityHeaders } from './security/security-headers.js';
 import { ModelService } from './model/model.service.js';
 import { MetricsService } from './monitoring/metrics.service.js';
 
@@ -71,7 +71,7 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
       const message = error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid' : error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a URL parameter is too long' : 'bad request';
-      void reply.code(status).headers(headers).header('x-request-id', request.id).send(errorBody(status, message, String(request.id)));
+      void reply.code(status).headers(API_HEADERS).header('x-request-id', request.id).send(errorBody(status, message, String(request.id)));
     },
     // Longer than the idle timeouts of common load balancers (60 s), so they close first.
     keepAliveTimeout: 72_000,
@@ -102,7 +102,7 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
   // body is read (refusing abuse must cost less than serving it).
   const gate = app.get(RequestGate).hook;
   fastify.addHook('onRequest', function (request, reply, done) {
-    void reply.headers(headers).header('x-request-id', request.id);
+    void reply.headers(isDocument(request.url) ? headers : API_HEADERS).header('x-request-id', request.id);
     gate.call(this, request, reply, done);
   });
   limitConnections(app.getHttpServer(), config.maxConnections, metrics);

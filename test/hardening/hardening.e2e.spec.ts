@@ -41,16 +41,20 @@ describe('API keys and rate limits', () => {
     }
   });
 
-  it('sends security headers on every answer', async () => {
+  it("sends helmet's full set on documents, and the headers an API needs on JSON answers", async () => {
     const service = await startService({});
     try {
-      for (const response of [await fetch(`${service.url}/health/live`), await fetch(`${service.url}/docs`)]) {
-        expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
+      const document = await fetch(`${service.url}/docs`);
+      expect(document.headers.get('content-security-policy')).toContain("default-src 'self'");
+      expect(document.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(document.headers.get('strict-transport-security')).toContain('max-age=');
+      expect(document.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      for (const response of [await fetch(`${service.url}/health/live`), await postJson(`${service.url}/predict`, VALID_APPLICATION), await postJson(`${service.url}/predict`, {})]) {
         expect(response.headers.get('x-content-type-options')).toBe('nosniff');
-        expect(response.headers.get('strict-transport-security')).toContain('max-age=');
-        expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
-        expect(response.headers.get('x-powered-by')).toBeNull();
+        expect(response.headers.get('cache-control')).toBe('no-store');
+        expect(response.headers.get('content-security-policy')).toBeNull();
       }
+      expect(document.headers.get('x-powered-by')).toBeNull();
     } finally {
       await service.stop();
     }

@@ -11,35 +11,26 @@ import type { ConfigType } from '@nestjs/config';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { gzip as gzipCallback, gzipSync } from 'node:zlib';
 import { appConfig } from '../config/app.config.js';
 import { LogThrottle } from '../logging/log-throttle.js';
 import { MetricsService } from '../monitoring/metrics.service.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
 import { FsBlobStore } from '../storage/fs-blob-store.js';
-import { partitionOf, PredictionRecord } from './prediction-record.js';
-
-const gzip = promisify(gzipCallback);
+import { LoanApplication } from '../contract/loan-application.contract.js';
+import { ChunkEncoder } from './chunk-encoder.js';
+import { AnsweredPrediction, ChunkWriter, encodeChunk, RecordChunk, RecordGroup } from './record-chunk.js';
 /** Longest pause between write attempts while the log keeps failing. */
 const MAX_BACKOFF_MS = 60_000;
 /** Time kept back from the shutdown deadline for the spill to disk. */
 const SPILL_RESERVE_MS = 1_000;
 
-/** Queued records: each one already a JSON line (a string is one object for the GC; a record is dozens). */
-interface Queue {
-  lines: string[];
-  partitions: string[];
-}
-
-const emptyQueue = (): Queue => ({ lines: [], partitions: [] });
-
 /**
  * Appends every accepted prediction to PREDICTION_LOG as gzip JSON lines, partitioned by date:
- * dt=YYYY-MM-DD/part-<time>-<id>.jsonl.gz. capture() only pushes onto a bounded in-memory queue, so a
- * request never waits for storage; a file is written when the queue holds a batch or the flush interval
- * passes (compression runs on libuv's thread pool). A full queue drops new records, counts them and says
+ * dt=YYYY-MM-DD/part-<time>-<id>.jsonl.gz. capture() only writes the records into columns of numbers
+ * (record-chunk.ts) within a bounded queue, so a request never waits for storage and leaves no objects behind
+ * for the GC; a file is written when a chunk of CAPTURE_BATCH_SIZE records fills or the flush interval passes,
+ * its JSON lines and gzip made on a worker thread (chunk-encoder.ts). A full queue drops new records, counts them and says
  * so in a rate-limited warning. A failed write keeps its records queued and the next attempt waits, doubling
  * up to a minute, so a broken log costs a line every few seconds, not one per request.
  * Shutdown has a deadline (SHUTDOWN_TIMEOUT_MS from the signal): the queue is drained until then, and what is
@@ -52,9 +43,13 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   private readonly logger = new Logger(PredictionCaptureService.name);
   private readonly throttle = new LogThrottle(5_000);
   private sink: BlobStore | null = null;
-  private queue: Queue = emptyQueue();
-  /** The batch the write under way took off the queue; it counts against the limit until written. */
-  private inFlight: Queue | null = null;
+  private encoder: ChunkEncoder | null = null;
+  /** The chunk being filled, and the full ones waiting to be written, oldest first. */
+  private writer: ChunkWriter;
+  private queue: RecordChunk[] = [];
+  private queuedRows = 0;
+  /** The chunk the write under way took off the queue; it counts against the limit until written. */
+  private inFlight: RecordChunk | null = null;
   private writing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private sequence = 0;
@@ -67,15 +62,17 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   constructor(
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
     private readonly metrics: MetricsService,
-  ) {}
+  ) {
+    this.writer = new ChunkWriter(config.captureBatchSize);
+  }
 
   get enabled(): boolean {
     return this.config.predictionLog !== 'off';
   }
 
-  /** Records waiting, in the queue and in the write under way. */
+  /** Records waiting: in the chunk being filled, the queue and the write under way. */
   get pending(): number {
-    return this.queue.lines.length + (this.inFlight?.lines.length ?? 0);
+    return this.writer.rows + this.queuedRows + (this.inFlight?.rows ?? 0);
   }
 
   /** A directory log must be writable before the service takes traffic. */
@@ -83,6 +80,7 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     if (!this.enabled) return;
     const sink = await createBlobStore(this.config.predictionLog, { timeoutMs: this.config.storeTimeoutMs });
     this.sink = sink;
+    this.encoder = new ChunkEncoder();
     if (!(sink instanceof FsBlobStore)) return;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -99,25 +97,38 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
 
   onApplicationBootstrap(): void {
     if (!this.sink) return;
-    this.timer = setInterval(() => void this.flush(), this.config.captureFlushMs);
+    this.timer = setInterval(() => void this.flush(false, true), this.config.captureFlushMs);
     this.timer.unref();
   }
 
-  /** Never blocks and never throws: queue the records, or count them as dropped when the queue is full. */
-  capture(records: PredictionRecord[]): void {
+  /**
+   * Never blocks and never throws: records the answers to `applications` (same order) in the current chunk, or
+   * counts them as dropped when the queue is full.
+   */
+  capture(applications: readonly LoanApplication[], answers: readonly AnsweredPrediction[], group: Omit<RecordGroup, 'start'>): void {
     if (!this.sink) return;
     const room = this.config.captureQueueLimit - this.pending;
-    let taken = records.length;
+    let taken = answers.length;
     if (taken > room) {
       taken = Math.max(room, 0);
-      this.drop(records.length - taken);
+      this.drop(answers.length - taken);
     }
-    for (let i = 0; i < taken; i++) {
-      this.queue.lines.push(JSON.stringify(records[i]));
-      this.queue.partitions.push(partitionOf(records[i]));
+    for (let from = 0; from < taken; ) {
+      const count = Math.min(this.writer.room, taken - from);
+      this.writer.append(applications, answers, from, count, group);
+      from += count;
+      if (this.writer.room === 0) this.seal();
     }
-    this.metrics.captureQueueDepth.set(this.queue.lines.length);
-    if (this.queue.lines.length >= this.config.captureBatchSize) void this.flush();
+    if (this.queue.length > 0) void this.flush();
+  }
+
+  /** Moves the chunk being filled onto the queue. */
+  private seal(): void {
+    if (this.writer.rows === 0) return;
+    const chunk = this.writer.take();
+    this.queue.push(chunk);
+    this.queuedRows += chunk.rows;
+    this.metrics.captureQueueDepth.set(this.pending);
   }
 
   private drop(count: number): void {
@@ -134,42 +145,46 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   }
 
   /**
-   * Writes one batch (one file per date in it); concurrent calls share a write. While the log is failing,
-   * calls before the next retry time do nothing (force: at shutdown).
+   * Writes the oldest chunk (one file per date in it); concurrent calls share a write. While the log is failing,
+   * calls before the next retry time do nothing (force: at shutdown). The interval's flush also seals a partly
+   * filled chunk, so a quiet service still writes its records within CAPTURE_FLUSH_MS.
    */
-  flush(force = false): Promise<void> {
-    if (!this.sink || this.queue.lines.length === 0) return this.writing ?? Promise.resolve();
+  flush(force = false, seal = false): Promise<void> {
+    if (seal && !this.writing) this.seal();
+    if (!this.sink || this.queue.length === 0) return this.writing ?? Promise.resolve();
     if (!force && Date.now() < this.retryAt) return this.writing ?? Promise.resolve();
     this.writing ??= this.writeBatch().finally(() => {
       this.writing = null;
-      // A backlog (after an outage) drains batch after batch, not one batch per interval.
-      if (this.queue.lines.length >= this.config.captureBatchSize && Date.now() >= this.retryAt && this.shutdownDeadline === null) void this.flush();
+      // A backlog (after an outage) drains chunk after chunk, not one chunk per interval.
+      if (this.queue.length > 0 && Date.now() >= this.retryAt && this.shutdownDeadline === null) void this.flush();
     });
     return this.writing;
   }
 
   private async writeBatch(): Promise<void> {
-    const size = this.config.captureBatchSize;
-    const batch: Queue = { lines: this.queue.lines.splice(0, size), partitions: this.queue.partitions.splice(0, size) };
-    this.inFlight = batch;
+    const chunk = this.queue.shift()!;
+    this.queuedRows -= chunk.rows;
+    this.inFlight = chunk;
     try {
-      await this.writeParts(this.sink!, batch);
-      if (this.inFlight !== batch) return; // spilled at the shutdown deadline while this write hung
-      this.metrics.captureWritten.inc(batch.lines.length);
+      for (const part of await this.encoder!.encode(chunk)) {
+        await this.sink!.put(this.partKey(part.partition), Buffer.from(part.body.buffer, part.body.byteOffset, part.body.byteLength), { contentType: 'application/gzip' });
+      }
+      if (this.inFlight !== chunk) return; // spilled at the shutdown deadline while this write hung
+      this.metrics.captureWritten.inc(chunk.rows);
       this.backoffMs = 0;
       this.retryAt = 0;
     } catch (error) {
-      if (this.inFlight !== batch) return;
-      // Keep them for the next attempt, ahead of newer records, and wait before it.
-      this.queue.lines.unshift(...batch.lines);
-      this.queue.partitions.unshift(...batch.partitions);
+      if (this.inFlight !== chunk) return;
+      // Keep it for the next attempt, ahead of newer records, and wait before it.
+      this.queue.unshift(chunk);
+      this.queuedRows += chunk.rows;
       this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(this.config.captureFlushMs, this.backoffMs * 2));
       this.retryAt = Date.now() + this.backoffMs;
       this.metrics.captureWriteFailures.inc();
       this.throttle.run('write-failed', (suppressed) =>
         this.logger.error({
           message: 'prediction log write failed; records kept for retry',
-          records: batch.lines.length,
+          records: chunk.rows,
           pending: this.pending,
           retry_in_ms: this.backoffMs,
           suppressed,
@@ -177,32 +192,14 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
         }),
       );
     } finally {
-      if (this.inFlight === batch) this.inFlight = null;
-      this.metrics.captureQueueDepth.set(this.queue.lines.length);
+      if (this.inFlight === chunk) this.inFlight = null;
+      this.metrics.captureQueueDepth.set(this.pending);
     }
-  }
-
-  /** The batch's lines grouped by partition in one pass, in their order. */
-  private static byPartition(batch: Queue): Map<string, string[]> {
-    const groups = new Map<string, string[]>();
-    for (let i = 0; i < batch.lines.length; i++) {
-      let group = groups.get(batch.partitions[i]);
-      if (!group) groups.set(batch.partitions[i], (group = []));
-      group.push(batch.lines[i]);
-    }
-    return groups;
   }
 
   private partKey(partition: string): string {
     const stamp = new Date().toISOString().replace(/[-:.]/g, '');
     return `${partition}/part-${stamp}-${this.instance}-${String(this.sequence++).padStart(6, '0')}.jsonl.gz`;
-  }
-
-  private async writeParts(store: BlobStore, batch: Queue): Promise<void> {
-    for (const [partition, lines] of PredictionCaptureService.byPartition(batch)) {
-      const body = await gzip(Buffer.from(lines.join('\n') + '\n'));
-      await store.put(this.partKey(partition), body, { contentType: 'application/gzip' });
-    }
   }
 
   /** The shutdown clock starts at the signal, before the HTTP server finishes its in-flight requests. */
@@ -221,13 +218,14 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     try {
       for (let failures = 0; this.pending > 0 && failures < 3 && Date.now() < deadline; ) {
         const before = this.pending;
-        if ((await Promise.race([this.writing ?? this.flush(true), outOfTime])) === 'deadline') break;
+        if ((await Promise.race([this.writing ?? this.flush(true, true), outOfTime])) === 'deadline') break;
         if (this.pending >= before) failures++;
       }
     } finally {
       clearTimeout(timer);
     }
     this.spillNow('prediction log unwritable at shutdown');
+    await this.encoder?.close();
     this.logger.log({ message: 'prediction log flushed', written_total: (await this.metrics.captureWritten.get()).values[0]?.value ?? 0 });
   }
 
@@ -236,25 +234,30 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
    * it also works from a last-moment exit handler. What even that cannot take is counted and logged.
    */
   spillNow(reason: string): void {
-    const held: Queue = { lines: [...(this.inFlight?.lines ?? []), ...this.queue.lines], partitions: [...(this.inFlight?.partitions ?? []), ...this.queue.partitions] };
+    this.seal();
+    const held = [...(this.inFlight ? [this.inFlight] : []), ...this.queue];
     this.inFlight = null;
-    this.queue = emptyQueue();
-    if (held.lines.length === 0) return;
+    this.queue = [];
+    this.queuedRows = 0;
+    const total = held.reduce((n, chunk) => n + chunk.rows, 0);
+    if (total === 0) return;
     const root = path.resolve(this.config.captureSpillDir);
     let spilled = 0;
     let failure: string | null = null;
-    for (const [partition, lines] of PredictionCaptureService.byPartition(held)) {
-      try {
-        const target = path.join(root, this.partKey(partition));
-        mkdirSync(path.dirname(target), { recursive: true });
-        writeFileSync(`${target}.tmp`, gzipSync(Buffer.from(lines.join('\n') + '\n')));
-        renameSync(`${target}.tmp`, target);
-        spilled += lines.length;
-      } catch (error) {
-        failure = (error as Error).message;
+    for (const chunk of held) {
+      for (const part of encodeChunk(chunk)) {
+        try {
+          const target = path.join(root, this.partKey(part.partition));
+          mkdirSync(path.dirname(target), { recursive: true });
+          writeFileSync(`${target}.tmp`, part.body);
+          renameSync(`${target}.tmp`, target);
+          spilled += part.records;
+        } catch (error) {
+          failure = (error as Error).message;
+        }
       }
     }
-    const lost = held.lines.length - spilled;
+    const lost = total - spilled;
     this.metrics.captureSpilled.inc(spilled);
     if (spilled > 0) this.logger.error({ message: `${reason}; records spilled to disk`, records: spilled, spill: root });
     if (lost > 0) {

@@ -32,8 +32,10 @@ export interface BatchingOptions {
 export const NO_BATCHING: BatchingOptions = { maxRows: 1, waitMs: 0 };
 
 /**
- * Session options for scoring: full graph optimisation, and one intra-op thread, since the trees are small
- * and the other core is better spent on HTTP (onnxruntime-node runs sessions off the event loop).
+ * Session options for scoring: full graph optimisation, and one intra-op thread, since the trees are small.
+ * onnxruntime-node 1.30 runs session.run on the main thread (inside a setImmediate, not on a worker), so a run
+ * blocks the event loop for its duration: micro-batching keeps runs few, and the other core is left to libuv's
+ * pool (gzip, file writes) and the kernel's network work.
  */
 export const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   graphOptimizationLevel: 'all',

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CounterSeries, HistogramSeries, PlainCounter, PlainHistogram } from './plain-metrics.js';
 
 /** Every Prometheus metric the service exposes at GET /metrics, on one registry of its own. */
 @Injectable()
@@ -25,31 +26,21 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  readonly httpRequests = new Counter({
-    name: 'http_requests_total',
-    help: 'HTTP requests answered, by method, route and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [this.registry],
-  });
-  readonly httpDuration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'Time from request to answer, by method, route and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [this.registry],
-  });
-  readonly predictions = new Counter({
-    name: 'predictions_total',
-    help: 'Applications scored, by decision',
-    labelNames: ['decision'] as const,
-    registers: [this.registry],
-  });
-  readonly scores = new Histogram({
-    name: 'prediction_probability_of_default',
-    help: 'Distribution of probability_of_default answered',
-    buckets: [0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
-    registers: [this.registry],
-  });
+  // Counted on every request or row: plain numbers, published at scrape time (plain-metrics.ts says why).
+  readonly httpRequests = new PlainCounter<'method' | 'route' | 'status'>('http_requests_total', 'HTTP requests answered, by method, route and status', this.registry);
+  readonly httpDuration = new PlainHistogram<'method' | 'route' | 'status'>(
+    'http_request_duration_seconds',
+    'Time from request to answer, by method, route and status',
+    this.registry,
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  );
+  readonly predictions = new PlainCounter<'decision'>('predictions_total', 'Applications scored, by decision', this.registry);
+  readonly scores = new PlainHistogram<never>(
+    'prediction_probability_of_default',
+    'Distribution of probability_of_default answered',
+    this.registry,
+    [0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+  );
   readonly captureQueueDepth = new Gauge({
     name: 'prediction_capture_queue_depth',
     help: 'Prediction records waiting to be written',
@@ -128,26 +119,26 @@ export class MetricsService {
 
   /** Routes are label values by their template (/predict, /admin/models/:version/activate); others are "unmatched". */
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    // Label lookups hash the label set on every call; the pair of children per series is kept instead.
     const key = `${method} ${route} ${status}`;
     let series = this.requestSeries.get(key);
     if (!series) {
       const labels = { method, route, status: String(status) };
-      series = { count: this.httpRequests.labels(labels), duration: this.httpDuration.labels(labels) };
+      series = { count: this.httpRequests.labels(labels, key), duration: this.httpDuration.labels(labels, key) };
       this.requestSeries.set(key, series);
     }
     series.count.inc();
     series.duration.observe(seconds);
   }
 
-  private readonly requestSeries = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
+  private readonly requestSeries = new Map<string, { count: CounterSeries; duration: HistogramSeries }>();
 
-  private readonly decisions = { approve: this.predictions.labels('approve'), decline: this.predictions.labels('decline') };
+  private readonly decisions = { approve: this.predictions.labels({ decision: 'approve' }), decline: this.predictions.labels({ decision: 'decline' }) };
+  private readonly scoreSeries = this.scores.labels({} as Record<never, string>);
 
   observePredictions(predictions: { decision: 'approve' | 'decline'; probability_of_default: number }[]): void {
     for (const p of predictions) {
       this.decisions[p.decision].inc();
-      this.scores.observe(p.probability_of_default);
+      this.scoreSeries.observe(p.probability_of_default);
     }
   }
 

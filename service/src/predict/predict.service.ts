@@ -1,21 +1,11 @@
 import { Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { PredictionCaptureService } from '../capture/prediction-capture.service.js';
-import { PredictionRecord } from '../capture/prediction-record.js';
-import { LoanApplication } from '../contract/loan-application.contract.js';
-import { INPUT_FIELDS } from '../contract/loan-application.contract.js';
 import { ModelService } from '../model/model.service.js';
 import { DriftService } from '../monitoring/drift.service.js';
 import { MetricsService } from '../monitoring/metrics.service.js';
 import { LoanApplicationDto } from './dto/loan-application.dto.js';
 import { PredictionDto } from './dto/prediction.dto.js';
-
-/** The 11 inputs alone (the DTO also carries application_id). */
-function inputsOf(application: LoanApplicationDto): LoanApplication {
-  const inputs = {} as Record<string, unknown>;
-  for (const field of INPUT_FIELDS) inputs[field] = application[field];
-  return inputs as unknown as LoanApplication;
-}
 
 @Injectable()
 export class PredictService {
@@ -39,22 +29,10 @@ export class PredictService {
     if (!answers) throw new ServiceUnavailableException('no model is loaded yet; retry shortly');
     this.metrics.observePredictions(answers);
     if (this.capture.enabled) {
-      const timestamp = new Date().toISOString();
-      this.capture.capture(
-        answers.map(
-          (answer, i): PredictionRecord => ({
-            prediction_id: answer.prediction_id,
-            application_id: answer.application_id ?? null,
-            inputs: inputsOf(applications[i]),
-            probability_of_default: answer.probability_of_default,
-            decision: answer.decision,
-            threshold: answer.threshold,
-            model_version: answer.model_version,
-            timestamp,
-            request_id: requestId,
-          }),
-        ),
-      );
+      const version = answers[0]?.model_version;
+      if (version !== undefined) {
+        this.capture.capture(applications, answers, { timestamp: new Date().toISOString(), requestId, modelVersion: version, threshold: answers[0].threshold });
+      }
     }
     return answers;
   }

@@ -1,0 +1,181 @@
+import { gzipSync } from 'node:zlib';
+import { ENUM_RULES, GRADE_FIELD, GRADE_LETTERS, INPUT_FIELDS, LoanApplication, NUMBER_RULES } from '../contract/loan-application.contract.js';
+
+/*
+ * Prediction records kept as columns of numbers until they are written: the numeric inputs and the probability
+ * in a Float64Array, every enum (and the grade letter and digit, and the decision) as a one-byte code. A record
+ * costs a dozen typed-array writes on the request's path and no object the garbage collector must trace; the
+ * JSON lines are made when a batch is written (by the encoder worker), byte for byte what JSON.stringify made of
+ * the record objects they replace (a unit test holds the two together).
+ */
+
+type NumberField = keyof typeof NUMBER_RULES;
+type EnumField = keyof typeof ENUM_RULES;
+
+const NUMBER_FIELDS = INPUT_FIELDS.filter((f): f is NumberField => f in NUMBER_RULES);
+const ENUM_FIELDS = INPUT_FIELDS.filter((f): f is EnumField => f in ENUM_RULES);
+/** Numbers per record: the numeric inputs, then probability_of_default. */
+const NUMBERS = NUMBER_FIELDS.length + 1;
+/** Codes per record: the enums, the grade letter, the grade digit, the decision. */
+const CODES = ENUM_FIELDS.length + 3;
+const DECISIONS = ['approve', 'decline'] as const;
+
+/** What every record of one request shares. */
+export interface RecordGroup {
+  /** Index of the group's first record in its chunk. */
+  start: number;
+  timestamp: string;
+  requestId: string | null;
+  modelVersion: string;
+  threshold: number;
+}
+
+/** A batch of records, as it travels to the encoder (structured clone copies typed arrays at memcpy speed). */
+export interface RecordChunk {
+  rows: number;
+  numbers: Float64Array;
+  codes: Uint8Array;
+  predictionIds: string[];
+  applicationIds: (string | null)[];
+  groups: RecordGroup[];
+}
+
+/** What the record of one answered application needs from its answer. */
+export interface AnsweredPrediction {
+  prediction_id: string;
+  probability_of_default: number;
+  decision: 'approve' | 'decline';
+  application_id?: string;
+}
+
+/** Fills one chunk of at most `capacity` records. */
+export class ChunkWriter {
+  private readonly numbers: Float64Array;
+  private readonly codes: Uint8Array;
+  private predictionIds: string[] = [];
+  private applicationIds: (string | null)[] = [];
+  private groups: RecordGroup[] = [];
+  rows = 0;
+
+  constructor(readonly capacity: number) {
+    this.numbers = new Float64Array(capacity * NUMBERS);
+    this.codes = new Uint8Array(capacity * CODES);
+  }
+
+  get room(): number {
+    return this.capacity - this.rows;
+  }
+
+  /** Appends records for answers[from, from + count); the caller checks room. */
+  append(
+    applications: readonly LoanApplication[],
+    answers: readonly AnsweredPrediction[],
+    from: number,
+    count: number,
+    group: Omit<RecordGroup, 'start'>,
+  ): void {
+    this.groups.push({ ...group, start: this.rows });
+    for (let i = from; i < from + count; i++) {
+      const application = applications[i];
+      const answer = answers[i];
+      // In INPUT_FIELDS order, as chunkLines reads them back.
+      let n = this.rows * NUMBERS;
+      let c = this.rows * CODES;
+      for (const field of INPUT_FIELDS) {
+        if (field in NUMBER_RULES) {
+          this.numbers[n++] = application[field as NumberField];
+        } else if (field === GRADE_FIELD) {
+          const grade = application.grade_subgrade;
+          this.codes[c++] = GRADE_LETTERS.indexOf(grade[0]);
+          this.codes[c++] = grade.charCodeAt(1) - 48;
+        } else {
+          this.codes[c++] = (ENUM_RULES[field as EnumField] as readonly string[]).indexOf(application[field as EnumField]);
+        }
+      }
+      this.numbers[n] = answer.probability_of_default;
+      this.codes[c] = answer.decision === 'decline' ? 1 : 0;
+      this.predictionIds.push(answer.prediction_id);
+      this.applicationIds.push(answer.application_id ?? null);
+      this.rows++;
+    }
+  }
+
+  /** The records so far, as a chunk of their own (the writer starts over). */
+  take(): RecordChunk {
+    const chunk: RecordChunk = {
+      rows: this.rows,
+      numbers: this.numbers.slice(0, this.rows * NUMBERS),
+      codes: this.codes.slice(0, this.rows * CODES),
+      predictionIds: this.predictionIds,
+      applicationIds: this.applicationIds,
+      groups: this.groups,
+    };
+    this.predictionIds = [];
+    this.applicationIds = [];
+    this.groups = [];
+    this.rows = 0;
+    return chunk;
+  }
+}
+
+/** Keys as JSON.stringify writes them, in the record's order, made once. */
+const INPUT_KEYS = INPUT_FIELDS.map((field, i) => `${i === 0 ? '{' : ','}${JSON.stringify(field)}:`);
+
+/**
+ * The chunk's records as JSON lines grouped by partition (dt=YYYY-MM-DD of their timestamp), in order. Each line
+ * is what JSON.stringify gave for the PredictionRecord object: same keys, same order, same number text.
+ */
+export function chunkLines(chunk: RecordChunk): Map<string, string[]> {
+  const partitions = new Map<string, string[]>();
+  const groups = chunk.groups;
+  for (let g = 0; g < groups.length; g++) {
+    const group = groups[g];
+    const end = g + 1 < groups.length ? groups[g + 1].start : chunk.rows;
+    const partition = `dt=${group.timestamp.slice(0, 10)}`;
+    let lines = partitions.get(partition);
+    if (!lines) partitions.set(partition, (lines = []));
+    const tail =
+      `,"threshold":${JSON.stringify(group.threshold)},"model_version":${JSON.stringify(group.modelVersion)}` +
+      `,"timestamp":${JSON.stringify(group.timestamp)},"request_id":${JSON.stringify(group.requestId)}}`;
+    for (let row = group.start; row < end; row++) {
+      let n = row * NUMBERS;
+      let c = row * CODES;
+      let inputs = '';
+      let k = 0;
+      for (const field of INPUT_FIELDS) {
+        let value: string;
+        if (field in NUMBER_RULES) value = JSON.stringify(chunk.numbers[n++]);
+        else if (field === GRADE_FIELD) value = `"${GRADE_LETTERS[chunk.codes[c++]]}${chunk.codes[c++]}"`;
+        else value = JSON.stringify((ENUM_RULES[field as EnumField] as readonly string[])[chunk.codes[c++]]);
+        inputs += INPUT_KEYS[k++] + value;
+      }
+      lines.push(
+        `{"prediction_id":${JSON.stringify(chunk.predictionIds[row])},"application_id":${JSON.stringify(chunk.applicationIds[row])}` +
+          `,"inputs":${inputs}},"probability_of_default":${JSON.stringify(chunk.numbers[n])},"decision":"${DECISIONS[chunk.codes[c]]}"${tail}`,
+      );
+    }
+  }
+  return partitions;
+}
+
+/**
+ * gzip level 1: the prediction log is written once and read monthly. Measured on 1,000 records: level 6 took
+ * 4.0 ms of CPU against 1.5 ms, for a file 6% smaller.
+ */
+export const GZIP_OPTIONS = { level: 1 };
+
+/** One file's worth of a chunk: its partition, how many records, the gzip JSON-lines bytes. */
+export interface EncodedPart {
+  partition: string;
+  records: number;
+  body: Uint8Array;
+}
+
+/** A chunk as the files it becomes (synchronous: run in the encoder worker, or on the main thread as a fallback). */
+export function encodeChunk(chunk: RecordChunk): EncodedPart[] {
+  const parts: EncodedPart[] = [];
+  for (const [partition, lines] of chunkLines(chunk)) {
+    parts.push({ partition, records: lines.length, body: gzipSync(Buffer.from(lines.join('\n') + '\n'), GZIP_OPTIONS) });
+  }
+  return parts;
+}

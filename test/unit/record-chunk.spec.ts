@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { chunkLines, ChunkWriter } from '../../service/src/capture/record-chunk.js';
+import { PredictionRecord } from '../../service/src/capture/prediction-record.js';
+import {
+  EDUCATION_LEVELS, EMPLOYMENT_STATUSES, GENDERS, GRADE_LETTERS, INPUT_FIELDS, LOAN_PURPOSES, LoanApplication, MARITAL_STATUSES,
+} from '../../service/src/contract/loan-application.contract.js';
+
+const pick = <T>(xs: readonly T[]) => xs[Math.floor(Math.random() * xs.length)];
+const awkward = () => pick([0.1 + 0.2, 1e-7, 123456789.125, 5e-324, 1 / 3, 52000, 0.16, Math.random() * 1e8]);
+
+function randomApplication(): LoanApplication {
+  return {
+    annual_income: awkward(), debt_to_income_ratio: Math.random() * 10, credit_score: 300 + Math.floor(Math.random() * 551),
+    loan_amount: awkward(), interest_rate: Math.random() * 100, gender: pick(GENDERS), marital_status: pick(MARITAL_STATUSES),
+    education_level: pick(EDUCATION_LEVELS), employment_status: pick(EMPLOYMENT_STATUSES), loan_purpose: pick(LOAN_PURPOSES),
+    grade_subgrade: `${pick([...GRADE_LETTERS])}${1 + Math.floor(Math.random() * 5)}`,
+  };
+}
+
+describe('prediction records as columns (ChunkWriter, chunkLines)', () => {
+  it('writes every record byte for byte as JSON.stringify wrote the record object, grouped by date partition', () => {
+    const writer = new ChunkWriter(5_000);
+    const expected = new Map<string, string[]>();
+    for (let request = 0; request < 400; request++) {
+      const size = 1 + Math.floor(Math.random() * 12);
+      const applications = Array.from({ length: size }, randomApplication);
+      const answers = applications.map(() => {
+        const p = Math.fround(Math.random());
+        const answer: { prediction_id: string; probability_of_default: number; decision: 'approve' | 'decline'; application_id?: string } = {
+          prediction_id: randomUUID(), probability_of_default: p, decision: p >= 0.3 ? 'decline' : 'approve',
+        };
+        if (Math.random() < 0.5) answer.application_id = pick(['app-1', 'quote"and\\backslash', 'ünïcode-✓', `id-${request}`]);
+        return answer;
+      });
+      const group = {
+        timestamp: new Date(Date.UTC(2026, 10, 25 + (request % 3), 23, 59, 59, request % 1000)).toISOString(),
+        requestId: request % 7 === 0 ? null : `req-${request}`,
+        modelVersion: '20261126T214935Z-f0098e1',
+        threshold: 0.2279,
+      };
+      writer.append(applications, answers, 0, size, group);
+      answers.forEach((answer, i) => {
+        const inputs = {} as Record<string, unknown>;
+        for (const field of INPUT_FIELDS) inputs[field] = applications[i][field];
+        const record: PredictionRecord = {
+          prediction_id: answer.prediction_id, application_id: answer.application_id ?? null, inputs: inputs as unknown as LoanApplication,
+          probability_of_default: answer.probability_of_default, decision: answer.decision, threshold: group.threshold,
+          model_version: group.modelVersion, timestamp: group.timestamp, request_id: group.requestId,
+        };
+        const partition = `dt=${group.timestamp.slice(0, 10)}`;
+        expected.set(partition, [...(expected.get(partition) ?? []), JSON.stringify(record)]);
+      });
+    }
+    const chunk = writer.take();
+    expect(writer.rows).toBe(0);
+    const lines = chunkLines(chunk);
+    expect([...lines.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [partition, want] of expected) expect(lines.get(partition)).toEqual(want);
+  });
+});
