@@ -7,7 +7,7 @@ import { runTraining } from '../../scripts/lib/python.js';
 import { parseCsv, toApplication } from '../../service/src/retraining/snapshot-rows.js';
 import { VALID_APPLICATION } from '../helpers/applications.js';
 import { metricValue } from '../helpers/admin.js';
-import { idsIn } from '../helpers/prediction-log.js';
+import { filesInDirectory, idsIn } from '../helpers/prediction-log.js';
 import { startLoad } from '../helpers/load.js';
 import { startS3Server } from '../helpers/s3-server.js';
 import { postJson, startService } from '../helpers/service-process.js';
@@ -70,6 +70,46 @@ describe('prediction capture', () => {
     } finally {
       await s3.dispose();
     }
+  });
+
+  it('writes, under load, exactly the answers it gave: every record once, byte for byte', async () => {
+    const log = path.join(dir, 'byte-for-byte');
+    const file = path.join(dir, 'varied.csv');
+    await runTraining(['generate', '--rows', '2000', '--seed', '5', '--out', file]);
+    const rows = parseCsv(await readFile(file)).map(toApplication);
+    const service = await startService({ PREDICTION_LOG: log, CAPTURE_BATCH_SIZE: '300', CAPTURE_FLUSH_MS: '200', RATE_LIMIT_PER_MINUTE: '0' });
+    const sent = new Map<string, unknown>();
+    let n = 0;
+    const load = startLoad(`${service.url}/predict`, () => {
+      const application = { ...rows[n % rows.length], ...(n % 3 ? { application_id: `app-${n}-"quoted"` } : {}) };
+      n++;
+      return application;
+    }, { concurrency: 16, maxRequests: 6_000 });
+    const batch = await postJson(`${service.url}/predict/batch`, { applications: rows.slice(0, 1000) });
+    expect(batch.status).toBe(200);
+    const samples = await new Promise<Awaited<ReturnType<typeof load.stop>>>((resolve) => setTimeout(() => resolve(load.stop()), 2_000));
+    expect(await service.stop()).toBe('SIGTERM');
+    // The answers as the client received them, and the inputs each was asked about.
+    const answers = [...samples.filter((s) => s.status === 200).map((s) => s.body), ...batch.json.predictions];
+    expect(answers.length).toBeGreaterThan(1_000);
+    const lines = (await filesInDirectory(log)).flatMap((f) => gunzipSync(f).toString('utf8').split('\n').filter(Boolean));
+    const byId = new Map(lines.map((line) => [JSON.parse(line).prediction_id as string, line]));
+    expect(byId.size).toBe(lines.length); // no record twice
+    expect(lines.length).toBe(answers.length); // and none that was not answered
+    const fields = ['prediction_id', 'probability_of_default', 'decision', 'threshold', 'model_version'] as const;
+    for (const answer of answers) {
+      const line = byId.get(answer.prediction_id)!;
+      expect(line).toBeDefined();
+      const record = JSON.parse(line);
+      // Byte for byte: the record's fields serialise exactly as the answer's did, and the line is canonical JSON.
+      expect(JSON.stringify(fields.map((f) => record[f]))).toBe(JSON.stringify(fields.map((f) => answer[f])));
+      expect(record.application_id).toBe(answer.application_id ?? null);
+      expect(JSON.stringify(record)).toBe(line);
+    }
+    // The inputs recorded for answered applications are the ones sent (checked on the batch, whose order is known).
+    batch.json.predictions.forEach((answer: { prediction_id: string }, i: number) => {
+      expect(JSON.parse(byId.get(answer.prediction_id)!).inputs).toEqual(rows[i]);
+    });
   });
 
   it('refuses to start when the prediction log directory cannot be written', async () => {

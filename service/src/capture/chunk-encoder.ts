@@ -15,7 +15,8 @@ export class ChunkEncoder {
 
   constructor(workerUrl: URL = new URL('./encoder-worker.js', import.meta.url)) {
     try {
-      const worker = new Worker(workerUrl);
+      // No inherited execArgv: the worker needs none, and some (--input-type, --eval) stop it from starting.
+      const worker = new Worker(workerUrl, { execArgv: [] });
       worker.unref();
       worker.on('message', (message: { id: number; parts?: EncodedPart[]; error?: string }) => {
         const waiting = this.pending.get(message.id);
