@@ -2,6 +2,9 @@ import { Logger } from '@nestjs/common';
 import { Worker } from 'node:worker_threads';
 import { EncodedPart, encodeChunk, RecordChunk } from './record-chunk.js';
 
+/** The worker holds one chunk at a time (a few hundred KB): a small heap keeps the process near its RSS budget. */
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 };
+
 /**
  * Encodes record chunks (JSON lines, then gzip) on a worker thread, so a flush costs the request path nothing
  * but posting the chunk: the lines of 1,000 records took 3 ms of the main thread before. If the worker cannot
@@ -16,7 +19,7 @@ export class ChunkEncoder {
   constructor(workerUrl: URL = new URL('./encoder-worker.js', import.meta.url)) {
     try {
       // No inherited execArgv: the worker needs none, and some (--input-type, --eval) stop it from starting.
-      const worker = new Worker(workerUrl, { execArgv: [] });
+      const worker = new Worker(workerUrl, { execArgv: [], resourceLimits: WORKER_LIMITS });
       worker.unref();
       worker.on('message', (message: { id: number; parts?: EncodedPart[]; error?: string }) => {
         const waiting = this.pending.get(message.id);

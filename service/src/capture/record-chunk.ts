@@ -20,6 +20,13 @@ const NUMBERS = NUMBER_FIELDS.length + 1;
 const CODES = ENUM_FIELDS.length + 3;
 const DECISIONS = ['approve', 'decline'] as const;
 
+const GRADE = new Map<string, number>();
+/** How each input is stored, in INPUT_FIELDS order: a number, a grade (letter and digit) or an enum's code. */
+const WRITE_LAYOUT = INPUT_FIELDS.map((field) => ({
+  field: field as string,
+  codes: field in NUMBER_RULES ? null : field === GRADE_FIELD ? GRADE : new Map((ENUM_RULES[field as EnumField] as readonly string[]).map((v, i) => [v, i])),
+}));
+
 /** What every record of one request shares. */
 export interface RecordGroup {
   /** Index of the group's first record in its chunk. */
@@ -74,26 +81,27 @@ export class ChunkWriter {
     count: number,
     group: Omit<RecordGroup, 'start'>,
   ): void {
-    this.groups.push({ ...group, start: this.rows });
+    this.groups.push({ start: this.rows, timestamp: group.timestamp, requestId: group.requestId, modelVersion: group.modelVersion, threshold: group.threshold });
+    const numbers = this.numbers;
+    const codes = this.codes;
     for (let i = from; i < from + count; i++) {
-      const application = applications[i];
+      const application = applications[i] as unknown as Record<string, unknown>;
       const answer = answers[i];
       // In INPUT_FIELDS order, as chunkLines reads them back.
       let n = this.rows * NUMBERS;
       let c = this.rows * CODES;
-      for (const field of INPUT_FIELDS) {
-        if (field in NUMBER_RULES) {
-          this.numbers[n++] = application[field as NumberField];
-        } else if (field === GRADE_FIELD) {
-          const grade = application.grade_subgrade;
-          this.codes[c++] = GRADE_LETTERS.indexOf(grade[0]);
-          this.codes[c++] = grade.charCodeAt(1) - 48;
-        } else {
-          this.codes[c++] = (ENUM_RULES[field as EnumField] as readonly string[]).indexOf(application[field as EnumField]);
-        }
+      for (let k = 0; k < WRITE_LAYOUT.length; k++) {
+        const slot = WRITE_LAYOUT[k];
+        const value = application[slot.field];
+        if (slot.codes === null) numbers[n++] = value as number;
+        else if (slot.codes === GRADE) {
+          const grade = value as string;
+          codes[c++] = grade.charCodeAt(0) - 65;
+          codes[c++] = grade.charCodeAt(1) - 48;
+        } else codes[c++] = slot.codes.get(value as string)!;
       }
-      this.numbers[n] = answer.probability_of_default;
-      this.codes[c] = answer.decision === 'decline' ? 1 : 0;
+      numbers[n] = answer.probability_of_default;
+      codes[c] = answer.decision === 'decline' ? 1 : 0;
       this.predictionIds.push(answer.prediction_id);
       this.applicationIds.push(answer.application_id ?? null);
       this.rows++;
@@ -120,6 +128,15 @@ export class ChunkWriter {
 
 /** Keys as JSON.stringify writes them, in the record's order, made once. */
 const INPUT_KEYS = INPUT_FIELDS.map((field, i) => `${i === 0 ? '{' : ','}${JSON.stringify(field)}:`);
+/** Every enum value, grade and decision as its JSON text, made once: a line then only formats its numbers. */
+const ENUM_JSON = new Map(ENUM_FIELDS.map((field) => [field, (ENUM_RULES[field] as readonly string[]).map((v) => JSON.stringify(v))]));
+const GRADE_JSON = [...GRADE_LETTERS].map((letter) => Array.from({ length: 10 }, (_, digit) => `"${letter}${digit}"`));
+const DECISION_TAIL = DECISIONS.map((d) => `,"decision":"${d}"`);
+/** For each input, in order: a number slot (-1 for codes), and the enum table (null for numbers and the grade). */
+const LAYOUT = INPUT_FIELDS.map((field) => ({ number: field in NUMBER_RULES, grade: field === GRADE_FIELD, table: ENUM_JSON.get(field as EnumField) ?? null }));
+/** A UUID needs no escaping; anything else a client sent does. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const jsonString = (value: string) => (UUID.test(value) ? `"${value}"` : JSON.stringify(value));
 
 /**
  * The chunk's records as JSON lines grouped by partition (dt=YYYY-MM-DD of their timestamp), in order. Each line
@@ -127,7 +144,7 @@ const INPUT_KEYS = INPUT_FIELDS.map((field, i) => `${i === 0 ? '{' : ','}${JSON.
  */
 export function chunkLines(chunk: RecordChunk): Map<string, string[]> {
   const partitions = new Map<string, string[]>();
-  const groups = chunk.groups;
+  const { groups, numbers, codes } = chunk;
   for (let g = 0; g < groups.length; g++) {
     const group = groups[g];
     const end = g + 1 < groups.length ? groups[g + 1].start : chunk.rows;
@@ -136,23 +153,22 @@ export function chunkLines(chunk: RecordChunk): Map<string, string[]> {
     if (!lines) partitions.set(partition, (lines = []));
     const tail =
       `,"threshold":${JSON.stringify(group.threshold)},"model_version":${JSON.stringify(group.modelVersion)}` +
-      `,"timestamp":${JSON.stringify(group.timestamp)},"request_id":${JSON.stringify(group.requestId)}}`;
+      `,"timestamp":${JSON.stringify(group.timestamp)},"request_id":${group.requestId === null ? 'null' : JSON.stringify(group.requestId)}}`;
     for (let row = group.start; row < end; row++) {
       let n = row * NUMBERS;
       let c = row * CODES;
-      let inputs = '';
-      let k = 0;
-      for (const field of INPUT_FIELDS) {
-        let value: string;
-        if (field in NUMBER_RULES) value = JSON.stringify(chunk.numbers[n++]);
-        else if (field === GRADE_FIELD) value = `"${GRADE_LETTERS[chunk.codes[c++]]}${chunk.codes[c++]}"`;
-        else value = JSON.stringify((ENUM_RULES[field as EnumField] as readonly string[])[chunk.codes[c++]]);
-        inputs += INPUT_KEYS[k++] + value;
+      const applicationId = chunk.applicationIds[row];
+      let line = `{"prediction_id":${jsonString(chunk.predictionIds[row])},"application_id":${applicationId === null ? 'null' : JSON.stringify(applicationId)},"inputs":`;
+      for (let k = 0; k < LAYOUT.length; k++) {
+        const slot = LAYOUT[k];
+        line += INPUT_KEYS[k];
+        if (slot.number) line += JSON.stringify(numbers[n++]);
+        else if (slot.grade) {
+          line += GRADE_JSON[codes[c]][codes[c + 1]];
+          c += 2;
+        } else line += slot.table![codes[c++]];
       }
-      lines.push(
-        `{"prediction_id":${JSON.stringify(chunk.predictionIds[row])},"application_id":${JSON.stringify(chunk.applicationIds[row])}` +
-          `,"inputs":${inputs}},"probability_of_default":${JSON.stringify(chunk.numbers[n])},"decision":"${DECISIONS[chunk.codes[c]]}"${tail}`,
-      );
+      lines.push(`${line}},"probability_of_default":${JSON.stringify(numbers[n])}${DECISION_TAIL[codes[c]]}${tail}`);
     }
   }
   return partitions;

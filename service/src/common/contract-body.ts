@@ -3,15 +3,21 @@ import { RouteSchema } from '@nestjs/platform-fastify';
 import { ApiBody } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { schemaFor } from './contract-schema.js';
+import { responseSchemaFor } from './response-schema.js';
 
 type Dto = new (...args: never[]) => object;
 
 /**
  * The route's body is validated by Fastify against the JSON Schema derived from `dto`'s decorators (ajv,
  * compiled once); an invalid body never reaches the handler, and the error filter explains it with
- * class-validator's messages.
+ * class-validator's messages. With `response`, the 200 answer is serialised by the schema of that DTO's
+ * @ApiProperty decorators (fast-json-stringify).
  */
-export const ContractRoute = (dto: Dto) => applyDecorators(RouteSchema({ body: schemaFor(dto) }), ApiBody({ type: dto }));
+export const ContractRoute = (dto: Dto, response?: Dto) =>
+  applyDecorators(
+    RouteSchema({ body: schemaFor(dto), ...(response ? { response: { 200: responseSchemaFor(response) } } : {}) }),
+    ApiBody({ type: dto }),
+  );
 
 /**
  * The body of a @ContractRoute, already validated. It refuses to hand over a body from a route without a

@@ -26,7 +26,7 @@ export class PredictController {
   @ApiOkResponse({ type: PredictionDto })
   @ApiBadRequestResponse({ description: 'One message per offending field: its name, the rule and the allowed values.' })
   @ApiServiceUnavailableResponse({ description: 'No model is loaded yet.' })
-  @ContractRoute(LoanApplicationDto)
+  @ContractRoute(LoanApplicationDto, PredictionDto)
   async predict(@ContractBody() application: LoanApplicationDto, @Req() request: FastifyRequest): Promise<PredictionDto> {
     const [prediction] = await this.predictions.predict([application], String(request.id));
     return prediction;
@@ -37,7 +37,7 @@ export class PredictController {
   @ApiOperation({ summary: 'Score up to 1,000 applications at once, in order, with one model version' })
   @ApiOkResponse({ type: BatchResponseDto })
   @ApiBadRequestResponse({ description: 'Messages name the item and field, e.g. applications.3.credit_score.' })
-  @ContractRoute(BatchRequestDto)
+  @ContractRoute(BatchRequestDto, BatchResponseDto)
   async predictBatch(@ContractBody() body: BatchRequestDto, @Req() request: FastifyRequest): Promise<BatchResponseDto> {
     return { predictions: await this.predictions.predict(body.applications, String(request.id)) };
   }
