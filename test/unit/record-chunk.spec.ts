@@ -32,8 +32,10 @@ describe('prediction records as columns (ChunkWriter, chunkLines)', () => {
         if (Math.random() < 0.5) answer.application_id = pick(['app-1', 'quote"and\\backslash', 'ünïcode-✓', `id-${request}`]);
         return answer;
       });
+      const time = Date.UTC(2026, 10, 25 + (request % 3), 23, 59, 59, request % 1000);
+      const timestamp = new Date(time).toISOString();
       const group = {
-        timestamp: new Date(Date.UTC(2026, 10, 25 + (request % 3), 23, 59, 59, request % 1000)).toISOString(),
+        time,
         requestId: request % 7 === 0 ? null : `req-${request}`,
         modelVersion: '20261126T214935Z-f0098e1',
         threshold: 0.2279,
@@ -45,9 +47,9 @@ describe('prediction records as columns (ChunkWriter, chunkLines)', () => {
         const record: PredictionRecord = {
           prediction_id: answer.prediction_id, application_id: answer.application_id ?? null, inputs: inputs as unknown as LoanApplication,
           probability_of_default: answer.probability_of_default, decision: answer.decision, threshold: group.threshold,
-          model_version: group.modelVersion, timestamp: group.timestamp, request_id: group.requestId,
+          model_version: group.modelVersion, timestamp, request_id: group.requestId,
         };
-        const partition = `dt=${group.timestamp.slice(0, 10)}`;
+        const partition = `dt=${timestamp.slice(0, 10)}`;
         expected.set(partition, [...(expected.get(partition) ?? []), JSON.stringify(record)]);
       });
     }

@@ -105,7 +105,7 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
    * Never blocks and never throws: records the answers to `applications` (same order) in the current chunk, or
    * counts them as dropped when the queue is full.
    */
-  capture(applications: readonly LoanApplication[], answers: readonly AnsweredPrediction[], group: Omit<RecordGroup, 'start'>): void {
+  capture(applications: readonly LoanApplication[], answers: readonly AnsweredPrediction[], group: RecordGroup): void {
     if (!this.sink) return;
     const room = this.config.captureQueueLimit - this.pending;
     let taken = answers.length;

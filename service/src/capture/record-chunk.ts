@@ -29,22 +29,29 @@ const WRITE_LAYOUT = INPUT_FIELDS.map((field) => ({
 
 /** What every record of one request shares. */
 export interface RecordGroup {
-  /** Index of the group's first record in its chunk. */
-  start: number;
-  timestamp: string;
+  /** When it was answered, in epoch milliseconds (the record says it as an ISO string). */
+  time: number;
   requestId: string | null;
   modelVersion: string;
   threshold: number;
 }
 
-/** A batch of records, as it travels to the encoder (structured clone copies typed arrays at memcpy speed). */
+/**
+ * A batch of records, as it travels to the encoder. Everything is columns of numbers or strings, never an object
+ * per record or per request: structured clone copies typed arrays at memcpy speed, and objects slowly.
+ */
 export interface RecordChunk {
   rows: number;
   numbers: Float64Array;
   codes: Uint8Array;
   predictionIds: string[];
   applicationIds: (string | null)[];
-  groups: RecordGroup[];
+  /** Per request: its first record's index, time, request id, model version and threshold. */
+  groupStarts: number[];
+  groupTimes: number[];
+  groupRequestIds: (string | null)[];
+  groupVersions: string[];
+  groupThresholds: number[];
 }
 
 /** What the record of one answered application needs from its answer. */
@@ -61,7 +68,11 @@ export class ChunkWriter {
   private readonly codes: Uint8Array;
   private predictionIds: string[] = [];
   private applicationIds: (string | null)[] = [];
-  private groups: RecordGroup[] = [];
+  private groupStarts: number[] = [];
+  private groupTimes: number[] = [];
+  private groupRequestIds: (string | null)[] = [];
+  private groupVersions: string[] = [];
+  private groupThresholds: number[] = [];
   rows = 0;
 
   constructor(readonly capacity: number) {
@@ -79,9 +90,13 @@ export class ChunkWriter {
     answers: readonly AnsweredPrediction[],
     from: number,
     count: number,
-    group: Omit<RecordGroup, 'start'>,
+    group: RecordGroup,
   ): void {
-    this.groups.push({ start: this.rows, timestamp: group.timestamp, requestId: group.requestId, modelVersion: group.modelVersion, threshold: group.threshold });
+    this.groupStarts.push(this.rows);
+    this.groupTimes.push(group.time);
+    this.groupRequestIds.push(group.requestId);
+    this.groupVersions.push(group.modelVersion);
+    this.groupThresholds.push(group.threshold);
     const numbers = this.numbers;
     const codes = this.codes;
     for (let i = from; i < from + count; i++) {
@@ -116,11 +131,19 @@ export class ChunkWriter {
       codes: this.codes.slice(0, this.rows * CODES),
       predictionIds: this.predictionIds,
       applicationIds: this.applicationIds,
-      groups: this.groups,
+      groupStarts: this.groupStarts,
+      groupTimes: this.groupTimes,
+      groupRequestIds: this.groupRequestIds,
+      groupVersions: this.groupVersions,
+      groupThresholds: this.groupThresholds,
     };
     this.predictionIds = [];
     this.applicationIds = [];
-    this.groups = [];
+    this.groupStarts = [];
+    this.groupTimes = [];
+    this.groupRequestIds = [];
+    this.groupVersions = [];
+    this.groupThresholds = [];
     this.rows = 0;
     return chunk;
   }
@@ -144,17 +167,19 @@ const jsonString = (value: string) => (UUID.test(value) ? `"${value}"` : JSON.st
  */
 export function chunkLines(chunk: RecordChunk): Map<string, string[]> {
   const partitions = new Map<string, string[]>();
-  const { groups, numbers, codes } = chunk;
-  for (let g = 0; g < groups.length; g++) {
-    const group = groups[g];
-    const end = g + 1 < groups.length ? groups[g + 1].start : chunk.rows;
-    const partition = `dt=${group.timestamp.slice(0, 10)}`;
+  const { groupStarts, numbers, codes } = chunk;
+  for (let g = 0; g < groupStarts.length; g++) {
+    const start = groupStarts[g];
+    const end = g + 1 < groupStarts.length ? groupStarts[g + 1] : chunk.rows;
+    const timestamp = new Date(chunk.groupTimes[g]).toISOString();
+    const partition = `dt=${timestamp.slice(0, 10)}`;
     let lines = partitions.get(partition);
     if (!lines) partitions.set(partition, (lines = []));
+    const requestId = chunk.groupRequestIds[g];
     const tail =
-      `,"threshold":${JSON.stringify(group.threshold)},"model_version":${JSON.stringify(group.modelVersion)}` +
-      `,"timestamp":${JSON.stringify(group.timestamp)},"request_id":${group.requestId === null ? 'null' : JSON.stringify(group.requestId)}}`;
-    for (let row = group.start; row < end; row++) {
+      `,"threshold":${JSON.stringify(chunk.groupThresholds[g])},"model_version":${JSON.stringify(chunk.groupVersions[g])}` +
+      `,"timestamp":"${timestamp}","request_id":${requestId === null ? 'null' : jsonString(requestId)}}`;
+    for (let row = start; row < end; row++) {
       let n = row * NUMBERS;
       let c = row * CODES;
       const applicationId = chunk.applicationIds[row];

@@ -31,7 +31,7 @@ export class PredictService {
     if (this.capture.enabled) {
       const version = answers[0]?.model_version;
       if (version !== undefined) {
-        this.capture.capture(applications, answers, { timestamp: new Date().toISOString(), requestId, modelVersion: version, threshold: answers[0].threshold });
+        this.capture.capture(applications, answers, { time: Date.now(), requestId, modelVersion: version, threshold: answers[0].threshold });
       }
     }
     return answers;
