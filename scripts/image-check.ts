@@ -281,14 +281,17 @@ async function checkUserData(work: string, base: string): Promise<void> {
   check(result.code === 0, `the user data runs to the end (exit ${result.code}${result.code ? `: ${result.out.slice(-300)}` : ''})`);
   const lines = result.out.split('\n');
   const at = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
-  const order = [
-    'dnf install -y docker', 'systemctl enable --now docker', 'aws ecr get-login-password --region eu-west-1',
-    'docker login --username AWS --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com', `docker pull ${image}`,
-    'systemctl daemon-reload', 'systemctl enable --now loan-default', 'aws ssm get-parameter --region eu-west-1 --name /loan-default-admin-token',
-    'docker rm -f loan-default', 'docker run --rm --name loan-default',
+  // Steps in order; the two sides of a pipe (aws ... | docker login) start together, so either may log first.
+  const order: (string | string[])[] = [
+    'dnf install -y docker', 'systemctl enable --now docker',
+    ['aws ecr get-login-password --region eu-west-1', 'docker login --username AWS --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com'],
+    `docker pull ${image}`, 'systemctl daemon-reload', 'systemctl enable --now loan-default',
+    'aws ssm get-parameter --region eu-west-1 --name /loan-default-admin-token', 'docker rm -f loan-default', 'docker run --rm --name loan-default',
   ];
-  const positions = order.map(at);
-  check(positions.every((p, i) => p >= 0 && (i === 0 || p > positions[i - 1])), `in order: ${order.map((o) => o.split(' ').slice(0, 3).join(' ')).join(' -> ')}`);
+  const spans = order.map((step) => [step].flat().map(at)).map((found) => ({ first: Math.min(...found), last: Math.max(...found), missing: found.some((p) => p < 0) }));
+  const inOrder = spans.every((span, i) => !span.missing && (i === 0 || span.first > spans[i - 1].last));
+  if (!inOrder) log(`  output:\n${result.out}`);
+  check(inOrder, `in order: ${order.map((o) => [o].flat().map((x) => x.split(' ').slice(0, 3).join(' ')).join(' | ')).join(' -> ')}`);
   check(lines.includes('login-stdin=ecr-password-stand-in'), 'the ECR password reaches docker login on stdin');
   check(lines.includes('--- mode 600'), 'the env file is mode 600');
   check(lines.includes('ADMIN_TOKEN=admin-token-from-ssm-0123456789') && lines.includes('API_KEYS=api-key-from-ssm-0123456789'), 'the env file holds the token and keys read from SSM');
