@@ -66,10 +66,6 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     this.writer = new ChunkWriter(config.captureBatchSize);
   }
 
-  get enabled(): boolean {
-    return this.config.predictionLog !== 'off';
-  }
-
   /** Records waiting: in the chunk being filled, the queue and the write under way. */
   get pending(): number {
     return this.writer.rows + this.queuedRows + (this.inFlight?.rows ?? 0);
@@ -77,7 +73,7 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
 
   /** A directory log must be writable before the service takes traffic. */
   async onModuleInit(): Promise<void> {
-    if (!this.enabled) return;
+    if (this.config.predictionLog === 'off') return;
     const sink = await createBlobStore(this.config.predictionLog, { timeoutMs: this.config.storeTimeoutMs });
     this.sink = sink;
     this.encoder = new ChunkEncoder();
@@ -97,7 +93,11 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
 
   onApplicationBootstrap(): void {
     if (!this.sink) return;
-    this.timer = setInterval(() => void this.flush(false, true), this.config.captureFlushMs);
+    // Each interval also seals a partly filled chunk, so a quiet service writes its records within CAPTURE_FLUSH_MS.
+    this.timer = setInterval(() => {
+      this.seal();
+      void this.flush();
+    }, this.config.captureFlushMs);
     this.timer.unref();
   }
 
@@ -146,11 +146,9 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
 
   /**
    * Writes the oldest chunk (one file per date in it); concurrent calls share a write. While the log is failing,
-   * calls before the next retry time do nothing (force: at shutdown). The interval's flush also seals a partly
-   * filled chunk, so a quiet service still writes its records within CAPTURE_FLUSH_MS.
+   * calls before the next retry time do nothing (force: at shutdown).
    */
-  flush(force = false, seal = false): Promise<void> {
-    if (seal && !this.writing) this.seal();
+  flush(force = false): Promise<void> {
     if (!this.sink || this.queue.length === 0) return this.writing ?? Promise.resolve();
     if (!force && Date.now() < this.retryAt) return this.writing ?? Promise.resolve();
     this.writing ??= this.writeBatch().finally(() => {
@@ -218,7 +216,8 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     try {
       for (let failures = 0; this.pending > 0 && failures < 3 && Date.now() < deadline; ) {
         const before = this.pending;
-        if ((await Promise.race([this.writing ?? this.flush(true, true), outOfTime])) === 'deadline') break;
+        this.seal();
+        if ((await Promise.race([this.writing ?? this.flush(true), outOfTime])) === 'deadline') break;
         if (this.pending >= before) failures++;
       }
     } finally {

@@ -12,6 +12,3 @@ export interface PredictionRecord {
   timestamp: string;
   request_id: string | null;
 }
-
-/** dt=YYYY-MM-DD partition of a record, by its UTC timestamp. */
-export const partitionOf = (record: PredictionRecord) => `dt=${record.timestamp.slice(0, 10)}`;

@@ -9,23 +9,33 @@ import { ENUM_RULES, GRADE_FIELD, GRADE_LETTERS, INPUT_FIELDS, LoanApplication, 
  * the record objects they replace (a unit test holds the two together).
  */
 
-type NumberField = keyof typeof NUMBER_RULES;
 type EnumField = keyof typeof ENUM_RULES;
 
-const NUMBER_FIELDS = INPUT_FIELDS.filter((f): f is NumberField => f in NUMBER_RULES);
-const ENUM_FIELDS = INPUT_FIELDS.filter((f): f is EnumField => f in ENUM_RULES);
-/** Numbers per record: the numeric inputs, then probability_of_default. */
-const NUMBERS = NUMBER_FIELDS.length + 1;
-/** Codes per record: the enums, the grade letter, the grade digit, the decision. */
-const CODES = ENUM_FIELDS.length + 3;
-const DECISIONS = ['approve', 'decline'] as const;
+/**
+ * How each input is kept, in INPUT_FIELDS order (the record's key order): a number in `numbers`, or one byte in
+ * `codes` (two for the grade: letter and digit). With each, its key and values as JSON text, made once, so that
+ * writing a line formats only its numbers.
+ */
+type Slot =
+  | { kind: 'number'; field: string; key: string }
+  | { kind: 'grade'; field: string; key: string; json: string[][] }
+  | { kind: 'enum'; field: string; key: string; codeOf: Map<string, number>; json: string[] };
 
-const GRADE = new Map<string, number>();
-/** How each input is stored, in INPUT_FIELDS order: a number, a grade (letter and digit) or an enum's code. */
-const WRITE_LAYOUT = INPUT_FIELDS.map((field) => ({
-  field: field as string,
-  codes: field in NUMBER_RULES ? null : field === GRADE_FIELD ? GRADE : new Map((ENUM_RULES[field as EnumField] as readonly string[]).map((v, i) => [v, i])),
-}));
+const LAYOUT: Slot[] = INPUT_FIELDS.map((field, i): Slot => {
+  const key = `${i === 0 ? '{' : ','}${JSON.stringify(field)}:`;
+  if (field in NUMBER_RULES) return { kind: 'number', field, key };
+  if (field === GRADE_FIELD) {
+    return { kind: 'grade', field, key, json: [...GRADE_LETTERS].map((letter) => Array.from({ length: 10 }, (_, digit) => `"${letter}${digit}"`)) };
+  }
+  const values = ENUM_RULES[field as EnumField] as readonly string[];
+  return { kind: 'enum', field, key, codeOf: new Map(values.map((v, code) => [v, code])), json: values.map((v) => JSON.stringify(v)) };
+});
+/** Numbers per record: the numeric inputs, then probability_of_default. */
+const NUMBERS = LAYOUT.filter((slot) => slot.kind === 'number').length + 1;
+/** Codes per record: one per enum, two for the grade, one for the decision. */
+const CODES = LAYOUT.reduce((n, slot) => n + (slot.kind === 'grade' ? 2 : slot.kind === 'enum' ? 1 : 0), 0) + 1;
+const DECISIONS = ['approve', 'decline'] as const;
+const DECISION_TAIL = DECISIONS.map((d) => `,"decision":"${d}"`);
 
 /** What every record of one request shares. */
 export interface RecordGroup {
@@ -102,18 +112,16 @@ export class ChunkWriter {
     for (let i = from; i < from + count; i++) {
       const application = applications[i] as unknown as Record<string, unknown>;
       const answer = answers[i];
-      // In INPUT_FIELDS order, as chunkLines reads them back.
       let n = this.rows * NUMBERS;
       let c = this.rows * CODES;
-      for (let k = 0; k < WRITE_LAYOUT.length; k++) {
-        const slot = WRITE_LAYOUT[k];
+      for (const slot of LAYOUT) {
         const value = application[slot.field];
-        if (slot.codes === null) numbers[n++] = value as number;
-        else if (slot.codes === GRADE) {
-          const grade = value as string;
-          codes[c++] = grade.charCodeAt(0) - 65;
-          codes[c++] = grade.charCodeAt(1) - 48;
-        } else codes[c++] = slot.codes.get(value as string)!;
+        if (slot.kind === 'number') numbers[n++] = value as number;
+        else if (slot.kind === 'enum') codes[c++] = slot.codeOf.get(value as string)!;
+        else {
+          codes[c++] = (value as string).charCodeAt(0) - 65; // A-G
+          codes[c++] = (value as string).charCodeAt(1) - 48; // 1-5
+        }
       }
       numbers[n] = answer.probability_of_default;
       codes[c] = answer.decision === 'decline' ? 1 : 0;
@@ -149,14 +157,6 @@ export class ChunkWriter {
   }
 }
 
-/** Keys as JSON.stringify writes them, in the record's order, made once. */
-const INPUT_KEYS = INPUT_FIELDS.map((field, i) => `${i === 0 ? '{' : ','}${JSON.stringify(field)}:`);
-/** Every enum value, grade and decision as its JSON text, made once: a line then only formats its numbers. */
-const ENUM_JSON = new Map(ENUM_FIELDS.map((field) => [field, (ENUM_RULES[field] as readonly string[]).map((v) => JSON.stringify(v))]));
-const GRADE_JSON = [...GRADE_LETTERS].map((letter) => Array.from({ length: 10 }, (_, digit) => `"${letter}${digit}"`));
-const DECISION_TAIL = DECISIONS.map((d) => `,"decision":"${d}"`);
-/** For each input, in order: a number slot (-1 for codes), and the enum table (null for numbers and the grade). */
-const LAYOUT = INPUT_FIELDS.map((field) => ({ number: field in NUMBER_RULES, grade: field === GRADE_FIELD, table: ENUM_JSON.get(field as EnumField) ?? null }));
 /** A UUID needs no escaping; anything else a client sent does. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const jsonString = (value: string) => (UUID.test(value) ? `"${value}"` : JSON.stringify(value));
@@ -184,14 +184,14 @@ export function chunkLines(chunk: RecordChunk): Map<string, string[]> {
       let c = row * CODES;
       const applicationId = chunk.applicationIds[row];
       let line = `{"prediction_id":${jsonString(chunk.predictionIds[row])},"application_id":${applicationId === null ? 'null' : JSON.stringify(applicationId)},"inputs":`;
-      for (let k = 0; k < LAYOUT.length; k++) {
-        const slot = LAYOUT[k];
-        line += INPUT_KEYS[k];
-        if (slot.number) line += JSON.stringify(numbers[n++]);
-        else if (slot.grade) {
-          line += GRADE_JSON[codes[c]][codes[c + 1]];
+      for (const slot of LAYOUT) {
+        line += slot.key;
+        if (slot.kind === 'number') line += JSON.stringify(numbers[n++]);
+        else if (slot.kind === 'enum') line += slot.json[codes[c++]];
+        else {
+          line += slot.json[codes[c]][codes[c + 1]];
           c += 2;
-        } else line += slot.table![codes[c++]];
+        }
       }
       lines.push(`${line}},"probability_of_default":${JSON.stringify(numbers[n])}${DECISION_TAIL[codes[c]]}${tail}`);
     }

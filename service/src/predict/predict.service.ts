@@ -28,12 +28,9 @@ export class PredictService {
     });
     if (!answers) throw new ServiceUnavailableException('no model is loaded yet; retry shortly');
     this.metrics.observePredictions(answers);
-    if (this.capture.enabled) {
-      const version = answers[0]?.model_version;
-      if (version !== undefined) {
-        this.capture.capture(applications, answers, { time: Date.now(), requestId, modelVersion: version, threshold: answers[0].threshold });
-      }
-    }
+    // Every answer of one call comes from one version (a batch holds at least one application).
+    const [{ model_version: modelVersion, threshold }] = answers;
+    this.capture.capture(applications, answers, { time: Date.now(), requestId, modelVersion, threshold });
     return answers;
   }
 
