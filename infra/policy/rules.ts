@@ -53,8 +53,6 @@ export const SESSION_MANAGER_ACTIONS = [
   'ssmmessages:OpenDataChannel',
 ];
 export const ACTIONS_REQUIRING_STAR_RESOURCE = ['ecr:GetAuthorizationToken', 'logs:DescribeLogGroups', 'cloudwatch:PutMetricData', ...SESSION_MANAGER_ACTIONS];
-/** AWS-managed policies a role here may carry: service roles whose rights are what the service itself needs. */
-export const ALLOWED_MANAGED_POLICIES: string[] = [];
 
 const asList = <V>(value: V | V[] | undefined): V[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 const parse = (doc: unknown): any => (typeof doc === 'string' ? JSON.parse(doc) : doc);
@@ -146,7 +144,7 @@ export const RESOURCE_RULES: ResourceRule[] = [
       const arns =
         r.type === T.rolePolicyAttachment ? [r.props.policyArn] : r.type === T.role ? asList<string>(r.props.managedPolicyArns) : [];
       return arns
-        .filter((arn) => typeof arn === 'string' && arn.startsWith('arn:aws:iam::aws:policy/') && !ALLOWED_MANAGED_POLICIES.includes(arn))
+        .filter((arn) => typeof arn === 'string' && arn.startsWith('arn:aws:iam::aws:policy/'))
         .map((arn) => `the AWS-managed policy ${arn} grants more than this stack needs`);
     },
   },

@@ -159,11 +159,17 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     return this.ensure(pointer.version, pointer.updated_at ?? null);
   }
 
+  /** Counts one failed store read by its kind (a deadline passed, or any other error), and says which. */
+  private countStoreFailure(error: unknown): 'timeout' | 'error' {
+    const kind = isTimeout(error) ? 'timeout' : 'error';
+    this.metrics.storeReadFailures.inc({ reason: kind });
+    return kind;
+  }
+
   /** A store that could not be read: counted by reason, logged at a limited rate; the current model keeps serving. */
   private storeFailure(error: unknown, version: string | null): RefreshOutcome {
     const reason = (error as Error).message;
-    const kind = isTimeout(error) ? 'timeout' : 'error';
-    this.metrics.storeReadFailures.inc({ reason: kind });
+    const kind = this.countStoreFailure(error);
     this.logThrottle.run(`store-${kind}-${version === null ? 'channel' : 'artifact'}`, (suppressed) =>
       this.logger.error({
         message: version === null ? 'model channel unreadable; keeping the current model' : 'model store unreadable; keeping the current model',
@@ -211,9 +217,7 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     } catch (error) {
       stopTimer();
       const reason = error instanceof ModelRejectedError ? error.reason : (error as Error).message;
-      if (error instanceof ModelRejectedError && error.readFailure) {
-        this.metrics.storeReadFailures.inc({ reason: isTimeout(error.readFailure) ? 'timeout' : 'error' });
-      }
+      if (error instanceof ModelRejectedError && error.readFailure) this.countStoreFailure(error.readFailure);
       this.failed = { version, fingerprint, channelStamp, reason };
       this.metrics.modelSwaps.inc({ outcome: 'failure' });
       this.logger.error({ message: 'model rejected; keeping the current model', version, reason, serving: this.active?.version ?? null });

@@ -14,6 +14,8 @@ const MINUTE_MS = 60_000;
 /** Longest wait for a remote counter store (Redis) before the request goes through uncounted (fail open). */
 const STORAGE_DEADLINE_MS = 50;
 const BEARER = /^Bearer\s+(\S+)$/i;
+/** Most addresses remembered as refused at once (a bound on memory; see forgetExpiredBlocks). */
+const MAX_REFUSED_ADDRESSES = 10_000;
 
 type Verdict = { status: number; message: string; kind: string; header?: [string, string] } | { client: string | null };
 
@@ -92,6 +94,19 @@ export class RequestGate {
     return { client: access === 'admin' ? `admin:${ip}` : null };
   }
 
+  /**
+   * Blocks end on their own, but an address that never comes back would stay in the map: many addresses guessing
+   * once each would grow it without end. Past MAX_REFUSED_ADDRESSES, ended blocks are dropped, then the oldest.
+   */
+  private forgetExpiredBlocks(): void {
+    const now = Date.now();
+    for (const [ip, until] of this.refused) if (until <= now) this.refused.delete(ip);
+    for (const ip of this.refused.keys()) {
+      if (this.refused.size < MAX_REFUSED_ADDRESSES) break;
+      this.refused.delete(ip);
+    }
+  }
+
   /** The 429 for an address refused for wrong credentials, while its block lasts. */
   private refusedVerdict(ip: string): Verdict | null {
     const until = this.refused.get(ip);
@@ -112,6 +127,7 @@ export class RequestGate {
     const apply = (record: ThrottlerStorageRecord | null) => {
       if (!record?.isBlocked) return false;
       const first = !this.refused.has(ip);
+      if (first && this.refused.size >= MAX_REFUSED_ADDRESSES) this.forgetExpiredBlocks();
       this.refused.set(ip, Date.now() + record.timeToBlockExpire * 1000);
       if (first) {
         this.throttle.run(`auth-blocked:${ip}`, (suppressed) =>
