@@ -34,7 +34,7 @@ function clientError(exception: unknown, status: number, requestId: string) {
 
 /**
  * A cheap answer for a body far outside the contract, before class-validator sees it: explaining 100,000
- * unknown keys one by one took class-transformer 8 s of event loop. An object (or batch item) with more keys
+ * unknown keys (1.1 MB) one by one held the event loop for 5.0 s, in class-transformer. An object (or batch item) with more keys
  * than its schema has properties must hold unknown ones, and gets one problem.
  */
 function tooManyFields(body: unknown, schema: JsonSchema | undefined, at = 'body'): FieldProblem | null {
