@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { chunkLines, ChunkWriter } from '../../service/src/capture/record-chunk.js';
+import { chunkText, ChunkWriter } from '../../service/src/capture/record-chunk.js';
 import { PredictionRecord } from '../../service/src/capture/prediction-record.js';
 import {
   EDUCATION_LEVELS, EMPLOYMENT_STATUSES, GENDERS, GRADE_LETTERS, INPUT_FIELDS, LOAN_PURPOSES, LoanApplication, MARITAL_STATUSES,
@@ -17,7 +17,7 @@ function randomApplication(): LoanApplication {
   };
 }
 
-describe('prediction records as columns (ChunkWriter, chunkLines)', () => {
+describe('prediction records as columns (ChunkWriter, chunkText)', () => {
   it('writes every record byte for byte as JSON.stringify wrote the record object, grouped by date partition', () => {
     const writer = new ChunkWriter(5_000);
     const expected = new Map<string, string[]>();
@@ -36,7 +36,7 @@ describe('prediction records as columns (ChunkWriter, chunkLines)', () => {
       const timestamp = new Date(time).toISOString();
       const group = {
         time,
-        requestId: request % 7 === 0 ? null : `req-${request}`,
+        requestId: request % 7 === 0 ? null : request % 5 === 0 ? pick(['tab\there', 'ünï-✓', 'q"uote', '\u2028']) : `req-${request}`,
         modelVersion: '20261126T214935Z-f0098e1',
         threshold: 0.2279,
       };
@@ -55,8 +55,17 @@ describe('prediction records as columns (ChunkWriter, chunkLines)', () => {
     }
     const chunk = writer.take();
     expect(writer.rows).toBe(0);
-    const lines = chunkLines(chunk);
-    expect([...lines.keys()].sort()).toEqual([...expected.keys()].sort());
-    for (const [partition, want] of expected) expect(lines.get(partition)).toEqual(want);
+    // The writer goes on filling the next chunk; the one taken must not change.
+    const next = randomApplication();
+    writer.append([next], [{ prediction_id: 'x'.repeat(200), probability_of_default: 0.5, decision: 'decline', application_id: 'y'.repeat(300) }], 0, 1, {
+      time: Date.now(), requestId: 'z'.repeat(100), modelVersion: 'other', threshold: 0.1,
+    });
+    const parts = chunkText(chunk);
+    expect([...parts.keys()].sort()).toEqual([...expected.keys()].sort());
+    for (const [partition, want] of expected) {
+      const part = parts.get(partition)!;
+      expect(part.records).toBe(want.length);
+      expect(part.text.equals(Buffer.from(want.map((line) => `${line}\n`).join('')))).toBe(true);
+    }
   });
 });
