@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { describeVersions, promote, publishVerified, readArtifactDir, rollback } from '../service/src/model/registry.js';
+import { describeVersions, promote, publishVerified, readArtifactDir, rollback } from '../service/src/model/channels.js';
 import { createModelStore } from '../service/src/model/stores/create-model-store.js';
 import { parseCli, runCli, UsageError } from './lib/cli.js';
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promote, publishVerified, readArtifactDir } from '../service/src/model/registry.js';
+import { promote, publishVerified, readArtifactDir } from '../service/src/model/channels.js';
 import { createModelStore } from '../service/src/model/stores/create-model-store.js';
 import { parseCli, required, runCli, UsageError } from './lib/cli.js';
 import { runTraining } from './lib/python.js';

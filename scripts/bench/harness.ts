@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { LoanApplication } from '../../service/src/contract/loan-application.contract.js';
-import { SESSION_OPTIONS } from '../../service/src/model/loaded-model.js';
+import { sessionOptions } from '../../service/src/model/loaded-model.js';
 import { MANIFEST_FILE, MODEL_FILE, ModelManifest } from '../../service/src/model/manifest.js';
 import { FsModelStore } from '../../service/src/model/stores/fs-model-store.js';
 import { FeatureEncoder } from '../../service/src/preprocessing/feature-encoder.js';
@@ -110,7 +110,7 @@ export async function drive(name: string, url: string, body: string, connections
 
 /** Raw onnxruntime-node on the same model and session options: the inference ceiling. */
 export async function rawInference(model: Buffer, manifest: ModelManifest, rows: LoanApplication[], seconds: number) {
-  const session = await ort.InferenceSession.create(model, SESSION_OPTIONS);
+  const session = await ort.InferenceSession.create(model, sessionOptions());
   const encoder = new FeatureEncoder(manifest.feature_spec);
   const tensor = new ort.Tensor('float32', encoder.encode(rows), [rows.length, encoder.width]);
   const feeds = { [encoder.inputName]: tensor };

@@ -4,8 +4,10 @@ import { AdminModule } from './admin/admin.module.js';
 import { AppConfig } from './config/app.config.js';
 import { HealthModule } from './health/health.module.js';
 import { ModelModule } from './model/model.module.js';
-import { DriftModule } from './monitoring/drift.module.js';
+import { CaptureModule } from './capture/capture.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { MonitoringModule } from './monitoring/monitoring.module.js';
+import { ScoringModule } from './scoring/scoring.module.js';
 import { PredictModule } from './predict/predict.module.js';
 import { PreprocessingModule } from './preprocessing/preprocessing.module.js';
 import { SecurityModule } from './security/security.module.js';
@@ -19,13 +21,15 @@ export class AppModule {
       imports: [
         // Same namespace as appConfig in config/app.config.ts, so @Inject(appConfig.KEY) receives `config`.
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [registerAs('app', () => config)] }),
-        MonitoringModule,
+        MetricsModule,
+        ScoringModule,
         SecurityModule,
         PreprocessingModule,
         ModelModule,
         PredictModule,
         HealthModule,
-        DriftModule,
+        MonitoringModule,
+        CaptureModule,
         ...(config.adminToken ? [AdminModule] : []),
       ],
     };

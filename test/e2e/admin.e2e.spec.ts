@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promote, publishVerified } from '../../service/src/model/registry.js';
+import { promote, publishVerified } from '../../service/src/model/channels.js';
 import { FsModelStore } from '../../service/src/model/stores/fs-model-store.js';
 import { admin, ADMIN_TOKEN } from '../helpers/admin.js';
 import { VALID_APPLICATION } from '../helpers/applications.js';

@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { verifyArtifact } from '../../service/src/model/loaded-model.js';
+import { verifyArtifact } from '../../service/src/model/verify-artifact.js';
 import { ModelManifest } from '../../service/src/model/manifest.js';
-import { promote, publishVerified, rollback } from '../../service/src/model/registry.js';
+import { promote, publishVerified, rollback } from '../../service/src/model/channels.js';
 import { S3ModelStore } from '../../service/src/model/stores/s3-model-store.js';
 import { admin, ADMIN_TOKEN, metricValue } from '../helpers/admin.js';
 import { VALID_APPLICATION } from '../helpers/applications.js';

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { LoanApplication } from '../../service/src/contract/loan-application.contract.js';
-import { verifyArtifact } from '../../service/src/model/loaded-model.js';
+import { verifyArtifact } from '../../service/src/model/verify-artifact.js';
 import { ModelManifest } from '../../service/src/model/manifest.js';
 import { FeatureEncoder } from '../../service/src/preprocessing/feature-encoder.js';
 import { runTraining } from '../../scripts/lib/python.js';

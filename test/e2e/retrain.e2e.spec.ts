@@ -2,7 +2,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runTraining } from '../../scripts/lib/python.js';
-import { promote, publishVerified, readArtifactDir } from '../../service/src/model/registry.js';
+import { promote, publishVerified, readArtifactDir } from '../../service/src/model/channels.js';
 import { FsModelStore } from '../../service/src/model/stores/fs-model-store.js';
 import { parseCsv, toApplication } from '../../service/src/retraining/snapshot-rows.js';
 import { runScript } from '../helpers/cli.js';

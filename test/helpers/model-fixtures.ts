@@ -4,7 +4,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runTraining } from '../../scripts/lib/python.js';
-import { readArtifactDir } from '../../service/src/model/registry.js';
+import { readArtifactDir } from '../../service/src/model/channels.js';
 import { ModelManifest } from '../../service/src/model/manifest.js';
 import { ROOT } from './paths.js';
 

@@ -1,10 +1,11 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ModelRejectedError, loadVersion, verifyArtifact } from '../../service/src/model/loaded-model.js';
+import { ModelRejectedError, verifyArtifact } from '../../service/src/model/verify-artifact.js';
+import { loadVersion } from '../../service/src/model/load-version.js';
 import { ModelManifest } from '../../service/src/model/manifest.js';
 import { VersionExistsError } from '../../service/src/model/model-store.js';
-import { describeVersions, promote, rollback } from '../../service/src/model/registry.js';
+import { describeVersions, promote, rollback } from '../../service/src/model/channels.js';
 import { ModelStore } from '../../service/src/model/model-store.js';
 import { FsModelStore } from '../../service/src/model/stores/fs-model-store.js';
 import { S3ModelStore } from '../../service/src/model/stores/s3-model-store.js';

@@ -1,5 +1,5 @@
 import { loadAppConfig } from '../../service/src/config/app.config.js';
-import { MetricsService } from '../../service/src/monitoring/metrics.service.js';
+import { MetricsService } from '../../service/src/metrics/metrics.service.js';
 import { FixedWindowThrottlerStorage } from '../../service/src/security/fixed-window-storage.js';
 import { RequestGate } from '../../service/src/security/request-gate.js';
 

@@ -15,7 +15,7 @@ import { appConfig } from '../config/app.config.js';
 import { VERSION_PATTERN } from '../model/manifest.js';
 import { MODEL_STORE, type ModelStore } from '../model/model-store.js';
 import { ActivateOutcome, ModelService, RefreshOutcome } from '../model/model.service.js';
-import { describeVersions } from '../model/registry.js';
+import { describeVersions } from '../model/channels.js';
 import { Access } from '../security/access.decorator.js';
 
 function answer(outcome: ActivateOutcome): RefreshOutcome {

@@ -1,5 +1,24 @@
 import { Module } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { appConfig } from '../config/app.config.js';
+import { createBlobStore } from '../storage/create-blob-store.js';
+import { PREDICTION_SINK, PredictionSink, RECORD_ENCODER } from './capture.tokens.js';
+import { ChunkEncoder } from './chunk-encoder.js';
 import { PredictionCaptureService } from './prediction-capture.service.js';
 
-@Module({ providers: [PredictionCaptureService], exports: [PredictionCaptureService] })
+/** The prediction log: listens to scoring and writes every answer; its sink and encoder come through tokens. */
+@Module({
+  providers: [
+    {
+      provide: PREDICTION_SINK,
+      inject: [appConfig.KEY],
+      useFactory: (config: ConfigType<typeof appConfig>): Promise<PredictionSink> | null =>
+        config.predictionLog === 'off' ? null : createBlobStore(config.predictionLog, { timeoutMs: config.storeTimeoutMs }),
+    },
+    // The worker thread starts only when there is something to write.
+    { provide: RECORD_ENCODER, inject: [PREDICTION_SINK], useFactory: (sink: PredictionSink) => (sink ? new ChunkEncoder() : null) },
+    PredictionCaptureService,
+  ],
+  exports: [PredictionCaptureService],
+})
 export class CaptureModule {}

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Worker } from 'node:worker_threads';
+import type { RecordEncoder } from './capture.tokens.js';
 import { EncodedPart, encodeChunk, RecordChunk } from './record-chunk.js';
 
 /** The worker holds one chunk at a time (a few hundred KB): a small heap keeps the process near its RSS budget. */
@@ -10,7 +11,7 @@ const WORKER_LIMITS = { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 
  * but posting the chunk: the lines and gzip of 1,000 records take about 3.4 ms of CPU (measured on Node 24). If the worker cannot
  * start or dies, chunks are encoded on the main thread instead: slower, never lost.
  */
-export class ChunkEncoder {
+export class ChunkEncoder implements RecordEncoder {
   private readonly logger = new Logger(ChunkEncoder.name);
   private worker: Worker | null = null;
   private readonly pending = new Map<number, { resolve: (parts: EncodedPart[]) => void; reject: (error: Error) => void }>();

@@ -13,12 +13,11 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { appConfig } from '../config/app.config.js';
 import { LogThrottle } from '../logging/log-throttle.js';
-import { MetricsService } from '../monitoring/metrics.service.js';
-import { BlobStore } from '../storage/blob-store.js';
-import { createBlobStore } from '../storage/create-blob-store.js';
-import { FsBlobStore } from '../storage/fs-blob-store.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { LoanApplication } from '../contract/loan-application.contract.js';
-import { ChunkEncoder } from './chunk-encoder.js';
+import { ScoringEvents } from '../scoring/scoring-events.js';
+import { PREDICTION_SINK, RECORD_ENCODER } from './capture.tokens.js';
+import type { PredictionSink, RecordEncoder } from './capture.tokens.js';
 import { AnsweredPrediction, ChunkWriter, encodeChunk, RecordChunk, RecordGroup } from './record-chunk.js';
 /** Longest pause between write attempts while the log keeps failing. */
 const MAX_BACKOFF_MS = 60_000;
@@ -42,8 +41,6 @@ const SPILL_RESERVE_MS = 1_000;
 export class PredictionCaptureService implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(PredictionCaptureService.name);
   private readonly throttle = new LogThrottle(5_000);
-  private sink: BlobStore | null = null;
-  private encoder: ChunkEncoder | null = null;
   /** The chunk being filled, and the full ones waiting to be written, oldest first. */
   private writer: ChunkWriter;
   private queue: RecordChunk[] = [];
@@ -62,6 +59,9 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   constructor(
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
     private readonly metrics: MetricsService,
+    private readonly events: ScoringEvents,
+    @Inject(PREDICTION_SINK) private readonly sink: PredictionSink,
+    @Inject(RECORD_ENCODER) private readonly encoder: RecordEncoder | null,
   ) {
     this.writer = new ChunkWriter(config.captureBatchSize);
   }
@@ -73,11 +73,17 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
 
   /** A directory log must be writable before the service takes traffic. */
   async onModuleInit(): Promise<void> {
-    if (this.config.predictionLog === 'off') return;
-    const sink = await createBlobStore(this.config.predictionLog, { timeoutMs: this.config.storeTimeoutMs });
-    this.sink = sink;
-    this.encoder = new ChunkEncoder();
-    if (!(sink instanceof FsBlobStore)) return;
+    const sink = this.sink;
+    if (!sink) return;
+    this.events.subscribe((event) =>
+      this.capture(event.applications, event.answers, {
+        time: event.time,
+        requestId: event.requestId,
+        modelVersion: event.model.version,
+        threshold: event.model.threshold,
+      }),
+    );
+    if (!sink.probe) return;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('timed out')), 5_000);

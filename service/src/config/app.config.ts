@@ -26,6 +26,7 @@ export interface AppConfig {
   /** Micro-batching: most rows in one session run, and how long a lone request may wait for company. */
   microbatchMaxRows: number;
   microbatchWaitMs: number;
+  ortIntraOpThreads: number;
   /** Deadline of one call to S3 (model store and prediction log), retries included. */
   storeTimeoutMs: number;
   /** From SIGTERM to exit: past it, what the prediction log still holds is spilled to disk and the process exits. */
@@ -102,6 +103,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
     microbatchMaxRows: integer(env, 'MICROBATCH_MAX_ROWS', 64, 1, 1000),
     microbatchWaitMs: integer(env, 'MICROBATCH_WAIT_MS', 0, 0, 100),
+    ortIntraOpThreads: integer(env, 'ORT_INTRA_OP_THREADS', 1, 1, 64),
     storeTimeoutMs: integer(env, 'STORE_TIMEOUT_MS', 5_000, 100, 600_000),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 8_000, 500, 600_000),
     captureSpillDir: text(env, 'CAPTURE_SPILL_DIR', './var/predictions-spill'),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MODEL_FILE } from './manifest.js';
-import { sha256 } from './loaded-model.js';
+import { sha256 } from './sha256.js';
 
 /**
  * A local copy of verified model files from a remote store. Only bytes whose sha256 matched their manifest
@@ -33,3 +33,6 @@ export class ArtifactCache {
     await rename(temp, target);
   }
 }
+
+/** The local cache of verified artifacts: an ArtifactCache for a remote store, null for a directory store. */
+export const ARTIFACT_CACHE = Symbol('ARTIFACT_CACHE');

@@ -1,14 +1,14 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import os from 'node:os';
-import path from 'node:path';
 import { appConfig } from '../config/app.config.js';
 import { LogThrottle } from '../logging/log-throttle.js';
-import { MetricsService } from '../monitoring/metrics.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { PreprocessingService } from '../preprocessing/preprocessing.service.js';
 import { isTimeout } from '../storage/blob-store.js';
-import { ArtifactCache } from './artifact-cache.js';
-import { LoadedModel, loadVersion, ModelRejectedError } from './loaded-model.js';
+import { ARTIFACT_CACHE, ArtifactCache } from './artifact-cache.js';
+import { LoadedModel } from './loaded-model.js';
+import { loadVersion } from './load-version.js';
+import { ModelRejectedError } from './verify-artifact.js';
 import { ChannelPointer } from './manifest.js';
 import { MODEL_STORE, type ModelStore } from './model-store.js';
 
@@ -44,7 +44,6 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
   private timer: NodeJS.Timeout | null = null;
   /** A poll is skipped while the previous one is still running, so a hung store cannot pile them up. */
   private polling = false;
-  private readonly cache: ArtifactCache | undefined;
   private readonly logThrottle = new LogThrottle(10_000);
   private readonly onHangup = () => void this.refresh();
 
@@ -53,12 +52,8 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
     private readonly preprocessing: PreprocessingService,
     private readonly metrics: MetricsService,
-  ) {
-    // Remote stores get a local cache of verified artifacts; a directory store is local already.
-    this.cache = config.modelStore.startsWith('s3://')
-      ? new ArtifactCache(path.join(os.tmpdir(), 'loan-default-model-cache'))
-      : undefined;
-  }
+    @Inject(ARTIFACT_CACHE) private readonly cache: ArtifactCache | null,
+  ) {}
 
   current(): LoadedModel | null {
     return this.active;
@@ -202,9 +197,10 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
   private async swapTo(version: string, fingerprint: string | null, channelStamp: string | null): Promise<RefreshOutcome> {
     const stopTimer = this.metrics.modelLoadSeconds.startTimer();
     try {
-      const next = await loadVersion(this.store, this.config.modelName, version, (spec) => this.preprocessing.compile(spec), this.cache, {
+      const next = await loadVersion(this.store, this.config.modelName, version, (spec) => this.preprocessing.compile(spec), this.cache ?? undefined, {
         maxRows: this.config.microbatchMaxRows,
         waitMs: this.config.microbatchWaitMs,
+        intraOpThreads: this.config.ortIntraOpThreads,
       });
       const previous = this.active;
       this.active = next;

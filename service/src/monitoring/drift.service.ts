@@ -1,11 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { Gauge } from 'prom-client';
 import { appConfig } from '../config/app.config.js';
 import { LoanApplication } from '../contract/loan-application.contract.js';
 import { LoadedModel } from '../model/loaded-model.js';
 import { Reference } from '../model/manifest.js';
-import { MetricsService } from './metrics.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { ScoringEvents } from '../scoring/scoring-events.js';
 import { binner, DRIFT_ABOVE, driftStatus, DriftStatus, MIN_WINDOW, psi, SlidingHistogram, WATCH_ABOVE } from './psi.js';
 
 interface Tracked {
@@ -30,7 +31,7 @@ export interface DriftReport {
  * population stability index. A new model version brings a new reference, so the windows restart.
  */
 @Injectable()
-export class DriftService {
+export class DriftService implements OnModuleInit {
   private version: string | null = null;
   private inputs: Tracked[] = [];
   private score: Tracked | null = null;
@@ -38,6 +39,7 @@ export class DriftService {
   constructor(
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
     metrics: MetricsService,
+    private readonly events: ScoringEvents,
   ) {
     const self = this;
     new Gauge({
@@ -73,6 +75,10 @@ export class DriftService {
     this.version = model.version;
     this.inputs = Object.entries(reference?.inputs ?? {}).map(([name, ref]) => this.track(name, ref));
     this.score = reference?.score ? this.track('probability_of_default', reference.score) : null;
+  }
+
+  onModuleInit(): void {
+    this.events.subscribe((event) => this.observe(event.model, event.applications, event.scores));
   }
 
   observe(model: LoadedModel, applications: readonly LoanApplication[], scores: Float32Array): void {

@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
-import { CaptureModule } from '../capture/capture.module.js';
 import { ModelModule } from '../model/model.module.js';
 import { PredictController } from './predict.controller.js';
 import { PredictService } from './predict.service.js';
 
-@Module({ imports: [ModelModule, CaptureModule], controllers: [PredictController], providers: [PredictService] })
+@Module({ imports: [ModelModule], controllers: [PredictController], providers: [PredictService] })
 export class PredictModule {}

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify
 import { errorBody } from '../common/error-body.js';
 import { appConfig } from '../config/app.config.js';
 import { LogThrottle } from '../logging/log-throttle.js';
-import { MetricsService } from '../monitoring/metrics.service.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { AccessKind, AccessRouteConfig } from './access.decorator.js';
 import { SecretSet } from './secret-set.js';
 import { RATE_LIMIT_STORAGE, type RateLimitStorage, type ThrottlerStorageRecord } from './throttler-storage.interface.js';

@@ -12,6 +12,8 @@ export interface BlobStore {
   exists(key: string): Promise<boolean>;
   /** A cheap identity of an object's content (size and ETag or mtime); null when it does not exist. */
   stat(key: string): Promise<string | null>;
+  /** Proves a local store can be written (a misconfigured path should stop startup); remote stores have none. */
+  probe?(): Promise<void>;
 }
 
 /** True for "no such file or object" from either implementation (by shape, so the AWS SDK need not load). */

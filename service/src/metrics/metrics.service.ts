@@ -135,7 +135,7 @@ export class MetricsService {
   private readonly decisions = { approve: this.predictions.labels({ decision: 'approve' }), decline: this.predictions.labels({ decision: 'decline' }) };
   private readonly scoreSeries = this.scores.labels({} as Record<never, string>);
 
-  observePredictions(predictions: { decision: 'approve' | 'decline'; probability_of_default: number }[]): void {
+  observePredictions(predictions: readonly { decision: 'approve' | 'decline'; probability_of_default: number }[]): void {
     for (const p of predictions) {
       this.decisions[p.decision].inc();
       this.scoreSeries.observe(p.probability_of_default);

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { verifyArtifact } from './loaded-model.js';
+import { verifyArtifact } from './verify-artifact.js';
 import { ChannelPointer, MANIFEST_FILE, MODEL_CARD_FILE, MODEL_FILE, ModelManifest } from './manifest.js';
 import { ModelStore } from './model-store.js';
 

@@ -1,0 +1,17 @@
+/**
+ * Import rules for service/src, checked by test/unit/architecture.spec.ts. Type-only imports count too: a
+ * circle of types is still a circle a reader must hold in their head.
+ */
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', comment: 'files that import each other, directly or through others', from: {}, to: { circular: true } },
+  ],
+  options: {
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    doNotFollow: { path: 'node_modules' },
+    // Package subpaths (csv-parse/sync) resolve through their exports, as Node resolves them.
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+    exclude: { path: 'node_modules' },
+  },
+};

@@ -1,0 +1,27 @@
+import { LoanApplication } from '../contract/loan-application.contract.js';
+import type { LoadedModel } from '../model/loaded-model.js';
+
+/** One answer as a client received it. */
+export interface ScoredAnswer {
+  prediction_id: string;
+  probability_of_default: number;
+  decision: 'approve' | 'decline';
+  threshold: number;
+  model_version: string;
+  application_id?: string;
+}
+
+/**
+ * What one scoring call announces once it has answered: the applications, their answers in the same order,
+ * the raw scores and the model version that made them. Listeners run synchronously on the request's path,
+ * so each must only record (a few typed-array writes), never wait on I/O.
+ */
+export interface ScoredEvent {
+  applications: readonly LoanApplication[];
+  answers: readonly ScoredAnswer[];
+  scores: Float32Array;
+  model: LoadedModel;
+  /** When it was answered, in epoch milliseconds. */
+  time: number;
+  requestId: string | null;
+}
