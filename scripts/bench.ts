@@ -47,6 +47,7 @@ runCli(USAGE, async () => {
     process.stdout.write('HTTP ceiling (bare node:http, parse JSON, constant answer)\n');
     const bare = await startProcess(['--import', 'tsx', 'scripts/bench/bare-http-server.ts'], {}, null);
     for (const c of levels) cases.push(await drive('bare node:http', bare.url, single, c, duration, 1, bare.child.pid));
+    cases.push(await drive('bare node:http batch (1,000 rows)', bare.url, batch, 4, duration, 1000, bare.child.pid));
     await stop(bare.child);
 
     process.stdout.write('service with production settings (capture on): the headline\n');
@@ -79,11 +80,16 @@ runCli(USAGE, async () => {
   const service64 = find('service /predict', top);
   const batchCase = cases.find((x) => x.name.startsWith('service /predict/batch'))!;
   const raw1000 = (results.raw_onnxruntime as { thousand_rows: { rows_per_s: number } }).thousand_rows;
+  // What a batch route could reach with nothing but JSON in and out plus inference, both on one thread.
+  const bareBatch = cases.find((x) => x.name.startsWith('bare node:http batch'))!;
+  const batchCeiling = 1 / (1 / bareBatch.rows_per_s + 1 / raw1000.rows_per_s);
   const ratio = (a: number, b: number) => +(a / b).toFixed(3);
   const capture = comparisons.capture;
   const ratios: Record<string, number> = {
     predict_vs_bare_http: ratio(service64.requests_per_s, ceiling.requests_per_s),
     batch_rows_vs_raw_onnxruntime: ratio(batchCase.rows_per_s, raw1000.rows_per_s),
+    bare_json_plus_inference_vs_raw_onnxruntime: ratio(batchCeiling, raw1000.rows_per_s),
+    batch_rows_vs_bare_json_plus_inference: ratio(batchCase.rows_per_s, batchCeiling),
     capture_on_vs_off_rps: ratio(capture['capture on'].requests_per_s, capture['capture off'].requests_per_s),
     microbatch_rps_at_1_conn_on_vs_off: ratio(comparisons[`micro_batching_${levels[0]}`]['micro-batching on'].requests_per_s, comparisons[`micro_batching_${levels[0]}`]['micro-batching off'].requests_per_s),
     microbatch_rps_at_top_conn_on_vs_off: ratio(comparisons[`micro_batching_${top}`]['micro-batching on'].requests_per_s, comparisons[`micro_batching_${top}`]['micro-batching off'].requests_per_s),
