@@ -17,7 +17,7 @@ import { RequestGate } from './security/request-gate.js';
 import { RequestLog, requestLogEnabled } from './logging/request-log.js';
 import { API_HEADERS, isDocument, securityHeaders } from './security/security-headers.js';
 import { ModelService } from './model/model.service.js';
-import { MetricsService } from './monitoring/metrics.service.js';
+import { MetricsService } from './metrics/metrics.service.js';
 
 /**
  * At most `max` open connections: Node refuses more at accept (net.Server.maxConnections), so a flood of idle
@@ -49,9 +49,9 @@ export function buildOpenApi(app: NestFastifyApplication) {
         'Every field of the data contract is required; unknown fields are rejected.',
     )
     .setVersion('1')
-    // Opaque tokens compared as secrets, not JWTs.
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN (admin routes)' }, 'admin-token')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN (metrics and monitoring, when set)' }, 'metrics-token')
+    // Opaque tokens compared as secrets, not JWTs: addSecurity, since addBearerAuth would add bearerFormat: JWT.
+    .addSecurity('admin-token', { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, an opaque secret (admin routes)' })
+    .addSecurity('metrics-token', { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, an opaque secret (metrics and monitoring, when set)' })
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'api-key')
     .build();
   return SwaggerModule.createDocument(app, config);

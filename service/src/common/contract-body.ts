@@ -3,6 +3,7 @@ import { RouteSchema } from '@nestjs/platform-fastify';
 import { ApiBody } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { schemaFor } from './contract-schema.js';
+import { ApiErrors } from './error-response.dto.js';
 import { responseSchemaFor } from './response-schema.js';
 
 type Dto = new (...args: never[]) => object;
@@ -17,6 +18,11 @@ export const ContractRoute = (dto: Dto, response?: Dto) =>
   applyDecorators(
     RouteSchema({ body: schemaFor(dto), ...(response ? { response: { 200: responseSchemaFor(response) } } : {}) }),
     ApiBody({ type: dto }),
+    ApiErrors({
+      400: 'The body breaks the contract: one message per offending field, naming it and the rule (items of a batch as applications.3.credit_score).',
+      413: 'The body is larger than BODY_LIMIT_BYTES.',
+      415: 'The body is not application/json.',
+    }),
   );
 
 /**

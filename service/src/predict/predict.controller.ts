@@ -1,12 +1,7 @@
 import { Controller, HttpCode, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import {
-  ApiBadRequestResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/error-response.dto.js';
 import { Access } from '../security/access.decorator.js';
 import { ContractBody, ContractRoute } from '../common/contract-body.js';
 import { BatchRequestDto, BatchResponseDto } from './dto/batch.dto.js';
@@ -24,8 +19,7 @@ export class PredictController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Probability of default and decision for one loan application' })
   @ApiOkResponse({ type: PredictionDto })
-  @ApiBadRequestResponse({ description: 'One message per offending field: its name, the rule and the allowed values.' })
-  @ApiServiceUnavailableResponse({ description: 'No model is loaded yet.' })
+  @ApiErrors({ 503: 'No model is loaded yet.' })
   @ContractRoute(LoanApplicationDto, PredictionDto)
   async predict(@ContractBody() application: LoanApplicationDto, @Req() request: FastifyRequest): Promise<PredictionDto> {
     const [prediction] = await this.predictions.predict([application], String(request.id));
@@ -36,7 +30,7 @@ export class PredictController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Score up to 1,000 applications at once, in order, with one model version' })
   @ApiOkResponse({ type: BatchResponseDto })
-  @ApiBadRequestResponse({ description: 'Messages name the item and field, e.g. applications.3.credit_score.' })
+  @ApiErrors({ 503: 'No model is loaded yet.' })
   @ContractRoute(BatchRequestDto, BatchResponseDto)
   async predictBatch(@ContractBody() body: BatchRequestDto, @Req() request: FastifyRequest): Promise<BatchResponseDto> {
     return { predictions: await this.predictions.predict(body.applications, String(request.id)) };

@@ -1,12 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
-import {
-  ApiBearerAuth,
-  ApiForbiddenResponse,
-  ApiSecurity,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
+import { ApiErrors } from '../common/error-response.dto.js';
 
 /**
  * Who may call a route: `client` (x-api-key when API_KEYS is set, the per-client rate limit), `admin` (the
@@ -22,16 +17,26 @@ export interface AccessRouteConfig {
 const SWAGGER: Record<AccessKind, MethodDecorator & ClassDecorator> = {
   client: applyDecorators(
     ApiSecurity('api-key'),
-    ApiUnauthorizedResponse({ description: 'API_KEYS is set and x-api-key is missing or wrong.' }),
-    ApiTooManyRequestsResponse({ description: 'Rate limit exceeded, or too many wrong keys from this address; Retry-After says when to retry.' }),
+    ApiErrors({
+      401: 'API_KEYS is set and x-api-key is missing or wrong.',
+      429: 'Rate limit exceeded, or too many wrong keys from this address; Retry-After says when to retry.',
+    }),
   ),
   admin: applyDecorators(
     ApiBearerAuth('admin-token'),
-    ApiUnauthorizedResponse({ description: 'No Authorization: Bearer <ADMIN_TOKEN>.' }),
-    ApiForbiddenResponse({ description: 'The admin token is wrong.' }),
-    ApiTooManyRequestsResponse({ description: 'Rate limit exceeded, or too many wrong tokens from this address; Retry-After says when to retry.' }),
+    ApiErrors({
+      401: 'No Authorization: Bearer <ADMIN_TOKEN>.',
+      403: 'The admin token is wrong.',
+      429: 'Rate limit exceeded, or too many wrong tokens from this address; Retry-After says when to retry.',
+    }),
   ),
-  monitoring: applyDecorators(ApiBearerAuth('metrics-token')),
+  monitoring: applyDecorators(
+    ApiBearerAuth('metrics-token'),
+    ApiErrors({
+      401: 'METRICS_TOKEN is set and Authorization: Bearer <METRICS_TOKEN> is missing or wrong.',
+      429: 'Too many wrong tokens from this address; Retry-After says when to retry.',
+    }),
+  ),
 };
 
 /** Marks a controller (every handler in it) or one handler with its kind of caller: auth, limits and Swagger together. */

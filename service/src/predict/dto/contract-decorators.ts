@@ -82,15 +82,22 @@ export function ContractGrade(example: string): PropertyDecorator {
   );
 }
 
+/** application_id's length, stated once for the check and for the OpenAPI document. */
+const APPLICATION_ID_LENGTH = { min: 1, max: 128 };
+
 export function OptionalApplicationId(): PropertyDecorator {
+  const { min, max } = APPLICATION_ID_LENGTH;
   return applyDecorators(
     ApiPropertyOptional({
       example: 'app-2026-000123',
-      maxLength: 128,
-      description: 'Your identifier for the application, echoed back so outcomes can be joined later.',
+      minLength: min,
+      maxLength: max,
+      // IsOptional lets null through as "not sent"; the document says so.
+      nullable: true,
+      description: 'Your identifier for the application, echoed back so outcomes can be joined later. null is the same as leaving it out.',
     }),
     IsOptional(),
     IsString({ message: 'application_id must be a string' }),
-    Length(1, 128, { message: 'application_id must be 1 to 128 characters' }),
+    Length(min, max, { message: `application_id must be ${min} to ${max} characters` }),
   );
 }
