@@ -1,6 +1,6 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { Ajv, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import * as ajvFormats from 'ajv-formats';
 import { generateSync } from 'json-schema-faker';
 import { postJson, RunningService, startService } from '../helpers/service-process.js';
 
@@ -38,13 +38,15 @@ const BATCH_BODIES = 100;
 let service: RunningService;
 let document: { openapi: string; paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, Record<string, unknown>> } };
 const ajv = new Ajv({ strict: false, allErrors: false });
+// ajv-formats is CommonJS: its function is the default export under ESM interop.
+const addFormats = ((ajvFormats as { default?: unknown }).default ?? ajvFormats) as (ajv: Ajv) => Ajv;
 addFormats(ajv);
 const tried = { valid: 0, invalid: 0 };
 
 beforeAll(async () => {
   service = await startService({ ADMIN_TOKEN: 'contract-admin-token-0123456789abcdef' });
-  const live = await (await fetch(`${service.url}/docs-json`)).json();
-  document = (await SwaggerParser.dereference(structuredClone(live))) as never;
+  const live = (await (await fetch(`${service.url}/docs-json`)).json()) as object;
+  document = (await SwaggerParser.dereference(structuredClone(live) as never)) as never;
 });
 
 afterAll(async () => {
@@ -118,8 +120,8 @@ const json = (operation: Operation, status: string) => {
 
 describe('the live OpenAPI document', () => {
   it('validates as OpenAPI 3 (swagger-parser) and states an opaque bearer scheme, not a JWT', async () => {
-    const live = await (await fetch(`${service.url}/docs-json`)).json();
-    await expect(SwaggerParser.validate(structuredClone(live))).resolves.toBeTruthy();
+    const live = (await (await fetch(`${service.url}/docs-json`)).json()) as { openapi: string };
+    await expect(SwaggerParser.validate(structuredClone(live) as never)).resolves.toBeTruthy();
     expect(live.openapi).toMatch(/^3\./);
     for (const name of ['admin-token', 'metrics-token']) {
       expect(document.components.securitySchemes[name]).toMatchObject({ type: 'http', scheme: 'bearer' });

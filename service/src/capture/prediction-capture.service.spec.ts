@@ -1,0 +1,158 @@
+import { Test } from '@nestjs/testing';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { appConfig, loadAppConfig } from '../config/app.config.js';
+import { LoanApplication } from '../contract/loan-application.contract.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import type { LoadedModel } from '../model/loaded-model.js';
+import { ScoringEvents } from '../scoring/scoring-events.js';
+import { BlobStore } from '../storage/blob-store.js';
+import { PREDICTION_SINK, RECORD_ENCODER, RecordEncoder } from './capture.tokens.js';
+import { PredictionCaptureService } from './prediction-capture.service.js';
+import { encodeChunk } from './record-chunk.js';
+
+/*
+ * PredictionCaptureService with fakes through Nest's testing module: an in-memory sink that can be made to
+ * fail, and the encoder on the main thread. Drop, retry and spill are checked here without a server.
+ */
+class MemorySink implements BlobStore {
+  readonly location = 'memory://predictions';
+  readonly files = new Map<string, Buffer>();
+  failing = false;
+  puts = 0;
+  async put(key: string, bytes: Buffer): Promise<void> {
+    this.puts++;
+    if (this.failing) throw new Error('sink down');
+    this.files.set(key, Buffer.from(bytes));
+  }
+  async get(key: string): Promise<Buffer> {
+    return this.files.get(key)!;
+  }
+  async list(prefix: string): Promise<string[]> {
+    return [...this.files.keys()].filter((k) => k.startsWith(prefix)).sort();
+  }
+  async exists(key: string): Promise<boolean> {
+    return this.files.has(key);
+  }
+  async stat(key: string): Promise<string | null> {
+    return this.files.has(key) ? String(this.files.get(key)!.length) : null;
+  }
+  /** Every record written, parsed. */
+  records(): Record<string, unknown>[] {
+    return [...this.files.values()].flatMap((gz) => gunzipSync(gz).toString().split('\n').filter(Boolean).map((line) => JSON.parse(line)));
+  }
+}
+
+const mainThreadEncoder: RecordEncoder = { encode: async (chunk) => encodeChunk(chunk), close: async () => undefined };
+
+const APPLICATION: LoanApplication = {
+  annual_income: 52000, debt_to_income_ratio: 0.18, credit_score: 702, loan_amount: 15000, interest_rate: 11.5, gender: 'Female',
+  marital_status: 'Married', education_level: "Bachelor's", employment_status: 'Employed', loan_purpose: 'Debt consolidation', grade_subgrade: 'B3',
+};
+const MODEL = { version: '20261126T214935Z-f0098e1', threshold: 0.2279 } as LoadedModel;
+
+async function captureWith(env: Record<string, string>) {
+  const sink = new MemorySink();
+  const spill = mkdtempSync(path.join(os.tmpdir(), 'capture-spill-'));
+  const config = loadAppConfig({ PREDICTION_LOG: 'memory', CAPTURE_SPILL_DIR: spill, CAPTURE_FLUSH_MS: '3600000', ...env });
+  const moduleRef = await Test.createTestingModule({
+    providers: [
+      PredictionCaptureService,
+      ScoringEvents,
+      MetricsService,
+      { provide: appConfig.KEY, useValue: config },
+      { provide: PREDICTION_SINK, useValue: sink },
+      { provide: RECORD_ENCODER, useValue: mainThreadEncoder },
+    ],
+  }).compile();
+  await moduleRef.init();
+  const events = moduleRef.get(ScoringEvents);
+  let n = 0;
+  const score = (count: number) => {
+    const applications = Array.from({ length: count }, () => APPLICATION);
+    const answers = applications.map(() => ({
+      prediction_id: `00000000-0000-4000-8000-${String(n++).padStart(12, '0')}`, probability_of_default: 0.125, decision: 'approve' as const,
+      threshold: MODEL.threshold, model_version: MODEL.version,
+    }));
+    events.emit({ applications, answers, scores: new Float32Array(count).fill(0.125), model: MODEL, time: Date.UTC(2026, 10, 26, 12), requestId: 'req-1' });
+    return answers;
+  };
+  const metric = async (name: 'captureDropped' | 'captureWritten' | 'captureSpilled' | 'captureWriteFailures') =>
+    (await moduleRef.get(MetricsService)[name].get()).values[0]?.value ?? 0;
+  return {
+    sink, spill, score, metric, capture: moduleRef.get(PredictionCaptureService),
+    close: async () => {
+      await moduleRef.close();
+      rmSync(spill, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('PredictionCaptureService (fakes through the testing module)', () => {
+  it('writes what scoring announced, one record per answer, when a chunk fills', async () => {
+    const t = await captureWith({ CAPTURE_BATCH_SIZE: '4' });
+    try {
+      const answers = [...t.score(1), ...t.score(3)];
+      await t.capture.flush();
+      expect(t.sink.records().map((r) => r.prediction_id)).toEqual(answers.map((a) => a.prediction_id));
+      expect(t.sink.records()[0]).toMatchObject({ inputs: APPLICATION, model_version: MODEL.version, request_id: 'req-1', timestamp: '2026-11-26T12:00:00.000Z' });
+      expect(await t.metric('captureWritten')).toBe(4);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('drops what does not fit in CAPTURE_QUEUE_LIMIT and counts it', async () => {
+    const t = await captureWith({ CAPTURE_BATCH_SIZE: '2', CAPTURE_QUEUE_LIMIT: '4' });
+    try {
+      t.sink.failing = true; // nothing leaves the queue
+      t.score(7);
+      expect(t.capture.pending).toBe(4);
+      expect(await t.metric('captureDropped')).toBe(3);
+    } finally {
+      t.sink.failing = false;
+      await t.close();
+    }
+  });
+
+  it('keeps records of a failed write and writes them once the sink is back, in order', async () => {
+    const t = await captureWith({ CAPTURE_BATCH_SIZE: '2' });
+    try {
+      t.sink.failing = true;
+      const first = t.score(2);
+      await t.capture.flush();
+      expect(await t.metric('captureWriteFailures')).toBe(1);
+      expect(t.capture.pending).toBe(2);
+      // Within the backoff a flush does not try again; forced (as at shutdown) it does.
+      const puts = t.sink.puts;
+      await t.capture.flush();
+      expect(t.sink.puts).toBe(puts);
+      t.sink.failing = false;
+      const second = t.score(2);
+      await t.capture.flush(true);
+      await t.capture.flush(true);
+      expect(t.sink.records().map((r) => r.prediction_id)).toEqual([...first, ...second].map((a) => a.prediction_id));
+      expect(t.capture.pending).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('spills what the sink cannot take to CAPTURE_SPILL_DIR, as the same gzip JSON lines', async () => {
+    const t = await captureWith({ CAPTURE_BATCH_SIZE: '10' });
+    try {
+      t.sink.failing = true;
+      const answers = t.score(3);
+      t.capture.spillNow('test');
+      expect(await t.metric('captureSpilled')).toBe(3);
+      const partition = path.join(t.spill, 'dt=2026-11-26');
+      const lines = readdirSync(partition).flatMap((f) => gunzipSync(readFileSync(path.join(partition, f))).toString().split('\n').filter(Boolean));
+      expect(lines.map((l) => JSON.parse(l).prediction_id)).toEqual(answers.map((a) => a.prediction_id));
+      expect(t.capture.pending).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+});
