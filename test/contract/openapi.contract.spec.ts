@@ -31,6 +31,7 @@ interface Operation {
   responses: Record<string, { content?: { 'application/json'?: { schema: Schema } } }>;
 }
 
+const ADMIN_TOKEN = 'contract-admin-token-0123456789abcdef';
 const VALID_BODIES = 300;
 const INVALID_BODIES = 300;
 const BATCH_BODIES = 100;
@@ -44,7 +45,7 @@ addFormats(ajv);
 const tried = { valid: 0, invalid: 0 };
 
 beforeAll(async () => {
-  service = await startService({ ADMIN_TOKEN: 'contract-admin-token-0123456789abcdef' });
+  service = await startService({ ADMIN_TOKEN: ADMIN_TOKEN });
   const live = (await (await fetch(`${service.url}/docs-json`)).json()) as object;
   document = (await SwaggerParser.dereference(structuredClone(live) as never)) as never;
 });
@@ -150,6 +151,36 @@ describe('the live OpenAPI document', () => {
       }
     }
     expect(checked).toBeGreaterThan(10);
+  });
+});
+
+describe('every other route answers what the document says', () => {
+  it.each([
+    ['get', '/models/active', 200],
+    ['get', '/monitoring/drift', 200],
+    ['get', '/health/live', 200],
+    ['get', '/health/ready', 200],
+    ['get', '/admin/models', 200],
+    ['post', '/admin/models/reload', 200],
+    ['delete', '/admin/models/pin', 200],
+    ['post', '/admin/models/20991231T000000Z-0000000/activate', 404],
+    ['get', '/admin/models', 401],
+  ] as const)('%s %s: %i with the documented schema', async (method, route, status) => {
+    const headers: Record<string, string> = status === 401 ? {} : { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const answer = await fetch(`${service.url}${route}`, { method: method.toUpperCase(), headers });
+    const body = await answer.json();
+    expect(answer.status).toBe(status);
+    const template = route.replace(/\/admin\/models\/[^/]+\/activate$/, '/admin/models/{version}/activate');
+    const schema = json(document.paths[template][method], String(status));
+    expect(schema).toBeDefined();
+    const matches = validator(schema!);
+    expect({ body, valid: matches(body), errors: matches.errors }).toMatchObject({ valid: true });
+  });
+
+  it('documents /metrics as Prometheus text, and serves it', async () => {
+    expect(Object.keys(document.paths['/metrics'].get.responses['200'].content ?? {})).toEqual(['text/plain']);
+    const answer = await fetch(`${service.url}/metrics`);
+    expect(answer.headers.get('content-type')).toMatch(/^text\/plain/);
   });
 });
 

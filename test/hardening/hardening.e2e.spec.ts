@@ -62,7 +62,7 @@ describe('API keys and rate limits', () => {
 });
 
 describe('unexpected errors', () => {
-  it('answers 500 with the request id and no internals', () => {
+  it('answers 500 in the one error shape, with the request id and no internals', () => {
     Logger.overrideLogger(false); // the filter logs the stack for operators; not needed in the test output
     let status = 0;
     let body: any;
@@ -70,6 +70,6 @@ describe('unexpected errors', () => {
     const host = { switchToHttp: () => ({ getRequest: () => ({ id: 'req-123', routeOptions: {} }), getResponse: () => reply }) };
     new AllExceptionsFilter().catch(new TypeError('cannot read properties of undefined (secret internals)'), host as never);
     expect(status).toBe(500);
-    expect(body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: 'internal error', request_id: 'req-123' });
+    expect(body).toEqual({ statusCode: 500, error: 'Internal Server Error', message: ['internal error'], request_id: 'req-123' });
   });
 });

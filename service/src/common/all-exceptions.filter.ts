@@ -17,7 +17,8 @@ const MAX_FIELD_NAME = 64;
 const clip = (text: string) => (text.length > MAX_FIELD_NAME ? `${text.slice(0, MAX_FIELD_NAME)}…` : text);
 
 /** One shape for every 4xx, whether Nest or Fastify (body parsing, size, media type) raised it. */
-function clientError(exception: unknown, status: number, requestId: string) {
+/** An HttpException (or a Fastify error with a status) in the one error shape, its extra fields kept. */
+function knownError(exception: unknown, status: number, requestId: string) {
   let body: Record<string, unknown> = {};
   if (exception instanceof HttpException) {
     const response = exception.getResponse();
@@ -103,12 +104,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     const status =
       exception instanceof HttpException ? exception.getStatus() : (exception as { statusCode?: number })?.statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
-      void reply.status(status).send(clientError(exception, status, requestId));
-      return;
-    }
-    if (exception instanceof HttpException) {
-      void reply.status(status as number).send({ ...(exception.getResponse() as object), request_id: requestId });
+    if (typeof status === 'number' && status >= 400 && (status < 500 || exception instanceof HttpException)) {
+      void reply.status(status).send(knownError(exception, status, requestId));
       return;
     }
     this.logger.error({
@@ -117,6 +114,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
       error: (exception as Error)?.message,
       stack: (exception as Error)?.stack,
     });
-    void reply.status(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'internal error', request_id: requestId });
+    void reply.status(500).send(errorBody(500, 'internal error', requestId));
   }
 }

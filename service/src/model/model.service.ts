@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { appConfig } from '../config/app.config.js';
 import { LogThrottle } from '../logging/log-throttle.js';
@@ -57,6 +57,14 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
 
   current(): LoadedModel | null {
     return this.active;
+  }
+
+  /** The active version, when it was made, its holdout metrics and threshold; 503 before a model is loaded. */
+  describeActive(): { version: string; created_at: string; metrics: Record<string, number | string>; threshold: number; pinned: boolean } {
+    const model = this.active;
+    if (!model) throw new ServiceUnavailableException('no model is loaded yet; retry shortly');
+    const { version, created_at, metrics, threshold } = model.manifest;
+    return { version, created_at, metrics, threshold: threshold.value, pinned: this.pinned !== null };
   }
 
   get pinnedVersion(): string | null {

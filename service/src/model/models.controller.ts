@@ -1,7 +1,9 @@
-import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import { ModelService } from './model.service.js';
+import { Controller, Get } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/error-response.dto.js';
 import { Access } from '../security/access.decorator.js';
+import { ActiveModelDto } from './dto/active-model.dto.js';
+import { ModelService } from './model.service.js';
 
 @Access('monitoring')
 @ApiTags('models')
@@ -9,12 +11,11 @@ import { Access } from '../security/access.decorator.js';
 export class ModelsController {
   constructor(private readonly models: ModelService) {}
 
-  /** The version serving now, when it was made, and its holdout metrics. */
   @Get('active')
-  active() {
-    const model = this.models.current();
-    if (!model) throw new ServiceUnavailableException('no model is loaded yet');
-    const { version, created_at, metrics, threshold } = model.manifest;
-    return { version, created_at, metrics, threshold: threshold.value, pinned: this.models.pinnedVersion !== null };
+  @ApiOperation({ summary: 'The version serving now, when it was made, and its holdout metrics' })
+  @ApiOkResponse({ type: ActiveModelDto })
+  @ApiErrors({ 503: 'No model is loaded yet.' })
+  active(): ActiveModelDto {
+    return this.models.describeActive();
   }
 }

@@ -1,11 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ModelService } from '../model/model.service.js';
-import { type DriftReport, DriftService } from './drift.service.js';
 import { Access } from '../security/access.decorator.js';
+import { DriftService } from './drift.service.js';
+import { DriftFigureDto, DriftReportDto } from './dto/drift-report.dto.js';
 
 @Access('monitoring')
 @ApiTags('monitoring')
+@ApiExtraModels(DriftFigureDto)
 @Controller('monitoring')
 export class DriftController {
   constructor(
@@ -15,7 +17,8 @@ export class DriftController {
 
   @Get('drift')
   @ApiOperation({ summary: 'PSI of each input and of the score: ok, watch (> 0.1) or drift (> 0.25)' })
-  report(): DriftReport {
+  @ApiOkResponse({ type: DriftReportDto })
+  report(): DriftReportDto {
     return this.drift.report(this.models.current());
   }
 }

@@ -1,0 +1,57 @@
+import { Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { appConfig } from '../config/app.config.js';
+import { describeVersions } from '../model/channels.js';
+import { VERSION_PATTERN } from '../model/manifest.js';
+import { MODEL_STORE, type ModelStore } from '../model/model-store.js';
+import { ActivateOutcome, ModelService } from '../model/model.service.js';
+import { ModelListDto } from './dto/model-list.dto.js';
+import { RefreshOutcomeDto } from './dto/refresh-outcome.dto.js';
+
+/** The admin routes' work: the store's versions beside what this instance serves, and model moves as answers. */
+@Injectable()
+export class AdminService {
+  constructor(
+    private readonly models: ModelService,
+    @Inject(MODEL_STORE) private readonly store: ModelStore,
+    @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
+  ) {}
+
+  async list(): Promise<ModelListDto> {
+    const { modelName, modelChannel } = this.config;
+    const [versions, channel] = await Promise.all([
+      describeVersions(this.store, modelName),
+      this.store.readChannel(modelName, modelChannel).catch(() => null),
+    ]);
+    const active = this.models.current()?.version ?? null;
+    return {
+      store: this.store.location,
+      name: modelName,
+      channel: modelChannel,
+      active,
+      pinned: this.models.pinnedVersion,
+      production: channel,
+      versions: versions.map((v) => ({ ...v, active: v.version === active, production: v.version === channel?.version })),
+    };
+  }
+
+  async reload(): Promise<RefreshOutcomeDto> {
+    return answer(await this.models.refresh());
+  }
+
+  async activate(version: string): Promise<RefreshOutcomeDto> {
+    if (!VERSION_PATTERN.test(version)) throw new NotFoundException(`'${version.slice(0, 64)}' is not a version id`);
+    return answer(await this.models.activate(version));
+  }
+
+  async unpin(): Promise<RefreshOutcomeDto> {
+    return answer(await this.models.unpin());
+  }
+}
+
+/** A move that did not happen is an error answer: 404 for an unknown version, 422 (with the outcome) for a failed load. */
+function answer(outcome: ActivateOutcome): RefreshOutcomeDto {
+  if (outcome.status === 'not_found') throw new NotFoundException(`version ${outcome.version} is not in the model store`);
+  if (outcome.status === 'failed') throw new UnprocessableEntityException({ message: outcome.reason, ...outcome });
+  return outcome;
+}
