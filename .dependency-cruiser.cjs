@@ -5,6 +5,13 @@
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', comment: 'files that import each other, directly or through others', from: {}, to: { circular: true } },
+    {
+      name: 'service-is-a-library-for-jobs',
+      severity: 'error',
+      comment: 'jobs/ (retraining) and scripts/ use the service code; the service never reaches into them',
+      from: { path: '^service/src' },
+      to: { path: '^(jobs|scripts|infra)/' },
+    },
   ],
   options: {
     tsPreCompilationDeps: true,

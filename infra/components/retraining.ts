@@ -21,7 +21,7 @@ export interface RetrainingArgs {
   tags: Record<string, string>;
 }
 
-/** Exit codes of a run that did its job: 0 promoted, 3 rejected (see scripts/retrain.ts). */
+/** Exit codes of a run that did its job: 0 promoted, 3 rejected (see jobs/retrain.ts). */
 export const RETRAINING_SUCCESS_EXIT_CODES = [0, 3];
 
 /** Where the loan system drops the month's outcomes (application_id, loan_paid_back, observed_at). */

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { runTraining } from '../../scripts/lib/python.js';
 import { promote, publishVerified, readArtifactDir } from '../../service/src/model/channels.js';
 import { FsModelStore } from '../../service/src/model/stores/fs-model-store.js';
-import { parseCsv, toApplication } from '../../service/src/retraining/snapshot-rows.js';
-import { runScript } from '../helpers/cli.js';
+import { parseCsv, toApplication } from '../../jobs/retraining/snapshot-rows.js';
+import { runJob } from '../helpers/cli.js';
 import { postJson, startService } from '../helpers/service-process.js';
 
 /*
@@ -70,7 +70,7 @@ async function setUp(name: string, baseRows: number, shuffleBase: boolean) {
 
 /** npm run retrain over a set-up store and data root, with the gate used in these tests. */
 function runRetrain(root: string, store: string, base: string) {
-  return runScript('retrain.ts', [
+  return runJob('retrain.ts', [
     '--store', store, '--data-root', path.join(root, 'data'), '--outcomes', path.join(root, 'outcomes.csv'),
     '--base', base, '--min-auc', '0.75', '--max-drop', '0.02',
   ]);
@@ -118,17 +118,17 @@ it('rejects a candidate trained on shuffled labels and leaves production unchang
 it('fails clearly, with exit code 1, when there is nothing to start from', async () => {
   const empty = path.join(dir, 'empty');
   await writeFile(path.join(dir, 'outcomes-only.csv'), 'application_id,loan_paid_back,observed_at\na,1,2026-01-01\n');
-  const run = await runScript('retrain.ts', ['--store', path.join(empty, 'store'), '--data-root', path.join(empty, 'data'), '--outcomes', path.join(dir, 'outcomes-only.csv')]);
+  const run = await runJob('retrain.ts', ['--store', path.join(empty, 'store'), '--data-root', path.join(empty, 'data'), '--outcomes', path.join(dir, 'outcomes-only.csv')]);
   expect(run.code).toBe(1);
   expect(run.stdout).toContain('no snapshot in');
-  const bad = await runScript('retrain.ts', ['--store', 'x', '--data-root', 'y', '--outcomes', 'z', '--min-auc', '2']);
+  const bad = await runJob('retrain.ts', ['--store', 'x', '--data-root', 'y', '--outcomes', 'z', '--min-auc', '2']);
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain('--min-auc must be a number from 0 to 1');
 });
 
 it("starts a new stack's first snapshot from the month's outcomes alone, without --base", async () => {
   const { root, store } = await setUp('first-run', 4000, false);
-  const run = await runScript('retrain.ts', [
+  const run = await runJob('retrain.ts', [
     '--store', store.location, '--data-root', path.join(root, 'data'), '--outcomes', path.join(root, 'outcomes.csv'),
     '--min-auc', '0.75', '--max-drop', '0.02',
   ]);
@@ -141,7 +141,7 @@ it("starts a new stack's first snapshot from the month's outcomes alone, without
 });
 
 it('says a failure in a JSON line, so the log metric filter on level "error" counts it', async () => {
-  const run = await runScript('retrain.ts', ['--store', path.join(dir, 'nowhere'), '--data-root', path.join(dir, 'nowhere'), '--outcomes', path.join(dir, 'missing.csv')]);
+  const run = await runJob('retrain.ts', ['--store', path.join(dir, 'nowhere'), '--data-root', path.join(dir, 'nowhere'), '--outcomes', path.join(dir, 'missing.csv')]);
   expect(run.code).toBe(1);
   const line = run.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.level === 'error');
   expect(line).toMatchObject({ level: 'error', message: 'failed' });

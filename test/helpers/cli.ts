@@ -8,10 +8,14 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs one of scripts/*.ts the way its npm script does (tsx), from the repository root. */
-export function runScript(script: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** Runs scripts/<script> (the command line) the way its npm script does (tsx), from the repository root. */
+export const runScript = (script: string, args: string[], env: Record<string, string> = {}) => runTs(path.join('scripts', script), args, env);
+/** Runs jobs/<job> (a batch job's entry point) with tsx. */
+export const runJob = (job: string, args: string[], env: Record<string, string> = {}) => runTs(path.join('jobs', job), args, env);
+
+function runTs(file: string, args: string[], env: Record<string, string>): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'scripts', script), ...args], {
+    const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, file), ...args], {
       cwd: ROOT,
       env: { ...process.env, NODE_OPTIONS: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

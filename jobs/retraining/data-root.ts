@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback } from 'node:zlib';
-import { PredictionRecord } from '../capture/prediction-record.js';
-import { BlobStore } from '../storage/blob-store.js';
+import { PredictionRecord } from '../../service/src/capture/prediction-record.js';
+import { BlobStore } from '../../service/src/storage/blob-store.js';
 
 const gunzip = promisify(gunzipCallback);
 

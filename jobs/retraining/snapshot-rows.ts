@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { INPUT_FIELDS, LoanApplication, NUMBER_RULES } from '../contract/loan-application.contract.js';
+import { INPUT_FIELDS, LoanApplication, NUMBER_RULES } from '../../service/src/contract/loan-application.contract.js';
 
 /** The columns of a data snapshot: the id, the 11 inputs, the label and when the outcome was observed. */
 export const SNAPSHOT_COLUMNS = ['application_id', ...INPUT_FIELDS, 'loan_paid_back', 'observed_at'] as const;

@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createJsonLineLogger } from '../service/src/logging/logger.js';
 import { createModelStore } from '../service/src/model/stores/create-model-store.js';
-import { retrain, TIME_COLUMN } from '../service/src/retraining/retrain.js';
+import { retrain, TIME_COLUMN } from './retraining/retrain.js';
 import { createBlobStore } from '../service/src/storage/create-blob-store.js';
-import { parseCli, required, runCli, UsageError } from './lib/cli.js';
-import { runTraining } from './lib/python.js';
+import { parseCli, required, runCli, UsageError } from '../scripts/lib/cli.js';
+import { runTraining } from '../scripts/lib/python.js';
 
 const USAGE =
   'usage: npm run retrain -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--base FILE] [--name loan-default]';

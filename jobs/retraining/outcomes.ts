@@ -1,5 +1,5 @@
-import { PredictionRecord } from '../capture/prediction-record.js';
-import { INPUT_FIELDS } from '../contract/loan-application.contract.js';
+import { PredictionRecord } from '../../service/src/capture/prediction-record.js';
+import { INPUT_FIELDS } from '../../service/src/contract/loan-application.contract.js';
 import { parseCsv, SnapshotRow } from './snapshot-rows.js';
 
 export interface Outcome {
