@@ -1,25 +1,21 @@
 import * as pulumi from '@pulumi/pulumi';
 
 /** The stack's settings, read once from Pulumi config (see Pulumi.dev.yaml) and checked. */
+/**
+ * The stack's settings, in sections by the component they configure (the Pulumi config keys stay flat:
+ * `pulumi config set instanceType t3.small`). A fleet mode adds its own section.
+ */
 export interface StackSettings {
   project: string;
   stack: string;
-  instanceType: string;
-  allowedCidr: string;
-  servicePort: number;
   modelName: string;
-  logRetentionDays: number;
-  alarmEmail: string | undefined;
-  forceDestroyBuckets: boolean;
-  keepImages: number;
-  noncurrentVersionDays: number;
-  predictionsInfrequentAccessDays: number;
-  /** Image tag override (e.g. a git sha); by default the tag is a hash of the build context. */
-  imageTag: string | undefined;
+  network: { instanceType: string; allowedCidr: string; servicePort: number };
+  storage: { forceDestroyBuckets: boolean; noncurrentVersionDays: number; predictionsInfrequentAccessDays: number };
+  /** keepImages per repository; imageTag overrides the content-hash tag (e.g. a git sha). */
+  images: { keepImages: number; imageTag: string | undefined };
+  logging: { retentionDays: number; alarmEmail: string | undefined };
   /** EventBridge Scheduler expression for retraining, and its promotion gate. */
-  retrainSchedule: string;
-  retrainMinAuc: number;
-  retrainMaxDrop: number;
+  retraining: { schedule: string; minAuc: number; maxDrop: number };
 }
 
 /** Retraining runs at 03:00 UTC on the first of each month (EventBridge Scheduler syntax). */
@@ -55,19 +51,19 @@ export function readSettings(config = new pulumi.Config()): StackSettings {
   return {
     project: pulumi.getProject(),
     stack: pulumi.getStack(),
-    instanceType,
-    allowedCidr,
-    servicePort,
     modelName: config.get('modelName') ?? 'loan-default',
-    logRetentionDays,
-    alarmEmail: config.get('alarmEmail') || undefined,
-    forceDestroyBuckets: config.getBoolean('forceDestroyBuckets') ?? false,
-    keepImages: config.getNumber('keepImages') ?? 10,
-    noncurrentVersionDays: config.getNumber('noncurrentVersionDays') ?? 90,
-    predictionsInfrequentAccessDays: config.getNumber('predictionsInfrequentAccessDays') ?? 30,
-    imageTag: config.get('imageTag') || undefined,
-    retrainSchedule: config.get('retrainSchedule') ?? MONTHLY,
-    retrainMinAuc: config.getNumber('retrainMinAuc') ?? 0.7,
-    retrainMaxDrop: config.getNumber('retrainMaxDrop') ?? 0.01,
+    network: { instanceType, allowedCidr, servicePort },
+    storage: {
+      forceDestroyBuckets: config.getBoolean('forceDestroyBuckets') ?? false,
+      noncurrentVersionDays: config.getNumber('noncurrentVersionDays') ?? 90,
+      predictionsInfrequentAccessDays: config.getNumber('predictionsInfrequentAccessDays') ?? 30,
+    },
+    images: { keepImages: config.getNumber('keepImages') ?? 10, imageTag: config.get('imageTag') || undefined },
+    logging: { retentionDays: logRetentionDays, alarmEmail: config.get('alarmEmail') || undefined },
+    retraining: {
+      schedule: config.get('retrainSchedule') ?? MONTHLY,
+      minAuc: config.getNumber('retrainMinAuc') ?? 0.7,
+      maxDrop: config.getNumber('retrainMaxDrop') ?? 0.01,
+    },
   };
 }

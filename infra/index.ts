@@ -17,9 +17,9 @@ const tags = { project: settings.project, stack: settings.stack, 'managed-by': '
 const config = new pulumi.Config();
 
 const storage = new Storage('loan-default', {
-  forceDestroy: settings.forceDestroyBuckets,
-  noncurrentVersionDays: settings.noncurrentVersionDays,
-  predictionsInfrequentAccessDays: settings.predictionsInfrequentAccessDays,
+  forceDestroy: settings.storage.forceDestroyBuckets,
+  noncurrentVersionDays: settings.storage.noncurrentVersionDays,
+  predictionsInfrequentAccessDays: settings.storage.predictionsInfrequentAccessDays,
   seedModelStore: path.join(ROOT, 'models'),
   modelName: settings.modelName,
   tags,
@@ -32,15 +32,15 @@ const registry = new Registry('loan-default', {
     service: { dockerfile: 'service/Dockerfile' },
     retraining: { dockerfile: 'training/Dockerfile' },
   },
-  keepImages: settings.keepImages,
-  imageTag: settings.imageTag,
+  keepImages: settings.images.keepImages,
+  imageTag: settings.images.imageTag,
   tags,
 });
 
 const logging = new Logging('loan-default', {
   prefix: `/${settings.project}/${settings.stack}`,
-  retentionDays: settings.logRetentionDays,
-  alarmEmail: settings.alarmEmail,
+  retentionDays: settings.logging.retentionDays,
+  alarmEmail: settings.logging.alarmEmail,
   tags,
 });
 
@@ -52,45 +52,30 @@ const adminToken =
 const apiKeys = config.getSecret('apiKeys') ?? new random.RandomPassword('api-key', { length: 40, special: false }).result;
 
 const compute = new Compute('loan-default', {
-  instanceType: settings.instanceType,
-  allowedCidr: settings.allowedCidr,
-  servicePort: settings.servicePort,
-  containerPort: CONTAINER_PORT,
-  imageRef: registry.imageRefs.service,
-  repositoryArn: registry.repositories.service.arn,
-  repositoryUrl: registry.repositories.service.repositoryUrl,
-  modelsBucketArn: storage.modelsBucket.arn,
-  modelsBucketName: storage.modelsBucket.name,
-  dataBucketArn: storage.dataBucket.arn,
-  dataBucketName: storage.dataBucket.name,
+  network: { ...settings.network, containerPort: CONTAINER_PORT },
+  image: registry.image('service'),
+  modelsBucket: storage.modelsBucket,
+  dataBucket: storage.dataBucket,
   predictionsPrefix: PREDICTIONS_PREFIX,
   modelName: settings.modelName,
-  logGroupArns: [logging.serviceLogGroup.arn],
-  serviceLogGroupName: logging.serviceLogGroup.name,
-  adminToken,
-  apiKeys,
+  logGroup: logging.serviceLogGroup,
+  secrets: { adminToken, apiKeys },
   pollIntervalS: 30,
   tags,
 });
 
 const retraining = new Retraining('loan-default', {
-  imageRef: registry.imageRefs.retraining,
-  repositoryArn: registry.repositories.retraining.arn,
-  dataBucketArn: storage.dataBucket.arn,
-  dataBucketName: storage.dataBucket.name,
-  modelsBucketArn: storage.modelsBucket.arn,
-  modelsBucketName: storage.modelsBucket.name,
+  image: registry.image('retraining'),
+  dataBucket: storage.dataBucket,
+  modelsBucket: storage.modelsBucket,
   modelName: settings.modelName,
-  logGroupArn: logging.retrainingLogGroup.arn,
-  logGroupName: logging.retrainingLogGroup.name,
-  schedule: settings.retrainSchedule,
-  minAuc: settings.retrainMinAuc,
-  maxDrop: settings.retrainMaxDrop,
-  alarmTopicArn: logging.alarmTopic.arn,
+  logGroup: logging.retrainingLogGroup,
+  run: settings.retraining,
+  alarmTopic: logging.alarmTopic,
   tags,
 });
 
-const portSuffix = settings.servicePort === 80 ? '' : `:${settings.servicePort}`;
+const portSuffix = settings.network.servicePort === 80 ? '' : `:${settings.network.servicePort}`;
 // The Elastic IP's name, not the instance's: it stays the same when the instance is replaced.
 export const serviceUrl = pulumi.interpolate`http://${compute.address.publicDns}${portSuffix}`;
 export const swaggerUrl = pulumi.interpolate`${serviceUrl}/docs`;

@@ -1,28 +1,28 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { assumeRolePolicy, ecrPullStatements, HTTPS_EGRESS_ONLY, writeLogsStatement } from './iam.js';
+import { PrivateBucket } from './private-bucket.js';
+import type { ContainerImage } from './registry.js';
 import { renderServiceUserData } from './user-data.js';
 import { SESSION_MANAGER_ACTIONS } from '../policy/rules.js';
 
 export interface ComputeArgs {
-  instanceType: string;
-  allowedCidr: string;
-  servicePort: number;
-  containerPort: number;
-  imageRef: pulumi.Input<string>;
-  repositoryArn: pulumi.Input<string>;
-  repositoryUrl: pulumi.Input<string>;
-  modelsBucketArn: pulumi.Input<string>;
-  modelsBucketName: pulumi.Input<string>;
-  dataBucketArn: pulumi.Input<string>;
-  dataBucketName: pulumi.Input<string>;
+  /** Where the service listens and who may reach it. */
+  network: { instanceType: string; allowedCidr: string; servicePort: number; containerPort: number };
+  image: ContainerImage;
+  /** Read: the model store. */
+  modelsBucket: PrivateBucket;
+  /** Written, under predictionsPrefix only: the prediction log. */
+  dataBucket: PrivateBucket;
   predictionsPrefix: string;
   modelName: string;
-  logGroupArns: pulumi.Input<string>[];
-  serviceLogGroupName: pulumi.Input<string>;
-  adminToken: pulumi.Input<string>;
-  /** Comma-separated keys required on /predict (x-api-key). */
-  apiKeys: pulumi.Input<string>;
+  logGroup: aws.cloudwatch.LogGroup;
+  /** Kept as SecureString parameters the instance reads at boot. */
+  secrets: {
+    adminToken: pulumi.Input<string>;
+    /** Comma-separated keys required on /predict (x-api-key). */
+    apiKeys: pulumi.Input<string>;
+  };
   pollIntervalS: number;
   tags: Record<string, string>;
 }
@@ -52,12 +52,12 @@ export class Compute extends pulumi.ComponentResource {
 
     this.adminTokenParameter = new aws.ssm.Parameter(
       `${name}-admin-token`,
-      { type: 'SecureString', value: args.adminToken, description: 'Bearer token for the service admin routes', tags: args.tags },
+      { type: 'SecureString', value: args.secrets.adminToken, description: 'Bearer token for the service admin routes', tags: args.tags },
       parent,
     );
     this.apiKeysParameter = new aws.ssm.Parameter(
       `${name}-api-keys`,
-      { type: 'SecureString', value: args.apiKeys, description: 'API keys (comma-separated) clients send as x-api-key on /predict', tags: args.tags },
+      { type: 'SecureString', value: args.secrets.apiKeys, description: 'API keys (comma-separated) clients send as x-api-key on /predict', tags: args.tags },
       parent,
     );
 
@@ -76,16 +76,16 @@ export class Compute extends pulumi.ComponentResource {
         policy: pulumi.jsonStringify({
           Version: '2012-10-17',
           Statement: [
-            ...ecrPullStatements(args.repositoryArn),
-            { Sid: 'ListModels', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [args.modelsBucketArn] },
-            { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [pulumi.interpolate`${args.modelsBucketArn}/*`] },
+            ...ecrPullStatements(args.image.repository.arn),
+            { Sid: 'ListModels', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [args.modelsBucket.arn] },
+            { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [pulumi.interpolate`${args.modelsBucket.arn}/*`] },
             {
               Sid: 'WritePredictions',
               Effect: 'Allow',
               Action: ['s3:PutObject'],
-              Resource: [pulumi.interpolate`${args.dataBucketArn}/${args.predictionsPrefix}*`],
+              Resource: [pulumi.interpolate`${args.dataBucket.arn}/${args.predictionsPrefix}*`],
             },
-            writeLogsStatement(args.logGroupArns),
+            writeLogsStatement([args.logGroup.arn]),
             { Sid: 'ReadSecrets', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [this.adminTokenParameter.arn, this.apiKeysParameter.arn] },
             // Shell access through Session Manager: only its channel actions. AmazonSSMManagedInstanceCore would
             // also let the internet-facing container read every SSM parameter in the account.
@@ -107,9 +107,9 @@ export class Compute extends pulumi.ComponentResource {
           {
             description: 'service',
             protocol: 'tcp',
-            fromPort: args.servicePort,
-            toPort: args.servicePort,
-            cidrBlocks: [args.allowedCidr],
+            fromPort: args.network.servicePort,
+            toPort: args.network.servicePort,
+            cidrBlocks: [args.network.allowedCidr],
           },
         ],
         egress: HTTPS_EGRESS_ONLY,
@@ -120,14 +120,14 @@ export class Compute extends pulumi.ComponentResource {
 
     const ami = aws.ssm.getParameterOutput({ name: AL2023_AMI_PARAMETER }, parent);
     const userData = pulumi
-      .all([region, args.imageRef, args.repositoryUrl, args.modelsBucketName, args.dataBucketName, args.serviceLogGroupName, this.adminTokenParameter.name, this.apiKeysParameter.name])
+      .all([region, args.image.ref, args.image.repository.repositoryUrl, args.modelsBucket.name, args.dataBucket.name, args.logGroup.name, this.adminTokenParameter.name, this.apiKeysParameter.name])
       .apply(([regionName, imageRef, repositoryUrl, modelsBucket, dataBucket, logGroup, parameter, apiKeysParameter]) =>
         renderServiceUserData({
           region: regionName,
           imageRef,
           registryHost: repositoryUrl.split('/')[0],
-          servicePort: args.servicePort,
-          containerPort: args.containerPort,
+          servicePort: args.network.servicePort,
+          containerPort: args.network.containerPort,
           modelStore: `s3://${modelsBucket}`,
           modelName: args.modelName,
           predictionLog: `s3://${dataBucket}/${args.predictionsPrefix.replace(/\/$/, '')}`,
@@ -143,7 +143,7 @@ export class Compute extends pulumi.ComponentResource {
       {
         // The parameter's value is not a secret (Pulumi marks every SSM parameter value as one, hiding the AMI in diffs).
         ami: pulumi.unsecret(ami.value),
-        instanceType: args.instanceType,
+        instanceType: args.network.instanceType,
         iamInstanceProfile: profile.name,
         vpcSecurityGroupIds: [this.securityGroup.id],
         associatePublicIpAddress: true,

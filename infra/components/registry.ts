@@ -47,6 +47,12 @@ export function contextPaths(root: string, dockerfile: string): string[] {
   return lines.filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/$/, ''));
 }
 
+/** An image to run, by digest, and the repository a role must be allowed to pull it from. */
+export interface ContainerImage {
+  ref: pulumi.Input<string>;
+  repository: aws.ecr.Repository;
+}
+
 /**
  * One ECR repository per image (scan on push, immutable tags, encrypted, keeps the last N images), so that a
  * lifecycle rule counting one image's pushes can never expire the other image, which a schedule still pins.
@@ -59,6 +65,11 @@ export class Registry<Names extends string> extends pulumi.ComponentResource {
   readonly images = {} as Record<Names, dockerBuild.Image>;
   /** repository@sha256:digest per image: what runs, immune to tag reuse. */
   readonly imageRefs = {} as Record<Names, pulumi.Output<string>>;
+
+  /** One image with its repository, as Compute and Retraining take it. */
+  image(imageName: Names): ContainerImage {
+    return { ref: this.imageRefs[imageName], repository: this.repositories[imageName] };
+  }
 
   constructor(name: string, args: RegistryArgs<Names>, opts?: pulumi.ComponentResourceOptions) {
     super('loan-default:registry:Registry', name, {}, opts);

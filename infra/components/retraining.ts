@@ -1,23 +1,26 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { assumeRolePolicy, ecrPullStatements, HTTPS_EGRESS_ONLY, writeLogsStatement } from './iam.js';
+import { PrivateBucket } from './private-bucket.js';
+import type { ContainerImage } from './registry.js';
 
 export interface RetrainingArgs {
-  imageRef: pulumi.Input<string>;
-  repositoryArn: pulumi.Input<string>;
-  dataBucketArn: pulumi.Input<string>;
-  dataBucketName: pulumi.Input<string>;
-  modelsBucketArn: pulumi.Input<string>;
-  modelsBucketName: pulumi.Input<string>;
+  image: ContainerImage;
+  /** Read: predictions, outcomes; written: snapshots and reports. */
+  dataBucket: PrivateBucket;
+  /** Written: new versions and the channel of modelName. */
+  modelsBucket: PrivateBucket;
   modelName: string;
-  logGroupArn: pulumi.Input<string>;
-  logGroupName: pulumi.Input<string>;
-  /** EventBridge Scheduler expression; monthly by default. */
-  schedule: string;
-  minAuc: number;
-  maxDrop: number;
+  logGroup: aws.cloudwatch.LogGroup;
+  /** When it runs and what a candidate must reach to be promoted. */
+  run: {
+    /** EventBridge Scheduler expression; monthly by default. */
+    schedule: string;
+    minAuc: number;
+    maxDrop: number;
+  };
   /** Where a failed run is reported (the alarm topic, which lets this account's EventBridge rules publish). */
-  alarmTopicArn: pulumi.Input<string>;
+  alarmTopic: aws.sns.Topic;
   tags: Record<string, string>;
 }
 
@@ -58,8 +61,8 @@ export class Retraining extends pulumi.ComponentResource {
         policy: pulumi.jsonStringify({
           Version: '2012-10-17',
           Statement: [
-            ...ecrPullStatements(args.repositoryArn),
-            writeLogsStatement([args.logGroupArn]),
+            ...ecrPullStatements(args.image.repository.arn),
+            writeLogsStatement([args.logGroup.arn]),
           ],
         }),
       },
@@ -78,28 +81,28 @@ export class Retraining extends pulumi.ComponentResource {
               Sid: 'ListData',
               Effect: 'Allow',
               Action: ['s3:ListBucket'],
-              Resource: [args.dataBucketArn],
+              Resource: [args.dataBucket.arn],
               Condition: { StringLike: { 's3:prefix': ['predictions/*', 'snapshots/*', 'retraining/*', 'outcomes/*'] } },
             },
             {
               Sid: 'ReadData',
               Effect: 'Allow',
               Action: ['s3:GetObject'],
-              Resource: ['predictions/*', 'snapshots/*', 'outcomes/*'].map((p) => pulumi.interpolate`${args.dataBucketArn}/${p}`),
+              Resource: ['predictions/*', 'snapshots/*', 'outcomes/*'].map((p) => pulumi.interpolate`${args.dataBucket.arn}/${p}`),
             },
             {
               Sid: 'WriteSnapshotsAndReports',
               Effect: 'Allow',
               Action: ['s3:PutObject'],
-              Resource: ['snapshots/*', 'retraining/*'].map((p) => pulumi.interpolate`${args.dataBucketArn}/${p}`),
+              Resource: ['snapshots/*', 'retraining/*'].map((p) => pulumi.interpolate`${args.dataBucket.arn}/${p}`),
             },
-            { Sid: 'ListModels', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [args.modelsBucketArn] },
-            { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [pulumi.interpolate`${args.modelsBucketArn}/${args.modelName}/*`] },
+            { Sid: 'ListModels', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [args.modelsBucket.arn] },
+            { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [pulumi.interpolate`${args.modelsBucket.arn}/${args.modelName}/*`] },
             {
               Sid: 'PublishAndPromote',
               Effect: 'Allow',
               Action: ['s3:PutObject'],
-              Resource: ['versions/*', 'channels/*'].map((p) => pulumi.interpolate`${args.modelsBucketArn}/${args.modelName}/${p}`),
+              Resource: ['versions/*', 'channels/*'].map((p) => pulumi.interpolate`${args.modelsBucket.arn}/${args.modelName}/${p}`),
             },
           ],
         }),
@@ -108,7 +111,7 @@ export class Retraining extends pulumi.ComponentResource {
     );
 
     const container = pulumi
-      .all([args.imageRef, args.logGroupName, args.dataBucketName, args.modelsBucketName, region])
+      .all([args.image.ref, args.logGroup.name, args.dataBucket.name, args.modelsBucket.name, region])
       .apply(([image, logGroup, dataBucket, modelsBucket, regionName]) =>
         JSON.stringify([
           {
@@ -120,8 +123,8 @@ export class Retraining extends pulumi.ComponentResource {
               '--data-root', `s3://${dataBucket}`,
               '--outcomes', `s3://${dataBucket}/${OUTCOMES_KEY}`,
               '--name', args.modelName,
-              '--min-auc', String(args.minAuc),
-              '--max-drop', String(args.maxDrop),
+              '--min-auc', String(args.run.minAuc),
+              '--max-drop', String(args.run.maxDrop),
             ],
             environment: [{ name: 'AWS_REGION', value: regionName }],
             logConfiguration: {
@@ -187,7 +190,7 @@ export class Retraining extends pulumi.ComponentResource {
       `${name}-monthly`,
       {
         description: 'Monthly retraining of the loan default model',
-        scheduleExpression: args.schedule,
+        scheduleExpression: args.run.schedule,
         scheduleExpressionTimezone: 'UTC',
         flexibleTimeWindow: { mode: 'OFF' },
         target: {
@@ -223,7 +226,7 @@ export class Retraining extends pulumi.ComponentResource {
       },
       parent,
     );
-    new aws.cloudwatch.EventTarget(`${name}-failed`, { rule: this.failureRule.name, arn: args.alarmTopicArn }, parent);
+    new aws.cloudwatch.EventTarget(`${name}-failed`, { rule: this.failureRule.name, arn: args.alarmTopic.arn }, parent);
     this.registerOutputs({ cluster: this.cluster.name, taskDefinition: this.taskDefinition.arn, schedule: this.schedule.name });
   }
 }
