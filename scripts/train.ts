@@ -7,7 +7,7 @@ import { parseCli, required, runCli, UsageError } from './lib/cli.js';
 import { runTraining } from './lib/python.js';
 
 const USAGE =
-  'usage: npm run train -- --data FILE --store STORE [--name loan-default] [--promote] [--seed 42] [--cost-ratio 4] [--data-uri URI]';
+  'usage: npm run train -- --data FILE --store STORE [--name loan-default] [--promote] [--seed 42] [--cost-ratio 4] [--data-uri URI] [--use-protected] [--no-monotone]';
 
 runCli(USAGE, async () => {
   const { values } = parseCli(USAGE, {
@@ -19,6 +19,9 @@ runCli(USAGE, async () => {
     'cost-ratio': { type: 'string', default: '4' },
     'data-uri': { type: 'string' },
     channel: { type: 'string', default: 'production' },
+    // Off by default: gender and marital status stay out of the model (ECOA / Regulation B); research use only.
+    'use-protected': { type: 'boolean', default: false },
+    'no-monotone': { type: 'boolean', default: false },
   });
   const data = path.resolve(required(values, 'data'));
   const store = await createModelStore(required(values, 'store'));
@@ -31,6 +34,8 @@ runCli(USAGE, async () => {
     const args = ['train', '--data', data, '--out', staging, '--name', name, '--seed', String(values.seed)];
     args.push('--cost-ratio', String(values['cost-ratio']));
     if (values['data-uri']) args.push('--data-uri', values['data-uri'] as string);
+    if (values['use-protected']) args.push('--use-protected');
+    if (values['no-monotone']) args.push('--no-monotone');
     await runTraining(args);
 
     // The serving runtime must reproduce training's probabilities before anything is published.

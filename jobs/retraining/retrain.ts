@@ -4,7 +4,7 @@ import path from 'node:path';
 import winston from 'winston';
 import { LoadedModel } from '../../service/src/model/loaded-model.js';
 import { loadVersion } from '../../service/src/model/load-version.js';
-import { verifyArtifact } from '../../service/src/model/verify-artifact.js';
+import { verifyArtifactFiles } from '../../service/src/model/verify-artifact.js';
 import { ModelManifest } from '../../service/src/model/manifest.js';
 import { ModelStore } from '../../service/src/model/model-store.js';
 import { promote, publishVerified, readArtifactDir } from '../../service/src/model/channels.js';
@@ -130,7 +130,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     report.evaluation = { slice: `most recent 20% of the snapshot by ${TIME_COLUMN}`, rows: holdout.length };
 
     // 4. Both models on the same slice, through the serving runtime.
-    const candidate = await verifyArtifact(manifest, files['model.onnx']);
+    const candidate = await verifyArtifactFiles(files);
     report.candidate = { version: manifest.version, roc_auc: await holdoutAuc(candidate, holdout), training_metrics: manifest.metrics };
     await candidate.release();
     const pointer = await store.readChannel(options.name, options.channel);

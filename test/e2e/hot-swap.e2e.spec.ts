@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { verifyArtifact } from '../../service/src/model/verify-artifact.js';
+import { verifyArtifactFiles } from '../../service/src/model/verify-artifact.js';
 import { ModelManifest } from '../../service/src/model/manifest.js';
 import { promote, publishVerified, rollback } from '../../service/src/model/channels.js';
 import { S3ModelStore } from '../../service/src/model/stores/s3-model-store.js';
@@ -31,7 +31,7 @@ beforeAll(async () => {
   [v1, v2] = await trainedFixtures([11, 12]);
   for (const fixture of [v1, v2]) {
     await publishVerified(store, fixture.files);
-    const model = await verifyArtifact(fixture.manifest, fixture.files['model.onnx']);
+    const model = await verifyArtifactFiles(fixture.files);
     expected.set(fixture.version, (await model.score([VALID_APPLICATION]))[0]);
     await model.release();
   }
@@ -127,7 +127,7 @@ async function publishBroken(version: string, edit: (m: ModelManifest) => void =
   const manifest = JSON.parse(v2.files['manifest.json'].toString()) as ModelManifest;
   manifest.version = version;
   edit(manifest);
-  await store.publish(NAME, version, { 'model.onnx': onnx ?? v2.files['model.onnx'], 'manifest.json': Buffer.from(JSON.stringify(manifest)) });
+  await store.publish(NAME, version, { ...v2.files, 'model.onnx': onnx ?? v2.files['model.onnx'], 'manifest.json': Buffer.from(JSON.stringify(manifest)) });
   return version;
 }
 
@@ -152,7 +152,7 @@ describe('faults: the current model keeps serving', () => {
     ['a corrupted model.onnx', () => publishBroken('20300101T000000Z-0000001', undefined, Buffer.concat([v2.files['model.onnx'].subarray(0, 500), Buffer.alloc(64)])), /sha256 of model.onnx/],
     ['a wrong sha256', () => publishBroken('20300101T000000Z-0000002', (m) => (m.onnx.sha256 = 'f'.repeat(64))), /sha256 of model.onnx/],
     ['a feature spec that does not fit the contract', () => publishBroken('20300101T000000Z-0000003', (m) => {
-      (m.feature_spec.features.find((f) => f.name === 'gender') as { vocabulary: string[] }).vocabulary = ['Femme', 'Homme'];
+      (m.feature_spec.features.find((f) => f.name === 'loan_purpose') as { vocabulary: string[] }).vocabulary = ['Auto', 'Maison'];
     }), /feature spec does not fit the data contract/],
     ['canaries that do not reproduce', () => publishBroken('20300101T000000Z-0000004', (m) => (m.canaries[7].probability_of_default = 0.5)), /canaries do not reproduce/],
   ];

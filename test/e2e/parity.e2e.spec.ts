@@ -3,7 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { LoanApplication } from '../../service/src/contract/loan-application.contract.js';
-import { verifyArtifact } from '../../service/src/model/verify-artifact.js';
+import { readArtifactDir } from '../../service/src/model/channels.js';
+import { verifyArtifactFiles } from '../../service/src/model/verify-artifact.js';
 import { ModelManifest } from '../../service/src/model/manifest.js';
 import { FeatureEncoder } from '../../service/src/preprocessing/feature-encoder.js';
 import { runTraining } from '../../scripts/lib/python.js';
@@ -49,7 +50,7 @@ it('reproduces the 50 canaries within 1e-5', async () => {
   expect(manifest.canaries).toHaveLength(50);
   const got = await serve(manifest.canaries.map((c) => c.inputs));
   expect(worstGap(got, manifest.canaries.map((c) => c.probability_of_default))).toBeLessThanOrEqual(1e-5);
-  const model = await verifyArtifact(manifest, onnxBytes);
+  const model = await verifyArtifactFiles(await readArtifactDir(path.join(dir, 'model')));
   expect(model.version).toBe(manifest.version);
   await model.release();
 });

@@ -35,7 +35,7 @@ it('generates data, trains with --promote into a new store, and the service serv
 
   const version = summary.version as string;
   expect(await readdir(path.join(store, 'loan-default/versions', version))).toEqual(
-    ['manifest.json', 'model-card.html', 'model.onnx'],
+    ['manifest.json', 'model-card.html', 'model.onnx', 'trees.json'],
   );
   const manifest = JSON.parse(await readFile(path.join(store, 'loan-default/versions', version, 'manifest.json'), 'utf8'));
   expect(manifest.training_data.ignored_columns).toEqual(expect.arrayContaining(['branch', 'issued_on', 'true_probability_of_default']));

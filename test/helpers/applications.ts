@@ -1,4 +1,6 @@
-import { LoanApplication } from '../../service/src/contract/loan-application.contract.js';
+import {
+  EDUCATION_LEVELS, EMPLOYMENT_STATUSES, GENDERS, GRADE_LETTERS, LOAN_PURPOSES, LoanApplication, MARITAL_STATUSES,
+} from '../../service/src/contract/loan-application.contract.js';
 
 /** A valid application (the Swagger example). */
 export const VALID_APPLICATION: LoanApplication = {
@@ -55,3 +57,27 @@ export const BROKEN_RULES: [string, unknown, string][] = [
   ['application_id', '', 'application_id must be 1 to 128 characters'],
   ['application_id', 42, 'application_id must be a string'],
 ];
+
+/** A random valid application from a seeded generator (rates and amounts in realistic ranges, every enum value). */
+export function randomApplications(count: number, seed: number): LoanApplication[] {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)];
+  const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+  return Array.from({ length: count }, () => ({
+    annual_income: round(8000 + next() * 200_000, 2),
+    debt_to_income_ratio: round(next() * 0.8, 3),
+    credit_score: 300 + Math.floor(next() * 551),
+    loan_amount: round(500 + next() * 50_000, 2),
+    interest_rate: round(3 + next() * 22, 2),
+    gender: pick(GENDERS),
+    marital_status: pick(MARITAL_STATUSES),
+    education_level: pick(EDUCATION_LEVELS),
+    employment_status: pick(EMPLOYMENT_STATUSES),
+    loan_purpose: pick(LOAN_PURPOSES),
+    grade_subgrade: `${pick([...GRADE_LETTERS])}${1 + Math.floor(next() * 5)}`,
+  }));
+}

@@ -25,8 +25,10 @@ describe('FeatureEncoder', () => {
     expect(at(row, 'annual_income')).toBe(52000);
     expect(at(row, 'debt_to_income_ratio')).toBe(Math.fround(0.18));
     expect(at(row, 'credit_score')).toBe(702);
-    expect(at(row, 'gender')).toBe(0); // Female is first in the vocabulary
-    expect(at(row, 'marital_status')).toBe(1); // Married
+    // Protected attributes are monitoring only: not columns of the tensor.
+    expect(names).not.toContain('gender');
+    expect(names).not.toContain('marital_status');
+    expect(spec.monitoring_only).toEqual(['gender', 'marital_status']);
     expect(at(row, 'education_level')).toBe(1); // Bachelor's
     expect(at(row, 'loan_purpose')).toBe(0); // Debt consolidation
     expect(at(row, 'grade')).toBe(1); // B
@@ -60,8 +62,8 @@ describe('featureSpecProblems', () => {
   it.each([
     ['an unknown kind', (s: FeatureSpec) => ((s.features[0] as { kind: string }).kind = 'log'), "unknown kind 'log'"],
     ['a vocabulary value the contract does not allow', (s: FeatureSpec) => {
-      const gender = s.features.find((f) => f.name === 'gender') as { vocabulary: string[] };
-      gender.vocabulary.push('Unknown');
+      const purpose = s.features.find((f) => f.name === 'loan_purpose') as { vocabulary: string[] };
+      purpose.vocabulary.push('Unknown');
     }, 'not allowed by the contract'],
     ['an input outside the contract', (s: FeatureSpec) => ((s.features[0] as { source: string }).source = 'age'), "'age' is not a numeric input"],
     ['a ratio over a field that may be 0', (s: FeatureSpec) => {

@@ -47,6 +47,7 @@ beforeAll(async () => {
   files = {
     'model.onnx': await demo.readVersionFile(NAME, demoVersion, 'model.onnx'),
     'manifest.json': await demo.readVersionFile(NAME, demoVersion, 'manifest.json'),
+    'trees.json': await demo.readVersionFile(NAME, demoVersion, 'trees.json'),
   };
 });
 
@@ -55,7 +56,7 @@ async function publishAs(version: string, edit: (m: ModelManifest) => void = () 
   const manifest = JSON.parse(files['manifest.json'].toString()) as ModelManifest;
   manifest.version = version;
   edit(manifest);
-  await store.publish(NAME, version, { 'model.onnx': onnx, 'manifest.json': Buffer.from(JSON.stringify(manifest)) });
+  await store.publish(NAME, version, { ...files, 'model.onnx': onnx, 'manifest.json': Buffer.from(JSON.stringify(manifest)) });
 }
 
 describe.each(stores)('%s model store', (_kind, makeStore) => {
@@ -140,7 +141,7 @@ describe.each(stores)('%s model store', (_kind, makeStore) => {
       const version = '20260101T000000Z-aaaaaaa';
       const manifest = JSON.parse(files['manifest.json'].toString());
       manifest.version = '20260101T000000Z-bbbbbbb';
-      await store.publish(NAME, version, { 'model.onnx': files['model.onnx'], 'manifest.json': Buffer.from(JSON.stringify(manifest)) });
+      await store.publish(NAME, version, { ...files, 'manifest.json': Buffer.from(JSON.stringify(manifest)) });
       await expect(loadVersion(store, NAME, version)).rejects.toThrow(/manifest names/);
     });
 
@@ -213,6 +214,7 @@ describe('s3 store specifics', () => {
       `team/models/${NAME}/channels/production.json`,
       `team/models/${NAME}/versions/20260101T000000Z-aaaaaaa/manifest.json`,
       `team/models/${NAME}/versions/20260101T000000Z-aaaaaaa/model.onnx`,
+      `team/models/${NAME}/versions/20260101T000000Z-aaaaaaa/trees.json`,
     ]);
   });
 

@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--score-out", default=None, help="JSON file for the --score probabilities")
     train.add_argument("--holdout-by", default=None, help="time column: hold out the most recent 20%% of rows")
     train.add_argument("--holdout-out", default=None, help="CSV file for the holdout rows")
+    train.add_argument(
+        "--use-protected", action="store_true",
+        help="let the model use gender and marital_status (off by default: they are kept for fairness monitoring only)",
+    )
+    train.add_argument("--no-monotone", action="store_true", help="train without the monotone risk constraints")
     sub.add_parser("contract", help="print the data contract as JSON")
     feats = sub.add_parser("features", help="print the float32 tensor of a manifest's canaries, as training builds it")
     feats.add_argument("--manifest", required=True)
@@ -70,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
             doc = pipeline.train_to_dir(
                 args.data, args.out, args.name, args.seed, args.cost_ratio, args.data_uri, args.score, args.score_out,
-                args.holdout_by, args.holdout_out,
+                args.holdout_by, args.holdout_out, use_protected=args.use_protected, monotone=not args.no_monotone,
             )
             print(json.dumps({"version": doc["version"], "metrics": doc["metrics"], "threshold": doc["threshold"]["value"]}))
     except ContractError as exc:

@@ -21,23 +21,58 @@ SPEC_VERSION = 1
 INPUT_NAME = "features"
 KINDS = ("number", "category", "grade_letter", "grade_ordinal", "ratio")
 
+# Inputs the law forbids deciding on (ECOA / Regulation B): accepted, validated and logged for fairness
+# monitoring, but not features of the model unless training is asked for them explicitly (--use-protected).
+PROTECTED_INPUTS = ("gender", "marital_status")
 
-def default_spec() -> dict:
+# Which way risk may move as each feature grows: +1 risk never falls, -1 risk never rises, 0 free.
+# A worse grade is a higher letter index and a higher sub-grade ordinal (A1=0 ... G5=34); more debt for the
+# income, a higher rate and a larger loan for the income are riskier; a better score and a higher income are safer.
+# loan_amount alone stays free (a larger loan can come with a stronger applicant); categories have no order.
+MONOTONE = {
+    "annual_income": -1,
+    "debt_to_income_ratio": 1,
+    "credit_score": -1,
+    "interest_rate": 1,
+    "grade": 1,
+    "subgrade": 1,
+    "loan_to_income": 1,
+}
+
+
+def default_spec(use_protected: bool = False, monotone: bool = True) -> dict:
+    """The feature spec: protected inputs left out and monotone constraints on, unless asked otherwise."""
     features: list[dict] = [{"name": n, "kind": "number", "source": n} for n in contract.NUMERIC_FIELDS]
     features += [
-        {"name": n, "kind": "category", "source": n, "vocabulary": list(v)} for n, v in contract.ENUM_FIELDS.items()
+        {"name": n, "kind": "category", "source": n, "vocabulary": list(v)}
+        for n, v in contract.ENUM_FIELDS.items()
+        if use_protected or n not in PROTECTED_INPUTS
     ]
     features += [
         {"name": "grade", "kind": "grade_letter", "source": contract.GRADE_FIELD, "vocabulary": list(contract.GRADE_LETTERS)},
         {"name": "subgrade", "kind": "grade_ordinal", "source": contract.GRADE_FIELD},
         {"name": "loan_to_income", "kind": "ratio", "numerator": "loan_amount", "denominator": "annual_income"},
     ]
+    if monotone:
+        for feature in features:
+            feature["monotone"] = MONOTONE.get(feature["name"], 0)
     return {
         "spec_version": SPEC_VERSION,
         "inputs": list(contract.INPUT_FIELDS),
         "tensor": {"input_name": INPUT_NAME, "dtype": "float32", "shape": [None, len(features)]},
         "features": features,
+        # Inputs the request carries that the model does not read: kept for monitoring (fairness) only.
+        "monitoring_only": [n for n in PROTECTED_INPUTS if not use_protected],
+        "protected_inputs_used": bool(use_protected),
+        "monotone_constraints": bool(monotone),
     }
+
+
+def monotonic_cst(spec: dict) -> list[int] | None:
+    """scikit-learn's monotonic_cst, in tensor order, or None when the spec has no constraints."""
+    if not spec.get("monotone_constraints"):
+        return None
+    return [int(f.get("monotone", 0)) for f in spec["features"]]
 
 
 def feature_names(spec: dict) -> list[str]:

@@ -10,8 +10,8 @@ import onnx
 import pandas as pd
 import sklearn
 
-from . import contract, export, reference
-from .model import TrainedModel
+from . import contract, explain, export, fairness, reference
+from .model import TrainedModel, default_target
 
 MANIFEST_VERSION = 1
 CANARY_COUNT = 50
@@ -46,6 +46,7 @@ def canaries(trained: TrainedModel, count: int = CANARY_COUNT) -> list[dict]:
 def build(
     trained: TrainedModel,
     onnx_bytes: bytes,
+    trees_bytes: bytes,
     name: str,
     data_uri: str,
     data_sha256: str,
@@ -87,7 +88,16 @@ def build(
             "opsets": export.OPSETS,
             "ir_version": export.IR_VERSION,
         },
+        "explanation": {
+            "method": "TreeSHAP, path-dependent (Lundberg et al. 2018), over the trees the ONNX graph holds",
+            "file": explain.TREES_FILE,
+            "sha256": hashlib.sha256(trees_bytes).hexdigest(),
+            "bytes": len(trees_bytes),
+            "reasons": explain.reason_catalogue(trained.spec),
+            "max_reasons": 4,
+        },
         "metrics": trained.metrics,
+        "fairness": fairness.table(trained.holdout, default_target(trained.holdout), trained.holdout_scores, trained.threshold["value"]),
         "threshold": trained.threshold,
         "canary_tolerance": CANARY_TOLERANCE,
         "canaries": canaries(trained),

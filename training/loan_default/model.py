@@ -62,8 +62,9 @@ def choose_threshold(y: np.ndarray, p: np.ndarray, cost_ratio: float) -> dict:
     }
 
 
-def _baseline(seed: int):
-    categorical = [*contract.ENUM_FIELDS, "grade_letter"]
+def _baseline(seed: int, spec: dict):
+    # The same inputs as the model: protected attributes only when the model uses them.
+    categorical = [*[f["source"] for f in spec["features"] if f["kind"] == "category"], "grade_letter"]
     numeric = list(contract.NUMERIC_FIELDS)
     encode = ColumnTransformer(
         [("num", StandardScaler(), numeric), ("cat", OneHotEncoder(handle_unknown="ignore"), categorical)]
@@ -100,9 +101,14 @@ def split_holdout(frame: pd.DataFrame, seed: int, holdout_by: str | None = None)
 
 
 def train(
-    frame: pd.DataFrame, seed: int = 42, cost_ratio: float = DEFAULT_COST_RATIO, holdout_by: str | None = None
+    frame: pd.DataFrame,
+    seed: int = 42,
+    cost_ratio: float = DEFAULT_COST_RATIO,
+    holdout_by: str | None = None,
+    use_protected: bool = False,
+    monotone: bool = True,
 ) -> TrainedModel:
-    spec = features.default_spec()
+    spec = features.default_spec(use_protected=use_protected, monotone=monotone)
     train_frame, holdout = split_holdout(frame, seed, holdout_by)
     for part, name in ((train_frame, "training"), (holdout, "holdout")):
         if default_target(part).min() == default_target(part).max():
@@ -121,13 +127,14 @@ def train(
         validation_fraction=0.1,
         n_iter_no_change=25,
         random_state=seed,
+        monotonic_cst=features.monotonic_cst(spec),
     )
     gbm.fit(x_fit.astype(np.float64), y_fit)
 
     y_select = default_target(select_frame)
     threshold = choose_threshold(y_select, predict_default(gbm, features.transform(select_frame, spec)), cost_ratio)
 
-    baseline = _baseline(seed)
+    baseline = _baseline(seed, spec)
     baseline.fit(_baseline_frame(fit_frame), y_fit)
 
     y_hold = default_target(holdout)

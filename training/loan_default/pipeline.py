@@ -1,4 +1,4 @@
-"""Train one version end to end into a staging directory: model.onnx, manifest.json, model-card.html.
+"""Train one version end to end into a staging directory: model.onnx, trees.json, manifest.json, model-card.html.
 
 Publishing to a store is the TypeScript side's job, after onnxruntime-node has reproduced the canaries.
 """
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import contract, data, export, features, manifest, model, report
+from . import contract, data, explain, export, features, manifest, model, report
 
 
 def train_to_dir(
@@ -23,12 +23,14 @@ def train_to_dir(
     score_out: str | None = None,
     holdout_by: str | None = None,
     holdout_out: str | None = None,
+    use_protected: bool = False,
+    monotone: bool = True,
 ) -> dict:
     raw = data.read_table(data_path)
     known = set(contract.INPUT_FIELDS) | {contract.LABEL, contract.APPLICATION_ID} | ({holdout_by} if holdout_by else set())
     ignored = [c for c in raw.columns if c not in known]
     frame = data.validate(raw, keep=(holdout_by,) if holdout_by else ())
-    trained = model.train(frame, seed=seed, cost_ratio=cost_ratio, holdout_by=holdout_by)
+    trained = model.train(frame, seed=seed, cost_ratio=cost_ratio, holdout_by=holdout_by, use_protected=use_protected, monotone=monotone)
     if holdout_out:
         # The exact rows the metrics are computed on, for comparing other models on the same slice.
         trained.holdout.to_csv(holdout_out, index=False)
@@ -41,9 +43,11 @@ def train_to_dir(
     if gap > manifest.CANARY_TOLERANCE:
         raise RuntimeError(f"exported graph differs from scikit-learn by {gap:.2e} on the holdout")
 
+    trees_bytes = (json.dumps(explain.trees_doc(trained.gbm, trained.spec), separators=(",", ":")) + "\n").encode()
     doc = manifest.build(
         trained,
         onnx_bytes,
+        trees_bytes,
         name=name,
         data_uri=data_uri or str(Path(data_path).resolve()),
         data_sha256=data.file_sha256(data_path),
@@ -54,6 +58,7 @@ def train_to_dir(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "model.onnx").write_bytes(onnx_bytes)
+    (out / explain.TREES_FILE).write_bytes(trees_bytes)
     (out / "manifest.json").write_text(json.dumps(doc, indent=2) + "\n")
     baseline_p = trained.baseline.predict_proba(model._baseline_frame(trained.holdout))[:, 1]
     card = report.model_card(doc, model.default_target(trained.holdout), trained.holdout_scores, baseline_p)

@@ -48,6 +48,52 @@ def calibration_png(y: np.ndarray, p: np.ndarray) -> str:
     return _png(fig)
 
 
+def inputs_section(manifest: dict) -> str:
+    """What the model reads and how risk may move, in plain words."""
+    spec = manifest["feature_spec"]
+    monitoring_only = spec.get("monitoring_only", [])
+    if spec.get("protected_inputs_used"):
+        protected = ("<p><b>This model uses gender and marital status as inputs</b>, because training was asked to "
+                     "(<code>--use-protected</code>). US law (ECOA, Regulation B) forbids deciding credit on them: "
+                     "use this version for research only.</p>")
+    else:
+        named = " and ".join(html.escape(n.replace("_", " ")) for n in monitoring_only) or "no protected attribute"
+        protected = (f"<p>The model does <b>not</b> use {named}. Applications still carry them; they are checked, "
+                     "logged and used only to measure fairness (below and on <code>/monitoring/fairness</code>).</p>")
+    constrained = [f for f in spec["features"] if f.get("monotone")]
+    if spec.get("monotone_constraints") and constrained:
+        words = {1: "never lowers the risk", -1: "never raises the risk"}
+        items = "".join(
+            f"<li>a higher <code>{html.escape(f['name'])}</code> {words[int(f['monotone'])]}</li>" for f in constrained
+        )
+        monotone = f"<p>Risk moves the right way with each constrained input (monotone constraints in training):</p><ul>{items}</ul>"
+    else:
+        monotone = "<p>Trained <b>without</b> monotone constraints (<code>--no-monotone</code>).</p>"
+    return f"<h2>Inputs</h2>{protected}{monotone}"
+
+
+def fairness_section(manifest: dict) -> str:
+    """Per protected attribute and group: approvals, defaults, ranking and the four-fifths rule, on the holdout."""
+    parts = ["<h2>Fairness on the holdout</h2><p>Adverse impact ratio: the group's approval rate over the highest "
+             "group's; under 0.8 fails the four-fifths rule (<span style=\"color:#b00\">red</span>). Equal opportunity: "
+             "the approval rate among applicants who repaid.</p>"]
+    def cell(value):
+        return "n/a" if value is None else f"{value:.4f}"
+
+    def row(group: str, g: dict) -> str:
+        style = ' style="color:#b00"' if not g["four_fifths_ok"] else ""
+        values = [g["approval_rate"], g["default_rate"], g["roc_auc"], g["adverse_impact_ratio"], g["approval_rate_repaid"]]
+        return f"<tr{style}><td>{html.escape(group)}</td><td>{g['count']}</td>" + "".join(f"<td>{cell(v)}</td>" for v in values) + "</tr>"
+
+    for attribute, groups in manifest.get("fairness", {}).items():
+        rows = "".join(row(group, g) for group, g in groups.items())
+        parts.append(
+            f"<h3>{html.escape(attribute.replace('_', ' '))}</h3><table><tr><th>group</th><th>count</th><th>approval rate</th>"
+            f"<th>default rate</th><th>ROC-AUC</th><th>adverse impact ratio</th><th>approval rate, repaid</th></tr>{rows}</table>"
+        )
+    return "".join(parts)
+
+
 def model_card(manifest: dict, y: np.ndarray, p: np.ndarray, baseline_p: np.ndarray | None) -> str:
     metrics = manifest["metrics"]
     rows = "".join(
@@ -68,12 +114,14 @@ Created {html.escape(manifest['created_at'])} from <code>{html.escape(str(data['
 ({data['rows']} rows, sha256 <code>{data['sha256'][:16]}…</code>).</p>
 <h2>Decision</h2>
 <p>Decline when probability_of_default &ge; <b>{threshold['value']:.4f}</b>. {html.escape(threshold['description'])}.</p>
+{inputs_section(manifest)}
 <h2>Holdout metrics</h2><table>{rows}</table>
+{fairness_section(manifest)}
 <h2>Plots</h2>
 <img alt="ROC curve" src="data:image/png;base64,{roc_png(y, p, baseline_p)}">
 <img alt="Calibration plot" src="data:image/png;base64,{calibration_png(y, p)}">
 <h2>Limits</h2>
-<p>The model knows only the 11 inputs of the data contract. Scores drift when applicants change: watch
+<p>The model knows only the inputs of the data contract listed above. Scores drift when applicants change: watch
 <code>/monitoring/drift</code>. ONNX sha256 <code>{html.escape(manifest['onnx']['sha256'])}</code>.</p>
 </body></html>
 """

@@ -80,3 +80,57 @@ def test_time_based_holdout_is_the_most_recent_rows(tmp_path):
     assert len(holdout) == 1000 and doc["metrics"]["rows"] == 1000
     assert holdout["observed_at"].min() > frame["observed_at"].sort_values().iloc[3999]
     assert "by observed_at" in doc["metrics"]["holdout"]
+
+
+def test_the_default_model_ignores_protected_inputs_and_moves_risk_the_right_way(data_file, tmp_path):
+    import numpy as np
+
+    from loan_default import contract, features, model
+
+    frame = synth.generate(3000, 4)
+    trained = model.train(frame.drop(columns=["true_probability_of_default"]), seed=5)
+    spec = trained.spec
+    sample = frame.head(300).copy()
+    base = model.predict_default(trained.gbm, features.transform(sample, spec))
+    for attribute, values in (("gender", contract.ENUM_FIELDS["gender"]), ("marital_status", contract.ENUM_FIELDS["marital_status"])):
+        for value in values:
+            changed = model.predict_default(trained.gbm, features.transform(sample.assign(**{attribute: value}), spec))
+            assert np.array_equal(changed, base)
+    # Stepping a constrained input across its range never moves the probability the wrong way.
+    steps = {"credit_score": (np.linspace(300, 850, 12), -1), "debt_to_income_ratio": (np.linspace(0, 2, 12), 1),
+             "interest_rate": (np.linspace(1, 40, 12), 1), "annual_income": (np.linspace(5000, 400000, 12), -1)}
+    for field, (values, direction) in steps.items():
+        scores = np.stack([model.predict_default(trained.gbm, features.transform(sample.assign(**{field: v}), spec)) for v in values])
+        moves = np.diff(scores, axis=0) * direction
+        assert (moves >= -1e-12).all(), field
+    grades = [f"{letter}{digit}" for letter in contract.GRADE_LETTERS for digit in contract.GRADE_DIGITS]
+    scores = np.stack([model.predict_default(trained.gbm, features.transform(sample.assign(grade_subgrade=g), spec)) for g in grades])
+    assert (np.diff(scores, axis=0) >= -1e-12).all()
+
+
+def test_the_card_and_manifest_carry_fairness_per_group(data_file, tmp_path):
+    import numpy as np
+
+    from loan_default import export, features
+
+    doc = pipeline.train_to_dir(str(data_file), str(tmp_path / "v"), seed=5, holdout_out=str(tmp_path / "holdout.csv"))
+    holdout_frame = pd.read_csv(tmp_path / "holdout.csv")
+    # A direct computation on the same rows, scored by the exported graph.
+    p = export.evaluate((tmp_path / "v/model.onnx").read_bytes(), features.transform(holdout_frame, doc["feature_spec"]))
+    approved = p < doc["threshold"]["value"]
+    for attribute in ("gender", "marital_status"):
+        for group, g in doc["fairness"][attribute].items():
+            mask = (holdout_frame[attribute] == group).to_numpy()
+            assert g["count"] == int(mask.sum())
+            assert abs(g["approval_rate"] - approved[mask].mean()) <= 1 / g["count"]
+            assert g["default_rate"] == pytest.approx((holdout_frame.loc[mask, "loan_paid_back"] == 0).mean())
+    assert set(doc["fairness"]) == {"gender", "marital_status"}
+    for attribute, groups in doc["fairness"].items():
+        assert sum(g["count"] for g in groups.values()) == doc["metrics"]["rows"]
+        best = max(g["approval_rate"] for g in groups.values())
+        for g in groups.values():
+            assert g["adverse_impact_ratio"] == pytest.approx(g["approval_rate"] / best)
+            assert g["four_fifths_ok"] == (g["adverse_impact_ratio"] >= 0.8)
+    card = (tmp_path / "v/model-card.html").read_text()
+    assert "Fairness on the holdout" in card and "does <b>not</b> use gender and marital status" in card
+    assert "adverse impact ratio" in card and len(holdout_frame) == doc["metrics"]["rows"] and np.isfinite(doc["metrics"]["roc_auc"])

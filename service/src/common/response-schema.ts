@@ -8,12 +8,16 @@ interface ApiPropertyMetadata {
   isArray?: boolean;
   required?: boolean;
   enum?: unknown[];
+  oneOf?: JsonSchema[];
+  additionalProperties?: JsonSchema;
 }
 
 const cache = new Map<Dto, JsonSchema>();
 
 function typeSchema(type: unknown, meta: ApiPropertyMetadata): JsonSchema {
   if (meta.enum) return { type: 'string', enum: [...meta.enum] };
+  if (meta.oneOf) return { anyOf: meta.oneOf };
+  if (type === 'object' && meta.additionalProperties) return { type: 'object', additionalProperties: meta.additionalProperties };
   if (type === String) return { type: 'string' };
   if (type === Number) return { type: 'number' };
   if (type === Boolean) return { type: 'boolean' };
@@ -34,7 +38,7 @@ export function responseSchemaFor(dto: Dto): JsonSchema {
   const required: string[] = [];
   for (const name of names) {
     const meta = (Reflect.getMetadata(DECORATORS.API_MODEL_PROPERTIES, dto.prototype, name) ?? {}) as ApiPropertyMetadata;
-    let type = meta.type ?? Reflect.getMetadata('design:type', dto.prototype, name);
+    let type = meta.oneOf ? undefined : (meta.type ?? Reflect.getMetadata('design:type', dto.prototype, name));
     let isArray = meta.isArray === true;
     if (Array.isArray(type)) {
       isArray = true;

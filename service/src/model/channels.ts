@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { verifyArtifact } from './verify-artifact.js';
-import { ChannelPointer, MANIFEST_FILE, MODEL_CARD_FILE, MODEL_FILE, ModelManifest } from './manifest.js';
+import { verifyArtifactFiles } from './verify-artifact.js';
+import { ChannelPointer, MANIFEST_FILE, MODEL_CARD_FILE, MODEL_FILE, ModelManifest, TREES_FILE } from './manifest.js';
 import { ModelStore } from './model-store.js';
 
 /** Channel moves shared by the command line and the admin API. */
@@ -48,14 +48,16 @@ export async function describeVersions(store: ModelStore, name: string): Promise
   );
 }
 
-/** Reads a version directory as training leaves it: model.onnx and manifest.json, and the card when present. */
+/** Reads a version directory as training leaves it: model.onnx and manifest.json, and the card and trees when present. */
 export async function readArtifactDir(dir: string): Promise<Record<string, Buffer>> {
   const files: Record<string, Buffer> = {
     [MODEL_FILE]: await readFile(path.join(dir, MODEL_FILE)),
     [MANIFEST_FILE]: await readFile(path.join(dir, MANIFEST_FILE)),
   };
-  const card = await readFile(path.join(dir, MODEL_CARD_FILE)).catch(() => null);
-  if (card) files[MODEL_CARD_FILE] = card;
+  for (const optional of [MODEL_CARD_FILE, TREES_FILE]) {
+    const bytes = await readFile(path.join(dir, optional)).catch(() => null);
+    if (bytes) files[optional] = bytes;
+  }
   return files;
 }
 
@@ -66,7 +68,7 @@ export async function readArtifactDir(dir: string): Promise<Record<string, Buffe
 export async function publishVerified(store: ModelStore, files: Record<string, Buffer>, name?: string): Promise<ModelManifest> {
   const manifest = JSON.parse(files[MANIFEST_FILE].toString('utf8')) as ModelManifest;
   if (name && manifest.name !== name) throw new Error(`the artifact is for model '${manifest.name}', not '${name}'`);
-  const model = await verifyArtifact(manifest, files[MODEL_FILE]);
+  const model = await verifyArtifactFiles(files);
   await model.release();
   await store.publish(manifest.name, manifest.version, files);
   return manifest;

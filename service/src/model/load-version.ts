@@ -1,6 +1,6 @@
 import { ArtifactCache } from './artifact-cache.js';
 import { BatchingOptions, LoadedModel, NO_BATCHING } from './loaded-model.js';
-import { MANIFEST_FILE, MODEL_FILE, ModelManifest } from './manifest.js';
+import { MANIFEST_FILE, MODEL_FILE, ModelManifest, TREES_FILE } from './manifest.js';
 import { ModelStore } from './model-store.js';
 import { compileEncoder, EncoderFactory, ModelRejectedError, verifyArtifact } from './verify-artifact.js';
 
@@ -15,12 +15,15 @@ export async function loadVersion(
 ): Promise<LoadedModel> {
   let manifest: ModelManifest;
   let bytes: Buffer;
+  let trees: Buffer | undefined;
   let cached = false;
   try {
     manifest = JSON.parse((await store.readVersionFile(name, version, MANIFEST_FILE)).toString('utf8')) as ModelManifest;
     const local = cache && manifest?.onnx?.sha256 ? await cache.get(name, version, manifest.onnx.sha256) : null;
     cached = local !== null;
     bytes = local ?? (await store.readVersionFile(name, version, MODEL_FILE));
+    // Only the one file name the service knows: a manifest cannot make it read another key.
+    if (manifest?.explanation) trees = await store.readVersionFile(name, version, TREES_FILE);
   } catch (error) {
     // Store errors name keys (name/versions/version/file), never a local path.
     throw new ModelRejectedError(version, `cannot read the artifact: ${(error as Error).message}`, error);
@@ -28,7 +31,7 @@ export async function loadVersion(
   if (manifest?.version !== version || manifest?.name !== name) {
     throw new ModelRejectedError(version, `manifest names ${manifest?.name}@${manifest?.version}, expected ${name}@${version}`);
   }
-  const model = await verifyArtifact(manifest, bytes, compile, batching);
+  const model = await verifyArtifact(manifest, bytes, compile, batching, trees);
   if (cache && !cached) await cache.put(name, version, bytes).catch(() => undefined);
   return model;
 }

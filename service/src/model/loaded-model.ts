@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { LoanApplication } from '../contract/loan-application.contract.js';
 import { FeatureEncoder } from '../preprocessing/feature-encoder.js';
+import type { Explainer } from '../explain/explainer.js';
 import { ModelManifest } from './manifest.js';
 import { MicroBatcher } from './micro-batcher.js';
 
@@ -33,6 +34,8 @@ export class LoadedModel {
   private readonly outputName: string;
 
   private readonly batcher: MicroBatcher<LoanApplication>;
+  /** TreeSHAP and reasons over the same trees, proved at load; null for a version without trees.json. */
+  explainer: Explainer | null = null;
 
   constructor(
     readonly manifest: ModelManifest,

@@ -1,3 +1,4 @@
+import type { ExplanationManifest } from '../explain/explainer.js';
 import { LoanApplication } from '../contract/loan-application.contract.js';
 import { FeatureSpec } from '../preprocessing/feature-spec.js';
 
@@ -32,6 +33,8 @@ export interface ModelManifest {
   threshold: { value: number; rule: string; description: string; cost_ratio?: number };
   canary_tolerance: number;
   canaries: Canary[];
+  /** What TreeSHAP needs (absent in versions made before reasons existed: they serve without reasons). */
+  explanation?: ExplanationManifest;
   reference: { rows: number; inputs: Record<string, Reference>; score: NumericReference };
 }
 
@@ -45,6 +48,7 @@ export interface ChannelPointer {
 export const MODEL_FILE = 'model.onnx';
 export const MANIFEST_FILE = 'manifest.json';
 export const MODEL_CARD_FILE = 'model-card.html';
+export const TREES_FILE = 'trees.json';
 
 /** Versions sort by time (20261124T035000Z-3f2a9c1); this is also the rule for a safe path segment. */
 export const VERSION_PATTERN = /^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{7,64}$/;

@@ -7,7 +7,7 @@ import { appConfig, loadAppConfig } from '../config/app.config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { PreprocessingService } from '../preprocessing/preprocessing.service.js';
 import { ARTIFACT_CACHE } from './artifact-cache.js';
-import { ChannelPointer, MANIFEST_FILE, MODEL_FILE, ModelManifest } from './manifest.js';
+import { ChannelPointer, MANIFEST_FILE, MODEL_FILE, ModelManifest, TREES_FILE } from './manifest.js';
 import { MODEL_STORE, ModelStore } from './model-store.js';
 import { ModelService } from './model.service.js';
 
@@ -59,7 +59,8 @@ class MemoryModelStore implements ModelStore {
     const manifest = JSON.parse(readFileSync(path.join(DEMO, 'versions', DEMO_VERSION, MANIFEST_FILE), 'utf8')) as ModelManifest;
     const onnx = readFileSync(path.join(DEMO, 'versions', DEMO_VERSION, MODEL_FILE));
     if (damaged) onnx[onnx.length - 1] ^= 0xff;
-    this.versions.set(version, { [MANIFEST_FILE]: Buffer.from(JSON.stringify({ ...manifest, version })), [MODEL_FILE]: onnx });
+    const trees = readFileSync(path.join(DEMO, 'versions', DEMO_VERSION, TREES_FILE));
+    this.versions.set(version, { [MANIFEST_FILE]: Buffer.from(JSON.stringify({ ...manifest, version })), [MODEL_FILE]: onnx, [TREES_FILE]: trees });
   }
   point(version: string): void {
     this.channel = { version, updated_at: new Date().toISOString(), previous: this.channel?.version ?? null };

@@ -216,7 +216,8 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
       previous?.retire();
       this.metrics.modelSwaps.inc({ outcome: 'success' });
       this.metrics.setActiveModel(version);
-      this.logger.log({ message: 'model activated', version, previous: previous?.version ?? null, load_s: stopTimer() });
+      this.logger.log({ message: 'model activated', version, previous: previous?.version ?? null, load_s: stopTimer(), reasons: next.explainer !== null });
+      if (!next.explainer) this.logger.warn({ message: 'model version has no trees for TreeSHAP: declines are answered without reasons', version });
       return { status: 'swapped', version, previous: previous?.version ?? null };
     } catch (error) {
       stopTimer();

@@ -2,7 +2,9 @@ import * as ort from 'onnxruntime-node';
 import { FeatureEncoder } from '../preprocessing/feature-encoder.js';
 import { FeatureSpec } from '../preprocessing/feature-spec.js';
 import { BatchingOptions, LoadedModel, NO_BATCHING, sessionOptions } from './loaded-model.js';
-import { ModelManifest } from './manifest.js';
+import { MANIFEST_FILE, MODEL_FILE, ModelManifest, TREES_FILE } from './manifest.js';
+import { Explainer } from '../explain/explainer.js';
+import { TreeEnsemble, TreesDocument } from '../explain/tree-ensemble.js';
 import { sha256 } from './sha256.js';
 
 /** The strictest canary tolerance DESIGN.md allows; a manifest may ask for tighter, never looser. */
@@ -32,6 +34,7 @@ export async function verifyArtifact(
   onnxBytes: Uint8Array,
   compile: EncoderFactory = compileEncoder,
   batching: BatchingOptions = NO_BATCHING,
+  treesBytes?: Uint8Array,
 ): Promise<LoadedModel> {
   const version = manifest?.version ?? 'unknown';
   const reject = (reason: string): never => {
@@ -75,9 +78,36 @@ export async function verifyArtifact(
     if (!(worst <= tolerance)) {
       reject(`canaries do not reproduce: worst difference ${worst} exceeds ${tolerance}`);
     }
+    if (manifest.explanation) {
+      // The trees explained must be the trees scored: they reproduce ONNX Runtime's own canary answers.
+      model.explainer = explainerFor(manifest, treesBytes, reject);
+      const gap = model.explainer.worstGap(encoder.encode(manifest.canaries.map((c) => c.inputs)), Array.from(scores));
+      if (!(gap <= tolerance)) reject(`${TREES_FILE} does not reproduce ONNX Runtime's canary probabilities: worst difference ${gap} exceeds ${tolerance}`);
+    }
     return model;
   } catch (error) {
     await session.release().catch(() => undefined);
     throw error;
   }
+}
+
+/** The explainer a manifest promises, from bytes that match its sha256; any fault rejects the version. */
+function explainerFor(manifest: ModelManifest, treesBytes: Uint8Array | undefined, reject: (reason: string) => never): Explainer {
+  const explanation = manifest.explanation!;
+  if (explanation.file !== TREES_FILE) reject(`explanation.file must be ${TREES_FILE}, got ${explanation.file}`);
+  if (!treesBytes) reject(`${TREES_FILE} is missing`);
+  const digest = sha256(treesBytes!);
+  if (digest !== explanation.sha256) reject(`sha256 of ${TREES_FILE} is ${digest}, the manifest says ${explanation.sha256}`);
+  try {
+    const doc = JSON.parse(Buffer.from(treesBytes!).toString('utf8')) as TreesDocument;
+    return new Explainer(new TreeEnsemble(doc), explanation.reasons, explanation.max_reasons ?? 4, manifest.feature_spec);
+  } catch (error) {
+    return reject(`${TREES_FILE}: ${(error as Error).message}`);
+  }
+}
+
+/** verifyArtifact over a version's files as training leaves them (model.onnx, manifest.json, trees.json when present). */
+export function verifyArtifactFiles(files: Record<string, Buffer>, compile: EncoderFactory = compileEncoder, batching: BatchingOptions = NO_BATCHING) {
+  const manifest = JSON.parse(files[MANIFEST_FILE].toString('utf8')) as ModelManifest;
+  return verifyArtifact(manifest, files[MODEL_FILE], compile, batching, files[TREES_FILE]);
 }

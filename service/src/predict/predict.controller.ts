@@ -1,6 +1,6 @@
-import { Controller, HttpCode, Post, Req } from '@nestjs/common';
+import { BadRequestException, Controller, HttpCode, Post, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/error-response.dto.js';
 import { Access } from '../security/access.decorator.js';
 import { ContractBody, ContractRoute } from '../common/contract-body.js';
@@ -8,6 +8,20 @@ import { BatchRequestDto, BatchResponseDto } from './dto/batch.dto.js';
 import { LoanApplicationDto } from './dto/loan-application.dto.js';
 import { PredictionDto } from './dto/prediction.dto.js';
 import { PredictService } from './predict.service.js';
+
+/** ?explain=true|false; anything else is a client's mistake, answered 400. */
+function explainFlag(value: string | undefined): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new BadRequestException('explain must be true or false');
+}
+
+const EXPLAIN_QUERY = ApiQuery({
+  name: 'explain',
+  required: false,
+  enum: ['true', 'false'],
+  description: "true: every answer also carries every feature's contribution (declines always carry their reasons)",
+});
 
 @ApiTags('predict')
 @Access('client')
@@ -21,8 +35,9 @@ export class PredictController {
   @ApiOkResponse({ type: PredictionDto })
   @ApiErrors({ 503: 'No model is loaded yet.' })
   @ContractRoute(LoanApplicationDto, PredictionDto)
-  async predict(@ContractBody() application: LoanApplicationDto, @Req() request: FastifyRequest): Promise<PredictionDto> {
-    const [prediction] = await this.predictions.predict([application], String(request.id));
+  @EXPLAIN_QUERY
+  async predict(@ContractBody() application: LoanApplicationDto, @Req() request: FastifyRequest, @Query('explain') explain?: string): Promise<PredictionDto> {
+    const [prediction] = await this.predictions.predict([application], String(request.id), explainFlag(explain));
     return prediction;
   }
 
@@ -32,7 +47,8 @@ export class PredictController {
   @ApiOkResponse({ type: BatchResponseDto })
   @ApiErrors({ 503: 'No model is loaded yet.' })
   @ContractRoute(BatchRequestDto, BatchResponseDto)
-  async predictBatch(@ContractBody() body: BatchRequestDto, @Req() request: FastifyRequest): Promise<BatchResponseDto> {
-    return { predictions: await this.predictions.predict(body.applications, String(request.id)) };
+  @EXPLAIN_QUERY
+  async predictBatch(@ContractBody() body: BatchRequestDto, @Req() request: FastifyRequest, @Query('explain') explain?: string): Promise<BatchResponseDto> {
+    return { predictions: await this.predictions.predict(body.applications, String(request.id), explainFlag(explain)) };
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { LoadedModel } from '../model/loaded-model.js';
 import { ModelService } from '../model/model.service.js';
 import { ScoringEvents } from '../scoring/scoring-events.js';
 import { LoanApplicationDto } from './dto/loan-application.dto.js';
@@ -16,15 +17,34 @@ export class PredictService {
    * Scores applications with one model version, taken once, so a batch never mixes versions; then announces
    * the answers once (drift, metrics and the prediction log listen; none waits on I/O).
    */
-  async predict(applications: LoanApplicationDto[], requestId: string | null = null): Promise<PredictionDto[]> {
+  async predict(applications: LoanApplicationDto[], requestId: string | null = null, explain = false): Promise<PredictionDto[]> {
     const answers = await this.models.withModel(async (model) => {
       const scores = await model.score(applications);
       const answers = this.answer(applications, scores, model.threshold, model.version);
+      this.explain(model, applications, answers, explain);
       this.events.emit({ applications, answers, scores, model, time: Date.now(), requestId });
       return answers;
     });
     if (!answers) throw new ServiceUnavailableException('no model is loaded yet; retry shortly');
     return answers;
+  }
+
+  /**
+   * Reasons on every decline (and every feature's contribution with `explain`), from TreeSHAP over the trees of
+   * the model that scored: the rows are encoded again only when one needs explaining.
+   */
+  private explain(model: LoadedModel, applications: LoanApplicationDto[], answers: PredictionDto[], all: boolean): void {
+    const explainer = model.explainer;
+    if (!explainer) return;
+    let x: Float32Array | null = null;
+    for (let i = 0; i < answers.length; i++) {
+      const decline = answers[i].decision === 'decline';
+      if (!decline && !all) continue;
+      x ??= model.encoder.encode(applications);
+      const phi = explainer.contributions(x, i);
+      if (decline) answers[i].reasons = explainer.reasons(applications[i], phi);
+      if (all) answers[i].contributions = explainer.named(phi);
+    }
   }
 
   private answer(applications: LoanApplicationDto[], scores: Float32Array, threshold: number, version: string): PredictionDto[] {

@@ -9,18 +9,25 @@ import {
 } from '../contract/loan-application.contract.js';
 
 /** The feature spec as training/loan_default/features.py writes it into the manifest. */
-export type FeatureDefinition =
+export type FeatureDefinition = (
   | { name: string; kind: 'number'; source: string }
   | { name: string; kind: 'category'; source: string; vocabulary: string[] }
   | { name: string; kind: 'grade_letter'; source: string; vocabulary: string[] }
   | { name: string; kind: 'grade_ordinal'; source: string }
-  | { name: string; kind: 'ratio'; numerator: string; denominator: string };
+  | { name: string; kind: 'ratio'; numerator: string; denominator: string }
+) & { monotone?: -1 | 0 | 1 };
 
 export interface FeatureSpec {
   spec_version: number;
+  /** Every input the request carries (all of the data contract). */
   inputs: string[];
   tensor: { input_name: string; dtype: string; shape: (number | null)[] };
   features: FeatureDefinition[];
+  /** Inputs kept for monitoring only (the protected attributes, unless training used them). */
+  monitoring_only?: string[];
+  protected_inputs_used?: boolean;
+  /** Whether training held risk monotone in the features marked `monotone` (+1 up, -1 down, 0 free). */
+  monotone_constraints?: boolean;
 }
 
 export const SUPPORTED_SPEC_VERSION = 1;
