@@ -1,11 +1,25 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { alternating, demoModel, dockerfileNodeOptions, drive, HttpCase, rawInference, ROOT, rssMb, startProcess, stop, Variant } from './bench/harness.js';
+import { alternating, demoModel, dockerfileNodeOptions, drive, HttpCase, NAME, rawInference, ROOT, rssMb, startProcess, stop, Variant } from './bench/harness.js';
 import { integerOption, parseCli, runCli } from './lib/cli.js';
 
 const USAGE =
   'usage: npm run bench -- [--duration 10] [--out var/bench/results.json] [--connections 1,16,64] [--baseline DIR (a checkout or copy with a built dist/, compared in alternating rounds)]';
+/** A copy of the demo store whose version has no trees.json (as a version made before reasons): it serves without reasons. */
+async function storeWithoutTrees(): Promise<string> {
+  const { cp } = await import('node:fs/promises');
+  const root = await mkdtemp(path.join(os.tmpdir(), 'bench-store-without-trees-'));
+  await cp(path.join(ROOT, 'models'), root, { recursive: true });
+  const version = JSON.parse(await readFile(path.join(root, NAME, 'channels/production.json'), 'utf8')).version as string;
+  const dir = path.join(root, NAME, 'versions', version);
+  const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
+  delete manifest.explanation;
+  await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+  await rm(path.join(dir, 'trees.json'));
+  return root;
+}
+
 runCli(USAGE, async () => {
   const { values } = parseCli(USAGE, {
     duration: { type: 'string', default: '10' },
@@ -23,6 +37,7 @@ runCli(USAGE, async () => {
   const single = JSON.stringify(application);
   const batch = JSON.stringify({ applications: Array.from({ length: 1000 }, (_, i) => manifest.canaries[i % manifest.canaries.length].inputs) });
   const logDir = await mkdtemp(path.join(os.tmpdir(), 'bench-predictions-'));
+  const cleanup = [logDir];
   // Production settings: request logs, prediction capture, drift, metrics and rate limiting all on
   // (the limit is set above what the bench sends, so its cost is counted but it never refuses), and the
   // heap flags of the image.
@@ -67,12 +82,21 @@ runCli(USAGE, async () => {
       process.stdout.write(`micro-batching on vs off (MICROBATCH_MAX_ROWS=1) at ${c} connections, alternating rounds\n`);
       comparisons[`micro_batching_${c}`] = await alternating([service('micro-batching on'), service('micro-batching off', { MICROBATCH_MAX_ROWS: '1' })], '/predict', single, c, halves);
     }
+    // Reasons (TreeSHAP on every decline) against the same model published without trees.json, over the
+    // canaries: applications at evenly spaced score ranks of the holdout, so declines come at the model's rate.
+    const withoutReasons = await storeWithoutTrees();
+    cleanup.push(withoutReasons);
+    const mix = manifest.canaries.map((c) => JSON.stringify(c.inputs));
+    const declineRate = manifest.canaries.filter((c) => c.probability_of_default >= manifest.threshold.value).length / manifest.canaries.length;
+    process.stdout.write(`reasons on vs off (${Math.round(declineRate * 100)}% declines), alternating rounds\n`);
+    comparisons.reasons = await alternating([service('reasons on'), service('reasons off', { MODEL_STORE: withoutReasons })], '/predict', mix, top, halves);
+    results.decline_rate = declineRate;
     if (baselineEntry) {
       process.stdout.write(`this build vs the baseline at ${baselineEntry}, alternating rounds\n`);
       comparisons.baseline = await alternating([service('this build'), { ...service('baseline'), args: [baselineEntry] }], '/predict', single, top, duration);
     }
   } finally {
-    await rm(logDir, { recursive: true, force: true });
+    for (const dir of cleanup) await rm(dir, { recursive: true, force: true });
   }
 
   const find = (name: string, c: number) => cases.find((x) => x.name === name && x.connections === c)!;
@@ -92,6 +116,7 @@ runCli(USAGE, async () => {
     batch_rows_vs_bare_json_plus_inference: ratio(batchCase.rows_per_s, batchCeiling),
     capture_on_vs_off_rps: ratio(capture['capture on'].requests_per_s, capture['capture off'].requests_per_s),
     microbatch_rps_at_1_conn_on_vs_off: ratio(comparisons[`micro_batching_${levels[0]}`]['micro-batching on'].requests_per_s, comparisons[`micro_batching_${levels[0]}`]['micro-batching off'].requests_per_s),
+    reasons_on_vs_off_rps: ratio(comparisons.reasons['reasons on'].requests_per_s, comparisons.reasons['reasons off'].requests_per_s),
     microbatch_rps_at_top_conn_on_vs_off: ratio(comparisons[`micro_batching_${top}`]['micro-batching on'].requests_per_s, comparisons[`micro_batching_${top}`]['micro-batching off'].requests_per_s),
   };
   if (comparisons.baseline) ratios.this_build_vs_baseline_rps = ratio(comparisons.baseline['this build'].requests_per_s, comparisons.baseline.baseline.requests_per_s);
@@ -102,6 +127,7 @@ runCli(USAGE, async () => {
     predict_no_errors: service64.errors === 0 && service64.non_2xx === 0,
     capture_on_within_10pct_of_off: ratios.capture_on_vs_off_rps >= 0.9,
     batch_at_least_03_of_raw_onnxruntime: ratios.batch_rows_vs_raw_onnxruntime >= 0.3,
+    reasons_at_least_080_of_without: ratios.reasons_on_vs_off_rps >= 0.8,
     ready_within_1500ms: (results.ready_ms as number) <= 1500,
     rss_at_most_250mb: (results.rss_mb_after as number) <= 250,
   };

@@ -85,11 +85,21 @@ export async function cpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-export async function drive(name: string, url: string, body: string, connections: number, duration: number, rowsPerRequest = 1, pid?: number): Promise<HttpCase> {
+/** One body, or several sent in turn (a mix of applications, as real traffic is). */
+export type Bodies = string | string[];
+
+function load(url: string, bodies: Bodies, connections: number, duration: number) {
+  const base = { url, method: 'POST' as const, headers: { 'content-type': 'application/json' }, connections, duration };
+  if (typeof bodies === 'string') return autocannon({ ...base, body: bodies });
+  let next = 0;
+  return autocannon({ ...base, requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }] });
+}
+
+export async function drive(name: string, url: string, body: Bodies, connections: number, duration: number, rowsPerRequest = 1, pid?: number): Promise<HttpCase> {
   // A short warm-up (JIT, connection setup) that is not counted.
-  await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: 1 });
+  await load(url, body, connections, 1);
   const cpuBefore = pid ? await cpuSeconds(pid) : 0;
-  const result = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration });
+  const result = await load(url, body, connections, duration);
   const cpuUsed = pid ? (await cpuSeconds(pid)) - cpuBefore : 0;
   const rps = result.requests.average;
   const row: HttpCase = {
@@ -144,7 +154,7 @@ export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor
  * Two or more services running at once, driven in turns (ABAB...) so a noisy machine hits them alike; the
  * median of the rounds is kept for each figure.
  */
-export async function alternating(variants: Variant[], url: string, body: string, connections: number, seconds: number, rounds = 3) {
+export async function alternating(variants: Variant[], url: string, body: Bodies, connections: number, seconds: number, rounds = 3) {
   const started = [];
   for (const v of variants) started.push(await startProcess(v.args, v.env, '/health/ready'));
   const samples: HttpCase[][] = variants.map(() => []);
