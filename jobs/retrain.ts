@@ -8,7 +8,7 @@ import { parseCli, required, runCli, UsageError } from '../scripts/lib/cli.js';
 import { runTraining } from '../scripts/lib/python.js';
 
 const USAGE =
-  'usage: npm run retrain -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--base FILE] [--name loan-default]';
+  'usage: npm run retrain -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--min-air 0.8] [--base FILE] [--name loan-default]';
 /** Exit codes: promoted, rejected (ran fine, candidate not good enough), failed. */
 const RETRAIN_EXIT = { promoted: 0, failed: 1, rejected: 3 } as const;
 
@@ -24,6 +24,7 @@ runCli(USAGE, async () => {
     'data-root': { type: 'string', default: process.env.DATA_ROOT },
     outcomes: { type: 'string' },
     'min-auc': { type: 'string', default: '0.7' },
+    'min-air': { type: 'string', default: '0.8' },
     'max-drop': { type: 'string', default: '0.01' },
     base: { type: 'string' },
     name: { type: 'string', default: 'loan-default' },
@@ -47,6 +48,7 @@ runCli(USAGE, async () => {
     channel: values.channel as string,
     minAuc,
     maxDrop,
+    minAir: fraction(values, 'min-air'),
     logger: createJsonLineLogger(process.env.LOG_LEVEL ?? 'info'),
     train: async (dataFile, outDir, holdoutFile, dataUri) => {
       await runTraining(['train', '--data', dataFile, '--out', outDir, '--seed', String(values.seed), '--holdout-by', TIME_COLUMN,

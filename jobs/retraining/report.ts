@@ -1,3 +1,4 @@
+import type { FairnessTable } from '../../service/src/monitoring/fairness.js';
 import html from './html-escape.js';
 
 export type RetrainStatus = 'promoted' | 'rejected' | 'failed';
@@ -8,11 +9,11 @@ export interface RetrainReport {
   reasons: string[];
   started_at: string;
   finished_at: string;
-  thresholds: { min_auc: number; max_drop: number };
+  thresholds: { min_auc: number; max_drop: number; min_air: number };
   snapshot: { id: string; parent: string | null; rows: number; new_rows: number; sha256: string } | null;
   join: { outcomes: number; matched: number; unmatched: number; already_known: number; prediction_files: number } | null;
   evaluation: { slice: string; rows: number } | null;
-  candidate: { version: string; roc_auc: number; training_metrics: Record<string, unknown> } | null;
+  candidate: { version: string; roc_auc: number; fairness: FairnessTable; training_metrics: Record<string, unknown> } | null;
   production: { version: string; roc_auc: number } | null;
   promoted_version: string | null;
 }
@@ -31,10 +32,25 @@ ${row('production version', report.production?.version)}
 ${row('production ROC-AUC (recent slice)', report.production?.roc_auc)}
 ${row('minimum ROC-AUC', report.thresholds.min_auc)}
 ${row('largest drop allowed', report.thresholds.max_drop)}
+${row('lowest adverse impact ratio allowed', report.thresholds.min_air)}
 ${row('evaluation slice', report.evaluation ? `${report.evaluation.slice} (${report.evaluation.rows} rows)` : null)}
 ${row('snapshot', report.snapshot ? `${report.snapshot.id} (${report.snapshot.rows} rows, ${report.snapshot.new_rows} new; parent ${report.snapshot.parent ?? 'none'})` : null)}
 ${row('outcomes joined', report.join ? `${report.join.matched} of ${report.join.outcomes} (${report.join.unmatched} without a captured prediction, ${report.join.already_known} already known)` : null)}
 ${row('promoted', report.promoted_version)}
-</table></body></html>
+</table>
+${fairnessHtml(report)}</body></html>
 `;
+}
+
+/** The candidate's approval rates by protected group on the holdout; groups under the minimum ratio in red. */
+function fairnessHtml(report: RetrainReport): string {
+  if (!report.candidate?.fairness) return '';
+  const cell = (v: number | null) => (v === null ? 'n/a' : v.toFixed(3));
+  const rows = Object.entries(report.candidate.fairness).flatMap(([attribute, groups]) =>
+    Object.entries(groups).map(([group, g]) => {
+      const red = g.adverse_impact_ratio !== null && g.adverse_impact_ratio < report.thresholds.min_air ? ' style="color:#b00"' : '';
+      return `<tr${red}><td>${html(attribute)}</td><td>${html(group)}</td><td>${g.count}</td><td>${cell(g.approval_rate)}</td><td>${cell(g.adverse_impact_ratio)}</td><td>${html(g.status)}</td></tr>`;
+    }),
+  );
+  return `<h2>Candidate fairness on the recent slice</h2><table><tr><th>attribute</th><th>group</th><th>applications</th><th>approval rate</th><th>adverse impact ratio</th><th>status</th></tr>${rows.join('')}</table>`;
 }

@@ -13,6 +13,7 @@ import { latestSnapshot, readCapturedPredictions, RETRAINING, SNAPSHOTS, timeId,
 import { joinOutcomes, parseOutcomes } from './outcomes.js';
 import { renderReportHtml, RetrainReport } from './report.js';
 import { rocAuc } from './roc-auc.js';
+import { countApprovals, FairnessTable, fairnessTable, FOUR_FIFTHS } from '../../service/src/monitoring/fairness.js';
 import { parseCsv, toApplication, toCsv, toSnapshotRows } from './snapshot-rows.js';
 
 export interface RetrainOptions {
@@ -26,6 +27,8 @@ export interface RetrainOptions {
   channel: string;
   minAuc: number;
   maxDrop: number;
+  /** The lowest adverse impact ratio allowed for any protected group of at least MIN_AIR_GROUP holdout applications. */
+  minAir?: number;
   /** Trains on a CSV into a directory (model.onnx, manifest.json) and writes the holdout rows it scored. */
   train: (dataFile: string, outDir: string, holdoutFile: string, dataUri: string) => Promise<void>;
   logger: winston.Logger;
@@ -37,6 +40,17 @@ export const TIME_COLUMN = 'observed_at';
 async function holdoutAuc(model: LoadedModel, rows: Record<string, string>[]): Promise<number> {
   const scores = await model.score(rows.map(toApplication));
   return rocAuc(rows.map((r) => (r.loan_paid_back === '0' ? 1 : 0)), scores);
+}
+
+/** Groups smaller than this on the holdout are not judged by the fairness gate. */
+export const MIN_AIR_GROUP = 100;
+export const DEFAULT_MIN_AIR = FOUR_FIFTHS;
+
+/** The candidate's decisions on the holdout, by protected group (the same figures /monitoring/fairness gives live). */
+async function holdoutFairness(model: LoadedModel, rows: Record<string, string>[]): Promise<FairnessTable> {
+  const applications = rows.map(toApplication);
+  const scores = await model.score(applications);
+  return fairnessTable(countApprovals(applications, (i) => scores[i] < model.threshold), MIN_AIR_GROUP);
 }
 
 /** The fewest labelled applications a first snapshot may start from without a --base file. */
@@ -58,7 +72,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     reasons: [],
     started_at: started.toISOString(),
     finished_at: '',
-    thresholds: { min_auc: options.minAuc, max_drop: options.maxDrop },
+    thresholds: { min_auc: options.minAuc, max_drop: options.maxDrop, min_air: options.minAir ?? DEFAULT_MIN_AIR },
     snapshot: null,
     join: null,
     evaluation: null,
@@ -131,7 +145,12 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
 
     // 4. Both models on the same slice, through the serving runtime.
     const candidate = await verifyArtifactFiles(files);
-    report.candidate = { version: manifest.version, roc_auc: await holdoutAuc(candidate, holdout), training_metrics: manifest.metrics };
+    report.candidate = {
+      version: manifest.version,
+      roc_auc: await holdoutAuc(candidate, holdout),
+      fairness: await holdoutFairness(candidate, holdout),
+      training_metrics: manifest.metrics,
+    };
     await candidate.release();
     const pointer = await store.readChannel(options.name, options.channel);
     if (pointer) {
@@ -148,6 +167,17 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
       report.reasons.push(
         `candidate ROC-AUC ${auc.toFixed(4)} is more than ${options.maxDrop} below production's ${report.production.roc_auc.toFixed(4)}`,
       );
+    }
+    const minAir = options.minAir ?? DEFAULT_MIN_AIR;
+    for (const [attribute, groups] of Object.entries(report.candidate.fairness)) {
+      for (const [group, figures] of Object.entries(groups)) {
+        if (figures.adverse_impact_ratio !== null && figures.adverse_impact_ratio < minAir) {
+          report.reasons.push(
+            `candidate's adverse impact ratio for ${attribute}=${group} is ${figures.adverse_impact_ratio.toFixed(3)} ` +
+              `(approval rate ${figures.approval_rate!.toFixed(3)} over ${figures.count} holdout applications), below the minimum ${minAir}`,
+          );
+        }
+      }
     }
     if (report.reasons.length === 0) {
       await publishVerified(store, files, options.name);

@@ -132,7 +132,7 @@ describe('the live OpenAPI document', () => {
 
   it('lists every route served: scoring, models, monitoring, metrics, health and (ADMIN_TOKEN set) admin', () => {
     const routes = Object.keys(document.paths);
-    expect(routes).toEqual(expect.arrayContaining(['/predict', '/predict/batch', '/models/active', '/monitoring/drift', '/metrics', '/health/live', '/health/ready']));
+    expect(routes).toEqual(expect.arrayContaining(['/predict', '/predict/batch', '/models/active', '/monitoring/drift', '/monitoring/fairness', '/metrics', '/health/live', '/health/ready']));
     expect(routes.filter((r) => r.startsWith('/admin/')).length).toBeGreaterThanOrEqual(3);
   });
 
@@ -158,6 +158,7 @@ describe('every other route answers what the document says', () => {
   it.each([
     ['get', '/models/active', 200],
     ['get', '/monitoring/drift', 200],
+    ['get', '/monitoring/fairness', 200],
     ['get', '/health/live', 200],
     ['get', '/health/ready', 200],
     ['get', '/admin/models', 200],

@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 /** A store whose production model is trained on `base`, and a data root whose predictions/ the service fills. */
-async function setUp(name: string, baseRows: number, shuffleBase: boolean) {
+async function setUp(name: string, baseRows: number, shuffleBase: boolean, skew: (row: Record<string, string>) => Record<string, string> = (r) => r) {
   const root = path.join(dir, name);
   const base = path.join(root, 'base.csv');
   await runTraining(['generate', '--rows', String(baseRows), '--seed', '41', '--out', base]);
@@ -50,7 +50,7 @@ async function setUp(name: string, baseRows: number, shuffleBase: boolean) {
   // This month's applications go through the real service, which captures them.
   const fresh = path.join(root, 'fresh.csv');
   await runTraining(['generate', '--rows', '2000', '--seed', '42', '--out', fresh]);
-  const rows = parseCsv(await readFile(fresh));
+  const rows = parseCsv(await readFile(fresh)).map(skew);
   const service = await startService({ MODEL_STORE: store.location, PREDICTION_LOG: path.join(root, 'data/predictions'), CAPTURE_FLUSH_MS: '100' });
   try {
     for (let i = 0; i < rows.length; i += 1000) {
@@ -96,6 +96,9 @@ it('promotes a good candidate and records why', async () => {
   expect(report.snapshot).toMatchObject({ rows: 10000, new_rows: 2000, parent: null });
   expect(report.evaluation.rows).toBe(2000);
   expect(report.production.version).toBe(production);
+  for (const groups of Object.values(report.candidate.fairness) as Record<string, { status: string }>[]) {
+    for (const figures of Object.values(groups)) expect(figures.status).not.toBe('below_four_fifths');
+  }
   const pointer = await store.readChannel(NAME, 'production');
   expect(pointer).toMatchObject({ version: report.promoted_version, previous: production });
   // The snapshot is immutable data with its manifest.
@@ -113,6 +116,23 @@ it('rejects a candidate trained on shuffled labels and leaves production unchang
   expect(report.candidate.roc_auc).toBeLessThan(report.production.roc_auc - 0.02);
   expect((await store.readChannel(NAME, 'production'))!.version).toBe(production);
   expect(await store.listVersions(NAME)).toEqual([production]);
+});
+
+it('rejects a candidate whose decisions fail the four-fifths rule for a group, and the report names the group', async () => {
+  // Biased on purpose: this month's male applicants arrive with the worst grade and no employment, a proxy the
+  // model declines, so their approval rate falls far below the other groups'.
+  const { root, store, base, production } = await setUp('biased', 8000, false, (r) =>
+    r.gender === 'Male' ? { ...r, employment_status: 'Unemployed', grade_subgrade: 'G5' } : r,
+  );
+  const run = await runRetrain(root, store.location, base);
+  expect(run.code).toBe(3);
+  const report = await reportOf(root);
+  expect(report.status).toBe('rejected');
+  expect(report.thresholds.min_air).toBe(0.8);
+  expect(report.candidate.fairness.gender.Male.adverse_impact_ratio).toBeLessThan(0.8);
+  expect(report.reasons.join(' ')).toMatch(/adverse impact ratio for gender=Male is 0\.\d+/);
+  expect(report.candidate.fairness.gender.Female.status).toBe('ok');
+  expect((await store.readChannel(NAME, 'production'))!.version).toBe(production);
 });
 
 it('fails clearly, with exit code 1, when there is nothing to start from', async () => {
