@@ -115,56 +115,63 @@ function treeTable(trees: TreeEnsemble, root: number): { splits: number[]; featu
   const features = [...new Set(splits.map((n) => trees.feature[n]))];
   const column = new Map(features.map((f, i) => [f, i]));
   const table = new Float64Array((1 << splits.length) * features.length);
-  // Each leaf's shares for each pattern of satisfied path features, computed once and looked up per combination.
-  const shares = leaves.map((leaf) =>
-    Array.from({ length: 1 << leaf.path.length }, (_, pattern) =>
-      leafShares(leaf.path.map((p, i) => ({ zero: p.zero, one: (pattern >> i) & 1 }))).map((share) => share * trees.value[leaf.node]),
-    ),
-  );
+  // Each leaf's shares for each pattern of satisfied path features, computed once into one array per leaf
+  // (no object per pattern: a model load builds tens of thousands of them, and the garbage showed in RSS).
+  const shares = leaves.map((leaf) => {
+    const k = leaf.path.length;
+    const out = new Float64Array((1 << k) * k);
+    const zero = Float64Array.from(leaf.path, (p) => p.zero);
+    for (let pattern = 0; pattern < 1 << k; pattern++) leafSharesInto(zero, pattern, trees.value[leaf.node], out, pattern * k);
+    return out;
+  });
   for (let directions = 0; directions < 1 << splits.length; directions++) {
     const row = directions * features.length;
     leaves.forEach((leaf, l) => {
+      const k = leaf.path.length;
       let pattern = 0;
-      leaf.path.forEach((p, i) => {
-        if (p.splits.every((s) => ((directions >> s.bit) & 1) === (s.left ? 1 : 0))) pattern |= 1 << i;
-      });
-      leaf.path.forEach((p, i) => (table[row + column.get(p.feature)!] += shares[l][pattern][i]));
+      for (let i = 0; i < k; i++) {
+        if (leaf.path[i].splits.every((s) => ((directions >> s.bit) & 1) === (s.left ? 1 : 0))) pattern |= 1 << i;
+      }
+      for (let i = 0; i < k; i++) table[row + column.get(leaf.path[i].feature)!] += shares[l][pattern * k + i];
     });
   }
   return { splits, features, table };
 }
 
+/** Path weights, reused across calls (a path has at most MAX_TABLE_SPLITS + 1 elements). */
+const weights = new Float64Array(MAX_TABLE_SPLITS + 2);
+
 /**
  * Algorithm 2's weights for one leaf: extend the path with each distinct feature (zero: the fraction of training
- * rows that took this path's way at its splits; one: 1 when the row does too), then feature i's share of the
- * leaf value is its unwound sum times (one - zero).
+ * rows that took this path's way at its splits; one: bit i of `pattern`, 1 when the row does too), then feature
+ * i's share of the leaf value is its unwound sum times (one - zero). Writes k shares times `value` at out[at...].
  */
-function leafShares(path: { zero: number; one: number }[]): number[] {
-  const k = path.length;
-  const zero = [1, ...path.map((p) => p.zero)];
-  const one = [1, ...path.map((p) => p.one)];
-  const w = new Float64Array(k + 1);
+function leafSharesInto(zeros: Float64Array, pattern: number, value: number, out: Float64Array, at: number): void {
+  const k = zeros.length;
+  const zero = (d: number) => (d === 0 ? 1 : zeros[d - 1]);
+  const one = (d: number) => (d === 0 ? 1 : (pattern >> (d - 1)) & 1);
+  const w = weights;
   for (let depth = 0; depth <= k; depth++) {
     w[depth] = depth === 0 ? 1 : 0;
     for (let i = depth - 1; i >= 0; i--) {
-      w[i + 1] += (one[depth] * w[i] * (i + 1)) / (depth + 1);
-      w[i] = (zero[depth] * w[i] * (depth - i)) / (depth + 1);
+      w[i + 1] += (one(depth) * w[i] * (i + 1)) / (depth + 1);
+      w[i] = (zero(depth) * w[i] * (depth - i)) / (depth + 1);
     }
   }
-  const shares: number[] = [];
   for (let index = 1; index <= k; index++) {
+    const o = one(index);
+    const z = zero(index);
     let nextOne = w[k];
     let total = 0;
     for (let i = k - 1; i >= 0; i--) {
-      if (one[index] !== 0) {
-        const tmp = (nextOne * (k + 1)) / ((i + 1) * one[index]);
+      if (o !== 0) {
+        const tmp = (nextOne * (k + 1)) / ((i + 1) * o);
         total += tmp;
-        nextOne = w[i] - (tmp * zero[index] * (k - i)) / (k + 1);
+        nextOne = w[i] - (tmp * z * (k - i)) / (k + 1);
       } else {
-        total += w[i] / zero[index] / ((k - i) / (k + 1));
+        total += w[i] / z / ((k - i) / (k + 1));
       }
     }
-    shares.push(total * (one[index] - zero[index]));
+    out[at + index - 1] = total * (o - z) * value;
   }
-  return shares;
 }
