@@ -1,7 +1,8 @@
 import { Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { appConfig } from '../config/app.config.js';
-import { describeVersions } from '../model/channels.js';
+import { ChallengersService } from '../model/challengers.service.js';
+import { describeVersions, readChallenger } from '../model/channels.js';
 import { VERSION_PATTERN } from '../model/manifest.js';
 import { MODEL_STORE, type ModelStore } from '../model/model-store.js';
 import { ActivateOutcome, ModelService } from '../model/model.service.js';
@@ -13,15 +14,18 @@ import { RefreshOutcomeDto } from './dto/refresh-outcome.dto.js';
 export class AdminService {
   constructor(
     private readonly models: ModelService,
+    private readonly challengers: ChallengersService,
     @Inject(MODEL_STORE) private readonly store: ModelStore,
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
   ) {}
 
   async list(): Promise<ModelListDto> {
     const { modelName, modelChannel } = this.config;
-    const [versions, channel] = await Promise.all([
+    const [versions, channel, shadow, canary] = await Promise.all([
       describeVersions(this.store, modelName),
       this.store.readChannel(modelName, modelChannel).catch(() => null),
+      readChallenger(this.store, modelName, 'shadow').catch(() => null),
+      readChallenger(this.store, modelName, 'canary').catch(() => null),
     ]);
     const active = this.models.current()?.version ?? null;
     return {
@@ -31,11 +35,16 @@ export class AdminService {
       active,
       pinned: this.models.pinnedVersion,
       production: channel,
+      challengers: {
+        shadow: { channel_version: shadow?.version ?? null, serving: this.challengers.current('shadow')?.version ?? null },
+        canary: { channel_version: canary?.version ?? null, serving: this.challengers.current('canary')?.version ?? null, weight: canary?.weight ?? null },
+      },
       versions: versions.map((v) => ({ ...v, active: v.version === active, production: v.version === channel?.version })),
     };
   }
 
   async reload(): Promise<RefreshOutcomeDto> {
+    await this.challengers.refresh();
     return answer(await this.models.refresh());
   }
 

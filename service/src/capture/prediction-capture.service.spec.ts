@@ -76,7 +76,7 @@ async function captureWith(env: Record<string, string>) {
       prediction_id: `00000000-0000-4000-8000-${String(n++).padStart(12, '0')}`, probability_of_default: 0.125, decision: 'approve' as const,
       threshold: MODEL.threshold, model_version: MODEL.version,
     }));
-    events.emit({ applications, answers, scores: new Float32Array(count).fill(0.125), model: MODEL, time: Date.UTC(2026, 10, 26, 12), requestId: 'req-1' });
+    events.emit({ applications, answers, scores: new Float32Array(count).fill(0.125), model: MODEL, role: 'production', time: Date.UTC(2026, 10, 26, 12), requestId: 'req-1' });
     return answers;
   };
   const metric = async (name: 'captureDropped' | 'captureWritten' | 'captureSpilled' | 'captureWriteFailures') =>

@@ -19,6 +19,18 @@ export class MetricsService {
     labelNames: ['version'] as const,
     registers: [this.registry],
   });
+  readonly challengerLoads = new Counter({
+    name: 'challenger_loads_total',
+    help: 'Shadow and canary versions loaded, by channel and outcome (success, failure)',
+    labelNames: ['channel', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly challengerActive = new Gauge({
+    name: 'challenger_active_info',
+    help: 'The shadow and canary versions serving now (value: 1, or the canary weight)',
+    labelNames: ['channel', 'version'] as const,
+    registers: [this.registry],
+  });
   readonly modelLoadSeconds = new Histogram({
     name: 'model_load_seconds',
     help: 'Time to fetch and verify a model version',

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { verifyArtifactFiles } from './verify-artifact.js';
-import { ChannelPointer, MANIFEST_FILE, MODEL_CARD_FILE, MODEL_FILE, ModelManifest, TREES_FILE } from './manifest.js';
+import {
+  CHALLENGER_CHANNELS, ChallengerChannel, ChallengerPointer, ChannelPointer, MANIFEST_FILE, MAX_CANARY_WEIGHT, MODEL_CARD_FILE, MODEL_FILE, ModelManifest, TREES_FILE,
+} from './manifest.js';
 import { ModelStore } from './model-store.js';
 
 /** Channel moves shared by the command line and the admin API. */
@@ -16,6 +18,36 @@ export async function promote(store: ModelStore, name: string, channel: string, 
     updated_at: new Date().toISOString(),
     previous: current && current.version !== version ? current.version : (current?.previous ?? null),
   };
+  await store.writeChannel(name, channel, pointer);
+  // A challenger that has become production is a challenger no more.
+  if (channel === 'production') {
+    for (const challenger of CHALLENGER_CHANNELS) {
+      if ((await readChallenger(store, name, challenger))?.version === version) await setChallenger(store, name, challenger, null);
+    }
+  }
+  return pointer;
+}
+
+export async function readChallenger(store: ModelStore, name: string, channel: ChallengerChannel): Promise<ChallengerPointer | null> {
+  return (await store.readChannel(name, channel)) as ChallengerPointer | null;
+}
+
+/**
+ * Points the shadow or canary channel at a version (canary: with the share of applications it answers, above 0
+ * and at most MAX_CANARY_WEIGHT), or clears it (version null).
+ */
+export async function setChallenger(store: ModelStore, name: string, channel: ChallengerChannel, version: string | null, weight?: number): Promise<ChallengerPointer> {
+  if (version !== null) {
+    const versions = await store.listVersions(name);
+    if (!versions.includes(version)) throw new Error(`version ${version} of ${name} is not in ${store.location}`);
+  }
+  const pointer: ChallengerPointer = { version, updated_at: new Date().toISOString() };
+  if (channel === 'canary' && version !== null) {
+    if (!(typeof weight === 'number' && weight > 0 && weight <= MAX_CANARY_WEIGHT)) {
+      throw new Error(`a canary needs a weight above 0 and at most ${MAX_CANARY_WEIGHT}, got ${weight}`);
+    }
+    pointer.weight = weight;
+  }
   await store.writeChannel(name, channel, pointer);
   return pointer;
 }

@@ -45,6 +45,17 @@ export interface ChannelPointer {
   previous?: string | null;
 }
 
+/** channels/shadow.json and channels/canary.json: a challenger, or none (file absent, or version null). */
+export interface ChallengerPointer {
+  version: string | null;
+  updated_at: string;
+  /** canary only: the share of applications it answers, 0 to MAX_CANARY_WEIGHT. */
+  weight?: number;
+}
+export type ChallengerChannel = 'shadow' | 'canary';
+export const CHALLENGER_CHANNELS: readonly ChallengerChannel[] = ['shadow', 'canary'];
+export const MAX_CANARY_WEIGHT = 0.5;
+
 export const MODEL_FILE = 'model.onnx';
 export const MANIFEST_FILE = 'manifest.json';
 export const MODEL_CARD_FILE = 'model-card.html';

@@ -1,4 +1,4 @@
-import { ChannelPointer } from './manifest.js';
+import { ChallengerPointer, ChannelPointer } from './manifest.js';
 
 /**
  * Where model versions and channels live. A directory and an S3 prefix hold the same layout:
@@ -10,7 +10,8 @@ export interface ModelStore {
   /** Where the store is, for logs and errors (a path or s3://bucket/prefix). */
   readonly location: string;
   readChannel(name: string, channel: string): Promise<ChannelPointer | null>;
-  writeChannel(name: string, channel: string, pointer: ChannelPointer): Promise<void>;
+  /** production's pointer, or a challenger's (whose version is null when cleared). */
+  writeChannel(name: string, channel: string, pointer: ChannelPointer | ChallengerPointer): Promise<void>;
   listVersions(name: string): Promise<string[]>;
   readVersionFile(name: string, version: string, file: string): Promise<Buffer>;
   /** Cheap identity of a version's artifact (sizes, times or ETags): changes when its files change. */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { PreprocessingModule } from '../preprocessing/preprocessing.module.js';
 import { ARTIFACT_CACHE, ArtifactCache } from './artifact-cache.js';
 import { MODEL_STORE } from './model-store.js';
+import { ChallengersService } from './challengers.service.js';
 import { ModelService } from './model.service.js';
 import { ModelsController } from './models.controller.js';
 import { createModelStore } from './stores/create-model-store.js';
@@ -27,7 +28,8 @@ import { createModelStore } from './stores/create-model-store.js';
         config.modelStore.startsWith('s3://') ? new ArtifactCache(path.join(os.tmpdir(), 'loan-default-model-cache')) : null,
     },
     ModelService,
+    ChallengersService,
   ],
-  exports: [ModelService, MODEL_STORE],
+  exports: [ModelService, ChallengersService, MODEL_STORE],
 })
 export class ModelModule {}

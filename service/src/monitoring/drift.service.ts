@@ -78,7 +78,9 @@ export class DriftService implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    this.events.subscribe((event) => this.observe(event.model, event.applications, event.scores));
+    this.events.subscribe((event) => {
+      if (event.role === 'production') this.observe(event.model, event.applications, event.scores);
+    });
   }
 
   observe(model: LoadedModel, applications: readonly LoanApplication[], scores: Float32Array): void {

@@ -60,6 +60,7 @@ export class FairnessService implements OnModuleInit {
 
   onModuleInit(): void {
     this.events.subscribe((event) => {
+      if (event.role !== 'production') return;
       if (event.model.version !== this.version) this.restart(event.model.version);
       event.answers.forEach((answer, i) => this.record(event.applications[i], answer.decision === 'approve'));
     });

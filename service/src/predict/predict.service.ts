@@ -1,6 +1,7 @@
 import { Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { LoadedModel } from '../model/loaded-model.js';
+import { ChallengersService } from '../model/challengers.service.js';
 import { ModelService } from '../model/model.service.js';
 import { ScoringEvents } from '../scoring/scoring-events.js';
 import { LoanApplicationDto } from './dto/loan-application.dto.js';
@@ -10,22 +11,40 @@ import { PredictionDto } from './dto/prediction.dto.js';
 export class PredictService {
   constructor(
     private readonly models: ModelService,
+    private readonly challengers: ChallengersService,
     private readonly events: ScoringEvents,
   ) {}
 
   /**
-   * Scores applications with one model version, taken once, so a batch never mixes versions; then announces
-   * the answers once (drift, metrics and the prediction log listen; none waits on I/O).
+   * Answers with the canary when it is routed this request (see ChallengersService), else with production, leased
+   * for the call; drift, metrics and the prediction log hear of it once, and none waits on I/O.
    */
   async predict(applications: LoanApplicationDto[], requestId: string | null = null, explain = false): Promise<PredictionDto[]> {
-    const answers = await this.models.withModel(async (model) => {
-      const scores = await model.score(applications);
-      const answers = this.answer(applications, scores, model.threshold, model.version);
-      this.explain(model, applications, answers, explain);
-      this.events.emit({ applications, answers, scores, model, time: Date.now(), requestId });
-      return answers;
-    });
+    const canary = this.challengers.routeToCanary(applications);
+    if (canary) {
+      try {
+        return await this.answerWith(canary, 'canary', applications, requestId, explain);
+      } finally {
+        canary.releaseLease();
+      }
+    }
+    const answers = await this.models.withModel((model) => this.answerWith(model, 'production', applications, requestId, explain));
     if (!answers) throw new ServiceUnavailableException('no model is loaded yet; retry shortly');
+    return answers;
+  }
+
+  /** Scores with one model version, so a batch never mixes versions, and announces the answers once. */
+  private async answerWith(
+    model: LoadedModel,
+    role: 'production' | 'canary',
+    applications: LoanApplicationDto[],
+    requestId: string | null,
+    explain: boolean,
+  ): Promise<PredictionDto[]> {
+    const scores = await model.score(applications);
+    const answers = this.answer(applications, scores, model.threshold, model.version);
+    this.explain(model, applications, answers, explain);
+    this.events.emit({ applications, answers, scores, model, role, time: Date.now(), requestId });
     return answers;
   }
 

@@ -21,6 +21,8 @@ export interface ScoredEvent {
   answers: readonly ScoredAnswer[];
   scores: Float32Array;
   model: LoadedModel;
+  /** production, or the canary challenger that answered instead (drift and fairness watch production only). */
+  role: 'production' | 'canary';
   /** When it was answered, in epoch milliseconds. */
   time: number;
   requestId: string | null;

@@ -31,6 +31,25 @@ export class VersionSummaryDto {
   production!: boolean;
 }
 
+export class ChallengerStateDto {
+  @ApiProperty({ type: String, nullable: true, description: 'Where the channel points (null: no challenger).' })
+  channel_version!: string | null;
+
+  @ApiProperty({ type: String, nullable: true, description: 'The version this instance has loaded for the channel.' })
+  serving!: string | null;
+
+  @ApiProperty({ type: Number, nullable: true, required: false, description: 'canary: the share of applications it answers.' })
+  weight?: number | null;
+}
+
+export class ChallengersDto {
+  @ApiProperty({ type: ChallengerStateDto })
+  shadow!: ChallengerStateDto;
+
+  @ApiProperty({ type: ChallengerStateDto })
+  canary!: ChallengerStateDto;
+}
+
 /** GET /admin/models. */
 export class ModelListDto {
   @ApiProperty({ example: 's3://models-bucket/models', description: 'Where the store is.' })
@@ -50,6 +69,9 @@ export class ModelListDto {
 
   @ApiProperty({ type: ChannelPointerDto, nullable: true, description: 'Where the channel points; null when it cannot be read.' })
   production!: ChannelPointerDto | null;
+
+  @ApiProperty({ type: ChallengersDto, description: 'The shadow and canary channels beside production.' })
+  challengers!: ChallengersDto;
 
   @ApiProperty({ type: [VersionSummaryDto] })
   versions!: VersionSummaryDto[];

@@ -1,5 +1,5 @@
 import { BlobExistsError, BlobStore, isMissing } from '../../storage/blob-store.js';
-import { ChannelPointer, MANIFEST_FILE, MODEL_FILE, NAME_PATTERN, VERSION_PATTERN } from '../manifest.js';
+import { ChallengerPointer, ChannelPointer, MANIFEST_FILE, MODEL_FILE, NAME_PATTERN, VERSION_PATTERN } from '../manifest.js';
 import { ModelStore, VersionExistsError } from '../model-store.js';
 
 export function assertSafeSegments(name: string, version?: string, file?: string): void {
@@ -38,8 +38,8 @@ export class BlobModelStore implements ModelStore {
     }
   }
 
-  async writeChannel(name: string, channel: string, pointer: ChannelPointer): Promise<void> {
-    assertSafeSegments(name, pointer.version);
+  async writeChannel(name: string, channel: string, pointer: ChannelPointer | ChallengerPointer): Promise<void> {
+    assertSafeSegments(name, pointer.version ?? undefined);
     await this.blobs.put(`${name}/channels/${channel}.json`, Buffer.from(JSON.stringify(pointer, null, 2) + '\n'), {
       contentType: CONTENT_TYPES.json,
     });

@@ -1,0 +1,93 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promote, publishVerified, setChallenger } from '../../service/src/model/channels.js';
+import { ModelManifest } from '../../service/src/model/manifest.js';
+import { FsModelStore } from '../../service/src/model/stores/fs-model-store.js';
+import { admin, ADMIN_TOKEN, metricValue } from '../helpers/admin.js';
+import { randomApplications } from '../helpers/applications.js';
+import { trainedFixtures, TrainedFixture } from '../helpers/model-fixtures.js';
+import { postJson, RunningService, startService, waitFor } from '../helpers/service-process.js';
+
+/*
+ * The canary channel on the real service: its weight's share of applications, the same application always on
+ * the same version, clearing it returns everything to production within one poll, and a challenger that
+ * cannot be verified never touches production's answers.
+ */
+const NAME = 'loan-default';
+let dir: string;
+let store: FsModelStore;
+let champion: TrainedFixture;
+let challenger: TrainedFixture;
+let service: RunningService;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'challengers-'));
+  store = new FsModelStore(path.join(dir, 'store'));
+  [champion, challenger] = await trainedFixtures([11, 12]);
+  for (const fixture of [champion, challenger]) await publishVerified(store, fixture.files);
+  await promote(store, NAME, 'production', champion.version);
+  service = await startService({ MODEL_STORE: store.location, MODEL_POLL_INTERVAL_S: '1', ADMIN_TOKEN, RATE_LIMIT_PER_MINUTE: '0' });
+});
+
+afterAll(async () => {
+  await service?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function versionsFor(applications: { application_id?: string }[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const application of applications) {
+    const answer = await postJson(`${service.url}/predict`, application);
+    expect(answer.status).toBe(200);
+    out.push(answer.json.model_version);
+  }
+  return out;
+}
+
+it('answers the canary weight share of applications (0.2 +- 0.03 over 5,000 ids), the same id always on the same version', async () => {
+  await setChallenger(store, NAME, 'canary', challenger.version, 0.2);
+  await waitFor(async () => (await admin(service.url, 'GET', '/admin/models')).json.challengers.canary.serving === challenger.version, 10_000);
+  const applications = randomApplications(5000, 51).map((a, i) => ({ ...a, application_id: `app-${i}` }));
+  const versions = await versionsFor(applications);
+  const share = versions.filter((v) => v === challenger.version).length / versions.length;
+  expect(share).toBeGreaterThan(0.17);
+  expect(share).toBeLessThan(0.23);
+  expect(new Set(versions)).toEqual(new Set([champion.version, challenger.version]));
+  // Again, in another order: every id lands where it did.
+  const again = await versionsFor([...applications.slice(0, 500)].reverse());
+  expect(again).toEqual(versions.slice(0, 500).reverse());
+  // A batch stays on one version.
+  const batch = await postJson(`${service.url}/predict/batch`, { applications: applications.slice(0, 50) });
+  expect(new Set(batch.json.predictions.map((p: { model_version: string }) => p.model_version)).size).toBe(1);
+  expect(await metricValue(service.url, 'challenger_active_info', { channel: 'canary', version: challenger.version })).toBe(0.2);
+});
+
+it('returns all traffic to production within one poll once the canary is cleared', async () => {
+  await setChallenger(store, NAME, 'canary', null);
+  await waitFor(async () => (await admin(service.url, 'GET', '/admin/models')).json.challengers.canary.serving === null, 3_000);
+  const versions = await versionsFor(randomApplications(300, 52).map((a, i) => ({ ...a, application_id: `app-${i}` })));
+  expect(new Set(versions)).toEqual(new Set([champion.version]));
+});
+
+it('keeps answering every request from production when a challenger cannot be verified, and says so in metrics', async () => {
+  // A damaged copy of the challenger under a new version id: its canaries no longer reproduce.
+  const manifest = JSON.parse(challenger.files['manifest.json'].toString()) as ModelManifest;
+  manifest.version = '20300101T000000Z-badbadb';
+  manifest.canaries[3].probability_of_default = 0.5;
+  await store.publish(NAME, manifest.version, { ...challenger.files, 'manifest.json': Buffer.from(JSON.stringify(manifest)) });
+  await setChallenger(store, NAME, 'canary', manifest.version, 0.5);
+  await setChallenger(store, NAME, 'shadow', manifest.version);
+  await waitFor(async () => (await metricValue(service.url, 'challenger_loads_total', { channel: 'canary', outcome: 'failure' })) >= 1, 10_000);
+  const versions = await versionsFor(randomApplications(400, 53).map((a, i) => ({ ...a, application_id: `bad-${i}` })));
+  expect(new Set(versions)).toEqual(new Set([champion.version]));
+  expect(await metricValue(service.url, 'challenger_loads_total', { channel: 'shadow', outcome: 'failure' })).toBeGreaterThanOrEqual(1);
+  const listed = (await admin(service.url, 'GET', '/admin/models')).json.challengers;
+  expect(listed).toMatchObject({ canary: { channel_version: manifest.version, serving: null }, shadow: { channel_version: manifest.version, serving: null } });
+});
+
+it('promoting a version clears a challenger channel that points to it', async () => {
+  await setChallenger(store, NAME, 'shadow', challenger.version);
+  await promote(store, NAME, 'production', challenger.version);
+  expect((await store.readChannel(NAME, 'shadow'))?.version).toBeNull();
+});
