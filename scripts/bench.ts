@@ -20,6 +20,20 @@ async function storeWithoutTrees(): Promise<string> {
   return root;
 }
 
+/** A copy of the demo store with a shadow channel: the demo version again under another id (same bytes, so it verifies). */
+async function storeWithShadow(): Promise<string> {
+  const { cp } = await import('node:fs/promises');
+  const root = await mkdtemp(path.join(os.tmpdir(), 'bench-store-with-shadow-'));
+  await cp(path.join(ROOT, 'models'), root, { recursive: true });
+  const version = JSON.parse(await readFile(path.join(root, NAME, 'channels/production.json'), 'utf8')).version as string;
+  const shadow = version.replace(/-[0-9a-f]+$/, '-5bad0ff');
+  await cp(path.join(root, NAME, 'versions', version), path.join(root, NAME, 'versions', shadow), { recursive: true });
+  const manifestFile = path.join(root, NAME, 'versions', shadow, 'manifest.json');
+  await writeFile(manifestFile, JSON.stringify({ ...JSON.parse(await readFile(manifestFile, 'utf8')), version: shadow }));
+  await writeFile(path.join(root, NAME, 'channels/shadow.json'), JSON.stringify({ version: shadow, updated_at: new Date().toISOString() }));
+  return root;
+}
+
 runCli(USAGE, async () => {
   const { values } = parseCli(USAGE, {
     duration: { type: 'string', default: '10' },
@@ -91,6 +105,10 @@ runCli(USAGE, async () => {
     process.stdout.write(`reasons on vs off (${Math.round(declineRate * 100)}% declines), alternating rounds\n`);
     comparisons.reasons = await alternating([service('reasons on'), service('reasons off', { MODEL_STORE: withoutReasons })], '/predict', mix, top, halves);
     results.decline_rate = declineRate;
+    const shadowStore = await storeWithShadow();
+    cleanup.push(shadowStore);
+    process.stdout.write('a shadow version set vs none, alternating rounds\n');
+    comparisons.shadow = await alternating([service('no shadow'), service('shadow set', { MODEL_STORE: shadowStore })], '/predict', single, top, halves);
     if (baselineEntry) {
       process.stdout.write(`this build vs the baseline at ${baselineEntry}, alternating rounds\n`);
       comparisons.baseline = await alternating([service('this build'), { ...service('baseline'), args: [baselineEntry] }], '/predict', single, top, duration);
@@ -117,6 +135,8 @@ runCli(USAGE, async () => {
     capture_on_vs_off_rps: ratio(capture['capture on'].requests_per_s, capture['capture off'].requests_per_s),
     microbatch_rps_at_1_conn_on_vs_off: ratio(comparisons[`micro_batching_${levels[0]}`]['micro-batching on'].requests_per_s, comparisons[`micro_batching_${levels[0]}`]['micro-batching off'].requests_per_s),
     reasons_on_vs_off_rps: ratio(comparisons.reasons['reasons on'].requests_per_s, comparisons.reasons['reasons off'].requests_per_s),
+    shadow_set_vs_none_rps: ratio(comparisons.shadow['shadow set'].requests_per_s, comparisons.shadow['no shadow'].requests_per_s),
+    shadow_set_vs_none_p99: ratio(comparisons.shadow['shadow set'].p99_ms, comparisons.shadow['no shadow'].p99_ms),
     microbatch_rps_at_top_conn_on_vs_off: ratio(comparisons[`micro_batching_${top}`]['micro-batching on'].requests_per_s, comparisons[`micro_batching_${top}`]['micro-batching off'].requests_per_s),
   };
   if (comparisons.baseline) ratios.this_build_vs_baseline_rps = ratio(comparisons.baseline['this build'].requests_per_s, comparisons.baseline.baseline.requests_per_s);
@@ -128,6 +148,8 @@ runCli(USAGE, async () => {
     capture_on_within_10pct_of_off: ratios.capture_on_vs_off_rps >= 0.9,
     batch_at_least_03_of_raw_onnxruntime: ratios.batch_rows_vs_raw_onnxruntime >= 0.3,
     reasons_at_least_080_of_without: ratios.reasons_on_vs_off_rps >= 0.8,
+    shadow_at_least_085_of_none: ratios.shadow_set_vs_none_rps >= 0.85,
+    shadow_p99_within_12x: ratios.shadow_set_vs_none_p99 <= 1.2,
     ready_within_1500ms: (results.ready_ms as number) <= 1500,
     rss_at_most_250mb: (results.rss_mb_after as number) <= 250,
   };

@@ -4,7 +4,10 @@ import path from 'node:path';
 import { promote, publishVerified, setChallenger } from '../../service/src/model/channels.js';
 import { ModelManifest } from '../../service/src/model/manifest.js';
 import { FsModelStore } from '../../service/src/model/stores/fs-model-store.js';
+import { recordsInFile } from '../../service/src/capture/prediction-file.js';
+import { verifyArtifactFiles } from '../../service/src/model/verify-artifact.js';
 import { admin, ADMIN_TOKEN, metricValue } from '../helpers/admin.js';
+import { filesInDirectory } from '../helpers/prediction-log.js';
 import { randomApplications } from '../helpers/applications.js';
 import { trainedFixtures, TrainedFixture } from '../helpers/model-fixtures.js';
 import { postJson, RunningService, startService, waitFor } from '../helpers/service-process.js';
@@ -90,4 +93,53 @@ it('promoting a version clears a challenger channel that points to it', async ()
   await setChallenger(store, NAME, 'shadow', challenger.version);
   await promote(store, NAME, 'production', challenger.version);
   expect((await store.readChannel(NAME, 'shadow'))?.version).toBeNull();
+});
+
+describe('shadow scoring into the prediction log', () => {
+  let shadowService: RunningService;
+  let log: string;
+
+  beforeAll(async () => {
+    log = path.join(dir, 'predictions');
+    await setChallenger(store, NAME, 'canary', null);
+    await promote(store, NAME, 'production', champion.version);
+    await setChallenger(store, NAME, 'shadow', challenger.version);
+    shadowService = await startService({ MODEL_STORE: store.location, PREDICTION_LOG: log, CAPTURE_FLUSH_MS: '100', RATE_LIMIT_PER_MINUTE: '0', ADMIN_TOKEN });
+    await waitFor(async () => (await admin(shadowService.url, 'GET', '/admin/models')).json.challengers.shadow.serving === challenger.version, 10_000);
+  });
+
+  it('under load: zero non-2xx, and every record carries both scores, each what its own version gives', async () => {
+    const applications = randomApplications(3000, 54).map((a, i) => ({ ...a, application_id: `load-${i}` }));
+    let next = 0;
+    const failures: number[] = [];
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < applications.length) {
+          const mine = applications.slice(next, next + 3);
+          next += 3;
+          const answer = mine.length === 1 ? await postJson(`${shadowService.url}/predict`, mine[0]) : await postJson(`${shadowService.url}/predict/batch`, { applications: mine });
+          if (answer.status !== 200) failures.push(answer.status);
+        }
+      }),
+    );
+    expect(failures).toEqual([]);
+    expect(await shadowService.stop()).toBe('SIGTERM');
+    const records = (await filesInDirectory(log)).flatMap(recordsInFile);
+    expect(records).toHaveLength(applications.length);
+    // Each version's own answers for the same applications, from models verified as the service verifies them.
+    const [championModel, challengerModel] = await Promise.all([verifyArtifactFiles(champion.files), verifyArtifactFiles(challenger.files)]);
+    const byId = new Map(records.map((r) => [r.application_id, r]));
+    const ordered = applications.map((a) => byId.get(a.application_id)!);
+    const [championScores, challengerScores] = await Promise.all([championModel.score(applications), challengerModel.score(applications)]);
+    ordered.forEach((record, i) => {
+      expect(record.model_version).toBe(champion.version);
+      expect(record.probability_of_default).toBe(championScores[i]);
+      expect(record.shadow).toEqual({
+        model_version: challenger.version,
+        probability_of_default: challengerScores[i],
+        decision: challengerScores[i] >= challengerModel.threshold ? 'decline' : 'approve',
+      });
+    });
+    await Promise.all([championModel.release(), challengerModel.release()]);
+  });
 });

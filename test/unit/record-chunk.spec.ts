@@ -39,6 +39,8 @@ describe('prediction records as columns (ChunkWriter, chunkText)', () => {
         requestId: request % 7 === 0 ? null : request % 5 === 0 ? pick(['tab\there', 'ünï-✓', 'q"uote', '\u2028']) : `req-${request}`,
         modelVersion: '20261126T214935Z-f0098e1',
         threshold: 0.2279,
+        // Every third request also has a shadow version's scores.
+        ...(request % 3 === 0 ? { shadow: { version: '20261201T000000Z-5ad0000', threshold: 0.31, scores: applications.map(() => Math.fround(Math.random())) } } : {}),
       };
       writer.append(applications, answers, 0, size, group);
       answers.forEach((answer, i) => {
@@ -49,6 +51,10 @@ describe('prediction records as columns (ChunkWriter, chunkText)', () => {
           probability_of_default: answer.probability_of_default, decision: answer.decision, threshold: group.threshold,
           model_version: group.modelVersion, timestamp, request_id: group.requestId,
         };
+        if (group.shadow) {
+          const p = group.shadow.scores[i];
+          record.shadow = { model_version: group.shadow.version, probability_of_default: p, decision: p >= group.shadow.threshold ? 'decline' : 'approve' };
+        }
         const partition = `dt=${timestamp.slice(0, 10)}`;
         expected.set(partition, [...(expected.get(partition) ?? []), JSON.stringify(record)]);
       });

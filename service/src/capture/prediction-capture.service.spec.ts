@@ -8,6 +8,7 @@ import { LoanApplication } from '../contract/loan-application.contract.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { LoadedModel } from '../model/loaded-model.js';
 import { ScoringEvents } from '../scoring/scoring-events.js';
+import { ChallengersService } from '../model/challengers.service.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { PREDICTION_SINK, RECORD_ENCODER, RecordEncoder } from './capture.tokens.js';
 import { PredictionCaptureService } from './prediction-capture.service.js';
@@ -65,6 +66,8 @@ async function captureWith(env: Record<string, string>) {
       { provide: appConfig.KEY, useValue: config },
       { provide: PREDICTION_SINK, useValue: sink },
       { provide: RECORD_ENCODER, useValue: mainThreadEncoder },
+      // No shadow version set.
+      { provide: ChallengersService, useValue: { current: () => null } },
     ],
   }).compile();
   await moduleRef.init();

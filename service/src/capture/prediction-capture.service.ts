@@ -16,6 +16,8 @@ import { LogThrottle } from '../logging/log-throttle.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { LoanApplication } from '../contract/loan-application.contract.js';
 import { ScoringEvents } from '../scoring/scoring-events.js';
+import { ChallengersService } from '../model/challengers.service.js';
+import type { LoadedModel } from '../model/loaded-model.js';
 import { PREDICTION_SINK, RECORD_ENCODER } from './capture.tokens.js';
 import type { PredictionSink, RecordEncoder } from './capture.tokens.js';
 import { AnsweredPrediction, ChunkWriter, encodeChunk, RecordChunk, RecordGroup } from './record-chunk.js';
@@ -54,6 +56,9 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   private backoffMs = 0;
   private retryAt = 0;
   private dropped = 0;
+  /** Records waiting for their shadow score (see shadowThenCapture). */
+  private readonly shadowWaiting = new Set<{ applications: readonly LoanApplication[]; answers: readonly AnsweredPrediction[]; group: RecordGroup; done: boolean }>();
+  private shadowRows = 0;
   private shutdownDeadline: number | null = null;
 
   constructor(
@@ -62,27 +67,66 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     private readonly events: ScoringEvents,
     @Inject(PREDICTION_SINK) private readonly sink: PredictionSink,
     @Inject(RECORD_ENCODER) private readonly encoder: RecordEncoder | null,
+    private readonly challengers: ChallengersService,
   ) {
     this.writer = new ChunkWriter(config.captureBatchSize);
   }
 
-  /** Records waiting: in the chunk being filled, the queue and the write under way. */
+  /** Records waiting: for their shadow score, in the chunk being filled, the queue and the write under way. */
   get pending(): number {
-    return this.writer.rows + this.queuedRows + (this.inFlight?.rows ?? 0);
+    return this.shadowRows + this.writer.rows + this.queuedRows + (this.inFlight?.rows ?? 0);
+  }
+
+  /**
+   * Scores the applications with the shadow version after the answer has gone (setImmediate runs after the
+   * reply is written), then records them with both scores. Waiting rows count against CAPTURE_QUEUE_LIMIT; when
+   * the shadow fails, or the queue is too full to wait, the records are kept without the shadow's score.
+   */
+  private shadowThenCapture(shadow: LoadedModel, applications: readonly LoanApplication[], answers: readonly AnsweredPrediction[], group: RecordGroup): void {
+    if (this.pending + applications.length > this.config.captureQueueLimit / 2) {
+      this.metrics.shadowScores.inc({ outcome: 'skipped' }, applications.length);
+      this.capture(applications, answers, group);
+      return;
+    }
+    const waiting = { applications, answers, group, done: false };
+    this.shadowWaiting.add(waiting);
+    this.shadowRows += applications.length;
+    const model = shadow.acquire();
+    const finish = (scores: Float32Array | null) => {
+      model.releaseLease();
+      if (waiting.done) return; // spilled at shutdown meanwhile
+      waiting.done = true;
+      this.shadowWaiting.delete(waiting);
+      this.shadowRows -= applications.length;
+      this.capture(applications, answers, scores ? { ...group, shadow: { version: model.version, threshold: model.threshold, scores } } : group);
+    };
+    setImmediate(() => {
+      model.score(applications).then(
+        (scores) => {
+          this.metrics.shadowScores.inc({ outcome: 'scored' }, applications.length);
+          finish(scores);
+        },
+        (error) => {
+          this.metrics.shadowScores.inc({ outcome: 'failed' }, applications.length);
+          this.throttle.run('shadow', (suppressed) =>
+            this.logger.error({ message: 'shadow scoring failed; records kept without it', version: model.version, reason: (error as Error).message, suppressed }),
+          );
+          finish(null);
+        },
+      );
+    });
   }
 
   /** A directory log must be writable before the service takes traffic. */
   async onModuleInit(): Promise<void> {
     const sink = this.sink;
     if (!sink) return;
-    this.events.subscribe((event) =>
-      this.capture(event.applications, event.answers, {
-        time: event.time,
-        requestId: event.requestId,
-        modelVersion: event.model.version,
-        threshold: event.model.threshold,
-      }),
-    );
+    this.events.subscribe((event) => {
+      const group: RecordGroup = { time: event.time, requestId: event.requestId, modelVersion: event.model.version, threshold: event.model.threshold };
+      const shadow = this.challengers.current('shadow');
+      if (shadow && shadow.version !== event.model.version) this.shadowThenCapture(shadow, event.applications, event.answers, group);
+      else this.capture(event.applications, event.answers, group);
+    });
     if (!sink.probe) return;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -214,6 +258,8 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   async onApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     if (!this.sink) return;
+    // Records still waiting for a shadow score are written without it rather than kept waiting.
+    this.releaseShadowWaiting();
     const deadline = (this.shutdownDeadline ?? Date.now() + this.config.shutdownTimeoutMs) - SPILL_RESERVE_MS;
     let timer: NodeJS.Timeout | undefined;
     const outOfTime = new Promise<'deadline'>((resolve) => {
@@ -234,11 +280,22 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     this.logger.log({ message: 'prediction log flushed', written_total: (await this.metrics.captureWritten.get()).values[0]?.value ?? 0 });
   }
 
+  /** Records every application still waiting for its shadow score, without it. */
+  private releaseShadowWaiting(): void {
+    for (const waiting of this.shadowWaiting) {
+      waiting.done = true;
+      this.shadowRows -= waiting.applications.length;
+      this.capture(waiting.applications, waiting.answers, waiting.group);
+    }
+    this.shadowWaiting.clear();
+  }
+
   /**
    * Writes every record still held (the queue and any write under way) to CAPTURE_SPILL_DIR, synchronously, so
    * it also works from a last-moment exit handler. What even that cannot take is counted and logged.
    */
   spillNow(reason: string): void {
+    this.releaseShadowWaiting();
     this.seal();
     const held = [...(this.inFlight ? [this.inFlight] : []), ...this.queue];
     this.inFlight = null;

@@ -11,4 +11,6 @@ export interface PredictionRecord {
   model_version: string;
   timestamp: string;
   request_id: string | null;
+  /** What the shadow version said about the same application, when one was set (it decided nothing). */
+  shadow?: { model_version: string; probability_of_default: number; decision: 'approve' | 'decline' };
 }

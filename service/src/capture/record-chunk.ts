@@ -31,10 +31,12 @@ const LAYOUT: Slot[] = INPUT_FIELDS.map((field, i): Slot => {
   const values = ENUM_RULES[field as EnumField] as readonly string[];
   return { kind: 'enum', field, key, codeOf: new Map(values.map((v, code) => [v, code])), json: values.map((v) => key + JSON.stringify(v)) };
 });
-/** Numbers per record: the numeric inputs, then probability_of_default. */
-const NUMBERS = LAYOUT.filter((slot) => slot.kind === 'number').length + 1;
-/** Codes per record: one per enum, two for the grade, one for the decision. */
-const CODES = LAYOUT.reduce((n, slot) => n + (slot.kind === 'grade' ? 2 : slot.kind === 'enum' ? 1 : 0), 0) + 1;
+/** Numbers per record: the numeric inputs, then probability_of_default, then the shadow's (NaN without one). */
+const NUMBERS = LAYOUT.filter((slot) => slot.kind === 'number').length + 2;
+/** Codes per record: one per enum, two for the grade, one for the decision, one for the shadow's decision. */
+const CODES = LAYOUT.reduce((n, slot) => n + (slot.kind === 'grade' ? 2 : slot.kind === 'enum' ? 1 : 0), 0) + 2;
+/** A group scored by no shadow model. */
+const NO_SHADOW = 0xffff;
 const DECISIONS = ['approve', 'decline'] as const;
 const DECISION_TAIL = DECISIONS.map((d) => `,"decision":"${d}"`);
 // The enum texts are written as bytes one char code each (JsonBytes.ascii): that is only right for ASCII.
@@ -49,6 +51,8 @@ export interface RecordGroup {
   requestId: string | null;
   modelVersion: string;
   threshold: number;
+  /** The shadow version's scores of the same applications (indexed like them), when one scored them. */
+  shadow?: { version: string; threshold: number; scores: ArrayLike<number> };
 }
 
 /**
@@ -78,6 +82,8 @@ export interface RecordChunk {
   groupRequestIds: TextColumn;
   groupVersions: Uint16Array;
   groupThresholds: Float64Array;
+  /** Per request: the shadow version (an index into versions), or NO_SHADOW. */
+  groupShadowVersions: Uint16Array;
   versions: string[];
 }
 
@@ -149,6 +155,7 @@ export class ChunkWriter {
   private readonly groupRequestIds: TextColumnWriter;
   private readonly groupVersions: Uint16Array;
   private readonly groupThresholds: Float64Array;
+  private readonly groupShadowVersions: Uint16Array;
   private versions: string[] = [];
   private groups = 0;
   rows = 0;
@@ -165,6 +172,7 @@ export class ChunkWriter {
     this.groupRequestIds = new TextColumnWriter(capacity, 40);
     this.groupVersions = new Uint16Array(capacity);
     this.groupThresholds = new Float64Array(capacity);
+    this.groupShadowVersions = new Uint16Array(capacity);
   }
 
   get room(): number {
@@ -183,10 +191,10 @@ export class ChunkWriter {
     this.groupStarts[g] = this.rows;
     this.groupTimes[g] = group.time;
     this.groupRequestIds.push(group.requestId);
-    let version = this.versions.indexOf(group.modelVersion);
-    if (version < 0) version = this.versions.push(group.modelVersion) - 1;
-    this.groupVersions[g] = version;
+    this.groupVersions[g] = this.versionIndex(group.modelVersion);
     this.groupThresholds[g] = group.threshold;
+    const shadow = group.shadow;
+    this.groupShadowVersions[g] = shadow ? this.versionIndex(shadow.version) : NO_SHADOW;
     const numbers = this.numbers;
     const codes = this.codes;
     for (let i = from; i < from + count; i++) {
@@ -205,10 +213,19 @@ export class ChunkWriter {
       }
       numbers[n] = answer.probability_of_default;
       codes[c] = answer.decision === 'decline' ? 1 : 0;
+      if (shadow) {
+        numbers[n + 1] = shadow.scores[i];
+        codes[c + 1] = shadow.scores[i] >= shadow.threshold ? 1 : 0;
+      }
       this.predictionIds.push(answer.prediction_id);
       this.applicationIds.push(answer.application_id ?? null);
       this.rows++;
     }
+  }
+
+  private versionIndex(version: string): number {
+    const known = this.versions.indexOf(version);
+    return known >= 0 ? known : this.versions.push(version) - 1;
   }
 
   /** The records so far, as a chunk of their own (copied; the writer starts over). */
@@ -225,6 +242,7 @@ export class ChunkWriter {
       groupRequestIds: this.groupRequestIds.take(),
       groupVersions: this.groupVersions.slice(0, this.groups),
       groupThresholds: this.groupThresholds.slice(0, this.groups),
+      groupShadowVersions: this.groupShadowVersions.slice(0, this.groups),
       versions: this.versions,
     };
     this.versions = [];
@@ -337,6 +355,10 @@ export function chunkText(chunk: RecordChunk): Map<string, PartitionText> {
       }
       out.ascii(`${line}},"probability_of_default":${numbers[n]}${DECISION_TAIL[codes[c]]}${tail}`);
       out.entry(chunk.groupRequestIds, g);
+      const shadow = chunk.groupShadowVersions[g];
+      if (shadow !== NO_SHADOW) {
+        out.ascii(`,"shadow":{"model_version":${JSON.stringify(chunk.versions[shadow])},"probability_of_default":${numbers[n + 1]}${DECISION_TAIL[codes[c + 1]]}}`);
+      }
       out.ascii('}\n');
     }
   }

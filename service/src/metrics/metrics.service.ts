@@ -31,6 +31,12 @@ export class MetricsService {
     labelNames: ['channel', 'version'] as const,
     registers: [this.registry],
   });
+  readonly shadowScores = new Counter({
+    name: 'shadow_scores_total',
+    help: 'Applications the shadow version was asked to score, by outcome (scored, failed, skipped when the capture queue was too full to wait)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly modelLoadSeconds = new Histogram({
     name: 'model_load_seconds',
     help: 'Time to fetch and verify a model version',

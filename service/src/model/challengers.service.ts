@@ -58,9 +58,9 @@ export class ChallengersService implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** A refresh under way is not awaited: its store calls have their own deadline, and nothing waits on them. */
+  onApplicationShutdown(): void {
     if (this.timer) clearInterval(this.timer);
-    await this.refreshing;
   }
 
   current(channel: ChallengerChannel): LoadedModel | null {
@@ -80,13 +80,13 @@ export class ChallengersService implements OnApplicationBootstrap, OnApplication
     return draw < weight ? model.acquire() : null;
   }
 
-  /** Reads both challenger channels and loads what changed; one refresh at a time, each store call under its deadline. */
+  /** Reads both challenger channels (side by side) and loads what changed; one refresh at a time, each store call under its deadline. */
   refresh(): Promise<void> {
-    this.refreshing ??= (async () => {
-      for (const channel of CHALLENGER_CHANNELS) await this.follow(channel);
-    })().finally(() => {
-      this.refreshing = null;
-    });
+    this.refreshing ??= Promise.all(CHALLENGER_CHANNELS.map((channel) => this.follow(channel)))
+      .then(() => undefined)
+      .finally(() => {
+        this.refreshing = null;
+      });
     return this.refreshing;
   }
 
