@@ -15,7 +15,7 @@ export interface StackSettings {
   images: { keepImages: number; imageTag: string | undefined };
   logging: { retentionDays: number; alarmEmail: string | undefined };
   /** EventBridge Scheduler expression for retraining, and its promotion gate. */
-  retraining: { schedule: string; minAuc: number; maxDrop: number };
+  retraining: { schedule: string; minAuc: number; maxDrop: number; stage: 'production' | 'shadow' };
 }
 
 /** Retraining runs at 03:00 UTC on the first of each month (EventBridge Scheduler syntax). */
@@ -48,6 +48,8 @@ export function readSettings(config = new pulumi.Config()): StackSettings {
   if (!Number.isInteger(servicePort) || servicePort < 1 || servicePort > 65535 || servicePort === 22) {
     throw new Error(`servicePort must be a TCP port other than 22, got ${servicePort}`);
   }
+  const retrainStage = config.get('retrainStage') ?? 'production';
+  if (retrainStage !== 'production' && retrainStage !== 'shadow') throw new Error(`retrainStage must be production or shadow, got '${retrainStage}'`);
   return {
     project: pulumi.getProject(),
     stack: pulumi.getStack(),
@@ -64,6 +66,7 @@ export function readSettings(config = new pulumi.Config()): StackSettings {
       schedule: config.get('retrainSchedule') ?? MONTHLY,
       minAuc: config.getNumber('retrainMinAuc') ?? 0.7,
       maxDrop: config.getNumber('retrainMaxDrop') ?? 0.01,
+      stage: retrainStage,
     },
   };
 }

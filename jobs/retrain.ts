@@ -8,14 +8,19 @@ import { parseCli, required, runCli, UsageError } from '../scripts/lib/cli.js';
 import { runTraining } from '../scripts/lib/python.js';
 
 const USAGE =
-  'usage: npm run retrain -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--min-air 0.8] [--base FILE] [--name loan-default]';
-/** Exit codes: promoted, rejected (ran fine, candidate not good enough), failed. */
-const RETRAIN_EXIT = { promoted: 0, failed: 1, rejected: 3 } as const;
+  'usage: npm run retrain -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--min-air 0.8] [--stage production|shadow] [--base FILE] [--name loan-default]';
+/** Exit codes: promoted or shadowed, rejected (ran fine, candidate not good enough), failed. */
+const RETRAIN_EXIT = { promoted: 0, shadowed: 0, failed: 1, rejected: 3 } as const;
 
 function fraction(values: Record<string, unknown>, name: string): number {
   const value = Number(values[name]);
   if (!(value >= 0 && value <= 1)) throw new UsageError(`--${name} must be a number from 0 to 1, got '${values[name]}'`);
   return value;
+}
+
+function stageOf(value: unknown): 'production' | 'shadow' {
+  if (value === 'production' || value === 'shadow') return value;
+  throw new UsageError(`--stage must be production or shadow, got '${value}'`);
 }
 
 runCli(USAGE, async () => {
@@ -25,6 +30,7 @@ runCli(USAGE, async () => {
     outcomes: { type: 'string' },
     'min-auc': { type: 'string', default: '0.7' },
     'min-air': { type: 'string', default: '0.8' },
+    stage: { type: 'string', default: 'production' },
     'max-drop': { type: 'string', default: '0.01' },
     base: { type: 'string' },
     name: { type: 'string', default: 'loan-default' },
@@ -49,6 +55,7 @@ runCli(USAGE, async () => {
     minAuc,
     maxDrop,
     minAir: fraction(values, 'min-air'),
+    stage: stageOf(values.stage),
     logger: createJsonLineLogger(process.env.LOG_LEVEL ?? 'info'),
     train: async (dataFile, outDir, holdoutFile, dataUri) => {
       await runTraining(['train', '--data', dataFile, '--out', outDir, '--seed', String(values.seed), '--holdout-by', TIME_COLUMN,

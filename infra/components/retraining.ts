@@ -18,6 +18,8 @@ export interface RetrainingArgs {
     schedule: string;
     minAuc: number;
     maxDrop: number;
+    /** Where a candidate that passes goes: production, or the shadow channel to be watched first. */
+    stage: 'production' | 'shadow';
   };
   /** Where a failed run is reported (the alarm topic, which lets this account's EventBridge rules publish). */
   alarmTopic: aws.sns.Topic;
@@ -125,6 +127,7 @@ export class Retraining extends pulumi.ComponentResource {
               '--name', args.modelName,
               '--min-auc', String(args.run.minAuc),
               '--max-drop', String(args.run.maxDrop),
+              '--stage', args.run.stage,
             ],
             environment: [{ name: 'AWS_REGION', value: regionName }],
             logConfiguration: {

@@ -1,7 +1,8 @@
 import type { FairnessTable } from '../../service/src/monitoring/fairness.js';
 import html from './html-escape.js';
 
-export type RetrainStatus = 'promoted' | 'rejected' | 'failed';
+/** promoted: production moved; shadowed: the candidate passed and waits on the shadow channel (--stage shadow). */
+export type RetrainStatus = 'promoted' | 'shadowed' | 'rejected' | 'failed';
 
 export interface RetrainReport {
   run_id: string;
@@ -16,6 +17,9 @@ export interface RetrainReport {
   candidate: { version: string; roc_auc: number; fairness: FairnessTable; training_metrics: Record<string, unknown> } | null;
   production: { version: string; roc_auc: number } | null;
   promoted_version: string | null;
+  /** Where a candidate that passes goes. */
+  stage: 'production' | 'shadow';
+  shadow_version?: string;
 }
 
 /** A one-page HTML version of the decision for people. */
@@ -37,6 +41,7 @@ ${row('evaluation slice', report.evaluation ? `${report.evaluation.slice} (${rep
 ${row('snapshot', report.snapshot ? `${report.snapshot.id} (${report.snapshot.rows} rows, ${report.snapshot.new_rows} new; parent ${report.snapshot.parent ?? 'none'})` : null)}
 ${row('outcomes joined', report.join ? `${report.join.matched} of ${report.join.outcomes} (${report.join.unmatched} without a captured prediction, ${report.join.already_known} already known)` : null)}
 ${row('promoted', report.promoted_version)}
+${row('put on the shadow channel', report.shadow_version)}
 </table>
 ${fairnessHtml(report)}</body></html>
 `;

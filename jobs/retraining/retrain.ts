@@ -7,7 +7,7 @@ import { loadVersion } from '../../service/src/model/load-version.js';
 import { verifyArtifactFiles } from '../../service/src/model/verify-artifact.js';
 import { ModelManifest } from '../../service/src/model/manifest.js';
 import { ModelStore } from '../../service/src/model/model-store.js';
-import { promote, publishVerified, readArtifactDir } from '../../service/src/model/channels.js';
+import { promote, publishVerified, readArtifactDir, setChallenger } from '../../service/src/model/channels.js';
 import { BlobStore } from '../../service/src/storage/blob-store.js';
 import { latestSnapshot, readCapturedPredictions, RETRAINING, SNAPSHOTS, timeId, writeSnapshot } from './data-root.js';
 import { joinOutcomes, parseOutcomes } from './outcomes.js';
@@ -29,6 +29,8 @@ export interface RetrainOptions {
   maxDrop: number;
   /** The lowest adverse impact ratio allowed for any protected group of at least MIN_AIR_GROUP holdout applications. */
   minAir?: number;
+  /** Where a candidate that passes goes: production (the default), or the shadow channel to be watched first. */
+  stage?: 'production' | 'shadow';
   /** Trains on a CSV into a directory (model.onnx, manifest.json) and writes the holdout rows it scored. */
   train: (dataFile: string, outDir: string, holdoutFile: string, dataUri: string) => Promise<void>;
   logger: winston.Logger;
@@ -79,6 +81,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     candidate: null,
     production: null,
     promoted_version: null,
+    stage: options.stage ?? 'production',
   };
   const work = await mkdtemp(path.join(os.tmpdir(), 'retrain-'));
   try {
@@ -181,9 +184,15 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     }
     if (report.reasons.length === 0) {
       await publishVerified(store, files, options.name);
-      await promote(store, options.name, options.channel, manifest.version);
-      report.status = 'promoted';
-      report.promoted_version = manifest.version;
+      if (options.stage === 'shadow') {
+        await setChallenger(store, options.name, 'shadow', manifest.version);
+        report.status = 'shadowed';
+        report.shadow_version = manifest.version;
+      } else {
+        await promote(store, options.name, options.channel, manifest.version);
+        report.status = 'promoted';
+        report.promoted_version = manifest.version;
+      }
       report.reasons.push(
         `candidate ROC-AUC ${auc.toFixed(4)} >= ${options.minAuc}` +
           (report.production ? ` and >= production's ${report.production.roc_auc.toFixed(4)} - ${options.maxDrop}` : ' (no production model yet)'),

@@ -69,10 +69,10 @@ async function setUp(name: string, baseRows: number, shuffleBase: boolean, skew:
 }
 
 /** npm run retrain over a set-up store and data root, with the gate used in these tests. */
-function runRetrain(root: string, store: string, base: string) {
+function runRetrain(root: string, store: string, base: string, extra: string[] = []) {
   return runJob('retrain.ts', [
     '--store', store, '--data-root', path.join(root, 'data'), '--outcomes', path.join(root, 'outcomes.csv'),
-    '--base', base, '--min-auc', '0.75', '--max-drop', '0.02',
+    '--base', base, '--min-auc', '0.75', '--max-drop', '0.02', ...extra,
   ]);
 }
 
@@ -104,6 +104,17 @@ it('promotes a good candidate and records why', async () => {
   // The snapshot is immutable data with its manifest.
   const snapshotManifest = JSON.parse(await readFile(path.join(root, 'data/snapshots', report.snapshot.id, 'manifest.json'), 'utf8'));
   expect(snapshotManifest.data).toMatchObject({ rows: 10000, new_rows: 2000, sha256: report.snapshot.sha256 });
+});
+
+it('with --stage shadow puts a candidate that passes on the shadow channel and leaves production where it was', async () => {
+  const { root, store, base, production } = await setUp('staged', 8000, false);
+  const run = await runRetrain(root, store.location, base, ['--stage', 'shadow']);
+  expect(run.code).toBe(0);
+  const report = await reportOf(root);
+  expect(report).toMatchObject({ status: 'shadowed', stage: 'shadow', promoted_version: null });
+  expect((await store.readChannel(NAME, 'shadow'))?.version).toBe(report.shadow_version);
+  expect((await store.readChannel(NAME, 'production'))!.version).toBe(production);
+  expect(await store.listVersions(NAME)).toContain(report.shadow_version);
 });
 
 it('rejects a candidate trained on shuffled labels and leaves production unchanged', async () => {

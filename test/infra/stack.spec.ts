@@ -404,7 +404,7 @@ describe('retraining', () => {
     const data = buckets().find((b) => b.name === 'loan-default-data')!;
     expect(container.command).toEqual([
       '--store', `s3://${models.state.bucket}`, '--data-root', `s3://${data.state.bucket}`,
-      '--outcomes', `s3://${data.state.bucket}/outcomes/latest.csv`, '--name', 'loan-default', '--min-auc', '0.7', '--max-drop', '0.01',
+      '--outcomes', `s3://${data.state.bucket}/outcomes/latest.csv`, '--name', 'loan-default', '--min-auc', '0.7', '--max-drop', '0.01', '--stage', 'production',
     ]);
     expect(container.logConfiguration.options).toMatchObject({ 'awslogs-group': '/loan-default/dev/retraining', mode: 'non-blocking' });
   });
