@@ -159,6 +159,7 @@ describe('every other route answers what the document says', () => {
     ['get', '/models/active', 200],
     ['get', '/monitoring/drift', 200],
     ['get', '/monitoring/fairness', 200],
+    ['get', '/monitoring/challengers', 200],
     ['get', '/health/live', 200],
     ['get', '/health/ready', 200],
     ['get', '/admin/models', 200],

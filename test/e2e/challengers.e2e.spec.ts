@@ -123,6 +123,12 @@ describe('shadow scoring into the prediction log', () => {
       }),
     );
     expect(failures).toEqual([]);
+    // The live comparison saw the same pairs.
+    await waitFor(async () => ((await (await fetch(`${shadowService.url}/monitoring/challengers`)).json()) as { shadow: { count: number } }).shadow.count === applications.length, 5_000);
+    const live = (await (await fetch(`${shadowService.url}/monitoring/challengers`)).json()) as { shadow: Record<string, number | string | null> };
+    expect(live.shadow.version).toBe(challenger.version);
+    expect(live.shadow.decision_agreement).toBeGreaterThan(0.5);
+    expect(live.shadow.psi).not.toBeNull();
     expect(await shadowService.stop()).toBe('SIGTERM');
     const records = (await filesInDirectory(log)).flatMap(recordsInFile);
     expect(records).toHaveLength(applications.length);
@@ -140,6 +146,10 @@ describe('shadow scoring into the prediction log', () => {
         decision: challengerScores[i] >= challengerModel.threshold ? 'decline' : 'approve',
       });
     });
+    const agreement = ordered.filter((r) => r.decision === r.shadow!.decision).length / ordered.length;
+    expect(live.shadow.decision_agreement).toBeCloseTo(agreement, 12);
+    const difference = ordered.reduce((sum, r) => sum + Math.abs(r.probability_of_default - r.shadow!.probability_of_default), 0) / ordered.length;
+    expect(live.shadow.mean_abs_difference).toBeCloseTo(difference, 9);
     await Promise.all([championModel.release(), challengerModel.release()]);
   });
 });

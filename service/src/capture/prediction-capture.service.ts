@@ -98,7 +98,16 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
       waiting.done = true;
       this.shadowWaiting.delete(waiting);
       this.shadowRows -= applications.length;
-      this.capture(applications, answers, scores ? { ...group, shadow: { version: model.version, threshold: model.threshold, scores } } : group);
+      if (!scores) {
+        this.capture(applications, answers, group);
+        return;
+      }
+      const shadow = { version: model.version, threshold: model.threshold, scores };
+      this.capture(applications, answers, { ...group, shadow });
+      this.events.emitShadow({
+        production: { version: group.modelVersion, threshold: group.threshold, scores: answers.map((a) => a.probability_of_default) },
+        shadow,
+      });
     };
     setImmediate(() => {
       model.score(applications).then(

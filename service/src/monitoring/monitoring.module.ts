@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ModelModule } from '../model/model.module.js';
+import { ChallengerMonitor } from './challenger-monitor.js';
+import { ChallengersController } from './challengers.controller.js';
 import { DriftController } from './drift.controller.js';
 import { DriftService } from './drift.service.js';
 import { FairnessController } from './fairness.controller.js';
@@ -7,6 +9,8 @@ import { FairnessService } from './fairness.service.js';
 import { MetricsController } from './metrics.controller.js';
 import { PredictionMetrics } from './prediction-metrics.js';
 
-/** Watches scoring (drift against the model's reference, fairness by protected group, decision and score metrics) and serves GET /metrics, /monitoring/drift and /monitoring/fairness. */
-@Module({ imports: [ModelModule], controllers: [MetricsController, DriftController, FairnessController], providers: [DriftService, FairnessService, PredictionMetrics] })
+/** Watches scoring (drift against the model's reference, fairness by protected group, decision and score metrics, shadow and canary against production) and serves GET /metrics and /monitoring/{drift,fairness,challengers}. */
+@Module({ imports: [ModelModule], controllers: [MetricsController, DriftController, FairnessController, ChallengersController],
+  providers: [DriftService, FairnessService, PredictionMetrics, ChallengerMonitor],
+ })
 export class MonitoringModule {}

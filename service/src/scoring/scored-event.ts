@@ -27,3 +27,12 @@ export interface ScoredEvent {
   time: number;
   requestId: string | null;
 }
+
+/**
+ * What the shadow version said about applications production answered (announced when its scores arrive, after
+ * the answers have gone): both versions' probabilities and decisions, in the applications' order.
+ */
+export interface ShadowScoredEvent {
+  production: { version: string; threshold: number; scores: ArrayLike<number> };
+  shadow: { version: string; threshold: number; scores: ArrayLike<number> };
+}

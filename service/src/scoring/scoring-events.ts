@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { LogThrottle } from '../logging/log-throttle.js';
-import { ScoredEvent } from './scored-event.js';
+import { ScoredEvent, ShadowScoredEvent } from './scored-event.js';
 
 export type ScoredListener = (event: ScoredEvent) => void;
+export type ShadowScoredListener = (event: ShadowScoredEvent) => void;
 
 /**
  * Scoring announced once: PredictService emits a ScoredEvent per call and the interested parties (drift,
@@ -15,6 +16,7 @@ export class ScoringEvents {
   private readonly logger = new Logger(ScoringEvents.name);
   private readonly throttle = new LogThrottle(5_000);
   private listeners: ScoredListener[] = [];
+  private shadowListeners: ShadowScoredListener[] = [];
 
   subscribe(listener: ScoredListener): () => void {
     this.listeners = [...this.listeners, listener];
@@ -24,7 +26,20 @@ export class ScoringEvents {
   }
 
   emit(event: ScoredEvent): void {
-    for (const listener of this.listeners) {
+    this.deliver(this.listeners, event);
+  }
+
+  /** The shadow's scores of applications production answered: the challenger monitor listens. */
+  subscribeShadow(listener: ShadowScoredListener): void {
+    this.shadowListeners = [...this.shadowListeners, listener];
+  }
+
+  emitShadow(event: ShadowScoredEvent): void {
+    this.deliver(this.shadowListeners, event);
+  }
+
+  private deliver<E>(listeners: ((event: E) => void)[], event: E): void {
+    for (const listener of listeners) {
       try {
         listener(event);
       } catch (error) {
