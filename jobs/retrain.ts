@@ -1,22 +1,15 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { createJsonLineLogger } from '../service/src/logging/logger.js';
 import { createModelStore } from '../service/src/model/stores/create-model-store.js';
 import { retrain, TIME_COLUMN } from './retraining/retrain.js';
 import { createBlobStore } from '../service/src/storage/create-blob-store.js';
 import { parseCli, required, runCli, UsageError } from '../scripts/lib/cli.js';
 import { runTraining } from '../scripts/lib/python.js';
+import { fraction, readInput } from './job-inputs.js';
 
 const USAGE =
   'usage: npm run retrain -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--min-air 0.8] [--stage production|shadow] [--base FILE] [--name loan-default]';
 /** Exit codes: promoted or shadowed, rejected (ran fine, candidate not good enough), failed. */
 const RETRAIN_EXIT = { promoted: 0, shadowed: 0, failed: 1, rejected: 3 } as const;
-
-function fraction(values: Record<string, unknown>, name: string): number {
-  const value = Number(values[name]);
-  if (!(value >= 0 && value <= 1)) throw new UsageError(`--${name} must be a number from 0 to 1, got '${values[name]}'`);
-  return value;
-}
 
 function stageOf(value: unknown): 'production' | 'shadow' {
   if (value === 'production' || value === 'shadow') return value;
@@ -40,10 +33,6 @@ runCli(USAGE, async () => {
   const outcomesPath = required(values, 'outcomes');
   const [minAuc, maxDrop] = [fraction(values, 'min-auc'), fraction(values, 'max-drop')];
   const [storeLocation, dataRootLocation] = [required(values, 'store'), required(values, 'data-root')];
-  const readInput = (location: string) =>
-    location.startsWith('s3://')
-      ? createBlobStore(path.posix.dirname(location)).then((store) => store.get(path.posix.basename(location)))
-      : readFile(path.resolve(location));
   const report = await retrain({
     store: await createModelStore(storeLocation),
     dataRoot: await createBlobStore(dataRootLocation),

@@ -1,0 +1,146 @@
+import type { PredictionRecord } from '../../service/src/capture/prediction-record.js';
+import { countApprovals, FairnessTable, fairnessTable, FOUR_FIFTHS } from '../../service/src/monitoring/fairness.js';
+import { BlobStore } from '../../service/src/storage/blob-store.js';
+import { readCapturedPredictions, timeId } from '../retraining/data-root.js';
+import escapeHtml from '../retraining/html-escape.js';
+import { parseOutcomes } from '../retraining/outcomes.js';
+import { MIN_AIR_GROUP } from '../retraining/retrain.js';
+import { rocAuc } from '../retraining/roc-auc.js';
+
+export const COMPARISONS = 'comparisons/';
+const BOOTSTRAP_RESAMPLES = 1000;
+
+export interface ModelFigures {
+  version: string;
+  roc_auc: number;
+  /** 95% bootstrap interval of the ROC-AUC (resampling the compared rows). */
+  roc_auc_95: [number, number];
+  brier: number;
+  approval_rate: number;
+  default_rate_approved: number | null;
+  fairness: FairnessTable;
+}
+
+export interface ComparisonReport {
+  run_id: string;
+  verdict: 'promote' | 'keep';
+  reasons: string[];
+  rows: number;
+  thresholds: { min_auc: number; max_drop: number; min_air: number };
+  champion: ModelFigures | null;
+  challenger: ModelFigures | null;
+}
+
+export interface CompareOptions {
+  dataRoot: BlobStore;
+  outcomes: Buffer;
+  minAuc: number;
+  maxDrop: number;
+  minAir?: number;
+  seed?: number;
+  now?: () => Date;
+}
+
+/** A small seeded generator, so a report's intervals can be reproduced. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+function figures(version: string, rows: { y: number; p: number; approved: boolean; record: PredictionRecord }[], seed: number): ModelFigures {
+  const y = rows.map((r) => r.y);
+  const p = rows.map((r) => r.p);
+  const next = random(seed);
+  const resampled: number[] = [];
+  for (let b = 0; b < BOOTSTRAP_RESAMPLES; b++) {
+    const idx = Array.from({ length: rows.length }, () => Math.floor(next() * rows.length));
+    const ys = idx.map((i) => y[i]);
+    if (ys.every((v) => v === ys[0])) continue; // one class only: no AUC
+    resampled.push(rocAuc(ys, idx.map((i) => p[i])));
+  }
+  resampled.sort((a, b) => a - b);
+  const approved = rows.filter((r) => r.approved);
+  return {
+    version,
+    roc_auc: rocAuc(y, p),
+    roc_auc_95: [resampled[Math.floor(resampled.length * 0.025)], resampled[Math.ceil(resampled.length * 0.975) - 1]],
+    brier: rows.reduce((sum, r) => sum + (r.p - r.y) ** 2, 0) / rows.length,
+    approval_rate: approved.length / rows.length,
+    default_rate_approved: approved.length ? approved.filter((r) => r.y === 1).length / approved.length : null,
+    fairness: fairnessTable(countApprovals(rows.map((r) => r.record.inputs), (i) => rows[i].approved), MIN_AIR_GROUP),
+  };
+}
+
+/**
+ * Champion against challenger on real outcomes: the captured records that carry both production's and the
+ * shadow's scores, joined with observed outcomes, judged by the retraining gate (ROC-AUC floor, largest drop,
+ * four-fifths rule). Writes comparisons/<run>/report.json and report.html to the data root.
+ */
+export async function compare(options: CompareOptions): Promise<ComparisonReport> {
+  const now = options.now ?? (() => new Date());
+  const minAir = options.minAir ?? FOUR_FIFTHS;
+  const outcomes = parseOutcomes(options.outcomes);
+  const { byApplication } = await readCapturedPredictions(options.dataRoot);
+  const joined = outcomes
+    .map((o) => ({ outcome: o, record: byApplication.get(o.application_id) }))
+    .filter((j): j is { outcome: (typeof outcomes)[number]; record: PredictionRecord } => j.record?.shadow !== undefined);
+  const report: ComparisonReport = {
+    run_id: timeId(now(), `${joined.length}-${Math.random()}`),
+    verdict: 'keep',
+    reasons: [],
+    rows: joined.length,
+    thresholds: { min_auc: options.minAuc, max_drop: options.maxDrop, min_air: minAir },
+    champion: null,
+    challenger: null,
+  };
+  const versions = new Set(joined.map((j) => `${j.record.model_version} ${j.record.shadow!.model_version}`));
+  if (joined.length < 100) report.reasons.push(`only ${joined.length} outcomes match records scored by both models; at least 100 are needed`);
+  else if (versions.size > 1) report.reasons.push(`the matched records come from ${versions.size} pairs of versions; compare one pair at a time`);
+  else {
+    const y = (j: (typeof joined)[number]) => (j.outcome.loan_paid_back === 0 ? 1 : 0);
+    report.champion = figures(joined[0].record.model_version, joined.map((j) => ({ y: y(j), p: j.record.probability_of_default, approved: j.record.decision === 'approve', record: j.record })), options.seed ?? 1);
+    report.challenger = figures(joined[0].record.shadow!.model_version, joined.map((j) => ({ y: y(j), p: j.record.shadow!.probability_of_default, approved: j.record.shadow!.decision === 'approve', record: j.record })), options.seed ?? 1);
+    const [champion, challenger] = [report.champion, report.challenger];
+    if (!(challenger.roc_auc >= options.minAuc)) report.reasons.push(`challenger ROC-AUC ${challenger.roc_auc.toFixed(4)} is below the minimum ${options.minAuc}`);
+    if (!(challenger.roc_auc >= champion.roc_auc - options.maxDrop)) {
+      report.reasons.push(`challenger ROC-AUC ${challenger.roc_auc.toFixed(4)} is more than ${options.maxDrop} below the champion's ${champion.roc_auc.toFixed(4)}`);
+    }
+    if (!(challenger.roc_auc > champion.roc_auc)) report.reasons.push(`challenger ROC-AUC ${challenger.roc_auc.toFixed(4)} does not beat the champion's ${champion.roc_auc.toFixed(4)}`);
+    for (const [attribute, groups] of Object.entries(challenger.fairness)) {
+      for (const [group, f] of Object.entries(groups)) {
+        if (f.adverse_impact_ratio !== null && f.adverse_impact_ratio < minAir) {
+          report.reasons.push(`challenger's adverse impact ratio for ${attribute}=${group} is ${f.adverse_impact_ratio.toFixed(3)}, below ${minAir}`);
+        }
+      }
+    }
+    if (report.reasons.length === 0) {
+      report.verdict = 'promote';
+      report.reasons.push(`challenger ROC-AUC ${challenger.roc_auc.toFixed(4)} beats the champion's ${champion.roc_auc.toFixed(4)} on ${joined.length} real outcomes, and passes the gate`);
+    }
+  }
+  const prefix = `${COMPARISONS}${report.run_id}`;
+  await options.dataRoot.put(`${prefix}/report.json`, Buffer.from(JSON.stringify(report, null, 2) + '\n'), { contentType: 'application/json' });
+  await options.dataRoot.put(`${prefix}/report.html`, Buffer.from(reportHtml(report)), { contentType: 'text/html; charset=utf-8' });
+  return report;
+}
+
+function reportHtml(report: ComparisonReport): string {
+  const cell = (v: number | null | undefined, digits = 4) => (v === null || v === undefined ? 'n/a' : v.toFixed(digits));
+  const row = (label: string, pick: (m: ModelFigures) => string) =>
+    `<tr><th>${escapeHtml(label)}</th><td>${report.champion ? pick(report.champion) : 'n/a'}</td><td>${report.challenger ? pick(report.challenger) : 'n/a'}</td></tr>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Champion vs challenger ${escapeHtml(report.run_id)}: ${report.verdict}</title>
+<style>body{font-family:sans-serif;max-width:860px;margin:2em auto}table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}</style></head>
+<body><h1>Champion vs challenger: <em>${report.verdict}</em></h1>
+<ul>${report.reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>
+<table><tr><th></th><th>champion</th><th>challenger</th></tr>
+${row('version', (m) => escapeHtml(m.version))}
+${row('ROC-AUC (95% bootstrap interval)', (m) => `${cell(m.roc_auc)} (${cell(m.roc_auc_95[0])} to ${cell(m.roc_auc_95[1])})`)}
+${row('Brier score', (m) => cell(m.brier))}
+${row('approval rate', (m) => cell(m.approval_rate))}
+${row('default rate among approved', (m) => cell(m.default_rate_approved))}
+</table><p>${report.rows} applications with both scores and an observed outcome.</p></body></html>
+`;
+}

@@ -1,0 +1,18 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UsageError } from '../scripts/lib/cli.js';
+import { createBlobStore } from '../service/src/storage/create-blob-store.js';
+
+/** A --option that must be a number from 0 to 1. */
+export function fraction(values: Record<string, unknown>, name: string): number {
+  const value = Number(values[name]);
+  if (!(value >= 0 && value <= 1)) throw new UsageError(`--${name} must be a number from 0 to 1, got '${values[name]}'`);
+  return value;
+}
+
+/** A file named on the command line: a local path, or s3://bucket/key. */
+export function readInput(location: string): Promise<Buffer> {
+  return location.startsWith('s3://')
+    ? createBlobStore(path.posix.dirname(location)).then((store) => store.get(path.posix.basename(location)))
+    : readFile(path.resolve(location));
+}
