@@ -41,6 +41,7 @@ export class ChallengersService implements OnApplicationBootstrap, OnApplication
   };
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
+  private readonly onHangup = () => void this.refresh();
 
   constructor(
     @Inject(MODEL_STORE) private readonly store: ModelStore,
@@ -56,11 +57,14 @@ export class ChallengersService implements OnApplicationBootstrap, OnApplication
       this.timer = setInterval(() => void this.refresh(), this.config.pollIntervalS * 1000);
       this.timer.unref();
     }
+    // SIGHUP checks every channel now, as it does production's.
+    process.on('SIGHUP', this.onHangup);
   }
 
   /** A refresh under way is not awaited: its store calls have their own deadline, and nothing waits on them. */
   onApplicationShutdown(): void {
     if (this.timer) clearInterval(this.timer);
+    process.off('SIGHUP', this.onHangup);
   }
 
   current(channel: ChallengerChannel): LoadedModel | null {
