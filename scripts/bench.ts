@@ -103,12 +103,13 @@ runCli(USAGE, async () => {
     const mix = manifest.canaries.map((c) => JSON.stringify(c.inputs));
     const declineRate = manifest.canaries.filter((c) => c.probability_of_default >= manifest.threshold.value).length / manifest.canaries.length;
     process.stdout.write(`reasons on vs off (${Math.round(declineRate * 100)}% declines), alternating rounds\n`);
-    comparisons.reasons = await alternating([service('reasons on'), service('reasons off', { MODEL_STORE: withoutReasons })], '/predict', mix, top, halves);
+    // Five rounds: a 20% margin is near this machine's round-to-round noise.
+    comparisons.reasons = await alternating([service('reasons on'), service('reasons off', { MODEL_STORE: withoutReasons })], '/predict', mix, top, halves, 5);
     results.decline_rate = declineRate;
     const shadowStore = await storeWithShadow();
     cleanup.push(shadowStore);
     process.stdout.write('a shadow version set vs none, alternating rounds\n');
-    comparisons.shadow = await alternating([service('no shadow'), service('shadow set', { MODEL_STORE: shadowStore })], '/predict', single, top, halves);
+    comparisons.shadow = await alternating([service('no shadow'), service('shadow set', { MODEL_STORE: shadowStore })], '/predict', single, top, halves, 5);
     if (baselineEntry) {
       process.stdout.write(`this build vs the baseline at ${baselineEntry}, alternating rounds\n`);
       comparisons.baseline = await alternating([service('this build'), { ...service('baseline'), args: [baselineEntry] }], '/predict', single, top, duration);
