@@ -2,7 +2,7 @@ import { parseCli, required, runCli } from '../scripts/lib/cli.js';
 import { createModelStore } from '../service/src/model/stores/create-model-store.js';
 import { createBlobStore } from '../service/src/storage/create-blob-store.js';
 import { compare } from './comparison/compare.js';
-import { fraction, readInput } from './job-inputs.js';
+import { fraction, GATE_OPTIONS, readInput } from './job-inputs.js';
 
 const USAGE =
   'usage: npm run compare -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--min-air 0.8] [--name loan-default]';
@@ -10,15 +10,7 @@ const USAGE =
 const COMPARE_EXIT = { promote: 0, keep: 3 } as const;
 
 runCli(USAGE, async () => {
-  const { values } = parseCli(USAGE, {
-    store: { type: 'string', default: process.env.MODEL_STORE },
-    'data-root': { type: 'string', default: process.env.DATA_ROOT },
-    outcomes: { type: 'string' },
-    'min-auc': { type: 'string', default: '0.7' },
-    'max-drop': { type: 'string', default: '0.01' },
-    'min-air': { type: 'string', default: '0.8' },
-    name: { type: 'string', default: 'loan-default' },
-  });
+  const { values } = parseCli(USAGE, GATE_OPTIONS);
   const store = await createModelStore(required(values, 'store'));
   const report = await compare({
     dataRoot: await createBlobStore(required(values, 'data-root')),

@@ -16,3 +16,14 @@ export function readInput(location: string): Promise<Buffer> {
     ? createBlobStore(path.posix.dirname(location)).then((store) => store.get(path.posix.basename(location)))
     : readFile(path.resolve(location));
 }
+
+/** The options every job that judges a model shares: where things are, and the gate (ROC-AUC floor, largest drop, four-fifths). */
+export const GATE_OPTIONS = {
+  store: { type: 'string', default: process.env.MODEL_STORE },
+  'data-root': { type: 'string', default: process.env.DATA_ROOT },
+  outcomes: { type: 'string' },
+  'min-auc': { type: 'string', default: '0.7' },
+  'max-drop': { type: 'string', default: '0.01' },
+  'min-air': { type: 'string', default: '0.8' },
+  name: { type: 'string', default: 'loan-default' },
+} as const;

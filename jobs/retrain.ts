@@ -4,7 +4,7 @@ import { retrain, TIME_COLUMN } from './retraining/retrain.js';
 import { createBlobStore } from '../service/src/storage/create-blob-store.js';
 import { parseCli, required, runCli, UsageError } from '../scripts/lib/cli.js';
 import { runTraining } from '../scripts/lib/python.js';
-import { fraction, readInput } from './job-inputs.js';
+import { fraction, GATE_OPTIONS, readInput } from './job-inputs.js';
 
 const USAGE =
   'usage: npm run retrain -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--min-air 0.8] [--stage production|shadow] [--base FILE] [--name loan-default]';
@@ -18,15 +18,9 @@ function stageOf(value: unknown): 'production' | 'shadow' {
 
 runCli(USAGE, async () => {
   const { values } = parseCli(USAGE, {
-    store: { type: 'string', default: process.env.MODEL_STORE },
-    'data-root': { type: 'string', default: process.env.DATA_ROOT },
-    outcomes: { type: 'string' },
-    'min-auc': { type: 'string', default: '0.7' },
-    'min-air': { type: 'string', default: '0.8' },
+    ...GATE_OPTIONS,
     stage: { type: 'string', default: 'production' },
-    'max-drop': { type: 'string', default: '0.01' },
     base: { type: 'string' },
-    name: { type: 'string', default: 'loan-default' },
     channel: { type: 'string', default: 'production' },
     seed: { type: 'string', default: '42' },
   });

@@ -5,7 +5,7 @@ import { LogThrottle } from '../logging/log-throttle.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { PreprocessingService } from '../preprocessing/preprocessing.service.js';
 import { ARTIFACT_CACHE, ArtifactCache } from './artifact-cache.js';
-import { loadVersion } from './load-version.js';
+import { loadVersion, servingBatching } from './load-version.js';
 import { LoadedModel } from './loaded-model.js';
 import { CHALLENGER_CHANNELS, ChallengerChannel, ChallengerPointer, MAX_CANARY_WEIGHT } from './manifest.js';
 import { MODEL_STORE, type ModelStore } from './model-store.js';
@@ -117,11 +117,7 @@ export class ChallengersService implements OnApplicationBootstrap, OnApplication
     const fingerprint = await this.store.fingerprint(modelName, version).catch(() => null);
     if (challenger.failed?.version === version && challenger.failed.fingerprint === fingerprint) return;
     try {
-      const model = await loadVersion(this.store, modelName, version, (spec) => this.preprocessing.compile(spec), this.cache ?? undefined, {
-        maxRows: this.config.microbatchMaxRows,
-        waitMs: this.config.microbatchWaitMs,
-        intraOpThreads: this.config.ortIntraOpThreads,
-      });
+      const model = await loadVersion(this.store, modelName, version, (spec) => this.preprocessing.compile(spec), this.cache ?? undefined, servingBatching(this.config));
       challenger.failed = null;
       this.replace(channel, model);
       this.metrics.challengerLoads.inc({ channel, outcome: 'success' });

@@ -1,3 +1,4 @@
+import type { AppConfig } from '../config/app.config.js';
 import { ArtifactCache } from './artifact-cache.js';
 import { BatchingOptions, LoadedModel, NO_BATCHING } from './loaded-model.js';
 import { MANIFEST_FILE, MODEL_FILE, ModelManifest, TREES_FILE } from './manifest.js';
@@ -35,3 +36,10 @@ export async function loadVersion(
   if (cache && !cached) await cache.put(name, version, bytes).catch(() => undefined);
   return model;
 }
+
+/** How the service scores with a loaded version: its micro-batching and ONNX Runtime threads, from configuration. */
+export const servingBatching = (config: Pick<AppConfig, 'microbatchMaxRows' | 'microbatchWaitMs' | 'ortIntraOpThreads'>): BatchingOptions => ({
+  maxRows: config.microbatchMaxRows,
+  waitMs: config.microbatchWaitMs,
+  intraOpThreads: config.ortIntraOpThreads,
+});

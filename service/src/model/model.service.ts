@@ -7,7 +7,7 @@ import { PreprocessingService } from '../preprocessing/preprocessing.service.js'
 import { isTimeout } from '../storage/blob-store.js';
 import { ARTIFACT_CACHE, ArtifactCache } from './artifact-cache.js';
 import { LoadedModel } from './loaded-model.js';
-import { loadVersion } from './load-version.js';
+import { loadVersion, servingBatching } from './load-version.js';
 import { ModelRejectedError } from './verify-artifact.js';
 import { ChannelPointer } from './manifest.js';
 import { MODEL_STORE, type ModelStore } from './model-store.js';
@@ -205,11 +205,7 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
   private async swapTo(version: string, fingerprint: string | null, channelStamp: string | null): Promise<RefreshOutcome> {
     const stopTimer = this.metrics.modelLoadSeconds.startTimer();
     try {
-      const next = await loadVersion(this.store, this.config.modelName, version, (spec) => this.preprocessing.compile(spec), this.cache ?? undefined, {
-        maxRows: this.config.microbatchMaxRows,
-        waitMs: this.config.microbatchWaitMs,
-        intraOpThreads: this.config.ortIntraOpThreads,
-      });
+      const next = await loadVersion(this.store, this.config.modelName, version, (spec) => this.preprocessing.compile(spec), this.cache ?? undefined, servingBatching(this.config));
       const previous = this.active;
       this.active = next;
       this.failed = null;
