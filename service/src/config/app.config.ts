@@ -41,6 +41,8 @@ export interface AppConfig {
   authFailuresPerMinute: number;
   /** Bearer token for /metrics, /monitoring/* and /models/active; unset leaves them open. */
   metricsToken: string | undefined;
+  /** redis://host:port for fleet-wide rate-limit counters; unset keeps them in process. */
+  redisUrl: string | undefined;
 }
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
@@ -83,7 +85,10 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   if (adminToken !== undefined && adminToken.length < 16) throw new Error('ADMIN_TOKEN must be at least 16 characters');
   const metricsToken = env.METRICS_TOKEN?.trim() || undefined;
   if (metricsToken !== undefined && metricsToken.length < 16) throw new Error('METRICS_TOKEN must be at least 16 characters');
+  const redisUrl = env.REDIS_URL?.trim() || undefined;
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new Error(`REDIS_URL must start with redis:// or rediss://, got '${redisUrl.slice(0, 40)}'`);
   const config: AppConfig = {
+    redisUrl,
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: text(env, 'HOST', '0.0.0.0'),
     modelStore: text(env, 'MODEL_STORE', './models'),
