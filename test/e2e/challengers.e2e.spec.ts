@@ -64,6 +64,15 @@ it('answers the canary weight share of applications (0.2 +- 0.03 over 5,000 ids)
   const batch = await postJson(`${service.url}/predict/batch`, { applications: applications.slice(0, 50) });
   expect(new Set(batch.json.predictions.map((p: { model_version: string }) => p.model_version)).size).toBe(1);
   expect(await metricValue(service.url, 'challenger_active_info', { channel: 'canary', version: challenger.version })).toBe(0.2);
+  // The canary's answers, scored by production too after they were given, compared on the same applications.
+  const answeredByCanary = versions.filter((v) => v === challenger.version).length + (batch.json.predictions[0].model_version === challenger.version ? 50 : 0);
+  const canaryAgain = versions.slice(0, 500).filter((v) => v === challenger.version).length;
+  await waitFor(async () => ((await (await fetch(`${service.url}/monitoring/challengers`)).json()) as { canary: { count: number } }).canary.count === answeredByCanary + canaryAgain, 5_000);
+  const live = ((await (await fetch(`${service.url}/monitoring/challengers`)).json()) as { canary: Record<string, number | string | null> }).canary;
+  expect(live.version).toBe(challenger.version);
+  expect(live.decision_agreement).toBeGreaterThan(0.5);
+  expect(live.mean_abs_difference).toBeGreaterThan(0);
+  expect(live.psi).not.toBeNull();
 });
 
 it('returns all traffic to production within one poll once the canary is cleared', async () => {

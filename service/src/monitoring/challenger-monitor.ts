@@ -3,6 +3,8 @@ import type { ConfigType } from '@nestjs/config';
 import { Gauge } from 'prom-client';
 import { appConfig } from '../config/app.config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { ModelService } from '../model/model.service.js';
+import type { ScoredEvent } from '../scoring/scored-event.js';
 import { ScoringEvents } from '../scoring/scoring-events.js';
 import { psi } from './psi.js';
 
@@ -59,14 +61,72 @@ class ScoreWindow {
 
 const bin = (score: number) => Math.min(BINS - 1, Math.max(0, Math.floor(score * BINS)));
 
+/** A challenger's and production's answers to the same applications: both score windows, agreement and |difference|. */
+class PairedWindow {
+  readonly challenger: ScoreWindow;
+  readonly production: ScoreWindow;
+  private readonly agree: Uint8Array;
+  private readonly difference: Float64Array;
+  private next = 0;
+  agreements = 0;
+  absoluteDifference = 0;
+
+  constructor(capacity: number) {
+    this.challenger = new ScoreWindow(capacity);
+    this.production = new ScoreWindow(capacity);
+    this.agree = new Uint8Array(capacity);
+    this.difference = new Float64Array(capacity);
+  }
+
+  push(production: { version: string; threshold: number; scores: ArrayLike<number> }, challenger: { version: string; threshold: number; scores: ArrayLike<number> }): void {
+    if (challenger.version !== this.challenger.version || production.version !== this.production.version) {
+      this.challenger.restart(challenger.version);
+      this.production.restart(production.version);
+      this.agreements = 0;
+      this.absoluteDifference = 0;
+      this.next = 0;
+    }
+    const capacity = this.agree.length;
+    for (let i = 0; i < challenger.scores.length; i++) {
+      const [p, c] = [production.scores[i], challenger.scores[i]];
+      const agree = p >= production.threshold === c >= challenger.threshold ? 1 : 0;
+      if (this.challenger.size === capacity) {
+        this.agreements -= this.agree[this.next];
+        this.absoluteDifference -= this.difference[this.next];
+      }
+      this.agree[this.next] = agree;
+      this.difference[this.next] = Math.abs(p - c);
+      this.agreements += agree;
+      this.absoluteDifference += Math.abs(p - c);
+      this.next = (this.next + 1) % capacity;
+      this.challenger.push(challenger.version, c, c < challenger.threshold);
+      this.production.push(production.version, p, p < production.threshold);
+    }
+  }
+
+  figures(): ChallengerFigures {
+    const { challenger, production } = this;
+    return {
+      version: challenger.version,
+      count: challenger.size,
+      approval_rate: challenger.approvalRate(),
+      production_approval_rate: production.approvalRate(),
+      psi: challenger.size > 0 && production.size > 0 ? psi(challenger.proportions(), production.proportions()) : null,
+      decision_agreement: challenger.size > 0 ? this.agreements / challenger.size : null,
+      mean_abs_difference: challenger.size > 0 ? this.absoluteDifference / challenger.size : null,
+    };
+  }
+}
+
 export interface ChallengerFigures {
   version: string | null;
   count: number;
   approval_rate: number | null;
+  /** Production's approval rate on the same applications. */
   production_approval_rate: number | null;
-  /** The challenger's score distribution against production's (PSI over 20 bins). */
+  /** The challenger's score distribution against production's on the same applications (PSI over 20 bins). */
   psi: number | null;
-  /** Shadow only (the same applications): how often both decided alike, and the mean |difference| of probability. */
+  /** How often both decided alike, and the mean |difference| of probability, on the same applications. */
   decision_agreement: number | null;
   mean_abs_difference: number | null;
 }
@@ -79,34 +139,31 @@ export interface ChallengersReport {
 }
 
 /**
- * Shadow and canary against production over the last DRIFT_WINDOW applications each: the shadow on the very
- * applications production answered (agreement, mean difference), the canary on its own share of traffic
- * (approval rates and the PSI between score distributions). Fed by the scoring announcements; a new version of
- * either side starts its window again.
+ * Shadow and canary against production over the last DRIFT_WINDOW applications each, always on the same
+ * applications: the shadow's scores arrive with production's (ScoringEvents.emitShadow), and the applications
+ * the canary answered are scored by production too, after their answers have gone (setImmediate, so no answer
+ * waits for it). A new version of either side starts its window again.
  */
 @Injectable()
 export class ChallengerMonitor implements OnModuleInit {
-  private readonly production: ScoreWindow;
-  private readonly canary: ScoreWindow;
-  private readonly shadow: ScoreWindow;
-  /** The production scores of the shadowed applications, beside the shadow's. */
-  private readonly shadowedProduction: ScoreWindow;
-  private agreements = 0;
-  private absoluteDifference = 0;
-  private readonly pairs: { agree: Uint8Array; difference: Float64Array; next: number };
+  private readonly shadow: PairedWindow;
+  private readonly canary: PairedWindow;
+  private readonly capacity: number;
+  private productionVersion: string | null = null;
 
   constructor(
     @Inject(appConfig.KEY) config: ConfigType<typeof appConfig>,
     metrics: MetricsService,
     private readonly events: ScoringEvents,
+    private readonly models: ModelService,
   ) {
-    const capacity = config.driftWindow;
-    [this.production, this.canary, this.shadow, this.shadowedProduction] = [0, 1, 2, 3].map(() => new ScoreWindow(capacity));
-    this.pairs = { agree: new Uint8Array(capacity), difference: new Float64Array(capacity), next: 0 };
+    this.capacity = config.driftWindow;
+    this.shadow = new PairedWindow(this.capacity);
+    this.canary = new PairedWindow(this.capacity);
     const self = this;
     new Gauge({
       name: 'challenger_comparison',
-      help: 'Shadow and canary against production over the window, by channel and figure (psi, approval_rate, production_approval_rate, decision_agreement, mean_abs_difference)',
+      help: 'Shadow and canary against production on the same applications, by channel and figure (psi, approval_rate, production_approval_rate, decision_agreement, mean_abs_difference)',
       labelNames: ['channel', 'figure'] as const,
       registers: [metrics.registry],
       collect() {
@@ -123,52 +180,34 @@ export class ChallengerMonitor implements OnModuleInit {
 
   onModuleInit(): void {
     this.events.subscribe((event) => {
-      const window = event.role === 'canary' ? this.canary : this.production;
-      event.answers.forEach((answer) => window.push(event.model.version, answer.probability_of_default, answer.decision === 'approve'));
-    });
-    this.events.subscribeShadow(({ production, shadow }) => {
-      if (shadow.version !== this.shadow.version || production.version !== this.shadowedProduction.version) {
-        this.shadow.restart(shadow.version);
-        this.shadowedProduction.restart(production.version);
-        this.agreements = 0;
-        this.absoluteDifference = 0;
-        this.pairs.next = 0;
+      if (event.role === 'production') {
+        this.productionVersion = event.model.version;
+        return;
       }
-      const capacity = this.pairs.agree.length;
-      for (let i = 0; i < shadow.scores.length; i++) {
-        const [p, s] = [production.scores[i], shadow.scores[i]];
-        const agree = p >= production.threshold === s >= shadow.threshold ? 1 : 0;
-        const at = this.pairs.next;
-        if (this.shadow.size === capacity) {
-          this.agreements -= this.pairs.agree[at];
-          this.absoluteDifference -= this.pairs.difference[at];
-        }
-        this.pairs.agree[at] = agree;
-        this.pairs.difference[at] = Math.abs(p - s);
-        this.agreements += agree;
-        this.absoluteDifference += Math.abs(p - s);
-        this.pairs.next = (at + 1) % capacity;
-        this.shadow.push(shadow.version, s, s < shadow.threshold);
-        this.shadowedProduction.push(production.version, p, p < production.threshold);
-      }
+      const canary = { version: event.model.version, threshold: event.model.threshold, scores: event.scores };
+      setImmediate(() => void this.scoreWithProduction(event.applications, canary));
     });
+    this.events.subscribeShadow(({ production, shadow }) => this.shadow.push(production, shadow));
+  }
+
+  /** Production's scores of applications the canary answered; a failure only leaves them out of the comparison. */
+  private async scoreWithProduction(applications: ScoredEvent['applications'], canary: { version: string; threshold: number; scores: Float32Array }): Promise<void> {
+    try {
+      await this.models.withModel(async (production) => {
+        const scores = await production.score(applications);
+        this.canary.push({ version: production.version, threshold: production.threshold, scores }, canary);
+      });
+    } catch {
+      /* the canary's answers were given; only this comparison misses them */
+    }
   }
 
   report(): ChallengersReport {
-    const figures = (challenger: ScoreWindow, reference: ScoreWindow, paired: boolean): ChallengerFigures => ({
-      version: challenger.version,
-      count: challenger.size,
-      approval_rate: challenger.approvalRate(),
-      production_approval_rate: reference.approvalRate(),
-      psi: challenger.size > 0 && reference.size > 0 ? psi(challenger.proportions(), reference.proportions()) : null,
-      decision_agreement: paired && challenger.size > 0 ? this.agreements / challenger.size : null,
-      mean_abs_difference: paired && challenger.size > 0 ? this.absoluteDifference / challenger.size : null,
-    });
     return {
-      window_capacity: this.pairs.agree.length,
-      production_version: this.production.version,
-      shadow: figures(this.shadow, this.shadowedProduction, true),
-      canary: figures(this.canary, this.production, false),
+      window_capacity: this.capacity,
+      production_version: this.productionVersion ?? this.models.current()?.version ?? null,
+      shadow: this.shadow.figures(),
+      canary: this.canary.figures(),
     };
   }
 }
