@@ -43,6 +43,8 @@ export interface AppConfig {
   metricsToken: string | undefined;
   /** redis://host:port for fleet-wide rate-limit counters; unset keeps them in process. */
   redisUrl: string | undefined;
+  /** Seconds between CloudWatch Embedded Metric Format lines on stdout (fleet-wide alarms); 0 turns them off. */
+  emfIntervalS: number;
 }
 
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
@@ -89,6 +91,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new Error(`REDIS_URL must start with redis:// or rediss://, got '${redisUrl.slice(0, 40)}'`);
   const config: AppConfig = {
     redisUrl,
+    emfIntervalS: integer(env, 'EMF_INTERVAL_S', 60, 0, 3600),
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: text(env, 'HOST', '0.0.0.0'),
     modelStore: text(env, 'MODEL_STORE', './models'),
