@@ -71,10 +71,6 @@ export class ChallengersService implements OnApplicationBootstrap, OnApplication
     return this.challengers[channel].model;
   }
 
-  canaryWeight(): number {
-    return this.challengers.canary.model ? this.challengers.canary.weight : 0;
-  }
-
   /** The canary, leased, when it should answer these applications; null for production. */
   routeToCanary(applications: readonly { application_id?: string | null }[]): LoadedModel | null {
     const { model, weight } = this.challengers.canary;

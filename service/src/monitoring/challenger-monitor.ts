@@ -6,75 +6,63 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { ModelService } from '../model/model.service.js';
 import type { ScoredEvent } from '../scoring/scored-event.js';
 import { ScoringEvents } from '../scoring/scoring-events.js';
-import { psi } from './psi.js';
+import { psi, SlidingHistogram } from './psi.js';
 
 /** Scores are compared in 20 equal bins of probability. */
 const BINS = 20;
 
-/** The last `capacity` probabilities and decisions of one version, as counts per bin. */
+const bin = (score: number) => Math.min(BINS - 1, Math.max(0, Math.floor(score * BINS)));
+
+/** The last `capacity` probabilities (binned) and decisions of one version: two of drift's sliding histograms. */
 class ScoreWindow {
-  private readonly scores: Float64Array;
-  private readonly approved: Uint8Array;
-  private readonly bins = new Float64Array(BINS);
-  private next = 0;
-  size = 0;
-  approvals = 0;
+  private scores!: SlidingHistogram;
+  /** Bin 1: approved. */
+  private decisions!: SlidingHistogram;
   version: string | null = null;
 
-  constructor(capacity: number) {
-    this.scores = new Float64Array(capacity);
-    this.approved = new Uint8Array(capacity);
+  constructor(private readonly capacity: number) {
+    this.restart(null);
   }
 
-  push(version: string, score: number, approved: boolean): void {
-    if (version !== this.version) this.restart(version);
-    const capacity = this.scores.length;
-    if (this.size === capacity) {
-      this.bins[bin(this.scores[this.next])]--;
-      this.approvals -= this.approved[this.next];
-    } else {
-      this.size++;
-    }
-    this.scores[this.next] = score;
-    this.approved[this.next] = approved ? 1 : 0;
-    this.bins[bin(score)]++;
-    this.approvals += approved ? 1 : 0;
-    this.next = (this.next + 1) % capacity;
+  push(score: number, approved: boolean): void {
+    this.scores.push(bin(score));
+    this.decisions.push(approved ? 1 : 0);
   }
 
   restart(version: string | null): void {
     this.version = version;
-    this.next = 0;
-    this.size = 0;
-    this.approvals = 0;
-    this.bins.fill(0);
+    this.scores = new SlidingHistogram(BINS, this.capacity);
+    this.decisions = new SlidingHistogram(2, this.capacity);
   }
 
-  proportions(): Float64Array {
-    return this.bins.map((count) => (this.size > 0 ? count / this.size : 0));
+  get size(): number {
+    return this.scores.size;
+  }
+
+  proportions(): number[] {
+    return this.scores.proportions();
   }
 
   approvalRate(): number | null {
-    return this.size > 0 ? this.approvals / this.size : null;
+    return this.size > 0 ? this.decisions.proportions()[1] : null;
   }
 }
-
-const bin = (score: number) => Math.min(BINS - 1, Math.max(0, Math.floor(score * BINS)));
 
 /** A challenger's and production's answers to the same applications: both score windows, agreement and |difference|. */
 class PairedWindow {
   readonly challenger: ScoreWindow;
   readonly production: ScoreWindow;
-  private readonly agree: Uint8Array;
+  /** Bin 1: both decided alike. */
+  private agreement: SlidingHistogram;
+  /** |difference| per pair, in a ring beside their running sum (a mean needs the values, not bins). */
   private readonly difference: Float64Array;
   private next = 0;
-  agreements = 0;
-  absoluteDifference = 0;
+  private absoluteDifference = 0;
 
-  constructor(capacity: number) {
+  constructor(private readonly capacity: number) {
     this.challenger = new ScoreWindow(capacity);
     this.production = new ScoreWindow(capacity);
-    this.agree = new Uint8Array(capacity);
+    this.agreement = new SlidingHistogram(2, capacity);
     this.difference = new Float64Array(capacity);
   }
 
@@ -82,25 +70,19 @@ class PairedWindow {
     if (challenger.version !== this.challenger.version || production.version !== this.production.version) {
       this.challenger.restart(challenger.version);
       this.production.restart(production.version);
-      this.agreements = 0;
+      this.agreement = new SlidingHistogram(2, this.capacity);
       this.absoluteDifference = 0;
       this.next = 0;
     }
-    const capacity = this.agree.length;
     for (let i = 0; i < challenger.scores.length; i++) {
       const [p, c] = [production.scores[i], challenger.scores[i]];
-      const agree = p >= production.threshold === c >= challenger.threshold ? 1 : 0;
-      if (this.challenger.size === capacity) {
-        this.agreements -= this.agree[this.next];
-        this.absoluteDifference -= this.difference[this.next];
-      }
-      this.agree[this.next] = agree;
+      if (this.challenger.size === this.capacity) this.absoluteDifference -= this.difference[this.next];
       this.difference[this.next] = Math.abs(p - c);
-      this.agreements += agree;
       this.absoluteDifference += Math.abs(p - c);
-      this.next = (this.next + 1) % capacity;
-      this.challenger.push(challenger.version, c, c < challenger.threshold);
-      this.production.push(production.version, p, p < production.threshold);
+      this.next = (this.next + 1) % this.capacity;
+      this.agreement.push(p >= production.threshold === c >= challenger.threshold ? 1 : 0);
+      this.challenger.push(c, c < challenger.threshold);
+      this.production.push(p, p < production.threshold);
     }
   }
 
@@ -112,7 +94,7 @@ class PairedWindow {
       approval_rate: challenger.approvalRate(),
       production_approval_rate: production.approvalRate(),
       psi: challenger.size > 0 && production.size > 0 ? psi(challenger.proportions(), production.proportions()) : null,
-      decision_agreement: challenger.size > 0 ? this.agreements / challenger.size : null,
+      decision_agreement: challenger.size > 0 ? this.agreement.proportions()[1] : null,
       mean_abs_difference: challenger.size > 0 ? this.absoluteDifference / challenger.size : null,
     };
   }
@@ -149,7 +131,6 @@ export class ChallengerMonitor implements OnModuleInit {
   private readonly shadow: PairedWindow;
   private readonly canary: PairedWindow;
   private readonly capacity: number;
-  private productionVersion: string | null = null;
 
   constructor(
     @Inject(appConfig.KEY) config: ConfigType<typeof appConfig>,
@@ -180,10 +161,7 @@ export class ChallengerMonitor implements OnModuleInit {
 
   onModuleInit(): void {
     this.events.subscribe((event) => {
-      if (event.role === 'production') {
-        this.productionVersion = event.model.version;
-        return;
-      }
+      if (event.role === 'production') return;
       const canary = { version: event.model.version, threshold: event.model.threshold, scores: event.scores };
       setImmediate(() => void this.scoreWithProduction(event.applications, canary));
     });
@@ -205,7 +183,7 @@ export class ChallengerMonitor implements OnModuleInit {
   report(): ChallengersReport {
     return {
       window_capacity: this.capacity,
-      production_version: this.productionVersion ?? this.models.current()?.version ?? null,
+      production_version: this.models.current()?.version ?? null,
       shadow: this.shadow.figures(),
       canary: this.canary.figures(),
     };

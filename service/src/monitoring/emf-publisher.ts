@@ -35,14 +35,18 @@ export class EmfPublisher implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly challengers: ChallengerMonitor,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     if (this.config.emfIntervalS <= 0) return;
     // Lines on stdout, whatever the platform: the awslogs driver or the CloudWatch agent already ships them. The
     // library reads its environment and namespace when it loads, and otherwise looks for an agent on TCP 25888
     // (whose refusal was an unhandled rejection): set them first, then load it.
     process.env.AWS_EMF_ENVIRONMENT = 'Local';
     process.env.AWS_EMF_NAMESPACE = EMF_NAMESPACE;
-    this.emf = await import('aws-embedded-metrics');
+    // Loaded beside startup, not before listening: publish() skips a line until it is there.
+    void import('aws-embedded-metrics').then(
+      (emf) => (this.emf = emf),
+      (error: Error) => this.logger.warn({ message: 'EMF metrics off: aws-embedded-metrics did not load', reason: error.message }),
+    );
     this.events.subscribe((event) => {
       if (event.role !== 'production') return;
       for (const answer of event.answers) {
