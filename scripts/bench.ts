@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { alternating, demoModel, dockerfileNodeOptions, drive, HttpCase, NAME, rawInference, ROOT, rssMb, startProcess, stop, Variant } from './bench/harness.js';
@@ -6,30 +6,32 @@ import { integerOption, parseCli, runCli } from './lib/cli.js';
 
 const USAGE =
   'usage: npm run bench -- [--duration 10] [--out var/bench/results.json] [--connections 1,16,64] [--baseline DIR (a checkout or copy with a built dist/, compared in alternating rounds)]';
-/** A copy of the demo store whose version has no trees.json (as a version made before reasons): it serves without reasons. */
-async function storeWithoutTrees(): Promise<string> {
-  const { cp } = await import('node:fs/promises');
-  const root = await mkdtemp(path.join(os.tmpdir(), 'bench-store-without-trees-'));
+/** A temporary copy of the demo store: its root and the production version's directory and manifest. */
+async function copyDemoStore(label: string) {
+  const root = await mkdtemp(path.join(os.tmpdir(), `bench-store-${label}-`));
   await cp(path.join(ROOT, 'models'), root, { recursive: true });
   const version = JSON.parse(await readFile(path.join(root, NAME, 'channels/production.json'), 'utf8')).version as string;
   const dir = path.join(root, NAME, 'versions', version);
-  const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
+  const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  return { root, version, dir, manifest };
+}
+
+/** The demo store with its version as one made before reasons (no trees.json): it serves without reasons. */
+async function storeWithoutTrees(): Promise<string> {
+  const { root, dir, manifest } = await copyDemoStore('without-trees');
   delete manifest.explanation;
   await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
   await rm(path.join(dir, 'trees.json'));
   return root;
 }
 
-/** A copy of the demo store with a shadow channel: the demo version again under another id (same bytes, so it verifies). */
+/** The demo store with a shadow channel: the demo version again under another id (same bytes, so it verifies). */
 async function storeWithShadow(): Promise<string> {
-  const { cp } = await import('node:fs/promises');
-  const root = await mkdtemp(path.join(os.tmpdir(), 'bench-store-with-shadow-'));
-  await cp(path.join(ROOT, 'models'), root, { recursive: true });
-  const version = JSON.parse(await readFile(path.join(root, NAME, 'channels/production.json'), 'utf8')).version as string;
+  const { root, version, dir, manifest } = await copyDemoStore('with-shadow');
   const shadow = version.replace(/-[0-9a-f]+$/, '-5bad0ff');
-  await cp(path.join(root, NAME, 'versions', version), path.join(root, NAME, 'versions', shadow), { recursive: true });
-  const manifestFile = path.join(root, NAME, 'versions', shadow, 'manifest.json');
-  await writeFile(manifestFile, JSON.stringify({ ...JSON.parse(await readFile(manifestFile, 'utf8')), version: shadow }));
+  const shadowDir = path.join(root, NAME, 'versions', shadow);
+  await cp(dir, shadowDir, { recursive: true });
+  await writeFile(path.join(shadowDir, 'manifest.json'), JSON.stringify({ ...manifest, version: shadow }));
   await writeFile(path.join(root, NAME, 'channels/shadow.json'), JSON.stringify({ version: shadow, updated_at: new Date().toISOString() }));
   return root;
 }

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import type { PredictionRecord } from '../../service/src/capture/prediction-record.js';
 import { publishVerified } from '../../service/src/model/channels.js';
 import { FsModelStore } from '../../service/src/model/stores/fs-model-store.js';
-import { randomApplications } from '../helpers/applications.js';
+import { randomApplications, seededRandom } from '../helpers/applications.js';
 import { runJob } from '../helpers/cli.js';
 import { trainedFixtures, TrainedFixture } from '../helpers/model-fixtures.js';
 
@@ -30,15 +30,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A seeded generator for scores and outcomes. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
 /** ROC-AUC by counting every (default, repayment) pair: the slow, obvious way. */
 function directAuc(defaulted: number[], scores: number[]): number {
   let wins = 0;
@@ -61,7 +52,7 @@ function directAuc(defaulted: number[], scores: number[]): number {
 async function setUp(name: string, informed: 'champion' | 'challenger') {
   const root = path.join(dir, name);
   await mkdir(path.join(root, 'data/predictions/dt=2026-11-01'), { recursive: true });
-  const next = random(name.length * 7919);
+  const next = seededRandom(name.length * 7919);
   const applications = randomApplications(1500, 61);
   const records: PredictionRecord[] = [];
   const outcomes = ['application_id,loan_paid_back,observed_at'];

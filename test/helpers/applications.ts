@@ -58,13 +58,18 @@ export const BROKEN_RULES: [string, unknown, string][] = [
   ['application_id', 42, 'application_id must be a string'],
 ];
 
-/** A random valid application from a seeded generator (rates and amounts in realistic ranges, every enum value). */
-export function randomApplications(count: number, seed: number): LoanApplication[] {
+/** A seeded generator of numbers in [0, 1), so a failing test can be replayed. */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
-  const next = () => {
+  return () => {
     state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
     return state / 2 ** 32;
   };
+}
+
+/** A random valid application from a seeded generator (rates and amounts in realistic ranges, every enum value). */
+export function randomApplications(count: number, seed: number): LoanApplication[] {
+  const next = seededRandom(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)];
   const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
   return Array.from({ length: count }, () => ({

@@ -1,4 +1,4 @@
-import { TreeEnsemble } from './tree-ensemble.js';
+import { TreeEnsemble } from '../../service/src/explain/tree-ensemble.js';
 
 /**
  * Exact Shapley values of the raw score by enumeration, with TreeSHAP's path-dependent value function

@@ -1,7 +1,7 @@
 import { readArtifactDir } from '../../service/src/model/channels.js';
 import { ModelManifest, TREES_FILE } from '../../service/src/model/manifest.js';
 import { verifyArtifact, verifyArtifactFiles } from '../../service/src/model/verify-artifact.js';
-import { exactShapley } from '../../service/src/explain/exact-shapley.js';
+import { exactShapley } from '../helpers/exact-shapley.js';
 import { LoadedModel } from '../../service/src/model/loaded-model.js';
 import { randomApplications } from '../helpers/applications.js';
 import { DEMO_STORE } from '../helpers/paths.js';
