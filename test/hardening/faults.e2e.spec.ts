@@ -40,25 +40,30 @@ describe('a frozen model store', () => {
     const service = await startService(
       {
         AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_ENDPOINT_URL_S3: frozen.url, MODEL_STORE: 's3://models', STORE_TIMEOUT_MS: '1000', ADMIN_TOKEN, SHUTDOWN_TIMEOUT_MS: '3000',
+        AWS_ENDPOINT_URL_S3: frozen.url, MODEL_STORE: 's3://models', STORE_TIMEOUT_MS: '2000', ADMIN_TOKEN, SHUTDOWN_TIMEOUT_MS: '3000',
       },
       false,
     );
     try {
       const listenMs = performance.now() - started;
-      expect(listenMs).toBeLessThan(3_000);
+      // Listening must not wait for the store: the service says so before its first read has even timed out
+      // (an order of events, not a wall-clock bound, so a loaded CI machine cannot fail it).
+      const unreadable = (l: Record<string, unknown>) => l.message === 'model channel unreadable; keeping the current model';
+      expect(service.logs.some(unreadable)).toBe(false);
       expect((await fetch(`${service.url}/health/ready`)).status).toBe(503);
       expect((await fetch(`${service.url}/health/live`)).status).toBe(200);
       // The first load gives up at its deadline, says so, and counts it.
-      await waitFor(async () => service.logs.some((l) => l.message === 'model channel unreadable; keeping the current model'), 5_000);
+      await waitFor(async () => service.logs.some(unreadable), 5_000);
+      const order = service.logs.map((l) => l.message);
+      expect(order.indexOf('listening')).toBeLessThan(order.findIndex((m) => m === 'model channel unreadable; keeping the current model'));
       expect(await metricValue(service.url, 'model_store_read_failures_total', { reason: 'timeout' })).toBeGreaterThanOrEqual(1);
       const reloadStarted = performance.now();
       const reload = await admin(service.url, 'POST', '/admin/models/reload');
       const reloadMs = performance.now() - reloadStarted;
       expect(reload.status).toBe(422);
       expect(reload.json.error).toBe('Unprocessable Entity');
-      expect(reload.json.message.join(' ')).toMatch(/timed out after 1000 ms/);
-      expect(reloadMs).toBeLessThan(1_000 + 500);
+      expect(reload.json.message.join(' ')).toMatch(/timed out after 2000 ms/);
+      expect(reloadMs).toBeLessThan(2_000 + 500);
       expect(await metricValue(service.url, 'model_channel_seconds_since_last_read')).toBeGreaterThan(0);
       const stopMs = await timedStop(service);
       expect(stopMs).toBeLessThan(3_000 + 500);
