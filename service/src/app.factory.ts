@@ -76,6 +76,8 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
     // Longer than the idle timeouts of common load balancers (60 s), so they close first.
     keepAliveTimeout: 72_000,
     genReqId: requestId,
+    // Behind a load balancer: the client is the last address the balancer appended to X-Forwarded-For.
+    ...(config.trustedProxies.length > 0 ? { trustProxy: config.trustedProxies } : {}),
     logger: false,
     return503OnClosing: true,
     // The schemas derived from the DTOs must be checked as written: no coercion ("1" is not 1), nothing

@@ -262,6 +262,36 @@ describe('abuse is refused before work', () => {
   });
 });
 
+describe('behind a load balancer (TRUST_PROXY)', () => {
+  const wrong = (forwardedFor: string) => ({ 'x-api-key': 'guess-0123456789', 'x-forwarded-for': forwardedFor });
+  const right = (forwardedFor: string) => ({ 'x-api-key': 'key-one-0123456789', 'x-forwarded-for': forwardedFor });
+
+  it('locks out the client the balancer names, not the balancer, when the balancer is trusted', async () => {
+    const service = await startService({ API_KEYS: 'key-one-0123456789', AUTH_FAILURES_PER_MINUTE: '3', TRUST_PROXY: '127.0.0.0/8' });
+    try {
+      // A client may forge the left of the header; the balancer appends the address it saw, which is what counts.
+      for (let i = 0; i < 4; i++) await postJson(`${service.url}/predict`, VALID_APPLICATION, wrong('10.9.9.9, 198.51.100.7'));
+      expect((await postJson(`${service.url}/predict`, VALID_APPLICATION, right('198.51.100.7'))).status).toBe(429);
+      expect((await postJson(`${service.url}/predict`, VALID_APPLICATION, right('10.9.9.9, 198.51.100.8'))).status).toBe(200);
+      const refusal = service.logs.find((l) => l.message === 'too many wrong credentials; address refused');
+      expect(refusal?.ip).toBe('198.51.100.7');
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('ignores X-Forwarded-For from a socket it does not trust', async () => {
+    const service = await startService({ API_KEYS: 'key-one-0123456789', AUTH_FAILURES_PER_MINUTE: '3' });
+    try {
+      for (let i = 0; i < 4; i++) await postJson(`${service.url}/predict`, VALID_APPLICATION, wrong(`198.51.100.${i}`));
+      // Every forged address was the one socket address: the lockout holds whatever the header says.
+      expect((await postJson(`${service.url}/predict`, VALID_APPLICATION, right('198.51.100.200'))).status).toBe(429);
+    } finally {
+      await service.stop();
+    }
+  });
+});
+
 describe('admin calls take effect in the order they were issued', () => {
   it('never stays pinned when an unpin follows an activate 1 ms later (50 times)', async () => {
     const store = path.join(dir, 'store-pin');

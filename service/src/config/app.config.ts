@@ -43,10 +43,16 @@ export interface AppConfig {
   metricsToken: string | undefined;
   /** redis://host:port for fleet-wide rate-limit counters; unset keeps them in process. */
   redisUrl: string | undefined;
+  /**
+   * Networks of the proxies whose X-Forwarded-For is believed (a load balancer's VPC, say), so limits and
+   * lockouts count clients and not the balancer. Empty: the socket's address, and the header is ignored.
+   */
+  trustedProxies: string[];
   /** Seconds between CloudWatch Embedded Metric Format lines on stdout (fleet-wide alarms); 0 turns them off. */
   emfIntervalS: number;
 }
 
+const IPV4_CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
 const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'];
 
 function integer(env: NodeJS.ProcessEnv, key: string, fallback: number, min: number, max: number): number {
@@ -89,8 +95,12 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   if (metricsToken !== undefined && metricsToken.length < 16) throw new Error('METRICS_TOKEN must be at least 16 characters');
   const redisUrl = env.REDIS_URL?.trim() || undefined;
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new Error(`REDIS_URL must start with redis:// or rediss://, got '${redisUrl.slice(0, 40)}'`);
+  const trustedProxies = (env.TRUST_PROXY ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+  const notCidr = trustedProxies.find((c) => !IPV4_CIDR.test(c));
+  if (notCidr !== undefined) throw new Error(`TRUST_PROXY must be IPv4 addresses or CIDRs separated by commas, got '${notCidr.slice(0, 40)}'`);
   const config: AppConfig = {
     redisUrl,
+    trustedProxies,
     emfIntervalS: integer(env, 'EMF_INTERVAL_S', 60, 0, 3600),
     port: integer(env, 'PORT', 3000, 0, 65535),
     host: text(env, 'HOST', '0.0.0.0'),
