@@ -3,10 +3,11 @@ import * as random from '@pulumi/random';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Compute } from './components/compute.js';
+import { Fleet } from './components/fleet.js';
 import { Logging } from './components/logging.js';
 import { Registry } from './components/registry.js';
 import { OUTCOMES_KEY, Retraining } from './components/retraining.js';
-import { PREDICTIONS_PREFIX, Storage } from './components/storage.js';
+import { LOAD_BALANCER_LOGS_PREFIX, PREDICTIONS_PREFIX, Storage } from './components/storage.js';
 import { readSettings } from './config.js';
 
 // The Pulumi program: read the stack's settings, wire one component per concern, export what people use.
@@ -22,6 +23,7 @@ const storage = new Storage('loan-default', {
   predictionsInfrequentAccessDays: settings.storage.predictionsInfrequentAccessDays,
   seedModelStore: path.join(ROOT, 'models'),
   modelName: settings.modelName,
+  ...(settings.deployment === 'fleet' ? { loadBalancerLogsPrefix: LOAD_BALANCER_LOGS_PREFIX } : {}),
   tags,
 });
 
@@ -51,8 +53,7 @@ const adminToken =
 // scoring route is never open to everyone in allowedCidr by default.
 const apiKeys = config.getSecret('apiKeys') ?? new random.RandomPassword('api-key', { length: 40, special: false }).result;
 
-const compute = new Compute('loan-default', {
-  network: { ...settings.network, containerPort: CONTAINER_PORT },
+const serviceArgs = {
   image: registry.image('service'),
   modelsBucket: storage.modelsBucket,
   dataBucket: storage.dataBucket,
@@ -62,7 +63,20 @@ const compute = new Compute('loan-default', {
   secrets: { adminToken, apiKeys },
   pollIntervalS: 30,
   tags,
-});
+};
+// `deployment: single` (the default): one free-tier instance. `fleet`: ECS tasks behind a load balancer.
+const compute =
+  settings.deployment === 'single' ? new Compute('loan-default', { network: { ...settings.network, containerPort: CONTAINER_PORT }, ...serviceArgs }) : undefined;
+const fleet =
+  settings.deployment === 'fleet'
+    ? new Fleet('loan-default-fleet', {
+        network: { allowedCidr: settings.network.allowedCidr, containerPort: CONTAINER_PORT },
+        settings: settings.fleet,
+        loadBalancerLogsPrefix: LOAD_BALANCER_LOGS_PREFIX,
+        alarmTopic: logging.alarmTopic,
+        ...serviceArgs,
+      })
+    : undefined;
 
 const retraining = new Retraining('loan-default', {
   image: registry.image('retraining'),
@@ -76,8 +90,8 @@ const retraining = new Retraining('loan-default', {
 });
 
 const portSuffix = settings.network.servicePort === 80 ? '' : `:${settings.network.servicePort}`;
-// The Elastic IP's name, not the instance's: it stays the same when the instance is replaced.
-export const serviceUrl = pulumi.interpolate`http://${compute.address.publicDns}${portSuffix}`;
+// Single: the Elastic IP's name, not the instance's (it stays the same when the instance is replaced).
+export const serviceUrl = fleet ? fleet.loadBalancer.url : pulumi.interpolate`http://${compute!.address.publicDns}${portSuffix}`;
 export const swaggerUrl = pulumi.interpolate`${serviceUrl}/docs`;
 export const dataBucketName = storage.dataBucket.name;
 export const modelsBucketName = storage.modelsBucket.name;
@@ -89,9 +103,13 @@ export const retrainingImageRef = registry.imageRefs.retraining;
 export const serviceLogGroup = logging.serviceLogGroup.name;
 export const retrainingLogGroup = logging.retrainingLogGroup.name;
 export const alarmTopicArn = logging.alarmTopic.arn;
-export const instanceId = compute.instance.id;
-export const adminTokenParameter = compute.adminTokenParameter.name;
-export const apiKeysParameter = compute.apiKeysParameter.name;
+export const instanceId = compute?.instance.id;
+export const adminTokenParameter = (compute?.adminTokenParameter ?? fleet!.parameters.adminToken).name;
+export const apiKeysParameter = (compute?.apiKeysParameter ?? fleet!.parameters.apiKeys).name;
+export const fleetCluster = fleet?.cluster.name;
+export const fleetService = fleet?.service.name;
+/** Set when the fleet serves plain HTTP (no certificateArn). */
+export const fleetWarning = fleet?.loadBalancer.warning || undefined;
 export const retrainingSchedule = retraining.schedule.name;
 export const retrainingCluster = retraining.cluster.name;
 export const outcomesUri = pulumi.interpolate`s3://${storage.dataBucket.name}/${OUTCOMES_KEY}`;

@@ -3,6 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import { assumeRolePolicy, ecrPullStatements, HTTPS_EGRESS_ONLY, writeLogsStatement } from './iam.js';
 import { PrivateBucket } from './private-bucket.js';
 import type { ContainerImage } from './registry.js';
+import { serviceDataStatements, serviceParameters, ServiceSecrets } from './service-access.js';
 import { renderServiceUserData } from './user-data.js';
 import { SESSION_MANAGER_ACTIONS } from '../policy/rules.js';
 
@@ -18,11 +19,7 @@ export interface ComputeArgs {
   modelName: string;
   logGroup: aws.cloudwatch.LogGroup;
   /** Kept as SecureString parameters the instance reads at boot. */
-  secrets: {
-    adminToken: pulumi.Input<string>;
-    /** Comma-separated keys required on /predict (x-api-key). */
-    apiKeys: pulumi.Input<string>;
-  };
+  secrets: ServiceSecrets;
   pollIntervalS: number;
   tags: Record<string, string>;
 }
@@ -50,16 +47,9 @@ export class Compute extends pulumi.ComponentResource {
     const parent = { parent: this };
     const region = aws.getRegionOutput({}, parent).region;
 
-    this.adminTokenParameter = new aws.ssm.Parameter(
-      `${name}-admin-token`,
-      { type: 'SecureString', value: args.secrets.adminToken, description: 'Bearer token for the service admin routes', tags: args.tags },
-      parent,
-    );
-    this.apiKeysParameter = new aws.ssm.Parameter(
-      `${name}-api-keys`,
-      { type: 'SecureString', value: args.secrets.apiKeys, description: 'API keys (comma-separated) clients send as x-api-key on /predict', tags: args.tags },
-      parent,
-    );
+    const parameters = serviceParameters(name, args.secrets, args.tags, this);
+    this.adminTokenParameter = parameters.adminToken;
+    this.apiKeysParameter = parameters.apiKeys;
 
     this.role = new aws.iam.Role(
       `${name}-role`,
@@ -77,14 +67,7 @@ export class Compute extends pulumi.ComponentResource {
           Version: '2012-10-17',
           Statement: [
             ...ecrPullStatements(args.image.repository.arn),
-            { Sid: 'ListModels', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [args.modelsBucket.arn] },
-            { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [pulumi.interpolate`${args.modelsBucket.arn}/*`] },
-            {
-              Sid: 'WritePredictions',
-              Effect: 'Allow',
-              Action: ['s3:PutObject'],
-              Resource: [pulumi.interpolate`${args.dataBucket.arn}/${args.predictionsPrefix}*`],
-            },
+            ...serviceDataStatements(args.modelsBucket, args.dataBucket, args.predictionsPrefix),
             writeLogsStatement([args.logGroup.arn]),
             { Sid: 'ReadSecrets', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [this.adminTokenParameter.arn, this.apiKeysParameter.arn] },
             // Shell access through Session Manager: only its channel actions. AmazonSSMManagedInstanceCore would

@@ -15,10 +15,15 @@ export const ERROR_LINE_PATTERN = '{ $.level = "error" }';
 /** Lines the service writes (at a limited rate) while it loses records or cannot read its model channel. */
 export const DROPPED_RECORDS_PATTERN = '{ $.message = "prediction records dropped*" || $.message = "*spill failed, records lost" }';
 export const STALE_CHANNEL_PATTERN = '{ $.message = "model channel unreadable*" }';
+/** The namespace of the metrics every instance writes as Embedded Metric Format lines (service/src/monitoring/emf-publisher.ts). */
+export const SERVICE_METRICS_NAMESPACE = 'LoanDefault';
+/** A PSI above this means an input's distribution has moved enough to question the model (the usual rule of thumb). */
+export const DRIFT_PSI_ALARM = 0.25;
 
 /**
- * Log groups for the service and for retraining, metric filters counting 5xx answers and error lines, and
- * alarms on both that notify an SNS topic (with an email subscription when one is configured).
+ * Log groups for the service and for retraining, metric filters counting 5xx answers and error lines, alarms on
+ * them and on input drift (from the service's EMF lines), all notifying an SNS topic (with an email
+ * subscription when one is configured).
  */
 export class Logging extends pulumi.ComponentResource {
   readonly serviceLogGroup: aws.cloudwatch.LogGroup;
@@ -110,6 +115,27 @@ export class Logging extends pulumi.ComponentResource {
     watch('capture-losses', this.serviceLogGroup, DROPPED_RECORDS_PATTERN, 'PredictionRecordsLost', 'The service dropped or lost prediction records');
     watch('stale-channel', this.serviceLogGroup, STALE_CHANNEL_PATTERN, 'ModelChannelUnreadable', 'The service could not read its model channel (it keeps serving the current model)');
     watch('retraining-errors', this.retrainingLogGroup, ERROR_LINE_PATTERN, 'RetrainingErrorLines', 'Retraining logged errors');
+    // Read from the EMF lines of every instance (one or a fleet): the largest PSI of any input, without dimensions.
+    this.alarms.push(
+      new aws.cloudwatch.MetricAlarm(
+        `${name}-input-drift`,
+        {
+          alarmDescription: `An input's PSI against the training data was above ${DRIFT_PSI_ALARM} for 10 minutes (see /monitoring/drift)`,
+          namespace: SERVICE_METRICS_NAMESPACE,
+          metricName: 'drift_psi_max',
+          statistic: 'Maximum',
+          period: 300,
+          evaluationPeriods: 2,
+          threshold: DRIFT_PSI_ALARM,
+          comparisonOperator: 'GreaterThanThreshold',
+          treatMissingData: 'notBreaching',
+          alarmActions: [this.alarmTopic.arn],
+          okActions: [this.alarmTopic.arn],
+          tags: args.tags,
+        },
+        parent,
+      ),
+    );
     this.registerOutputs({
       serviceLogGroup: this.serviceLogGroup.name,
       retrainingLogGroup: this.retrainingLogGroup.name,

@@ -6,6 +6,8 @@ export interface PrivateBucketArgs {
   noncurrentVersionDays: number;
   /** Extra lifecycle rules (e.g. moving a prefix to infrequent access). */
   extraLifecycleRules?: aws.types.input.s3.BucketLifecycleConfigurationRule[];
+  /** Extra bucket policy statements for the bucket's ARN (e.g. letting the load balancer deliver its access logs). */
+  extraPolicyStatements?: (bucketArn: pulumi.Output<string>) => pulumi.Input<Record<string, unknown>>[];
   tags: Record<string, string>;
 }
 
@@ -18,6 +20,8 @@ export class PrivateBucket extends pulumi.ComponentResource {
   readonly bucket: aws.s3.Bucket;
   readonly arn: pulumi.Output<string>;
   readonly name: pulumi.Output<string>;
+  /** Resources that write here as a service (ALB access logs) must wait for it. */
+  readonly policy: aws.s3.BucketPolicy;
 
   constructor(name: string, args: PrivateBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super('loan-default:storage:PrivateBucket', name, {}, opts);
@@ -37,7 +41,7 @@ export class PrivateBucket extends pulumi.ComponentResource {
       { bucket, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'AES256' } }] },
       parent,
     );
-    new aws.s3.BucketPolicy(
+    this.policy = new aws.s3.BucketPolicy(
       name,
       {
         bucket,
@@ -52,6 +56,7 @@ export class PrivateBucket extends pulumi.ComponentResource {
               Resource: [this.bucket.arn, pulumi.interpolate`${this.bucket.arn}/*`],
               Condition: { Bool: { 'aws:SecureTransport': 'false' } },
             },
+            ...(args.extraPolicyStatements?.(this.bucket.arn) ?? []),
           ],
         }),
       },

@@ -11,10 +11,30 @@ export interface StorageArgs {
   /** A local model store whose versions are copied into the models bucket (the demo model). */
   seedModelStore?: string;
   modelName: string;
+  /** When set, the load balancer of the fleet may write its access logs under this prefix of the data bucket. */
+  loadBalancerLogsPrefix?: string;
   tags: Record<string, string>;
 }
 
 export const PREDICTIONS_PREFIX = 'predictions/';
+export const LOAD_BALANCER_LOGS_PREFIX = 'alb-logs';
+
+/**
+ * Lets Elastic Load Balancing put access logs under prefix/AWSLogs/<this account>/ of the bucket, and nowhere
+ * else. Regions from before August 2022 deliver as the region's ELB account, newer ones as the log delivery
+ * service principal: both are named, and each region uses the one it has.
+ */
+function loadBalancerLogDelivery(bucketArn: pulumi.Output<string>, prefix: string, parent: pulumi.Resource) {
+  const account = aws.getCallerIdentityOutput({}, { parent }).accountId;
+  const elb = aws.elb.getServiceAccountOutput({}, { parent });
+  return pulumi.output({
+    Sid: 'LoadBalancerAccessLogs',
+    Effect: 'Allow',
+    Principal: { AWS: [elb.arn], Service: ['logdelivery.elasticloadbalancing.amazonaws.com'] },
+    Action: 's3:PutObject',
+    Resource: pulumi.interpolate`${bucketArn}/${prefix}/AWSLogs/${account}/*`,
+  });
+}
 
 /**
  * The data bucket (`snapshots/` for training data, `predictions/` for captured predictions) and the models
@@ -33,6 +53,7 @@ export class Storage extends pulumi.ComponentResource {
       `${name}-data`,
       {
         ...common,
+        ...(args.loadBalancerLogsPrefix ? { extraPolicyStatements: (arn) => [loadBalancerLogDelivery(arn, args.loadBalancerLogsPrefix!, this)] } : {}),
         extraLifecycleRules: [
           {
             id: 'predictions-to-infrequent-access',

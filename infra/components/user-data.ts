@@ -1,28 +1,49 @@
 /** What the instance needs to run the service container; every value is known when user data renders. */
-export interface ServiceUserDataArgs {
-  region: string;
+export interface ServiceUserDataArgs extends ServiceEnvironmentArgs {
   /** repository@sha256:digest */
   imageRef: string;
   registryHost: string;
   servicePort: number;
-  containerPort: number;
-  modelStore: string;
-  modelName: string;
-  predictionLog: string;
   adminTokenParameter: string;
   apiKeysParameter: string;
   logGroup: string;
-  pollIntervalS: number;
 }
 
 const CONTAINER = 'loan-default';
 
-/** Single-quotes a value for bash. */
 /** The service's own shutdown deadline, and the container's stop timeout (SIGKILL after it) a little above it. */
 export const SERVICE_SHUTDOWN_TIMEOUT_MS = 8_000;
 export const CONTAINER_STOP_TIMEOUT_S = 12;
 
+/** Single-quotes a value for bash. */
 export const shellQuote = (value: string | number) => `'${String(value).replace(/'/g, `'\\''`)}'`;
+
+/** What the service container is told, wherever it runs (DESIGN.md's environment contract; secrets apart). */
+export interface ServiceEnvironmentArgs {
+  containerPort: number;
+  modelStore: string;
+  modelName: string;
+  pollIntervalS: number;
+  predictionLog: string;
+  region: string;
+}
+
+/** The service's environment, the same for the single instance (user data) and the fleet's task definition. */
+export function serviceEnvironment(a: ServiceEnvironmentArgs): [string, string | number][] {
+  return [
+    ['PORT', a.containerPort],
+    ['HOST', '0.0.0.0'],
+    ['MODEL_STORE', a.modelStore],
+    ['MODEL_NAME', a.modelName],
+    ['MODEL_CHANNEL', 'production'],
+    ['MODEL_POLL_INTERVAL_S', a.pollIntervalS],
+    ['PREDICTION_LOG', a.predictionLog],
+    ['AWS_REGION', a.region],
+    ['LOG_LEVEL', 'info'],
+    // Within the container's stop timeout, so the service spills what it holds before it could be killed.
+    ['SHUTDOWN_TIMEOUT_MS', SERVICE_SHUTDOWN_TIMEOUT_MS],
+  ];
+}
 
 /**
  * Cloud-init user data (a shell script): install Docker (retried), log in to ECR with the instance role and pull
@@ -34,19 +55,7 @@ export const shellQuote = (value: string | number) => `'${String(value).replace(
  * Changing anything here replaces the instance (its Elastic IP stays).
  */
 export function renderServiceUserData(a: ServiceUserDataArgs): string {
-  const env: [string, string | number][] = [
-    ['PORT', a.containerPort],
-    ['HOST', '0.0.0.0'],
-    ['MODEL_STORE', a.modelStore],
-    ['MODEL_NAME', a.modelName],
-    ['MODEL_CHANNEL', 'production'],
-    ['MODEL_POLL_INTERVAL_S', a.pollIntervalS],
-    ['PREDICTION_LOG', a.predictionLog],
-    ['AWS_REGION', a.region],
-    ['LOG_LEVEL', 'info'],
-    // Within docker's stop timeout below, so the service spills what it holds before it could be killed.
-    ['SHUTDOWN_TIMEOUT_MS', SERVICE_SHUTDOWN_TIMEOUT_MS],
-  ];
+  const env = serviceEnvironment(a);
   const envFile = `/etc/${CONTAINER}.env`;
   return `#!/bin/bash
 # Rendered by infra/components/user-data.ts

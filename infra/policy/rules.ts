@@ -40,6 +40,13 @@ const T = {
   repository: 'aws:ecr/repository:Repository',
   logGroup: 'aws:cloudwatch/logGroup:LogGroup',
   alarm: 'aws:cloudwatch/metricAlarm:MetricAlarm',
+  loadBalancer: 'aws:lb/loadBalancer:LoadBalancer',
+  listener: 'aws:lb/listener:Listener',
+  ecsService: 'aws:ecs/service:Service',
+  taskDefinition: 'aws:ecs/taskDefinition:TaskDefinition',
+  replicationGroup: 'aws:elasticache/replicationGroup:ReplicationGroup',
+  webAcl: 'aws:wafv2/webAcl:WebAcl',
+  webAclAssociation: 'aws:wafv2/webAclAssociation:WebAclAssociation',
 } as const;
 export const RESOURCE_TYPES = T;
 
@@ -52,6 +59,11 @@ export const SESSION_MANAGER_ACTIONS = [
   'ssmmessages:OpenControlChannel',
   'ssmmessages:OpenDataChannel',
 ];
+/** ALB TLS policies that allow TLS 1.2 and 1.3 only, with forward-secret ciphers. */
+export const TLS_POLICIES = ['ELBSecurityPolicy-TLS13-1-2-2021-06', 'ELBSecurityPolicy-TLS13-1-2-Res-2021-06', 'ELBSecurityPolicy-TLS13-1-3-2021-06'];
+/** Environment variable names that hold secrets: they belong in a task's `secrets` (SSM), never in plain text. */
+const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|API_KEYS?|REDIS_URL)$/;
+
 export const ACTIONS_REQUIRING_STAR_RESOURCE = ['ecr:GetAuthorizationToken', 'logs:DescribeLogGroups', 'cloudwatch:PutMetricData', ...SESSION_MANAGER_ACTIONS];
 
 const asList = <V>(value: V | V[] | undefined): V[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
@@ -191,6 +203,58 @@ export const RESOURCE_RULES: ResourceRule[] = [
     check: only(T.logGroup, (p) => (Number(p.retentionInDays) > 0 ? [] : ['retentionInDays must be set'])),
   },
   {
+    name: 'alb-hardened',
+    description: 'Load balancers drop invalid HTTP headers and write access logs.',
+    check: only(T.loadBalancer, (p) => [
+      ...(p.dropInvalidHeaderFields === true ? [] : ['dropInvalidHeaderFields must be true']),
+      ...(p.accessLogs?.enabled === true ? [] : ['accessLogs must be enabled']),
+    ]),
+  },
+  {
+    name: 'alb-tls-policy',
+    description: `HTTPS listeners allow TLS 1.2+ only (${TLS_POLICIES.join(', ')}).`,
+    check: only(T.listener, (p) => (p.protocol === 'HTTPS' && !TLS_POLICIES.includes(p.sslPolicy) ? [`sslPolicy ${p.sslPolicy} allows TLS below 1.2 or weak ciphers`] : [])),
+  },
+  {
+    name: 'ecs-deploys-roll-back',
+    description: 'ECS services deploy with the circuit breaker and automatic rollback.',
+    check: only(T.ecsService, (p) =>
+      p.deploymentCircuitBreaker?.enable === true && p.deploymentCircuitBreaker?.rollback === true ? [] : ['deploymentCircuitBreaker must enable rollback'],
+    ),
+  },
+  {
+    name: 'ecs-containers-hardened',
+    description: 'Containers are not privileged, ship their logs, and take secrets from `secrets`, never from plain environment variables.',
+    check: only(T.taskDefinition, (p) => {
+      const containers = asList(parse(p.containerDefinitions)) as any[];
+      return containers.flatMap((c) => [
+        ...(c.privileged === true ? [`container ${c.name} is privileged`] : []),
+        ...(c.logConfiguration?.logDriver ? [] : [`container ${c.name} has no logConfiguration`]),
+        ...asList<{ name: string }>(c.environment)
+          .filter((e) => SECRET_NAME.test(e.name))
+          .map((e) => `container ${c.name} has ${e.name} in plain environment; use secrets`),
+      ]);
+    }),
+  },
+  {
+    name: 'elasticache-encrypted',
+    description: 'Redis is encrypted at rest and in transit, and asks for an AUTH token.',
+    check: only(T.replicationGroup, (p) => [
+      ...(p.atRestEncryptionEnabled === true ? [] : ['atRestEncryptionEnabled must be true']),
+      ...(p.transitEncryptionEnabled === true ? [] : ['transitEncryptionEnabled must be true']),
+      ...(p.authToken ? [] : ['authToken must be set']),
+    ]),
+  },
+  {
+    name: 'waf-rate-limited',
+    description: 'Web ACLs block a client IP that exceeds a rate-based limit.',
+    check: only(T.webAcl, (p) =>
+      asList(p.rules).some((r: any) => r.statement?.rateBasedStatement?.aggregateKeyType === 'IP' && r.action?.block !== undefined)
+        ? []
+        : ['a rule must block by rateBasedStatement per IP'],
+    ),
+  },
+  {
     name: 'alarms-notify',
     description: 'Every alarm notifies someone.',
     check: only(T.alarm, (p) => (asList(p.alarmActions).length > 0 ? [] : ['alarmActions must name a topic'])),
@@ -212,6 +276,16 @@ export const STACK_RULES: StackRule[] = [
       return resources
         .filter((r) => r.type === T.bucket)
         .flatMap((b) => guards.filter(([, set]) => !set.has(b.props.bucket)).map(([what]) => `bucket ${b.props.bucket} has no ${what}`));
+    },
+  },
+  {
+    name: 'alb-behind-waf',
+    description: 'Every internet-facing load balancer has a web ACL.',
+    check: (resources) => {
+      const guarded = new Set(resources.filter((r) => r.type === T.webAclAssociation).map((r) => r.props.resourceArn));
+      return resources
+        .filter((r) => r.type === T.loadBalancer && r.props.internal !== true && !guarded.has(r.props.arn))
+        .map((r) => `load balancer ${r.name ?? r.props.arn} has no web ACL`);
     },
   },
 ];

@@ -1,4 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
+import { createRequire } from 'node:module';
 
 export interface MockResource {
   type: string;
@@ -59,6 +60,22 @@ export function installPulumiMocks(config: Record<string, string>): MockResource
               arnWithoutRevision: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${args.inputs.family}`,
             });
             break;
+          case 'aws:lb/loadBalancer:LoadBalancer':
+            Object.assign(state, {
+              arn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/${args.name}/0123456789abcdef`,
+              arnSuffix: `app/${args.name}/0123456789abcdef`,
+              dnsName: `${args.name}-123456789.${REGION}.elb.amazonaws.com`,
+            });
+            break;
+          case 'aws:lb/targetGroup:TargetGroup':
+            Object.assign(state, {
+              arn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/${args.name}/fedcba9876543210`,
+              arnSuffix: `targetgroup/${args.name}/fedcba9876543210`,
+            });
+            break;
+          case 'aws:elasticache/replicationGroup:ReplicationGroup':
+            Object.assign(state, { primaryEndpointAddress: `master.${args.name}.abc123.euw1.cache.amazonaws.com` });
+            break;
           case 'random:index/randomPassword:RandomPassword':
             Object.assign(state, { result: 'generated-admin-token-0123456789abcdef' });
             break;
@@ -78,6 +95,8 @@ export function installPulumiMocks(config: Record<string, string>): MockResource
             return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/test`, userId: 'test', id: ACCOUNT };
           case 'aws:ec2/getSubnets:getSubnets':
             return { ids: ['subnet-0aaa', 'subnet-0bbb'] };
+          case 'aws:elb/getServiceAccount:getServiceAccount':
+            return { arn: 'arn:aws:iam::156460612806:root', id: '156460612806' };
           case 'aws:ec2/getVpc:getVpc':
             return { id: 'vpc-0default', cidrBlock: '172.31.0.0/16' };
           case 'aws:ssm/getParameter:getParameter':
@@ -107,3 +126,23 @@ export async function settled(resources: MockResource[]): Promise<void> {
     await new Promise((r) => setTimeout(r, 150));
   }
 }
+
+/**
+ * Resource options (ignoreChanges, dependsOn), which the mocks never see, recorded by resource name: @pulumi/aws
+ * resolves each class from its CommonJS module on each use, so a subclass put there records them. Call before
+ * the program is imported.
+ */
+export function recordOptions(modulePath: string, className: string, into: Map<string, pulumi.CustomResourceOptions>): void {
+  const module = createRequire(import.meta.url)(modulePath) as Record<string, new (...args: any[]) => object>;
+  const Original = module[className];
+  module[className] = class extends Original {
+    constructor(name: string, args: unknown, opts?: pulumi.CustomResourceOptions) {
+      into.set(name, opts ?? {});
+      super(name, args, opts);
+    }
+  };
+}
+
+/** The names of the resources an option (dependsOn) names. */
+export const dependencyNames = (opts: pulumi.CustomResourceOptions | undefined) =>
+  ([opts?.dependsOn].flat().filter(Boolean) as { __name?: string }[]).map((r) => r.__name);

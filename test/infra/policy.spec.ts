@@ -82,6 +82,38 @@ const cases: [string, PolicyResource, PolicyResource, RegExp][] = [
     { type: T.logGroup, props: { retentionInDays: 14 } },
     { type: T.logGroup, props: {} },
     /retentionInDays/],
+  ['alb-hardened',
+    { type: T.loadBalancer, props: { dropInvalidHeaderFields: true, accessLogs: { enabled: true, bucket: 'b' } } },
+    { type: T.loadBalancer, props: { dropInvalidHeaderFields: true } },
+    /accessLogs must be enabled/],
+  ['alb-hardened',
+    { type: T.loadBalancer, props: { dropInvalidHeaderFields: true, accessLogs: { enabled: true, bucket: 'b' } } },
+    { type: T.loadBalancer, props: { accessLogs: { enabled: true, bucket: 'b' } } },
+    /dropInvalidHeaderFields/],
+  ['alb-tls-policy',
+    { type: T.listener, props: { protocol: 'HTTPS', sslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06' } },
+    { type: T.listener, props: { protocol: 'HTTPS', sslPolicy: 'ELBSecurityPolicy-2016-08' } },
+    /below 1.2/],
+  ['ecs-deploys-roll-back',
+    { type: T.ecsService, props: { deploymentCircuitBreaker: { enable: true, rollback: true } } },
+    { type: T.ecsService, props: { deploymentCircuitBreaker: { enable: true, rollback: false } } },
+    /rollback/],
+  ['ecs-containers-hardened',
+    { type: T.taskDefinition, props: { containerDefinitions: JSON.stringify([{ name: 's', logConfiguration: { logDriver: 'awslogs' }, environment: [{ name: 'PORT', value: '3000' }], secrets: [{ name: 'ADMIN_TOKEN', valueFrom: 'arn' }] }]) } },
+    { type: T.taskDefinition, props: { containerDefinitions: JSON.stringify([{ name: 's', logConfiguration: { logDriver: 'awslogs' }, environment: [{ name: 'ADMIN_TOKEN', value: 'x' }] }]) } },
+    /ADMIN_TOKEN in plain environment/],
+  ['ecs-containers-hardened',
+    { type: T.taskDefinition, props: { containerDefinitions: JSON.stringify([{ name: 's', logConfiguration: { logDriver: 'awslogs' } }]) } },
+    { type: T.taskDefinition, props: { containerDefinitions: JSON.stringify([{ name: 's', privileged: true }]) } },
+    /privileged.*|no logConfiguration/],
+  ['elasticache-encrypted',
+    { type: T.replicationGroup, props: { atRestEncryptionEnabled: true, transitEncryptionEnabled: true, authToken: 't' } },
+    { type: T.replicationGroup, props: { atRestEncryptionEnabled: true, transitEncryptionEnabled: false } },
+    /transitEncryptionEnabled must be true; authToken must be set/],
+  ['waf-rate-limited',
+    { type: T.webAcl, props: { rules: [{ action: { block: {} }, statement: { rateBasedStatement: { limit: 100, aggregateKeyType: 'IP' } } }] } },
+    { type: T.webAcl, props: { rules: [{ action: { count: {} }, statement: { rateBasedStatement: { limit: 100, aggregateKeyType: 'IP' } } }] } },
+    /rateBasedStatement per IP/],
   ['alarms-notify',
     { type: T.alarm, props: { alarmActions: ['arn:aws:sns:x'] } },
     { type: T.alarm, props: { alarmActions: [] } },
@@ -113,6 +145,13 @@ it('the stack rule finds a bucket that lacks any of its guards', () => {
     .toEqual(['ec2-imdsv2-required: web: metadataOptions.httpTokens must be "required"']);
 });
 
+it('the stack rule finds an internet-facing load balancer without a web ACL', () => {
+  const rule = STACK_RULES.find((r) => r.name === 'alb-behind-waf')!;
+  const alb = { type: T.loadBalancer, name: 'alb', props: { arn: 'arn:alb', internal: false } };
+  expect(rule.check([alb, { type: T.webAclAssociation, props: { resourceArn: 'arn:alb' } }])).toEqual([]);
+  expect(rule.check([alb, { type: T.webAclAssociation, props: { resourceArn: 'arn:other' } }])).toEqual(['load balancer alb has no web ACL']);
+});
+
 describe('stack settings', () => {
   const fake = (values: Record<string, string>) =>
     ({
@@ -133,6 +172,12 @@ describe('stack settings', () => {
     [{ allowedCidr: '300.1.1.1/24' }, /IPv4 CIDR/],
     [{ allowedCidr: '10.0.0.0/8', logRetentionDays: '10' }, /logRetentionDays must be one of/],
     [{ allowedCidr: '10.0.0.0/8', servicePort: '22' }, /other than 22/],
+    [{ allowedCidr: '10.0.0.0/8', deployment: 'cluster' }, /deployment must be single or fleet/],
+    [{ allowedCidr: '10.0.0.0/8', minTasks: '1' }, /minTasks must be an integer from 2/],
+    [{ allowedCidr: '10.0.0.0/8', minTasks: '4', maxTasks: '3' }, /maxTasks \(3\) must be at least minTasks \(4\)/],
+    [{ allowedCidr: '10.0.0.0/8', taskCpu: '256', taskMemory: '4096' }, /not a Fargate size/],
+    [{ allowedCidr: '10.0.0.0/8', certificateArn: 'my-cert' }, /certificateArn must be an ACM certificate ARN/],
+    [{ allowedCidr: '10.0.0.0/8', wafRequestsPer5Min: '5' }, /wafRequestsPer5Min must be an integer from 10/],
   ])('refuses %p', (values, message) => {
     expect(() => readSettings(fake(values))).toThrow(message);
   });

@@ -1,14 +1,14 @@
 import type * as pulumi from '@pulumi/pulumi';
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { installPulumiMocks, MockResource, settled, valueOf } from '../helpers/pulumi-mocks.js';
+import { dependencyNames, installPulumiMocks, MockResource, recordOptions, settled, valueOf } from '../helpers/pulumi-mocks.js';
 import { RESOURCE_TYPES as T, SESSION_MANAGER_ACTIONS, violations } from '../../infra/policy/rules.js';
 import { DROPPED_RECORDS_PATTERN, STALE_CHANNEL_PATTERN } from '../../infra/components/logging.js';
 import { contentHash, contextPaths } from '../../infra/components/registry.js';
 import { loadAppConfig } from '../../service/src/config/app.config.js';
+import { EMF_NAMESPACE } from '../../service/src/monitoring/emf-publisher.js';
 
 /*
  * The Pulumi program under pulumi.runtime.setMocks: every property the stack promises is asserted on the
@@ -26,23 +26,14 @@ const resources: MockResource[] = installPulumiMocks({
   'loan-default:keepImages': '7',
 });
 let program: Record<string, pulumi.Output<string>>;
-/**
- * The instance's options (ignoreChanges, dependsOn), which the mocks never see: @pulumi/aws resolves `aws.ec2.Instance`
- * from its CommonJS module on each use, so a subclass put there records them.
- */
+/** The instance's options (ignoreChanges, dependsOn), which the mocks never see. */
 const options = new Map<string, pulumi.CustomResourceOptions>();
 
 beforeAll(async () => {
-  const instanceModule = createRequire(import.meta.url)('@pulumi/aws/ec2/instance') as { Instance: new (...args: any[]) => object };
-  const Original = instanceModule.Instance;
-  instanceModule.Instance = class extends Original {
-    constructor(name: string, args: unknown, opts?: pulumi.CustomResourceOptions) {
-      options.set(name, opts ?? {});
-      super(name, args, opts);
-    }
-  };
+  recordOptions('@pulumi/aws/ec2/instance', 'Instance', options);
   program = (await import('../../infra/index.js')) as unknown as Record<string, pulumi.Output<string>>;
-  await Promise.all(Object.values(program).map((o) => valueOf(o)));
+  // (fleet-only outputs are undefined in single mode)
+  await Promise.all(Object.values(program).filter(Boolean).map((o) => valueOf(o)));
   await settled(resources);
 });
 
@@ -184,8 +175,7 @@ describe('compute', () => {
     // A new AL2023 image in the public parameter must not replace a running instance at the next `pulumi up`.
     expect(options.get('loan-default-instance')?.ignoreChanges).toEqual(['ami']);
     // The instance boots only once its role may pull the image and read the token.
-    const dependsOn = [options.get('loan-default-instance')?.dependsOn].flat().filter(Boolean) as { __name?: string }[];
-    expect(dependsOn.map((r) => r.__name)).toContain('loan-default-service');
+    expect(dependencyNames(options.get('loan-default-instance'))).toContain('loan-default-service');
     // A fixed address, associated separately so that a replaced instance gets the same one.
     const eip = one('aws:ec2/eip:Eip');
     expect(eip.inputs.domain).toBe('vpc');
@@ -348,13 +338,21 @@ describe('logging', () => {
     // CloudWatch cannot publish to a topic under the AWS-managed SNS key: alarms would never be delivered.
     expect(topic.inputs.kmsMasterKeyId).not.toBe('alias/aws/sns');
     const alarms = ofType(T.alarm);
-    expect(alarms.map((a) => a.inputs.metricName).sort()).toEqual(filters.map((f) => f.inputs.metricTransformation.name).sort());
-    for (const a of alarms) {
-      expect(a.inputs.alarmActions).toEqual([topic.state.arn]);
-      expect(a.inputs.threshold).toBe(1);
-    }
+    const onLogLines = alarms.filter((a) => a.inputs.namespace === 'LoanDefault/loan-default/dev');
+    expect(onLogLines.map((a) => a.inputs.metricName).sort()).toEqual(filters.map((f) => f.inputs.metricTransformation.name).sort());
+    for (const a of onLogLines) expect(a.inputs.threshold).toBe(1);
+    for (const a of alarms) expect(a.inputs.alarmActions).toEqual([topic.state.arn]);
+    expect(alarms.length).toBe(onLogLines.length + 1);
     const email = one('aws:sns/topicSubscription:TopicSubscription');
     expect(email.inputs).toMatchObject({ protocol: 'email', endpoint: 'oncall@example.com', topic: topic.state.arn });
+  });
+
+  it('alarms on input drift from the metrics every instance writes as EMF lines (any input\'s PSI above 0.25)', () => {
+    const drift = one(T.alarm, 'input-drift');
+    // The namespace and metric the service writes; no dimensions, so the alarm reads every version and instance.
+    expect(drift.inputs).toMatchObject({ namespace: EMF_NAMESPACE, metricName: 'drift_psi_max', statistic: 'Maximum', threshold: 0.25, comparisonOperator: 'GreaterThanThreshold' });
+    expect(drift.inputs.dimensions).toBeUndefined();
+    expect(drift.inputs.treatMissingData).toBe('notBreaching');
   });
 });
 

@@ -1,0 +1,39 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import type { PrivateBucket } from './private-bucket.js';
+
+/** What the service may reach and what it is given, the same for the single instance and the fleet's tasks. */
+
+export interface ServiceSecrets {
+  adminToken: pulumi.Input<string>;
+  /** Comma-separated keys required on /predict (x-api-key). */
+  apiKeys: pulumi.Input<string>;
+}
+
+/** The admin token and the API keys as SecureString parameters (read at start: never in user data or a task definition). */
+export function serviceParameters(name: string, secrets: ServiceSecrets, tags: Record<string, string>, parent: pulumi.Resource) {
+  return {
+    adminToken: new aws.ssm.Parameter(
+      `${name}-admin-token`,
+      { type: 'SecureString', value: secrets.adminToken, description: 'Bearer token for the service admin routes', tags },
+      { parent },
+    ),
+    apiKeys: new aws.ssm.Parameter(
+      `${name}-api-keys`,
+      { type: 'SecureString', value: secrets.apiKeys, description: 'API keys (comma-separated) clients send as x-api-key on /predict', tags },
+      { parent },
+    ),
+  };
+}
+
+/** Read the model store (list and get), write the prediction log under its prefix only; nothing else in S3. */
+export const serviceDataStatements = (modelsBucket: PrivateBucket, dataBucket: PrivateBucket, predictionsPrefix: string) => [
+  { Sid: 'ListModels', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [modelsBucket.arn] },
+  { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [pulumi.interpolate`${modelsBucket.arn}/*`] },
+  {
+    Sid: 'WritePredictions',
+    Effect: 'Allow',
+    Action: ['s3:PutObject'],
+    Resource: [pulumi.interpolate`${dataBucket.arn}/${predictionsPrefix}*`],
+  },
+];
