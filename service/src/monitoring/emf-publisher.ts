@@ -72,32 +72,36 @@ export class EmfPublisher implements OnApplicationBootstrap, OnApplicationShutdo
     const model = this.models.current();
     if (!model || !this.emf) return;
     const { createMetricsLogger, Unit } = this.emf;
-    const metrics = createMetricsLogger();
-    metrics.setDimensions([{ ModelVersion: model.version }, {}]);
-    metrics.putMetric('decisions_approved', this.approved, Unit.Count);
-    metrics.putMetric('decisions_declined', this.declined, Unit.Count);
+    // Two lines: the figures alarms read across versions (also without dimensions), and the details by version
+    // only. Each metric and dimension set is billed as a custom metric: the details once, not twice.
+    const summary = createMetricsLogger();
+    summary.setDimensions([{ ModelVersion: model.version }, {}]);
+    const detail = createMetricsLogger();
+    detail.setDimensions([{ ModelVersion: model.version }]);
+    summary.putMetric('decisions_approved', this.approved, Unit.Count);
+    summary.putMetric('decisions_declined', this.declined, Unit.Count);
     this.approved = 0;
     this.declined = 0;
     const drift = this.drift.report(model);
     const judged = Object.entries(drift.features).filter(([, f]) => f.status !== 'insufficient_data');
-    for (const [feature, figure] of judged) metrics.putMetric(`drift_psi.${feature}`, figure.psi, Unit.None);
-    if (judged.length > 0) metrics.putMetric('drift_psi_max', Math.max(...judged.map(([, f]) => f.psi)), Unit.None);
-    if (drift.score && drift.score.status !== 'insufficient_data') metrics.putMetric('drift_psi.probability_of_default', drift.score.psi, Unit.None);
+    for (const [feature, figure] of judged) detail.putMetric(`drift_psi.${feature}`, figure.psi, Unit.None);
+    if (judged.length > 0) summary.putMetric('drift_psi_max', Math.max(...judged.map(([, f]) => f.psi)), Unit.None);
+    if (drift.score && drift.score.status !== 'insufficient_data') detail.putMetric('drift_psi.probability_of_default', drift.score.psi, Unit.None);
     const ratios: number[] = [];
     for (const [attribute, groups] of Object.entries(this.fairness.report().attributes)) {
       for (const [group, figures] of Object.entries(groups)) {
         if (figures.adverse_impact_ratio === null) continue;
         ratios.push(figures.adverse_impact_ratio);
-        metrics.putMetric(`fairness_air.${attribute}.${group}`, figures.adverse_impact_ratio, Unit.None);
+        detail.putMetric(`fairness_air.${attribute}.${group}`, figures.adverse_impact_ratio, Unit.None);
       }
     }
-    if (ratios.length > 0) metrics.putMetric('fairness_air_min', Math.min(...ratios), Unit.None);
+    if (ratios.length > 0) summary.putMetric('fairness_air_min', Math.min(...ratios), Unit.None);
     const challengers = this.challengers.report();
     for (const channel of ['shadow', 'canary'] as const) {
       const figures = challengers[channel];
-      if (figures.decision_agreement !== null) metrics.putMetric(`challenger_agreement.${channel}`, figures.decision_agreement, Unit.None);
-      if (figures.psi !== null) metrics.putMetric(`challenger_psi.${channel}`, figures.psi, Unit.None);
+      if (figures.decision_agreement !== null) detail.putMetric(`challenger_agreement.${channel}`, figures.decision_agreement, Unit.None);
+      if (figures.psi !== null) detail.putMetric(`challenger_psi.${channel}`, figures.psi, Unit.None);
     }
-    await metrics.flush();
+    await Promise.all([summary.flush(), detail.flush()]);
   }
 }
