@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { FleetSettings } from '../config.js';
-import { assumeRolePolicy, ecrPullStatements, writeLogsStatement } from './iam.js';
+import { ecrPullStatements, ecsTaskRole, writeLogsStatement } from './iam.js';
 import { LoadBalancer } from './load-balancer.js';
 import type { PrivateBucket } from './private-bucket.js';
 import { RateLimitCache, REDIS_PORT } from './rate-limit-cache.js';
@@ -98,34 +98,20 @@ export class Fleet extends pulumi.ComponentResource {
     const secretArns = [this.parameters.adminToken.arn, this.parameters.apiKeys.arn, this.parameters.redisUrl.arn];
 
     // ECS itself (pull the image, ship logs, hand the secrets to the container) and the service's own role.
-    this.executionRole = new aws.iam.Role(`${name}-execution`, { assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com', account), tags }, parent);
-    new aws.iam.RolePolicy(
+    this.executionRole = ecsTaskRole(
       `${name}-execution`,
       {
-        role: this.executionRole.id,
-        policy: pulumi.jsonStringify({
-          Version: '2012-10-17',
-          Statement: [
-            ...ecrPullStatements(args.image.repository.arn),
-            writeLogsStatement([args.logGroup.arn]),
-            { Sid: 'ReadSecrets', Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: secretArns },
-          ],
-        }),
+        account,
+        statements: [
+          ...ecrPullStatements(args.image.repository.arn),
+          writeLogsStatement([args.logGroup.arn]),
+          { Sid: 'ReadSecrets', Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: secretArns },
+        ],
+        tags,
       },
-      parent,
+      this,
     );
-    this.taskRole = new aws.iam.Role(`${name}-task`, { assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com', account), tags }, parent);
-    new aws.iam.RolePolicy(
-      `${name}-task`,
-      {
-        role: this.taskRole.id,
-        policy: pulumi.jsonStringify({
-          Version: '2012-10-17',
-          Statement: serviceDataStatements(args.modelsBucket, args.dataBucket, args.predictionsPrefix),
-        }),
-      },
-      parent,
-    );
+    this.taskRole = ecsTaskRole(`${name}-task`, { account, statements: serviceDataStatements(args.modelsBucket, args.dataBucket, args.predictionsPrefix), tags }, this);
 
     const container = pulumi
       .all([args.image.ref, args.logGroup.name, args.modelsBucket.name, args.dataBucket.name, region, vpc.cidrBlock, ...secretArns])

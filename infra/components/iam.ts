@@ -1,3 +1,4 @@
+import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 
 /** IAM pieces that several components grant the same way. */
@@ -41,3 +42,14 @@ export const writeLogsStatement = (logGroupArns: pulumi.Input<string>[]) => ({
 
 /** Security group egress: HTTPS only (ECR, S3, SSM, CloudWatch and the package mirrors all use it). */
 export const HTTPS_EGRESS_ONLY = [{ description: 'HTTPS to AWS APIs', protocol: 'tcp', fromPort: 443, toPort: 443, cidrBlocks: ['0.0.0.0/0'] }];
+
+/** An ECS task's role (ECS itself or the task's code), assumable for this account only, with one inline policy. */
+export function ecsTaskRole(
+  name: string,
+  args: { account: pulumi.Input<string>; statements: pulumi.Input<pulumi.Input<Record<string, unknown>>[]>; tags: Record<string, string> },
+  parent: pulumi.Resource,
+): aws.iam.Role {
+  const role = new aws.iam.Role(name, { assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com', args.account), tags: args.tags }, { parent });
+  new aws.iam.RolePolicy(name, { role: role.id, policy: pulumi.jsonStringify({ Version: '2012-10-17', Statement: args.statements }) }, { parent });
+  return role;
+}

@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { notifyingAlarm } from './alarm.js';
 import type { PrivateBucket } from './private-bucket.js';
 
 export interface LoadBalancerArgs {
@@ -151,8 +152,8 @@ export class LoadBalancer extends pulumi.ComponentResource {
       returnData: false,
       metric: { namespace: 'AWS/ApplicationELB', metricName, dimensions, stat: 'Sum', period: 300 },
     });
-    const notify = { alarmActions: [args.alarms.topic.arn], okActions: [args.alarms.topic.arn], treatMissingData: 'notBreaching', tags: args.tags };
-    new aws.cloudwatch.MetricAlarm(
+    const notify = { topic: args.alarms.topic, tags: args.tags };
+    notifyingAlarm(
       `${name}-5xx-rate`,
       {
         alarmDescription: `More than ${args.alarms.fiveXxPercent}% of the fleet's answers were 5xx over 5 minutes`,
@@ -167,9 +168,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
         ],
         ...notify,
       },
-      { parent: this },
+      this,
     );
-    new aws.cloudwatch.MetricAlarm(
+    notifyingAlarm(
       `${name}-p99-latency`,
       {
         alarmDescription: `The fleet's p99 latency (ALB TargetResponseTime) was above ${args.alarms.p99Ms} ms in 3 of the last 5 minutes`,
@@ -184,7 +185,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
         threshold: args.alarms.p99Ms / 1000,
         ...notify,
       },
-      { parent: this },
+      this,
     );
   }
 }

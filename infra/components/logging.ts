@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { notifyingAlarm } from './alarm.js';
 
 export interface LoggingArgs {
   /** Log group names start with this, e.g. /loan-default/dev. */
@@ -90,9 +91,10 @@ export class Logging extends pulumi.ComponentResource {
         parent,
       );
       this.alarms.push(
-        new aws.cloudwatch.MetricAlarm(
+        notifyingAlarm(
           `${name}-${id}`,
           {
+            topic: this.alarmTopic,
             alarmDescription: description,
             namespace,
             metricName: metric,
@@ -101,12 +103,9 @@ export class Logging extends pulumi.ComponentResource {
             evaluationPeriods: 1,
             threshold: 1,
             comparisonOperator: 'GreaterThanOrEqualToThreshold',
-            treatMissingData: 'notBreaching',
-            alarmActions: [this.alarmTopic.arn],
-            okActions: [this.alarmTopic.arn],
             tags: args.tags,
           },
-          parent,
+          this,
         ),
       );
     };
@@ -117,9 +116,10 @@ export class Logging extends pulumi.ComponentResource {
     watch('retraining-errors', this.retrainingLogGroup, ERROR_LINE_PATTERN, 'RetrainingErrorLines', 'Retraining logged errors');
     // Read from the EMF lines of every instance (one or a fleet): the largest PSI of any input, without dimensions.
     this.alarms.push(
-      new aws.cloudwatch.MetricAlarm(
+      notifyingAlarm(
         `${name}-input-drift`,
         {
+          topic: this.alarmTopic,
           alarmDescription: `An input's PSI against the training data was above ${DRIFT_PSI_ALARM} for 10 minutes (see /monitoring/drift)`,
           namespace: SERVICE_METRICS_NAMESPACE,
           metricName: 'drift_psi_max',
@@ -128,12 +128,9 @@ export class Logging extends pulumi.ComponentResource {
           evaluationPeriods: 2,
           threshold: DRIFT_PSI_ALARM,
           comparisonOperator: 'GreaterThanThreshold',
-          treatMissingData: 'notBreaching',
-          alarmActions: [this.alarmTopic.arn],
-          okActions: [this.alarmTopic.arn],
           tags: args.tags,
         },
-        parent,
+        this,
       ),
     );
     this.registerOutputs({

@@ -1,6 +1,6 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { assumeRolePolicy, ecrPullStatements, HTTPS_EGRESS_ONLY, writeLogsStatement } from './iam.js';
+import { assumeRolePolicy, ecrPullStatements, ecsTaskRole, HTTPS_EGRESS_ONLY, writeLogsStatement } from './iam.js';
 import { PrivateBucket } from './private-bucket.js';
 import type { ContainerImage } from './registry.js';
 
@@ -55,61 +55,48 @@ export class Retraining extends pulumi.ComponentResource {
 
     this.cluster = new aws.ecs.Cluster(`${name}-cluster`, { tags: args.tags }, parent);
 
-    this.executionRole = new aws.iam.Role(`${name}-execution`, { assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com', account), tags: args.tags }, parent);
-    new aws.iam.RolePolicy(
+    this.executionRole = ecsTaskRole(
       `${name}-execution`,
-      {
-        role: this.executionRole.id,
-        policy: pulumi.jsonStringify({
-          Version: '2012-10-17',
-          Statement: [
-            ...ecrPullStatements(args.image.repository.arn),
-            writeLogsStatement([args.logGroup.arn]),
-          ],
-        }),
-      },
-      parent,
+      { account, statements: [...ecrPullStatements(args.image.repository.arn), writeLogsStatement([args.logGroup.arn])], tags: args.tags },
+      this,
     );
 
-    this.taskRole = new aws.iam.Role(`${name}-task`, { assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com', account), tags: args.tags }, parent);
-    new aws.iam.RolePolicy(
+    this.taskRole = ecsTaskRole(
       `${name}-task`,
       {
-        role: this.taskRole.id,
-        policy: pulumi.jsonStringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'ListData',
-              Effect: 'Allow',
-              Action: ['s3:ListBucket'],
-              Resource: [args.dataBucket.arn],
-              Condition: { StringLike: { 's3:prefix': ['predictions/*', 'snapshots/*', 'retraining/*', 'outcomes/*'] } },
-            },
-            {
-              Sid: 'ReadData',
-              Effect: 'Allow',
-              Action: ['s3:GetObject'],
-              Resource: ['predictions/*', 'snapshots/*', 'outcomes/*'].map((p) => pulumi.interpolate`${args.dataBucket.arn}/${p}`),
-            },
-            {
-              Sid: 'WriteSnapshotsAndReports',
-              Effect: 'Allow',
-              Action: ['s3:PutObject'],
-              Resource: ['snapshots/*', 'retraining/*'].map((p) => pulumi.interpolate`${args.dataBucket.arn}/${p}`),
-            },
-            { Sid: 'ListModels', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [args.modelsBucket.arn] },
-            { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [pulumi.interpolate`${args.modelsBucket.arn}/${args.modelName}/*`] },
-            {
-              Sid: 'PublishAndPromote',
-              Effect: 'Allow',
-              Action: ['s3:PutObject'],
-              Resource: ['versions/*', 'channels/*'].map((p) => pulumi.interpolate`${args.modelsBucket.arn}/${args.modelName}/${p}`),
-            },
-          ],
-        }),
+        account,
+        tags: args.tags,
+        statements: [
+        {
+          Sid: 'ListData',
+          Effect: 'Allow',
+          Action: ['s3:ListBucket'],
+          Resource: [args.dataBucket.arn],
+          Condition: { StringLike: { 's3:prefix': ['predictions/*', 'snapshots/*', 'retraining/*', 'outcomes/*'] } },
+        },
+        {
+          Sid: 'ReadData',
+          Effect: 'Allow',
+          Action: ['s3:GetObject'],
+          Resource: ['predictions/*', 'snapshots/*', 'outcomes/*'].map((p) => pulumi.interpolate`${args.dataBucket.arn}/${p}`),
+        },
+        {
+          Sid: 'WriteSnapshotsAndReports',
+          Effect: 'Allow',
+          Action: ['s3:PutObject'],
+          Resource: ['snapshots/*', 'retraining/*'].map((p) => pulumi.interpolate`${args.dataBucket.arn}/${p}`),
+        },
+        { Sid: 'ListModels', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [args.modelsBucket.arn] },
+        { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [pulumi.interpolate`${args.modelsBucket.arn}/${args.modelName}/*`] },
+        {
+          Sid: 'PublishAndPromote',
+          Effect: 'Allow',
+          Action: ['s3:PutObject'],
+          Resource: ['versions/*', 'channels/*'].map((p) => pulumi.interpolate`${args.modelsBucket.arn}/${args.modelName}/${p}`),
+        },
+        ],
       },
-      parent,
+      this,
     );
 
     const container = pulumi

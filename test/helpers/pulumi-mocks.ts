@@ -113,9 +113,9 @@ export function installPulumiMocks(config: Record<string, string>): MockResource
   return resources;
 }
 
-/** The value inside an Output, for assertions. */
-export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => output.apply(resolve));
+/** The value inside an Output (or a plain value, as a program may export), for assertions. */
+export function valueOf<T>(output: pulumi.Output<T> | T): Promise<T> {
+  return pulumi.Output.isInstance(output) ? new Promise((resolve) => (output as pulumi.Output<T>).apply(resolve)) : Promise.resolve(output as T);
 }
 
 /** Waits until the program has stopped registering resources. */
@@ -146,3 +146,26 @@ export function recordOptions(modulePath: string, className: string, into: Map<s
 /** The names of the resources an option (dependsOn) names. */
 export const dependencyNames = (opts: pulumi.CustomResourceOptions | undefined) =>
   ([opts?.dependsOn].flat().filter(Boolean) as { __name?: string }[]).map((r) => r.__name);
+
+export type ProgramOutputs = Record<string, pulumi.Output<string> | string | undefined>;
+
+/** Runs the Pulumi program (infra/index.ts) under the installed mocks and waits for every output and resource. */
+export async function runProgram(resources: MockResource[]): Promise<ProgramOutputs> {
+  const program: ProgramOutputs = await import('../../infra/index.js');
+  // (outputs of the other deployment mode are undefined; a warning may be a plain string)
+  await Promise.all(Object.values(program).filter((o): o is pulumi.Output<string> => pulumi.Output.isInstance(o)).map((o) => valueOf(o)));
+  await settled(resources);
+  return program;
+}
+
+/** Look-ups over the recorded resources: all of a type, or the one of a type whose name includes a part. */
+export function resourceQueries(resources: MockResource[]) {
+  const ofType = (type: string) => resources.filter((r) => r.type === type);
+  const one = (type: string, nameIncludes = '') => {
+    const found = ofType(type).filter((r) => r.name.includes(nameIncludes));
+    expect(found).toHaveLength(1);
+    return found[0];
+  };
+  const named = (name: string, type?: string) => resources.find((r) => r.name === name && (type === undefined || r.type === type))!;
+  return { ofType, one, named };
+}

@@ -1,5 +1,4 @@
-import type * as pulumi from '@pulumi/pulumi';
-import { installPulumiMocks, MockResource, settled, valueOf } from '../helpers/pulumi-mocks.js';
+import { installPulumiMocks, MockResource, ProgramOutputs, runProgram, valueOf } from '../helpers/pulumi-mocks.js';
 import { violations } from '../../infra/policy/rules.js';
 
 /* Fleet mode without a certificate: HTTP on 80 only, and the outputs say what that costs. */
@@ -8,11 +7,10 @@ const resources: MockResource[] = installPulumiMocks({
   'loan-default:allowedCidr': '198.51.100.0/24',
   'loan-default:deployment': 'fleet',
 });
-let program: Record<string, pulumi.Output<string> | string | undefined>;
+let program: ProgramOutputs;
 
 beforeAll(async () => {
-  program = await import('../../infra/index.js');
-  await settled(resources);
+  program = await runProgram(resources);
 });
 
 it('listens on HTTP 80 only, forwards to the tasks, and warns in the outputs', async () => {
@@ -20,7 +18,7 @@ it('listens on HTTP 80 only, forwards to the tasks, and warns in the outputs', a
   expect(listeners.map((l) => [l.inputs.port, l.inputs.protocol, l.inputs.defaultActions[0].type])).toEqual([[80, 'HTTP', 'forward']]);
   const ingress = resources.filter((r) => r.type === 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule' && r.inputs.cidrIpv4);
   expect(ingress.map((r) => r.inputs.fromPort)).toEqual([80]);
-  expect(await valueOf(program.serviceUrl as pulumi.Output<string>)).toMatch(/^http:\/\/loan-default-fleet-alb-/);
+  expect(await valueOf(program.serviceUrl)).toMatch(/^http:\/\/loan-default-fleet-alb-/);
   expect(program.fleetWarning).toMatch(/HTTP only.*certificateArn/);
   // The defaults: two tasks, ten at most.
   const target = resources.find((r) => r.type === 'aws:appautoscaling/target:Target')!;

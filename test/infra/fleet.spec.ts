@@ -1,5 +1,5 @@
 import type * as pulumi from '@pulumi/pulumi';
-import { dependencyNames, installPulumiMocks, MockResource, recordOptions, settled, valueOf } from '../helpers/pulumi-mocks.js';
+import { dependencyNames, installPulumiMocks, MockResource, ProgramOutputs, recordOptions, resourceQueries, runProgram, valueOf } from '../helpers/pulumi-mocks.js';
 import { RESOURCE_TYPES as T, violations } from '../../infra/policy/rules.js';
 import { TLS_POLICY } from '../../infra/components/load-balancer.js';
 import { serviceEnvironment, SERVICE_SHUTDOWN_TIMEOUT_MS } from '../../infra/components/user-data.js';
@@ -24,23 +24,15 @@ const resources: MockResource[] = installPulumiMocks({
   'loan-default:alarmEmail': 'oncall@example.com',
 });
 const options = new Map<string, pulumi.CustomResourceOptions>();
-let program: Record<string, pulumi.Output<string> | string | undefined>;
+let program: ProgramOutputs;
 
 beforeAll(async () => {
   recordOptions('@pulumi/aws/ecs/service', 'Service', options);
   recordOptions('@pulumi/aws/lb/loadBalancer', 'LoadBalancer', options);
-  program = await import('../../infra/index.js');
-  await Promise.all(Object.values(program).filter((o): o is pulumi.Output<string> => typeof o === 'object').map((o) => valueOf(o)));
-  await settled(resources);
+  program = await runProgram(resources);
 });
 
-const ofType = (type: string) => resources.filter((r) => r.type === type);
-const one = (type: string, nameIncludes = '') => {
-  const found = ofType(type).filter((r) => r.name.includes(nameIncludes));
-  expect(found).toHaveLength(1);
-  return found[0];
-};
-const named = (name: string, type?: string) => resources.find((r) => r.name === name && (type === undefined || r.type === type))!;
+const { ofType, one, named } = resourceQueries(resources);
 const policyDoc = (r: MockResource) => JSON.parse(r.inputs.policy);
 const bucket = (kind: 'data' | 'models') => named(`loan-default-${kind}`, T.bucket).state;
 const container = () => JSON.parse(one('aws:ecs/taskDefinition:TaskDefinition', 'fleet').inputs.containerDefinitions)[0];
@@ -143,7 +135,7 @@ describe('fleet mode', () => {
     expect(https.inputs.defaultActions).toEqual([{ type: 'forward', targetGroupArn: named('loan-default-fleet-tasks').state.arn }]);
     const http = listeners.find((l) => l.inputs.port === 80)!;
     expect(http.inputs.defaultActions).toEqual([{ type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } }]);
-    expect(await valueOf(program.serviceUrl as pulumi.Output<string>)).toBe('https://loan-default-fleet-alb-123456789.eu-west-1.elb.amazonaws.com');
+    expect(await valueOf(program.serviceUrl)).toBe('https://loan-default-fleet-alb-123456789.eu-west-1.elb.amazonaws.com');
     expect(program.fleetWarning).toBeUndefined();
   });
 

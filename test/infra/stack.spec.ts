@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { dependencyNames, installPulumiMocks, MockResource, recordOptions, settled, valueOf } from '../helpers/pulumi-mocks.js';
+import { dependencyNames, installPulumiMocks, MockResource, ProgramOutputs, recordOptions, resourceQueries, runProgram, valueOf } from '../helpers/pulumi-mocks.js';
 import { RESOURCE_TYPES as T, SESSION_MANAGER_ACTIONS, violations } from '../../infra/policy/rules.js';
 import { DROPPED_RECORDS_PATTERN, STALE_CHANNEL_PATTERN } from '../../infra/components/logging.js';
 import { contentHash, contextPaths } from '../../infra/components/registry.js';
@@ -25,24 +25,16 @@ const resources: MockResource[] = installPulumiMocks({
   'loan-default:forceDestroyBuckets': 'false',
   'loan-default:keepImages': '7',
 });
-let program: Record<string, pulumi.Output<string>>;
+let program: ProgramOutputs;
 /** The instance's options (ignoreChanges, dependsOn), which the mocks never see. */
 const options = new Map<string, pulumi.CustomResourceOptions>();
 
 beforeAll(async () => {
   recordOptions('@pulumi/aws/ec2/instance', 'Instance', options);
-  program = (await import('../../infra/index.js')) as unknown as Record<string, pulumi.Output<string>>;
-  // (fleet-only outputs are undefined in single mode)
-  await Promise.all(Object.values(program).filter(Boolean).map((o) => valueOf(o)));
-  await settled(resources);
+  program = await runProgram(resources);
 });
 
-const ofType = (type: string) => resources.filter((r) => r.type === type);
-const one = (type: string, nameIncludes = '') => {
-  const found = ofType(type).filter((r) => r.name.includes(nameIncludes));
-  expect(found).toHaveLength(1);
-  return found[0];
-};
+const { ofType, one } = resourceQueries(resources);
 const buckets = () => ofType(T.bucket);
 const policyDoc = (r: MockResource) => (typeof r.inputs.policy === 'string' ? JSON.parse(r.inputs.policy) : r.inputs.policy);
 
