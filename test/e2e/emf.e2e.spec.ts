@@ -23,8 +23,10 @@ it('writes EMF lines with drift, decisions, fairness and the model version, matc
   const declines = answer.json.predictions.filter((p: { decision: string }) => p.decision === 'decline').length;
   const emf = () => service.logs.filter((line): line is Emf => '_aws' in line);
   await waitFor(async () => emf().reduce((n, line) => n + Number(line.decisions_approved ?? 0) + Number(line.decisions_declined ?? 0), 0) === 300, 5_000);
-  const lines = emf();
   const isSummary = (line: Emf) => 'decisions_approved' in line;
+  // The details line of the same interval may follow its summary by a moment.
+  await waitFor(async () => emf().some((line) => !isSummary(line)), 3_000);
+  const lines = emf();
   const summaries = lines.filter(isSummary);
   const [directive] = summaries[0]._aws.CloudWatchMetrics;
   expect(directive.Namespace).toBe('LoanDefault');
