@@ -53,12 +53,14 @@ runCli(USAGE, async () => {
   const single = JSON.stringify(application);
   const batch = JSON.stringify({ applications: Array.from({ length: 1000 }, (_, i) => manifest.canaries[i % manifest.canaries.length].inputs) });
   const logDir = await mkdtemp(path.join(os.tmpdir(), 'bench-predictions-'));
-  const cleanup = [logDir];
+  // The bench's own spill directory: nothing an earlier run left is delivered during the measurement.
+  const spillDir = await mkdtemp(path.join(os.tmpdir(), 'bench-spill-'));
+  const cleanup = [logDir, spillDir];
   // Production settings: request logs, prediction capture, drift, metrics and rate limiting all on
   // (the limit is set above what the bench sends, so its cost is counted but it never refuses), and the
   // heap flags of the image.
   const production = {
-    NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', PREDICTION_LOG: logDir,
+    NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', PREDICTION_LOG: logDir, CAPTURE_SPILL_DIR: spillDir,
     RATE_LIMIT_PER_MINUTE: '100000000', MODEL_POLL_INTERVAL_S: '30',
     NODE_OPTIONS: await dockerfileNodeOptions(),
   };

@@ -298,7 +298,7 @@ async function checkUserData(work: string, base: string): Promise<void> {
   const commandLines = lines.filter((l) => /^(dnf|curl|aws|docker|systemctl) /.test(l));
   check(!commandLines.some((l) => /admin-token-from-ssm|api-key-from-ssm|ecr-password-stand-in/.test(l)), 'no secret is on any command line');
   const run = lines[at('docker run ')];
-  for (const option of ['--env-file /etc/loan-default.env', '--stop-timeout 12', '--read-only', '--log-driver awslogs', '--log-opt awslogs-group=/loan-default/dev/service',
+  for (const option of ['--env-file /etc/loan-default.env', '--stop-timeout 12', '--read-only', '-v /var/lib/loan-default/spill:/app/var/predictions-spill', '--log-driver awslogs', '--log-opt awslogs-group=/loan-default/dev/service',
     '--log-opt awslogs-stream=service-i-0123456789abcdef0', '--log-opt mode=non-blocking', `-p 80:3000`]) {
     check(run.includes(option), `docker run has ${option}`);
   }

@@ -10,6 +10,8 @@ export interface ServiceUserDataArgs extends ServiceEnvironmentArgs {
 }
 
 const CONTAINER = 'loan-default';
+/** The host directory behind the container's CAPTURE_SPILL_DIR (./var/predictions-spill under /app). */
+export const SPILL_HOST_DIR = '/var/lib/loan-default/spill';
 
 /** The service's own shutdown deadline, and the container's stop timeout (SIGKILL after it) a little above it. */
 export const SERVICE_SHUTDOWN_TIMEOUT_MS = 8_000;
@@ -83,6 +85,10 @@ systemctl enable --now docker
 retry ecr_login
 retry docker pull "$IMAGE"
 
+# Prediction files the log could not take wait here, outside the container, so a restarted container delivers
+# them (the container's own /app/var is a tmpfs). Owned by the image's user, node (uid 1000).
+install -d -o 1000 -g 1000 -m 700 ${SPILL_HOST_DIR}
+
 INSTANCE_ID=$(TOKEN=$(curl -sX PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60') && curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/instance-id)
 
 # Run by the unit before every start: the environment, with the admin token read from SSM each time.
@@ -118,7 +124,7 @@ RestartSec=5
 TimeoutStopSec=${CONTAINER_STOP_TIMEOUT_S + 8}
 ExecStartPre=/usr/local/bin/${CONTAINER}-env
 ExecStartPre=-docker rm -f ${CONTAINER}
-ExecStart=docker run --rm --name ${CONTAINER} --stop-timeout ${CONTAINER_STOP_TIMEOUT_S} --env-file ${envFile} -p ${a.servicePort}:${a.containerPort} --read-only --tmpfs /tmp --tmpfs /app/var --log-driver awslogs --log-opt awslogs-region=$REGION --log-opt awslogs-group=${a.logGroup} --log-opt awslogs-stream=service-$INSTANCE_ID --log-opt mode=non-blocking --log-opt max-buffer-size=4m $IMAGE
+ExecStart=docker run --rm --name ${CONTAINER} --stop-timeout ${CONTAINER_STOP_TIMEOUT_S} --env-file ${envFile} -p ${a.servicePort}:${a.containerPort} --read-only --tmpfs /tmp --tmpfs /app/var -v ${SPILL_HOST_DIR}:/app/var/predictions-spill --log-driver awslogs --log-opt awslogs-region=$REGION --log-opt awslogs-group=${a.logGroup} --log-opt awslogs-stream=service-$INSTANCE_ID --log-opt mode=non-blocking --log-opt max-buffer-size=4m $IMAGE
 ExecStop=docker stop -t ${CONTAINER_STOP_TIMEOUT_S} ${CONTAINER}
 
 [Install]

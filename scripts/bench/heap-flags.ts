@@ -18,7 +18,7 @@ const CANDIDATES = [
 const { manifest } = await demoModel();
 const log = await mkdtemp(path.join(os.tmpdir(), 'heap-flags-'));
 try {
-  const production = { NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', PREDICTION_LOG: log, RATE_LIMIT_PER_MINUTE: '100000000' };
+  const production = { NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', PREDICTION_LOG: log, CAPTURE_SPILL_DIR: `${log}-spill`, RATE_LIMIT_PER_MINUTE: '100000000' };
   const results = await alternating(
     CANDIDATES.map((flags) => ({ name: flags, args: ['dist/service/main.js'], env: { ...production, NODE_OPTIONS: flags } })),
     '/predict',

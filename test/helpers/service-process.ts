@@ -1,5 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { SERVICE_ENTRY, ROOT } from './paths.js';
 
 export interface RunningService {
@@ -28,6 +30,8 @@ export async function startService(env: Record<string, string> = {}, waitReady =
       MODEL_POLL_INTERVAL_S: '0',
       PREDICTION_LOG: 'off',
       LOG_LEVEL: 'info',
+      // Its own spill directory: files another test left must not be delivered into this one's log.
+      CAPTURE_SPILL_DIR: mkdtempSync(path.join(os.tmpdir(), 'service-spill-')),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

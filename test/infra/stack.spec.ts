@@ -305,6 +305,13 @@ describe('compute', () => {
       }
     });
 
+    it('keeps the spill directory on the host, owned by the container user, so a restarted container delivers its files', () => {
+      expect(script).toContain('install -d -o 1000 -g 1000 -m 700 /var/lib/loan-default/spill');
+      expect(unit()).toContain('-v /var/lib/loan-default/spill:/app/var/predictions-spill');
+      // The service's default spill directory, under the image's working directory /app.
+      expect(path.posix.join('/app', loadAppConfig({}).captureSpillDir)).toBe('/app/var/predictions-spill');
+    });
+
     it('ships logs with the awslogs driver in non-blocking mode to the service log group', () => {
       expect(unit()).toContain('--log-driver awslogs');
       expect(unit()).toContain('--log-opt awslogs-group=/loan-default/dev/service');

@@ -1,5 +1,5 @@
 import { Test } from '@nestjs/testing';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -54,9 +54,7 @@ const APPLICATION: LoanApplication = {
 };
 const MODEL = { version: '20261126T214935Z-f0098e1', threshold: 0.2279 } as LoadedModel;
 
-async function captureWith(env: Record<string, string>) {
-  const sink = new MemorySink();
-  const spill = mkdtempSync(path.join(os.tmpdir(), 'capture-spill-'));
+async function captureWith(env: Record<string, string>, sink = new MemorySink(), spill = mkdtempSync(path.join(os.tmpdir(), 'capture-spill-'))) {
   const config = loadAppConfig({ PREDICTION_LOG: 'memory', CAPTURE_SPILL_DIR: spill, CAPTURE_FLUSH_MS: '3600000', ...env });
   const moduleRef = await Test.createTestingModule({
     providers: [
@@ -82,13 +80,13 @@ async function captureWith(env: Record<string, string>) {
     events.emit({ applications, answers, scores: new Float32Array(count).fill(0.125), model: MODEL, role: 'production', time: Date.UTC(2026, 10, 26, 12), requestId: 'req-1' });
     return answers;
   };
-  const metric = async (name: 'captureDropped' | 'captureWritten' | 'captureSpilled' | 'captureWriteFailures') =>
+  const metric = async (name: 'captureDropped' | 'captureWritten' | 'captureSpilled' | 'captureWriteFailures' | 'captureSpillDelivered' | 'captureSpillFiles') =>
     (await moduleRef.get(MetricsService)[name].get()).values[0]?.value ?? 0;
   return {
     sink, spill, score, metric, capture: moduleRef.get(PredictionCaptureService),
-    close: async () => {
+    close: async (keepSpill = false) => {
       await moduleRef.close();
-      rmSync(spill, { recursive: true, force: true });
+      if (!keepSpill) rmSync(spill, { recursive: true, force: true });
     },
   };
 }
@@ -154,6 +152,80 @@ describe('PredictionCaptureService (fakes through the testing module)', () => {
       const lines = readdirSync(partition).flatMap((f) => gunzipSync(readFileSync(path.join(partition, f))).toString().split('\n').filter(Boolean));
       expect(lines.map((l) => JSON.parse(l).prediction_id)).toEqual(answers.map((a) => a.prediction_id));
       expect(t.capture.pending).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  const until = async (condition: () => boolean | Promise<boolean>) => {
+    for (let i = 0; i < 200 && !(await condition()); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await condition()).toBe(true);
+  };
+
+  it('while the log fails, moves the backlog to the spill directory instead of dropping, and delivers it once the log is back', async () => {
+    const t = await captureWith({ CAPTURE_BATCH_SIZE: '10', CAPTURE_QUEUE_LIMIT: '40' });
+    try {
+      t.sink.failing = true;
+      const answers = t.score(10);
+      await t.capture.flush();
+      expect(await t.metric('captureWriteFailures')).toBe(1);
+      // Ten times the queue's limit arrives while the log is down.
+      for (let i = 0; i < 40; i++) {
+        answers.push(...t.score(10));
+        await new Promise((r) => setImmediate(r));
+      }
+      await until(async () => (await t.metric('captureSpilled')) + t.capture.pending === 410);
+      expect(await t.metric('captureDropped')).toBe(0);
+      expect(t.capture.pending).toBeLessThanOrEqual(40);
+      expect(await t.metric('captureSpillFiles')).toBeGreaterThan(0);
+      t.sink.failing = false;
+      await t.capture.flush(true);
+      await until(async () => (await t.metric('captureSpillFiles')) === 0 && t.capture.pending === 0);
+      while (t.capture.pending > 0) await t.capture.flush(true);
+      // Every answer once: nothing lost, nothing twice, and the spill directory empty.
+      const written = t.sink.records().map((r) => r.prediction_id as string);
+      expect(written.length).toBe(answers.length);
+      expect(new Set(written)).toEqual(new Set(answers.map((a) => a.prediction_id)));
+      expect(readdirSync(t.spill, { recursive: true }).filter((f) => String(f).endsWith('.gz'))).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('delivers the files an earlier run spilled, at start', async () => {
+    const first = await captureWith({ CAPTURE_BATCH_SIZE: '10' });
+    first.sink.failing = true;
+    const answers = first.score(25);
+    first.capture.spillNow('test');
+    await first.close(true);
+    const sink = new MemorySink();
+    const second = await captureWith({ CAPTURE_BATCH_SIZE: '10' }, sink, first.spill);
+    try {
+      await until(() => sink.records().length === 25);
+      expect(sink.records().map((r) => r.prediction_id)).toEqual(answers.map((a) => a.prediction_id));
+      expect(await second.metric('captureSpillDelivered')).toBe(sink.files.size);
+      // Under the same keys as the log's own files.
+      for (const key of sink.files.keys()) expect(key).toMatch(/^dt=2026-11-26\/part-\d{8}T\d{9}Z-[0-9a-f]{8}-\d{6}\.jsonl\.gz$/);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('drops and counts only what finds the queue full and the spill directory unusable too', async () => {
+    const spill = path.join(mkdtempSync(path.join(os.tmpdir(), 'capture-blocked-')), 'spill');
+    writeFileSync(spill, 'a file where the directory should be');
+    const t = await captureWith({ CAPTURE_BATCH_SIZE: '10', CAPTURE_QUEUE_LIMIT: '40' }, new MemorySink(), spill);
+    try {
+      t.sink.failing = true;
+      t.score(10);
+      await t.capture.flush();
+      for (let i = 0; i < 10; i++) {
+        t.score(10);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await until(async () => (await t.metric('captureDropped')) + t.capture.pending === 110);
+      expect(t.capture.pending).toBe(40);
+      expect(await t.metric('captureSpilled')).toBe(0);
     } finally {
       await t.close();
     }

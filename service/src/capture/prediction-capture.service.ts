@@ -9,7 +9,6 @@ import {
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { appConfig } from '../config/app.config.js';
 import { LogThrottle } from '../logging/log-throttle.js';
@@ -21,8 +20,13 @@ import type { LoadedModel } from '../model/loaded-model.js';
 import { PREDICTION_SINK, RECORD_ENCODER } from './capture.tokens.js';
 import type { PredictionSink, RecordEncoder } from './capture.tokens.js';
 import { AnsweredPrediction, ChunkWriter, encodeChunk, RecordChunk, RecordGroup } from './record-chunk.js';
+import { SpillDirectory } from './spill-directory.js';
 /** Longest pause between write attempts while the log keeps failing. */
 const MAX_BACKOFF_MS = 60_000;
+/** After the spill directory refused a chunk (full, or a disk error), the next attempt waits this long. */
+const SPILL_RETRY_MS = 5_000;
+/** One turn of delivering spilled files; the queue's own writes go between turns. */
+const DELIVERY_TURN_MS = 1_000;
 /** Time kept back from the shutdown deadline for the spill to disk. */
 const SPILL_RESERVE_MS = 1_000;
 
@@ -31,9 +35,12 @@ const SPILL_RESERVE_MS = 1_000;
  * dt=YYYY-MM-DD/part-<time>-<id>.jsonl.gz. capture() only writes the records into columns of numbers
  * (record-chunk.ts) within a bounded queue, so a request never waits for storage and leaves no objects behind
  * for the GC; a file is written when a chunk of CAPTURE_BATCH_SIZE records fills or the flush interval passes,
- * its JSON lines and gzip made on a worker thread (chunk-encoder.ts). A full queue drops new records, counts them and says
- * so in a rate-limited warning. A failed write keeps its records queued and the next attempt waits, doubling
- * up to a minute, so a broken log costs a line every few seconds, not one per request.
+ * its JSON lines and gzip made on a worker thread (chunk-encoder.ts). A failed write keeps its records queued and
+ * the next attempt waits, doubling up to a minute, so a broken log costs a line every few seconds, not one per
+ * request. While the log is failing the queue keeps half its room: older chunks go to CAPTURE_SPILL_DIR
+ * (spill-directory.ts, at most CAPTURE_SPILL_MAX_MB), and once the log takes writes again the spilled files
+ * are delivered to it, oldest first, as are files an earlier run left there. Only records that find both the
+ * queue and the spill directory full are dropped, counted and named in a rate-limited warning.
  * Shutdown has a deadline (SHUTDOWN_TIMEOUT_MS from the signal): the queue is drained until then, and what is
  * left, including a write still hanging, is spilled to CAPTURE_SPILL_DIR; records that even the spill cannot
  * take are counted and logged. Delivery is at least once: a write that hung and completed after all may
@@ -56,6 +63,12 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   private backoffMs = 0;
   private retryAt = 0;
   private dropped = 0;
+  private readonly spill: SpillDirectory;
+  /** Chunks on their way to the spill directory; they count against the limit until written. */
+  private readonly spilling = new Set<RecordChunk>();
+  private spillingRows = 0;
+  private spillRetryAt = 0;
+  private delivering: Promise<void> | null = null;
   /** Records waiting for their shadow score (see shadowThenCapture). */
   private readonly shadowWaiting = new Set<{ applications: readonly LoanApplication[]; answers: readonly AnsweredPrediction[]; group: RecordGroup; done: boolean }>();
   private shadowRows = 0;
@@ -70,11 +83,12 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     private readonly challengers: ChallengersService,
   ) {
     this.writer = new ChunkWriter(config.captureBatchSize);
+    this.spill = new SpillDirectory(path.resolve(config.captureSpillDir), config.captureSpillMaxMb * 1024 * 1024);
   }
 
-  /** Records waiting: for their shadow score, in the chunk being filled, the queue and the write under way. */
+  /** Records waiting: for their shadow score, in the chunk being filled, the queue, the write under way and the spill. */
   get pending(): number {
-    return this.shadowRows + this.writer.rows + this.queuedRows + (this.inFlight?.rows ?? 0);
+    return this.shadowRows + this.writer.rows + this.queuedRows + (this.inFlight?.rows ?? 0) + this.spillingRows;
   }
 
   /**
@@ -136,13 +150,23 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
       if (shadow && shadow.version !== event.model.version) this.shadowThenCapture(shadow, event.applications, event.answers, group);
       else this.capture(event.applications, event.answers, group);
     });
-    if (!sink.probe) return;
+    if (sink.probe) await this.probe(sink);
+    // Files an earlier run spilled (a restart during an outage) wait for the log like this run's.
+    // A broken spill directory is a fallback lost, not a reason to refuse traffic: said, and tried again when needed.
+    await this.spill.load().catch((error: Error) =>
+      this.logger.error({ message: 'spill directory unreadable; records spilled by an earlier run are not delivered', spill: this.spill.root, reason: error.message }),
+    );
+    this.metrics.captureSpillFiles.set(this.spill.files);
+    if (this.spill.files > 0) this.logger.warn({ message: 'spilled prediction files found; delivering them to the log', files: this.spill.files, spill: this.spill.root });
+  }
+
+  private async probe(sink: NonNullable<PredictionSink>): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('timed out')), 5_000);
     });
     try {
-      await Promise.race([sink.probe(), timeout]);
+      await Promise.race([sink.probe!(), timeout]);
     } catch (error) {
       throw new Error(`PREDICTION_LOG ${sink.location} is not writable: ${(error as Error).message}`);
     } finally {
@@ -156,17 +180,20 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     this.timer = setInterval(() => {
       this.seal();
       void this.flush();
+      this.deliverSpill();
     }, this.config.captureFlushMs);
     this.timer.unref();
+    this.deliverSpill();
   }
 
   /**
    * Never blocks and never throws: records the answers to `applications` (same order) in the current chunk, or
-   * counts them as dropped when the queue is full.
+   * counts them as dropped when the queue (with the spill under way) is full.
    */
   capture(applications: readonly LoanApplication[], answers: readonly AnsweredPrediction[], group: RecordGroup): void {
     if (!this.sink) return;
-    const room = this.config.captureQueueLimit - this.pending;
+    let room = this.config.captureQueueLimit - this.pending;
+    if (answers.length > room) room += this.spillQueuedNow();
     let taken = answers.length;
     if (taken > room) {
       taken = Math.max(room, 0);
@@ -179,6 +206,112 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
       if (this.writer.room === 0) this.seal();
     }
     if (this.queue.length > 0) void this.flush();
+    // retryAt is set only while the log is failing.
+    if (this.retryAt > 0 && this.queuedRows > this.config.captureQueueLimit / 2) this.spillBacklog();
+  }
+
+  /**
+   * Moves queued chunks, one at a time and oldest first, to the spill directory (encoded on the worker) until the
+   * queue is back under half its limit; one chunk at a time, so little is held by a slow disk.
+   */
+  private spillBacklog(): void {
+    if (this.spilling.size > 0 || this.shutdownDeadline !== null || Date.now() < this.spillRetryAt) return;
+    void (async () => {
+      while (this.retryAt > 0 && this.queuedRows > this.config.captureQueueLimit / 2 && this.shutdownDeadline === null && Date.now() >= this.spillRetryAt) {
+        const chunk = this.queue.shift()!;
+        this.queuedRows -= chunk.rows;
+        this.spillingRows += chunk.rows;
+        this.spilling.add(chunk);
+        await this.spillChunk(chunk);
+      }
+      this.metrics.captureSpillFiles.set(this.spill.files);
+      this.metrics.captureQueueDepth.set(this.pending);
+    })();
+  }
+
+  /**
+   * The queue is full (the spill under way could not keep up): its chunks go to the spill directory now, encoded
+   * on this thread (a few ms per thousand records, and only in an outage), so that
+   * new records fit. Returns the records moved.
+   */
+  private spillQueuedNow(): number {
+    if (this.shutdownDeadline !== null || Date.now() < this.spillRetryAt) return 0;
+    const chunks = this.queue.splice(0);
+    for (const chunk of chunks) this.queuedRows -= chunk.rows;
+    let moved = 0;
+    for (const [i, chunk] of chunks.entries()) {
+      try {
+        const parts = encodeChunk(chunk);
+        this.checkSpillRoom(parts);
+        for (const part of parts) this.spill.writeSync(this.partKey(part.partition), part.body);
+        moved += chunk.rows;
+      } catch (error) {
+        this.requeue(chunks.slice(i));
+        this.spillFailed(error as Error);
+        break;
+      }
+    }
+    this.metrics.captureSpilled.inc(moved);
+    this.metrics.captureSpillFiles.set(this.spill.files);
+    return moved;
+  }
+
+  private checkSpillRoom(parts: readonly { body: Uint8Array }[]): void {
+    const bytes = parts.reduce((n, part) => n + part.body.byteLength, 0);
+    if (!this.spill.hasRoom(bytes)) throw new Error(`the spill directory holds its limit (CAPTURE_SPILL_MAX_MB=${this.config.captureSpillMaxMb})`);
+  }
+
+  /** Chunks the spill could not take go back to the queue: the write retries them, or the shutdown spills them. */
+  private requeue(chunks: readonly RecordChunk[]): void {
+    for (const chunk of chunks) {
+      this.queue.push(chunk);
+      this.queuedRows += chunk.rows;
+    }
+  }
+
+  private spillFailed(error: Error): void {
+    this.spillRetryAt = Date.now() + SPILL_RETRY_MS;
+    this.throttle.run('spill-failed', (suppressed) =>
+      this.logger.error({ message: 'prediction records not spilled; kept in the queue', reason: error.message, spill: this.spill.root, suppressed }),
+    );
+  }
+
+  private async spillChunk(chunk: RecordChunk): Promise<void> {
+    try {
+      const parts = await this.encoder!.encode(chunk);
+      this.checkSpillRoom(parts);
+      // Gone when the shutdown's spill took it meanwhile.
+      if (!this.spilling.has(chunk)) return;
+      for (const part of parts) await this.spill.write(this.partKey(part.partition), part.body);
+      if (!this.spilling.delete(chunk)) return;
+      this.spillingRows -= chunk.rows;
+      this.metrics.captureSpilled.inc(chunk.rows);
+    } catch (error) {
+      if (!this.spilling.delete(chunk)) return;
+      this.spillingRows -= chunk.rows;
+      this.requeue([chunk]);
+      this.spillFailed(error as Error);
+    }
+  }
+
+  /** Delivers spilled files to the log, oldest first, for one turn; a failure waits like a failed write. */
+  private deliverSpill(): void {
+    if (this.delivering || this.spill.files === 0 || !this.sink || this.shutdownDeadline !== null || Date.now() < this.retryAt) return;
+    const sink = this.sink;
+    this.delivering = (async () => {
+      const started = Date.now();
+      try {
+        while (this.spill.files > 0 && Date.now() - started < DELIVERY_TURN_MS && this.shutdownDeadline === null) {
+          await this.spill.deliverOldest((key, body) => sink.put(key, body, { contentType: 'application/gzip' }));
+          this.metrics.captureSpillDelivered.inc();
+        }
+      } catch (error) {
+        this.writeFailed(error as Error, 'spilled prediction files not delivered; kept for retry', this.spill.files);
+      } finally {
+        this.metrics.captureSpillFiles.set(this.spill.files);
+        this.delivering = null;
+      }
+    })();
   }
 
   /** Moves the chunk being filled onto the queue. */
@@ -230,28 +363,28 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
       this.metrics.captureWritten.inc(chunk.rows);
       this.backoffMs = 0;
       this.retryAt = 0;
+      // The log takes writes again: what waits on disk can follow.
+      this.deliverSpill();
     } catch (error) {
       if (this.inFlight !== chunk) return;
       // Keep it for the next attempt, ahead of newer records, and wait before it.
       this.queue.unshift(chunk);
       this.queuedRows += chunk.rows;
-      this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(this.config.captureFlushMs, this.backoffMs * 2));
-      this.retryAt = Date.now() + this.backoffMs;
-      this.metrics.captureWriteFailures.inc();
-      this.throttle.run('write-failed', (suppressed) =>
-        this.logger.error({
-          message: 'prediction log write failed; records kept for retry',
-          records: chunk.rows,
-          pending: this.pending,
-          retry_in_ms: this.backoffMs,
-          suppressed,
-          reason: (error as Error).message,
-        }),
-      );
+      this.writeFailed(error as Error, 'prediction log write failed; records kept for retry', chunk.rows);
     } finally {
       if (this.inFlight === chunk) this.inFlight = null;
       this.metrics.captureQueueDepth.set(this.pending);
     }
+  }
+
+  /** A failed write or delivery: the next attempt waits, doubling up to a minute, and says so at a limited rate. */
+  private writeFailed(error: Error, message: string, records: number): void {
+    this.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(this.config.captureFlushMs, this.backoffMs * 2));
+    this.retryAt = Date.now() + this.backoffMs;
+    this.metrics.captureWriteFailures.inc();
+    this.throttle.run('write-failed', (suppressed) =>
+      this.logger.error({ message, records, pending: this.pending, retry_in_ms: this.backoffMs, suppressed, reason: error.message }),
+    );
   }
 
   private partKey(partition: string): string {
@@ -306,22 +439,21 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   spillNow(reason: string): void {
     this.releaseShadowWaiting();
     this.seal();
-    const held = [...(this.inFlight ? [this.inFlight] : []), ...this.queue];
+    const held = [...(this.inFlight ? [this.inFlight] : []), ...this.spilling, ...this.queue];
     this.inFlight = null;
+    this.spilling.clear();
+    this.spillingRows = 0;
     this.queue = [];
     this.queuedRows = 0;
     const total = held.reduce((n, chunk) => n + chunk.rows, 0);
     if (total === 0) return;
-    const root = path.resolve(this.config.captureSpillDir);
+    const root = this.spill.root;
     let spilled = 0;
     let failure: string | null = null;
     for (const chunk of held) {
       for (const part of encodeChunk(chunk)) {
         try {
-          const target = path.join(root, this.partKey(part.partition));
-          mkdirSync(path.dirname(target), { recursive: true });
-          writeFileSync(`${target}.tmp`, part.body);
-          renameSync(`${target}.tmp`, target);
+          this.spill.writeSync(this.partKey(part.partition), part.body);
           spilled += part.records;
         } catch (error) {
           failure = (error as Error).message;

@@ -31,8 +31,10 @@ export interface AppConfig {
   storeTimeoutMs: number;
   /** From SIGTERM to exit: past it, what the prediction log still holds is spilled to disk and the process exits. */
   shutdownTimeoutMs: number;
-  /** Where prediction records go when the log cannot take them at shutdown. */
+  /** Where prediction files wait while the log cannot take them (an outage, or shutdown); delivered later. */
   captureSpillDir: string;
+  /** The spill directory's cap: past it, records that find the queue full are dropped and counted. */
+  captureSpillMaxMb: number;
   /** Longest time to receive a request's headers (at most requestTimeoutMs). */
   headersTimeoutMs: number;
   /** Most open client connections; more are refused at accept, so the process keeps file descriptors for real work. */
@@ -125,6 +127,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     storeTimeoutMs: integer(env, 'STORE_TIMEOUT_MS', 5_000, 100, 600_000),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 8_000, 500, 600_000),
     captureSpillDir: text(env, 'CAPTURE_SPILL_DIR', './var/predictions-spill'),
+    captureSpillMaxMb: integer(env, 'CAPTURE_SPILL_MAX_MB', 1024, 1, 1_000_000),
     headersTimeoutMs: integer(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
     maxConnections: integer(env, 'MAX_CONNECTIONS', defaultMaxConnections(), 1, 1_000_000),
     authFailuresPerMinute: integer(env, 'AUTH_FAILURES_PER_MINUTE', 30, 1, 1_000_000),

@@ -81,12 +81,22 @@ export class MetricsService {
   });
   readonly captureSpilled = new Counter({
     name: 'prediction_capture_spilled_total',
-    help: 'Prediction records written to the local spill directory because PREDICTION_LOG could not take them at shutdown',
+    help: 'Prediction records written to the local spill directory because PREDICTION_LOG could not take them (an outage filling the queue, or shutdown)',
+    registers: [this.registry],
+  });
+  readonly captureSpillFiles = new Gauge({
+    name: 'prediction_capture_spill_files',
+    help: 'Prediction files in the spill directory waiting for PREDICTION_LOG',
+    registers: [this.registry],
+  });
+  readonly captureSpillDelivered = new Counter({
+    name: 'prediction_capture_spill_delivered_total',
+    help: 'Prediction files moved from the spill directory to PREDICTION_LOG',
     registers: [this.registry],
   });
   readonly captureLost = new Counter({
     name: 'prediction_capture_lost_total',
-    help: 'Prediction records that neither PREDICTION_LOG nor the spill directory could take at shutdown',
+    help: 'Prediction records that neither PREDICTION_LOG nor the spill directory could take',
     registers: [this.registry],
   });
   readonly storeReadFailures = new Counter({
