@@ -116,22 +116,45 @@ describe('prediction capture', () => {
     await expect(startService({ PREDICTION_LOG: '/dev/null/predictions' })).rejects.toThrow(/PREDICTION_LOG \/dev\/null\/predictions is not writable/);
   });
 
-  it('never blocks requests when the log cannot be written, and counts what a full queue drops', async () => {
-    const log = path.join(dir, 'vanishing');
-    const service = await startService({ PREDICTION_LOG: log, CAPTURE_QUEUE_LIMIT: '10', CAPTURE_BATCH_SIZE: '5', CAPTURE_FLUSH_MS: '50' });
-    // The log directory turns into a file: every write from now on fails.
+  /** A service whose log directory turns into a file once it has started: every write from then on fails. */
+  async function withVanishingLog(name: string, env: Record<string, string>) {
+    const log = path.join(dir, name);
+    const service = await startService({ PREDICTION_LOG: log, CAPTURE_QUEUE_LIMIT: '10', CAPTURE_BATCH_SIZE: '5', CAPTURE_FLUSH_MS: '50', ...env });
     await rm(log, { recursive: true, force: true });
     await writeFile(log, 'not a directory');
+    return service;
+  }
+
+  it('never blocks requests when the log cannot be written; what the queue cannot hold goes to the spill directory', async () => {
+    const spill = path.join(dir, 'spill-vanishing');
+    const service = await withVanishingLog('vanishing', { CAPTURE_SPILL_DIR: spill });
     try {
       for (let i = 0; i < 40; i++) expect((await postJson(`${service.url}/predict`, VALID_APPLICATION)).status).toBe(200);
-      // The queue holds at most 10 records (counting a batch being written): the other 30 are dropped and counted.
-      expect(await metricValue(service.url, 'prediction_capture_dropped_total')).toBe(30);
+      // The queue holds at most 10 records (counting a batch being written): the rest is on disk, none dropped.
+      expect(await metricValue(service.url, 'prediction_capture_dropped_total')).toBe(0);
       expect(await metricValue(service.url, 'prediction_capture_queue_depth')).toBeLessThanOrEqual(10);
+      expect(await metricValue(service.url, 'prediction_capture_spilled_total')).toBeGreaterThanOrEqual(30);
       expect(await metricValue(service.url, 'prediction_capture_write_failures_total')).toBeGreaterThan(0);
     } finally {
       await service.stop();
     }
     expect(service.logs.some((l) => l.message === 'prediction log unwritable at shutdown; records spilled to disk')).toBe(true);
+    // At shutdown the rest joins them: every answer is on disk.
+    expect(idsIn(await filesInDirectory(spill)).size).toBe(40);
+  });
+
+  it('drops and counts what a full queue cannot hold only when the spill directory is unusable too', async () => {
+    const blocked = path.join(dir, 'spill-blocked');
+    await writeFile(blocked, 'a file where the spill directory should be');
+    const service = await withVanishingLog('vanishing-2', { CAPTURE_SPILL_DIR: blocked });
+    try {
+      for (let i = 0; i < 40; i++) expect((await postJson(`${service.url}/predict`, VALID_APPLICATION)).status).toBe(200);
+      expect(await metricValue(service.url, 'prediction_capture_dropped_total')).toBe(30);
+      expect(await metricValue(service.url, 'prediction_capture_queue_depth')).toBeLessThanOrEqual(10);
+    } finally {
+      await service.stop();
+    }
+    expect(service.logs.some((l) => l.message === 'prediction records dropped: capture queue full')).toBe(true);
   });
 });
 
