@@ -154,12 +154,18 @@ export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor
  * Two or more services running at once, driven in turns (ABAB...) so a noisy machine hits them alike; the
  * median of the rounds is kept for each figure.
  */
+/** The unmeasured turn each variant of an alternating comparison gets before its rounds. */
+const WARM_UP_S = 3;
+
 export async function alternating(variants: Variant[], url: string, body: Bodies, connections: number, seconds: number, rounds = 3) {
   const started = [];
   for (const v of variants) started.push(await startProcess(v.args, v.env, '/health/ready'));
   const samples: HttpCase[][] = variants.map(() => []);
   const rss: number[] = [];
   try {
+    // One unmeasured turn each first: a service's first seconds under load (JIT tiers, table caches, the GC's
+    // sizing) ran up to 40% slower than its later rounds, which a single round in the median could not outvote.
+    for (const s of started) await load(`${s.url}${url}`, body, connections, WARM_UP_S);
     for (let round = 0; round < rounds; round++) {
       for (const [i, v] of variants.entries()) {
         samples[i].push(await drive(`  ${v.name}`, `${started[i].url}${url}`, body, connections, seconds, 1, started[i].child.pid));
