@@ -170,8 +170,11 @@ async function checkService(work: string): Promise<{ dataRoot: string; rows: Rec
     SERVICE_IMAGE,
   ], { quiet: true });
   try {
-    const readyMs = await waitReady(url, 10_000);
-    check(readyMs < 10_000, `ready within 10 s (${Math.round(readyMs)} ms, read-only root, tmpfs /tmp and /app/var)`);
+    // 30 s: right after a build, the first start reads a cold 400 MB image through overlayfs; it took 4.6 s warm and
+    // passed 10 s twice in a row cold on the CI machine. The time is printed either way.
+    const readyMs = await waitReady(url, 30_000);
+    if (readyMs === Infinity) log((await podman(['logs', name], { quiet: true, allowFail: true })).out.slice(-4_000));
+    check(readyMs < 30_000, `ready within 30 s (${Math.round(readyMs)} ms, read-only root, tmpfs /tmp and /app/var)`);
     // This month's applications (from the project's own generator), with ids so outcomes can be joined later.
     const fresh = path.join(work, 'fresh.csv');
     await runTraining(['generate', '--rows', '1500', '--seed', '42', '--out', fresh]);
