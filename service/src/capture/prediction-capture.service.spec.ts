@@ -230,4 +230,21 @@ describe('PredictionCaptureService (fakes through the testing module)', () => {
       await t.close();
     }
   });
+
+  it('delivers what waits in the spill directory at shutdown, once its own queue is in the log', async () => {
+    const first = await captureWith({ CAPTURE_BATCH_SIZE: '10' });
+    first.sink.failing = true;
+    const earlier = first.score(15);
+    first.capture.spillNow('test');
+    await first.close(true);
+    // The next run starts while the log is down (its start-up delivery fails), then the log comes back.
+    const sink = new MemorySink();
+    sink.failing = true;
+    const second = await captureWith({ CAPTURE_BATCH_SIZE: '10' }, sink, first.spill);
+    await until(async () => (await second.metric('captureWriteFailures')) > 0);
+    sink.failing = false;
+    const later = second.score(5);
+    await second.close();
+    expect(new Set(sink.records().map((r) => r.prediction_id))).toEqual(new Set([...earlier, ...later].map((a) => a.prediction_id)));
+  });
 });

@@ -41,8 +41,9 @@ const SPILL_RESERVE_MS = 1_000;
  * (spill-directory.ts, at most CAPTURE_SPILL_MAX_MB), and once the log takes writes again the spilled files
  * are delivered to it, oldest first, as are files an earlier run left there. Only records that find both the
  * queue and the spill directory full are dropped, counted and named in a rate-limited warning.
- * Shutdown has a deadline (SHUTDOWN_TIMEOUT_MS from the signal): the queue is drained until then, and what is
- * left, including a write still hanging, is spilled to CAPTURE_SPILL_DIR; records that even the spill cannot
+ * Shutdown has a deadline (SHUTDOWN_TIMEOUT_MS from the signal): the queue is drained until then, then spilled
+ * files are delivered while time remains, and what is left, including a write still hanging, is spilled to
+ * CAPTURE_SPILL_DIR; records that even the spill cannot
  * take are counted and logged. Delivery is at least once: a write that hung and completed after all may
  * also be in the spill.
  */
@@ -414,12 +415,30 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
         if ((await Promise.race([this.writing ?? this.flush(true), outOfTime])) === 'deadline') break;
         if (this.pending >= before) failures++;
       }
+      // The queue is in the log: what an earlier outage left on disk goes too, while time remains (a task's
+      // disk may not outlive it).
+      if (this.pending === 0) await this.deliverSpillBefore(deadline, outOfTime);
     } finally {
       clearTimeout(timer);
     }
     this.spillNow('prediction log unwritable at shutdown');
     await this.encoder?.close();
     this.logger.log({ message: 'prediction log flushed', written_total: (await this.metrics.captureWritten.get()).values[0]?.value ?? 0 });
+  }
+
+  private async deliverSpillBefore(deadline: number, outOfTime: Promise<'deadline'>): Promise<void> {
+    const sink = this.sink;
+    if (!sink || this.spill.files === 0) return;
+    if (this.delivering && (await Promise.race([this.delivering, outOfTime])) === 'deadline') return;
+    while (this.spill.files > 0 && Date.now() < deadline) {
+      const delivered = this.spill.deliverOldest((key, body) => sink.put(key, body, { contentType: 'application/gzip' })).then(
+        () => true,
+        () => false,
+      );
+      if ((await Promise.race([delivered, outOfTime])) !== true) break;
+      this.metrics.captureSpillDelivered.inc();
+    }
+    this.metrics.captureSpillFiles.set(this.spill.files);
   }
 
   /** Records every application still waiting for its shadow score, without it. */
