@@ -192,12 +192,19 @@ describe('PredictionCaptureService (fakes through the testing module)', () => {
     }
   });
 
+  /** A run that spilled `count` answers while its log was down, then stopped: its directory and answers. */
+  const spilledByAnEarlierRun = async (count: number) => {
+    const run = await captureWith({ CAPTURE_BATCH_SIZE: '10' });
+    run.sink.failing = true;
+    const answers = run.score(count);
+    run.capture.spillNow('test');
+    await run.close(true);
+    return { spill: run.spill, answers };
+  };
+
   it('delivers the files an earlier run spilled, at start', async () => {
-    const first = await captureWith({ CAPTURE_BATCH_SIZE: '10' });
-    first.sink.failing = true;
-    const answers = first.score(25);
-    first.capture.spillNow('test');
-    await first.close(true);
+    const first = await spilledByAnEarlierRun(25);
+    const answers = first.answers;
     const sink = new MemorySink();
     const second = await captureWith({ CAPTURE_BATCH_SIZE: '10' }, sink, first.spill);
     try {
@@ -232,11 +239,8 @@ describe('PredictionCaptureService (fakes through the testing module)', () => {
   });
 
   it('delivers what waits in the spill directory at shutdown, once its own queue is in the log', async () => {
-    const first = await captureWith({ CAPTURE_BATCH_SIZE: '10' });
-    first.sink.failing = true;
-    const earlier = first.score(15);
-    first.capture.spillNow('test');
-    await first.close(true);
+    const first = await spilledByAnEarlierRun(15);
+    const earlier = first.answers;
     // The next run starts while the log is down (its start-up delivery fails), then the log comes back.
     const sink = new MemorySink();
     sink.failing = true;
