@@ -7,6 +7,7 @@ import { PreprocessingService } from '../preprocessing/preprocessing.service.js'
 import { ARTIFACT_CACHE, ArtifactCache } from './artifact-cache.js';
 import { loadVersion, servingBatching } from './load-version.js';
 import { LoadedModel } from './loaded-model.js';
+import { RefreshSchedule } from './refresh-schedule.js';
 import { CHALLENGER_CHANNELS, ChallengerChannel, ChallengerPointer, MAX_CANARY_WEIGHT } from './manifest.js';
 import { MODEL_STORE, type ModelStore } from './model-store.js';
 
@@ -39,9 +40,8 @@ export class ChallengersService implements OnApplicationBootstrap, OnApplication
     shadow: { model: null, weight: 0, failed: null },
     canary: { model: null, weight: 0, failed: null },
   };
-  private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
-  private readonly onHangup = () => void this.refresh();
+  private readonly schedule: RefreshSchedule;
 
   constructor(
     @Inject(MODEL_STORE) private readonly store: ModelStore,
@@ -49,22 +49,18 @@ export class ChallengersService implements OnApplicationBootstrap, OnApplication
     private readonly preprocessing: PreprocessingService,
     private readonly metrics: MetricsService,
     @Inject(ARTIFACT_CACHE) private readonly cache: ArtifactCache | null,
-  ) {}
+  ) {
+    this.schedule = new RefreshSchedule(() => this.refresh(), config.pollIntervalS);
+  }
 
   onApplicationBootstrap(): void {
-    void this.refresh();
-    if (this.config.pollIntervalS > 0) {
-      this.timer = setInterval(() => void this.refresh(), this.config.pollIntervalS * 1000);
-      this.timer.unref();
-    }
-    // SIGHUP checks every channel now, as it does production's.
-    process.on('SIGHUP', this.onHangup);
+    // On production's schedule, SIGHUP included.
+    this.schedule.start();
   }
 
   /** A refresh under way is not awaited: its store calls have their own deadline, and nothing waits on them. */
   onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
-    process.off('SIGHUP', this.onHangup);
+    this.schedule.stop();
   }
 
   current(channel: ChallengerChannel): LoadedModel | null {

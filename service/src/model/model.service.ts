@@ -7,6 +7,7 @@ import { PreprocessingService } from '../preprocessing/preprocessing.service.js'
 import { isTimeout } from '../storage/blob-store.js';
 import { ARTIFACT_CACHE, ArtifactCache } from './artifact-cache.js';
 import { LoadedModel } from './loaded-model.js';
+import { RefreshSchedule } from './refresh-schedule.js';
 import { loadVersion, servingBatching } from './load-version.js';
 import { ModelRejectedError } from './verify-artifact.js';
 import { ChannelPointer } from './manifest.js';
@@ -41,11 +42,8 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
   private pinned: string | null = null;
   private failed: FailedAttempt | null = null;
   private queue: Promise<unknown> = Promise.resolve();
-  private timer: NodeJS.Timeout | null = null;
-  /** A poll is skipped while the previous one is still running, so a hung store cannot pile them up. */
-  private polling = false;
   private readonly logThrottle = new LogThrottle(10_000);
-  private readonly onHangup = () => void this.refresh();
+  private readonly schedule: RefreshSchedule;
 
   constructor(
     @Inject(MODEL_STORE) private readonly store: ModelStore,
@@ -53,7 +51,9 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly preprocessing: PreprocessingService,
     private readonly metrics: MetricsService,
     @Inject(ARTIFACT_CACHE) private readonly cache: ArtifactCache | null,
-  ) {}
+  ) {
+    this.schedule = new RefreshSchedule(() => this.refresh(), config.pollIntervalS);
+  }
 
   current(): LoadedModel | null {
     return this.active;
@@ -87,27 +87,11 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
    * verified, so a slow or frozen store delays readiness, never the process (or its health checks).
    */
   onApplicationBootstrap(): void {
-    void this.poll();
-    if (this.config.pollIntervalS > 0) {
-      this.timer = setInterval(() => void this.poll(), this.config.pollIntervalS * 1000);
-      this.timer.unref();
-    }
-    process.on('SIGHUP', this.onHangup);
-  }
-
-  private async poll(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      await this.refresh();
-    } finally {
-      this.polling = false;
-    }
+    this.schedule.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    process.off('SIGHUP', this.onHangup);
+    this.schedule.stop();
     await this.queue.catch(() => undefined);
   }
 
