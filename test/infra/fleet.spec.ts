@@ -36,7 +36,8 @@ const { ofType, one, named } = resourceQueries(resources);
 const policyDoc = (r: MockResource) => JSON.parse(r.inputs.policy);
 const bucket = (kind: 'data' | 'models') => named(`loan-default-${kind}`, T.bucket).state;
 const container = () => JSON.parse(one('aws:ecs/taskDefinition:TaskDefinition', 'fleet').inputs.containerDefinitions)[0];
-const group = (name: string) => named(`loan-default-fleet-${name}`).state.id ?? `loan-default-fleet-${name}-id`;
+/** A security group's id, as the mocks give it (`<name>-id`); the group must exist. */
+const group = (name: string) => `${named(`loan-default-fleet-${name}`).name}-id`;
 const INGRESS = 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule';
 const EGRESS = 'aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule';
 const rulesOf = (type: string, groupName: string) => ofType(type).filter((r) => r.inputs.securityGroupId === group(groupName));

@@ -25,10 +25,6 @@ export class SpillDirectory {
     return this.waiting.length;
   }
 
-  get size(): number {
-    return this.bytes;
-  }
-
   /** Finds the files an earlier run left (none when the directory does not exist); throws when it cannot be read. */
   async load(): Promise<void> {
     let entries: string[];
