@@ -41,7 +41,8 @@ export const HEALTH_CHECK_GRACE_S = 60;
  * and the ECS circuit breaker rolls a failing deploy back. Autoscaling tracks requests per task and CPU.
  *
  * Tasks get public IPs (with a security group that admits only the balancer) to reach ECR, S3 and CloudWatch
- * without a NAT gateway, which would cost about as much as the two tasks of the minimum size ($33 against $36 a month, list prices).
+ * without a NAT gateway, which would cost about as much as the two tasks of the minimum size ($33 against $36 a
+ * month at list prices).
  */
 export class Fleet extends pulumi.ComponentResource {
   readonly cluster: aws.ecs.Cluster;

@@ -48,6 +48,10 @@ describe('reasons for every decline', () => {
       for (const reason of answer.reasons!) expect(codes.has(reason.code)).toBe(true);
     }
     for (const answer of answers.filter((a) => a.decision === 'approve')) expect(answer.reasons).toBeUndefined();
+    // Only the declines are explained in a plain batch; each gets its own row's reasons, the same as when every
+    // row is explained (explain=true).
+    const explained = await batch(randomApplications(1000, 31), '?explain=true');
+    answers.forEach((answer, i) => expect(answer.reasons).toEqual(explained[i].reasons));
   });
 
   it('with explain=true gives every answer its contributions, adding up to the answer', async () => {

@@ -50,20 +50,19 @@ export class PredictService {
 
   /**
    * Reasons on every decline (and every feature's contribution with `explain`), from TreeSHAP over the trees of
-   * the model that scored: the rows are encoded again only when one needs explaining.
+   * the model that scored: only the rows to explain are encoded again (a batch's approvals are not).
    */
   private explain(model: LoadedModel, applications: LoanApplicationDto[], answers: PredictionDto[], all: boolean): void {
     const explainer = model.explainer;
     if (!explainer) return;
-    let x: Float32Array | null = null;
-    for (let i = 0; i < answers.length; i++) {
-      const decline = answers[i].decision === 'decline';
-      if (!decline && !all) continue;
-      x ??= model.encoder.encode(applications);
-      const phi = explainer.contributions(x, i);
-      if (decline) answers[i].reasons = explainer.reasons(applications[i], phi);
+    const rows = all ? answers.map((_, i) => i) : answers.flatMap((answer, i) => (answer.decision === 'decline' ? [i] : []));
+    if (rows.length === 0) return;
+    const x = model.encoder.encode(rows.length === applications.length ? applications : rows.map((i) => applications[i]));
+    rows.forEach((i, row) => {
+      const phi = explainer.contributions(x, row);
+      if (answers[i].decision === 'decline') answers[i].reasons = explainer.reasons(applications[i], phi);
       if (all) answers[i].contributions = explainer.named(phi);
-    }
+    });
   }
 
   private answer(applications: LoanApplicationDto[], scores: Float32Array, threshold: number, version: string): PredictionDto[] {
