@@ -298,21 +298,39 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   /** Delivers spilled files to the log, oldest first, for one turn; a failure waits like a failed write. */
   private deliverSpill(): void {
     if (this.delivering || this.spill.files === 0 || !this.sink || this.shutdownDeadline !== null || Date.now() < this.retryAt) return;
-    const sink = this.sink;
-    this.delivering = (async () => {
-      const started = Date.now();
-      try {
-        while (this.spill.files > 0 && Date.now() - started < DELIVERY_TURN_MS && this.shutdownDeadline === null) {
-          await this.spill.deliverOldest((key, body) => sink.put(key, body, { contentType: 'application/gzip' }));
-          this.metrics.captureSpillDelivered.inc();
-        }
-      } catch (error) {
-        this.writeFailed(error as Error, 'spilled prediction files not delivered; kept for retry', this.spill.files);
-      } finally {
-        this.metrics.captureSpillFiles.set(this.spill.files);
+    const started = Date.now();
+    this.delivering = this.deliverSpillWhile(() => Date.now() - started < DELIVERY_TURN_MS && this.shutdownDeadline === null)
+      .then((failure) => {
+        if (failure) this.writeFailed(failure, 'spilled prediction files not delivered; kept for retry', this.spill.files);
+      })
+      .finally(() => {
         this.delivering = null;
+      });
+  }
+
+  /**
+   * Puts spilled files into the log, oldest first, while `more()` holds; stops at the first failure and returns
+   * it. With `outOfTime`, a put still hanging when it resolves is left behind (its file stays on disk).
+   */
+  private async deliverSpillWhile(more: () => boolean, outOfTime?: Promise<'deadline'>): Promise<Error | null> {
+    const sink = this.sink!;
+    try {
+      while (this.spill.files > 0 && more()) {
+        const put = this.spill.deliverOldest((key, body) => sink.put(key, body, { contentType: 'application/gzip' }));
+        if (outOfTime) {
+          put.catch(() => undefined); // a put that fails after the deadline has nobody to tell
+          if ((await Promise.race([put, outOfTime])) === 'deadline') return null;
+        } else {
+          await put;
+        }
+        this.metrics.captureSpillDelivered.inc();
       }
-    })();
+      return null;
+    } catch (error) {
+      return error as Error;
+    } finally {
+      this.metrics.captureSpillFiles.set(this.spill.files);
+    }
   }
 
   /** Moves the chunk being filled onto the queue. */
@@ -427,18 +445,9 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   }
 
   private async deliverSpillBefore(deadline: number, outOfTime: Promise<'deadline'>): Promise<void> {
-    const sink = this.sink;
-    if (!sink || this.spill.files === 0) return;
+    if (!this.sink || this.spill.files === 0) return;
     if (this.delivering && (await Promise.race([this.delivering, outOfTime])) === 'deadline') return;
-    while (this.spill.files > 0 && Date.now() < deadline) {
-      const delivered = this.spill.deliverOldest((key, body) => sink.put(key, body, { contentType: 'application/gzip' })).then(
-        () => true,
-        () => false,
-      );
-      if ((await Promise.race([delivered, outOfTime])) !== true) break;
-      this.metrics.captureSpillDelivered.inc();
-    }
-    this.metrics.captureSpillFiles.set(this.spill.files);
+    await this.deliverSpillWhile(() => Date.now() < deadline, outOfTime);
   }
 
   /** Records every application still waiting for its shadow score, without it. */
