@@ -24,6 +24,18 @@ describe('FsBlobStore', () => {
     expect(left.filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('writes into a directory removed since its first put (it remembers directories it made), leaving no temp file', async () => {
+    const store = new FsBlobStore(root);
+    await store.put('dt=2026-01-01/part-1.jsonl.gz', Buffer.from('one'));
+    await rm(path.join(root, 'dt=2026-01-01'), { recursive: true });
+    await store.put('dt=2026-01-01/part-2.jsonl.gz', Buffer.from('two'));
+    expect(await readdir(path.join(root, 'dt=2026-01-01'))).toEqual(['part-2.jsonl.gz']);
+    expect((await store.get('dt=2026-01-01/part-2.jsonl.gz')).toString()).toBe('two');
+    // Only if absent: the temporary name a link leaves is removed too.
+    await store.put('dt=2026-01-01/part-3.jsonl.gz', Buffer.from('three'), { ifAbsent: true });
+    expect((await readdir(path.join(root, 'dt=2026-01-01'))).sort()).toEqual(['part-2.jsonl.gz', 'part-3.jsonl.gz']);
+  });
+
   it('keeps the ENOENT code on a missing key, so callers can tell missing from broken', async () => {
     const store = new FsBlobStore(root);
     const failure = (await store.get('a/b.json').catch((e: unknown) => e)) as NodeJS.ErrnoException;

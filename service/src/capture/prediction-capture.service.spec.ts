@@ -12,7 +12,7 @@ import { ChallengersService } from '../model/challengers.service.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { PREDICTION_SINK, RECORD_ENCODER, RecordEncoder } from './capture.tokens.js';
 import { PredictionCaptureService } from './prediction-capture.service.js';
-import { encodeChunk } from './record-chunk.js';
+import { encodeChunks } from './record-chunk.js';
 
 /*
  * PredictionCaptureService with fakes through Nest's testing module: an in-memory sink that can be made to
@@ -23,8 +23,11 @@ class MemorySink implements BlobStore {
   readonly files = new Map<string, Buffer>();
   failing = false;
   puts = 0;
+  /** While set, a put waits for it: a slow log. */
+  gate: Promise<void> | null = null;
   async put(key: string, bytes: Buffer): Promise<void> {
     this.puts++;
+    if (this.gate) await this.gate;
     if (this.failing) throw new Error('sink down');
     this.files.set(key, Buffer.from(bytes));
   }
@@ -46,7 +49,7 @@ class MemorySink implements BlobStore {
   }
 }
 
-const mainThreadEncoder: RecordEncoder = { encode: async (chunk) => encodeChunk(chunk), close: async () => undefined };
+const mainThreadEncoder: RecordEncoder = { encode: async (chunks) => encodeChunks(chunks), close: async () => undefined };
 
 const APPLICATION: LoanApplication = {
   annual_income: 52000, debt_to_income_ratio: 0.18, credit_score: 702, loan_amount: 15000, interest_rate: 11.5, gender: 'Female',
@@ -71,13 +74,13 @@ async function captureWith(env: Record<string, string>, sink = new MemorySink(),
   await moduleRef.init();
   const events = moduleRef.get(ScoringEvents);
   let n = 0;
-  const score = (count: number) => {
+  const score = (count: number, time = Date.UTC(2026, 10, 26, 12)) => {
     const applications = Array.from({ length: count }, () => APPLICATION);
     const answers = applications.map(() => ({
       prediction_id: `00000000-0000-4000-8000-${String(n++).padStart(12, '0')}`, probability_of_default: 0.125, decision: 'approve' as const,
       threshold: MODEL.threshold, model_version: MODEL.version,
     }));
-    events.emit({ applications, answers, scores: new Float32Array(count).fill(0.125), model: MODEL, role: 'production', time: Date.UTC(2026, 10, 26, 12), requestId: 'req-1' });
+    events.emit({ applications, answers, scores: new Float32Array(count).fill(0.125), model: MODEL, role: 'production', time, requestId: 'req-1' });
     return answers;
   };
   const metric = async (name: 'captureDropped' | 'captureWritten' | 'captureSpilled' | 'captureWriteFailures' | 'captureSpillDelivered' | 'captureSpillFiles') =>
@@ -92,6 +95,11 @@ async function captureWith(env: Record<string, string>, sink = new MemorySink(),
 }
 
 describe('PredictionCaptureService (fakes through the testing module)', () => {
+  const until = async (condition: () => boolean | Promise<boolean>) => {
+    for (let i = 0; i < 200 && !(await condition()); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await condition()).toBe(true);
+  };
+
   it('writes what scoring announced, one record per answer, when a chunk fills', async () => {
     const t = await captureWith({ CAPTURE_BATCH_SIZE: '4' });
     try {
@@ -141,6 +149,27 @@ describe('PredictionCaptureService (fakes through the testing module)', () => {
     }
   });
 
+  it('writes chunks that queued behind a slow write together, up to a quarter of the queue, one file per date, in order', async () => {
+    const t = await captureWith({ CAPTURE_BATCH_SIZE: '10', CAPTURE_QUEUE_LIMIT: '200' });
+    try {
+      let open!: () => void;
+      t.sink.gate = new Promise((resolve) => (open = resolve));
+      const answers = t.score(10); // fills a chunk: its write starts and waits on the log
+      for (let i = 0; i < 6; i++) answers.push(...t.score(10));
+      answers.push(...t.score(10, Date.UTC(2026, 10, 27, 0, 0, 1))); // the next day: its own file in the same write
+      t.sink.gate = null;
+      open();
+      await until(() => t.capture.pending === 0);
+      const recordsPerFile = [...t.sink.files.entries()].map(([key, gz]) => [key.slice(0, 13), gunzipSync(gz).toString().split('\n').filter(Boolean).length]);
+      // 10 alone, then 50 (200 / 4), then the 10 left of the first day with the next day's 10 in its own partition.
+      expect(recordsPerFile).toEqual([['dt=2026-11-26', 10], ['dt=2026-11-26', 50], ['dt=2026-11-26', 10], ['dt=2026-11-27', 10]]);
+      expect(t.sink.records().map((r) => r.prediction_id)).toEqual(answers.map((a) => a.prediction_id));
+      expect(await t.metric('captureWritten')).toBe(80);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('spills what the sink cannot take to CAPTURE_SPILL_DIR, as the same gzip JSON lines', async () => {
     const t = await captureWith({ CAPTURE_BATCH_SIZE: '10' });
     try {
@@ -156,11 +185,6 @@ describe('PredictionCaptureService (fakes through the testing module)', () => {
       await t.close();
     }
   });
-
-  const until = async (condition: () => boolean | Promise<boolean>) => {
-    for (let i = 0; i < 200 && !(await condition()); i++) await new Promise((r) => setTimeout(r, 10));
-    expect(await condition()).toBe(true);
-  };
 
   it('while the log fails, moves the backlog to the spill directory instead of dropping, and delivers it once the log is back', async () => {
     const t = await captureWith({ CAPTURE_BATCH_SIZE: '10', CAPTURE_QUEUE_LIMIT: '40' });

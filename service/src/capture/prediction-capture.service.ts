@@ -19,7 +19,7 @@ import { ChallengersService } from '../model/challengers.service.js';
 import type { LoadedModel } from '../model/loaded-model.js';
 import { PREDICTION_SINK, RECORD_ENCODER } from './capture.tokens.js';
 import type { PredictionSink, RecordEncoder } from './capture.tokens.js';
-import { AnsweredPrediction, ChunkWriter, encodeChunk, RecordChunk, RecordGroup } from './record-chunk.js';
+import { AnsweredPrediction, ChunkWriter, encodeChunks, RecordChunk, RecordGroup } from './record-chunk.js';
 import { SpillDirectory } from './spill-directory.js';
 /** Longest pause between write attempts while the log keeps failing. */
 const MAX_BACKOFF_MS = 60_000;
@@ -35,7 +35,8 @@ const SPILL_RESERVE_MS = 1_000;
  * dt=YYYY-MM-DD/part-<time>-<id>.jsonl.gz. capture() only writes the records into columns of numbers
  * (record-chunk.ts) within a bounded queue, so a request never waits for storage and leaves no objects behind
  * for the GC; a file is written when a chunk of CAPTURE_BATCH_SIZE records fills or the flush interval passes,
- * its JSON lines and gzip made on a worker thread (chunk-encoder.ts). A failed write keeps its records queued and
+ * its JSON lines and gzip made on a worker thread (chunk-encoder.ts); chunks that queued behind a write go
+ * together in the next (see takeWrite). A failed write keeps its records queued and
  * the next attempt waits, doubling up to a minute, so a broken log costs a line every few seconds, not one per
  * request. While the log is failing the queue keeps half its room: older chunks go to CAPTURE_SPILL_DIR
  * (spill-directory.ts, at most CAPTURE_SPILL_MAX_MB), and once the log takes writes again the spilled files
@@ -55,8 +56,9 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   private writer: ChunkWriter;
   private queue: RecordChunk[] = [];
   private queuedRows = 0;
-  /** The chunk the write under way took off the queue; it counts against the limit until written. */
-  private inFlight: RecordChunk | null = null;
+  /** The chunks the write under way took off the queue; they count against the limit until written. */
+  private inFlight: RecordChunk[] | null = null;
+  private inFlightRows = 0;
   private writing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private sequence = 0;
@@ -89,7 +91,7 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
 
   /** Records waiting: for their shadow score, in the chunk being filled, the queue, the write under way and the spill. */
   get pending(): number {
-    return this.shadowRows + this.writer.rows + this.queuedRows + (this.inFlight?.rows ?? 0) + this.spillingRows;
+    return this.shadowRows + this.writer.rows + this.queuedRows + this.inFlightRows + this.spillingRows;
   }
 
   /**
@@ -242,7 +244,7 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     let moved = 0;
     for (const [i, chunk] of chunks.entries()) {
       try {
-        const parts = encodeChunk(chunk);
+        const parts = encodeChunks([chunk]);
         this.checkSpillRoom(parts);
         for (const part of parts) this.spill.writeSync(this.partKey(part.partition), part.body);
         moved += chunk.rows;
@@ -279,7 +281,7 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
 
   private async spillChunk(chunk: RecordChunk): Promise<void> {
     try {
-      const parts = await this.encoder!.encode(chunk);
+      const parts = await this.encoder!.encode([chunk]);
       this.checkSpillRoom(parts);
       // Gone when the shutdown's spill took it meanwhile.
       if (!this.spilling.has(chunk)) return;
@@ -370,28 +372,50 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     return this.writing;
   }
 
+  /**
+   * The oldest chunk, with those queued behind it up to a quarter of the queue limit: a backlog goes out in fewer,
+   * larger files. A write waits several turns of the event loop (the encoder's answer, then each file operation
+   * or request), and under load a turn is long: 1,000-row batch requests made it 50-80 ms, so one chunk per write
+   * carried 2,000 records a second while the service answered 45,000 (the rest went to the spill).
+   */
+  private takeWrite(): RecordChunk[] {
+    const most = Math.max(this.config.captureBatchSize, this.config.captureQueueLimit / 4);
+    const chunks = [this.queue.shift()!];
+    let rows = chunks[0].rows;
+    while (this.queue.length > 0 && rows + this.queue[0].rows <= most) {
+      rows += this.queue[0].rows;
+      chunks.push(this.queue.shift()!);
+    }
+    this.queuedRows -= rows;
+    this.inFlight = chunks;
+    this.inFlightRows = rows;
+    return chunks;
+  }
+
   private async writeBatch(): Promise<void> {
-    const chunk = this.queue.shift()!;
-    this.queuedRows -= chunk.rows;
-    this.inFlight = chunk;
+    const chunks = this.takeWrite();
+    const rows = this.inFlightRows;
     try {
-      for (const part of await this.encoder!.encode(chunk)) {
+      for (const part of await this.encoder!.encode(chunks)) {
         await this.sink!.put(this.partKey(part.partition), Buffer.from(part.body.buffer, part.body.byteOffset, part.body.byteLength), { contentType: 'application/gzip' });
       }
-      if (this.inFlight !== chunk) return; // spilled at the shutdown deadline while this write hung
-      this.metrics.captureWritten.inc(chunk.rows);
+      if (this.inFlight !== chunks) return; // spilled at the shutdown deadline while this write hung
+      this.metrics.captureWritten.inc(rows);
       this.backoffMs = 0;
       this.retryAt = 0;
       // The log takes writes again: what waits on disk can follow.
       this.deliverSpill();
     } catch (error) {
-      if (this.inFlight !== chunk) return;
-      // Keep it for the next attempt, ahead of newer records, and wait before it.
-      this.queue.unshift(chunk);
-      this.queuedRows += chunk.rows;
-      this.writeFailed(error as Error, 'prediction log write failed; records kept for retry', chunk.rows);
+      if (this.inFlight !== chunks) return;
+      // Keep them for the next attempt, ahead of newer records, and wait before it.
+      this.queue.unshift(...chunks);
+      this.queuedRows += rows;
+      this.writeFailed(error as Error, 'prediction log write failed; records kept for retry', rows);
     } finally {
-      if (this.inFlight === chunk) this.inFlight = null;
+      if (this.inFlight === chunks) {
+        this.inFlight = null;
+        this.inFlightRows = 0;
+      }
       this.metrics.captureQueueDepth.set(this.pending);
     }
   }
@@ -467,8 +491,9 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   spillNow(reason: string): void {
     this.releaseShadowWaiting();
     this.seal();
-    const held = [...(this.inFlight ? [this.inFlight] : []), ...this.spilling, ...this.queue];
+    const held = [...(this.inFlight ?? []), ...this.spilling, ...this.queue];
     this.inFlight = null;
+    this.inFlightRows = 0;
     this.spilling.clear();
     this.spillingRows = 0;
     this.queue = [];
@@ -479,7 +504,7 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     let spilled = 0;
     let failure: string | null = null;
     for (const chunk of held) {
-      for (const part of encodeChunk(chunk)) {
+      for (const part of encodeChunks([chunk])) {
         try {
           this.spill.writeSync(this.partKey(part.partition), part.body);
           spilled += part.records;

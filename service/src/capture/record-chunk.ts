@@ -378,11 +378,26 @@ export interface EncodedPart {
   body: Uint8Array;
 }
 
-/** A chunk as the files it becomes (synchronous: run in the encoder worker, or on the main thread as a fallback). */
-export function encodeChunk(chunk: RecordChunk): EncodedPart[] {
-  const parts: EncodedPart[] = [];
-  for (const [partition, { records, text }] of chunkText(chunk)) {
-    parts.push({ partition, records, body: gzipSync(text, GZIP_OPTIONS) });
+/**
+ * Chunks, oldest first, as the files they become: one per date, each with its records in order (synchronous: run
+ * in the encoder worker, or on the main thread as a fallback).
+ */
+export function encodeChunks(chunks: readonly RecordChunk[]): EncodedPart[] {
+  const partitions = new Map<string, { records: number; texts: Buffer[] }>();
+  for (const chunk of chunks) {
+    for (const [partition, { records, text }] of chunkText(chunk)) {
+      const part = partitions.get(partition);
+      if (part) {
+        part.records += records;
+        part.texts.push(text);
+      } else {
+        partitions.set(partition, { records, texts: [text] });
+      }
+    }
   }
-  return parts;
+  return [...partitions].map(([partition, { records, texts }]) => ({
+    partition,
+    records,
+    body: gzipSync(texts.length === 1 ? texts[0] : Buffer.concat(texts), GZIP_OPTIONS),
+  }));
 }

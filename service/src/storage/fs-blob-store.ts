@@ -11,8 +11,16 @@ function byKey(error: unknown, operation: string, key: string): Error {
   return retold;
 }
 
+/** Directories remembered as made; past this many the memory starts over (a store of many versions). */
+const MADE_DIRECTORIES_KEPT = 1_000;
+
 export class FsBlobStore implements BlobStore {
   readonly location: string;
+  /**
+   * Directories this store has made: a put into one skips mkdir. Each file operation waits a turn of the event
+   * loop, and under load a turn is long (50-80 ms with 1,000-row batches), so a put's steps are kept few.
+   */
+  private readonly made = new Set<string>();
 
   constructor(root: string) {
     this.location = path.resolve(root);
@@ -21,11 +29,12 @@ export class FsBlobStore implements BlobStore {
   async put(key: string, bytes: Buffer, options: { ifAbsent?: boolean } = {}): Promise<void> {
     const target = path.join(this.location, safeKey(key));
     const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    let renamed = false;
     try {
-      await mkdir(path.dirname(target), { recursive: true });
-      await writeFile(temp, bytes);
+      await this.writeTemp(path.dirname(target), temp, bytes);
       if (!options.ifAbsent) {
         await rename(temp, target);
+        renamed = true;
         return;
       }
       // link(2) fails if the target exists: "only if absent" is atomic, like If-None-Match on S3.
@@ -34,9 +43,27 @@ export class FsBlobStore implements BlobStore {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new BlobExistsError(this.location, key);
       throw byKey(error, 'write', key);
     } finally {
-      // After a rename there is nothing left; after a failed write (a full disk) this removes the partial file.
-      await rm(temp, { force: true }).catch(() => undefined);
+      // After a link the temporary name remains; after a failed write (a full disk) this removes the partial file.
+      if (!renamed) await rm(temp, { force: true }).catch(() => undefined);
     }
+  }
+
+  private async writeTemp(directory: string, temp: string, bytes: Buffer): Promise<void> {
+    if (!this.made.has(directory)) await this.makeDirectory(directory);
+    try {
+      await writeFile(temp, bytes);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      // Removed since it was made (by hand, or a cleanup): made again, once.
+      await this.makeDirectory(directory);
+      await writeFile(temp, bytes);
+    }
+  }
+
+  private async makeDirectory(directory: string): Promise<void> {
+    await mkdir(directory, { recursive: true });
+    if (this.made.size >= MADE_DIRECTORIES_KEPT) this.made.clear();
+    this.made.add(directory);
   }
 
   async get(key: string): Promise<Buffer> {
