@@ -1,7 +1,7 @@
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { alternating, demoModel, dockerfileNodeOptions, drive, HttpCase, NAME, rawInference, ROOT, rssMb, startProcess, stop, Variant } from './bench/harness.js';
+import { alternating, captureCounters, demoModel, dockerfileNodeOptions, drive, HttpCase, NAME, rawInference, ROOT, rssMb, startProcess, stop, Variant } from './bench/harness.js';
 import { integerOption, parseCli, runCli } from './lib/cli.js';
 
 const USAGE =
@@ -89,6 +89,9 @@ runCli(USAGE, async () => {
     process.stdout.write(`  ready ${results.ready_ms} ms after start\n`);
     for (const c of levels) cases.push(await drive('service /predict', `${headline.url}/predict`, single, c, duration, 1, headline.child.pid));
     cases.push(await drive('service /predict/batch (1,000 rows)', `${headline.url}/predict/batch`, batch, 4, duration, 1000, headline.child.pid));
+    // With a healthy log, capture must keep up: anything spilled or dropped here means its writes fell behind.
+    results.headline_capture = await captureCounters(headline.url);
+    process.stdout.write(`  prediction capture over the headline runs: ${JSON.stringify(results.headline_capture)}\n`);
     results.rss_mb_after = Math.round(await rssMb(headline.child.pid!));
     process.stdout.write(`  RSS after the bench ${results.rss_mb_after} MB\n`);
     await stop(headline.child);
@@ -145,11 +148,13 @@ runCli(USAGE, async () => {
     microbatch_rps_at_top_conn_on_vs_off: ratio(comparisons[`micro_batching_${top}`]['micro-batching on'].requests_per_s, comparisons[`micro_batching_${top}`]['micro-batching off'].requests_per_s),
   };
   if (comparisons.baseline) ratios.this_build_vs_baseline_rps = ratio(comparisons.baseline['this build'].requests_per_s, comparisons.baseline.baseline.requests_per_s);
+  const headlineCapture = results.headline_capture as Awaited<ReturnType<typeof captureCounters>>;
   const targets = {
     predict_at_least_045_of_bare_http: ratios.predict_vs_bare_http >= 0.45,
     predict_p99_at_most_8ms: service64.p99_ms <= 8,
     predict_cpu_at_most_55us: (service64.cpu_us_per_request ?? Infinity) <= 55,
     predict_no_errors: service64.errors === 0 && service64.non_2xx === 0,
+    capture_kept_up_nothing_spilled_or_dropped: headlineCapture.spilled === 0 && headlineCapture.dropped === 0,
     capture_on_within_10pct_of_off: ratios.capture_on_vs_off_rps >= 0.9,
     batch_at_least_03_of_raw_onnxruntime: ratios.batch_rows_vs_raw_onnxruntime >= 0.3,
     reasons_at_least_080_of_without: ratios.reasons_on_vs_off_rps >= 0.8,

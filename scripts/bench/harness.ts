@@ -78,6 +78,13 @@ export async function rssMb(pid: number): Promise<number> {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
 }
 
+/** A service's prediction capture counters from its /metrics: records written, spilled to disk and dropped so far. */
+export async function captureCounters(url: string): Promise<{ written: number; spilled: number; dropped: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { written: value('prediction_capture_written_total'), spilled: value('prediction_capture_spilled_total'), dropped: value('prediction_capture_dropped_total') };
+}
+
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux; clock ticks of 10 ms). */
 export async function cpuSeconds(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
