@@ -382,7 +382,8 @@ export interface EncodedPart {
  * Chunks, oldest first, as the files they become: one per date, each with its records in order (synchronous: run
  * in the encoder worker, or on the main thread as a fallback). Each chunk's text is gzipped alone and the members
  * are joined: a gzip file may hold several (RFC 1952, read whole by zlib, Python's gzip and the retraining job),
- * and only one chunk's text is held at a time (joining the texts of 25 chunks first left the RSS 45-50 MB higher after batch load).
+ * and only one chunk's text is held at a time. Joining the texts of 25 chunks first left the RSS 45-50 MB higher
+ * after batch load.
  */
 export function encodeChunks(chunks: readonly RecordChunk[]): EncodedPart[] {
   const partitions = new Map<string, { records: number; members: Buffer[] }>();
