@@ -29,6 +29,8 @@ export interface HttpCase {
   non_2xx: number;
   /** The server process's own CPU time (user + system) over the measured requests, per request. */
   cpu_us_per_request?: number;
+  /** Rounds behind the figures (each figure their median), when more than one. */
+  rounds?: number;
 }
 
 export interface Started {
@@ -163,6 +165,32 @@ export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor
  */
 /** The unmeasured turn each variant of an alternating comparison gets before its rounds. */
 const WARM_UP_S = 3;
+
+/**
+ * drive() in `rounds` rounds, each figure the median of the rounds (errors summed): the figures the targets
+ * read, where one round could land in a noisy spell of this machine.
+ */
+export async function driveRounds(rounds: number, ...args: Parameters<typeof drive>): Promise<HttpCase> {
+  const samples: HttpCase[] = [];
+  for (let round = 0; round < rounds; round++) samples.push(await drive(...args));
+  const mid = (pick: (x: HttpCase) => number) => median(samples.map(pick));
+  const cpu = samples.every((x) => x.cpu_us_per_request !== undefined) ? mid((x) => x.cpu_us_per_request!) : undefined;
+  const row: HttpCase = {
+    name: samples[0].name,
+    connections: samples[0].connections,
+    requests_per_s: mid((x) => x.requests_per_s),
+    rows_per_s: mid((x) => x.rows_per_s),
+    p50_ms: mid((x) => x.p50_ms),
+    mean_ms: mid((x) => x.mean_ms),
+    p99_ms: mid((x) => x.p99_ms),
+    errors: samples.reduce((n, x) => n + x.errors, 0),
+    non_2xx: samples.reduce((n, x) => n + x.non_2xx, 0),
+    rounds,
+  };
+  if (cpu !== undefined) row.cpu_us_per_request = cpu;
+  process.stdout.write(`    median of ${rounds}: ${row.requests_per_s} req/s, p99 ${row.p99_ms} ms, cpu ${row.cpu_us_per_request ?? '-'} us/req\n`);
+  return row;
+}
 
 export async function alternating(variants: Variant[], url: string, body: Bodies, connections: number, seconds: number, rounds = 3) {
   const started = [];
