@@ -5,9 +5,9 @@ import type { EncodedPart, RecordChunk } from './record-chunk.js';
 export const PREDICTION_SINK = Symbol('PREDICTION_SINK');
 export type PredictionSink = BlobStore | null;
 
-/** Turns chunks of records into their gzip JSON-lines files, one per date (ChunkEncoder: on a worker thread). */
+/** Turns a chunk of records into its gzip JSON-lines files (ChunkEncoder: on a worker thread). */
 export interface RecordEncoder {
-  encode(chunks: readonly RecordChunk[]): Promise<EncodedPart[]>;
+  encode(chunk: RecordChunk): Promise<EncodedPart[]>;
   close(): Promise<void>;
 }
 export const RECORD_ENCODER = Symbol('RECORD_ENCODER');

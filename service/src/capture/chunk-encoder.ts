@@ -1,12 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { Worker } from 'node:worker_threads';
 import type { RecordEncoder } from './capture.tokens.js';
-import { EncodedPart, encodeChunks, RecordChunk } from './record-chunk.js';
+import { EncodedPart, encodeChunk, RecordChunk } from './record-chunk.js';
 
-/**
- * The worker holds one write's chunks at a time, whose columns are typed arrays outside its heap: a small heap keeps
- * the process near its RSS budget.
- */
+/** The worker holds one chunk at a time (a few hundred KB): a small heap keeps the process near its RSS budget. */
 const WORKER_LIMITS = { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 };
 
 /**
@@ -46,15 +43,15 @@ export class ChunkEncoder implements RecordEncoder {
     }
   }
 
-  /** The chunks' files. The chunks are copied to the worker (typed arrays at memcpy speed), so they stay whole here. */
-  encode(chunks: readonly RecordChunk[]): Promise<EncodedPart[]> {
+  /** The chunk's files. The chunk is copied to the worker (typed arrays at memcpy speed), so it stays whole here. */
+  encode(chunk: RecordChunk): Promise<EncodedPart[]> {
     const worker = this.worker;
-    if (!worker) return Promise.resolve(encodeChunks(chunks));
+    if (!worker) return Promise.resolve(encodeChunk(chunk));
     return new Promise<EncodedPart[]>((resolve, reject) => {
       const id = this.nextId++;
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, chunks });
-    }).catch(() => encodeChunks(chunks));
+      worker.postMessage({ id, chunk });
+    }).catch(() => encodeChunk(chunk));
   }
 
   async close(): Promise<void> {

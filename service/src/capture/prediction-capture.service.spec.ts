@@ -12,7 +12,7 @@ import { ChallengersService } from '../model/challengers.service.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { PREDICTION_SINK, RECORD_ENCODER, RecordEncoder } from './capture.tokens.js';
 import { PredictionCaptureService } from './prediction-capture.service.js';
-import { encodeChunks } from './record-chunk.js';
+import { encodeChunk } from './record-chunk.js';
 
 /*
  * PredictionCaptureService with fakes through Nest's testing module: an in-memory sink that can be made to
@@ -49,7 +49,7 @@ class MemorySink implements BlobStore {
   }
 }
 
-const mainThreadEncoder: RecordEncoder = { encode: async (chunks) => encodeChunks(chunks), close: async () => undefined };
+const mainThreadEncoder: RecordEncoder = { encode: async (chunk) => encodeChunk(chunk), close: async () => undefined };
 
 const APPLICATION: LoanApplication = {
   annual_income: 52000, debt_to_income_ratio: 0.18, credit_score: 702, loan_amount: 15000, interest_rate: 11.5, gender: 'Female',
@@ -57,7 +57,12 @@ const APPLICATION: LoanApplication = {
 };
 const MODEL = { version: '20261126T214935Z-f0098e1', threshold: 0.2279 } as LoadedModel;
 
-async function captureWith(env: Record<string, string>, sink = new MemorySink(), spill = mkdtempSync(path.join(os.tmpdir(), 'capture-spill-'))) {
+async function captureWith(
+  env: Record<string, string>,
+  sink = new MemorySink(),
+  spill = mkdtempSync(path.join(os.tmpdir(), 'capture-spill-')),
+  encoder: RecordEncoder = mainThreadEncoder,
+) {
   const config = loadAppConfig({ PREDICTION_LOG: 'memory', CAPTURE_SPILL_DIR: spill, CAPTURE_FLUSH_MS: '3600000', ...env });
   const moduleRef = await Test.createTestingModule({
     providers: [
@@ -66,7 +71,7 @@ async function captureWith(env: Record<string, string>, sink = new MemorySink(),
       MetricsService,
       { provide: appConfig.KEY, useValue: config },
       { provide: PREDICTION_SINK, useValue: sink },
-      { provide: RECORD_ENCODER, useValue: mainThreadEncoder },
+      { provide: RECORD_ENCODER, useValue: encoder },
       // No shadow version set.
       { provide: ChallengersService, useValue: { current: () => null } },
     ],
@@ -165,6 +170,37 @@ describe('PredictionCaptureService (fakes through the testing module)', () => {
       expect(recordsPerFile).toEqual([['dt=2026-11-26', 10], ['dt=2026-11-26', 50], ['dt=2026-11-26', 10], ['dt=2026-11-27', 10]]);
       expect(t.sink.records().map((r) => r.prediction_id)).toEqual(answers.map((a) => a.prediction_id));
       expect(await t.metric('captureWritten')).toBe(80);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('encodes each chunk once, when it fills, and again only after its encoding failed', async () => {
+    const encoded: number[] = [];
+    let failures = 1;
+    const flaky: RecordEncoder = {
+      encode: async (chunk) => {
+        encoded.push(chunk.rows);
+        if (failures-- > 0) throw new Error('encoder down');
+        return encodeChunk(chunk);
+      },
+      close: async () => undefined,
+    };
+    const t = await captureWith({ CAPTURE_BATCH_SIZE: '2' }, undefined, undefined, flaky);
+    try {
+      const answers = t.score(2); // fills a chunk: its encoding starts, and fails
+      expect(encoded).toEqual([2]);
+      await t.capture.flush();
+      expect(await t.metric('captureWriteFailures')).toBe(1);
+      answers.push(...t.score(2), ...t.score(1)); // a second chunk, encoded as it fills; a partial one waits
+      expect(encoded).toEqual([2, 2]);
+      await until(async () => {
+        await t.capture.flush(true);
+        return t.capture.pending === 1;
+      });
+      // The failed chunk encoded again, the second not: 3 encodings for 2 chunks.
+      expect(encoded).toEqual([2, 2, 2]);
+      expect(t.sink.records().map((r) => r.prediction_id)).toEqual(answers.slice(0, 4).map((a) => a.prediction_id));
     } finally {
       await t.close();
     }

@@ -19,7 +19,7 @@ import { ChallengersService } from '../model/challengers.service.js';
 import type { LoadedModel } from '../model/loaded-model.js';
 import { PREDICTION_SINK, RECORD_ENCODER } from './capture.tokens.js';
 import type { PredictionSink, RecordEncoder } from './capture.tokens.js';
-import { AnsweredPrediction, ChunkWriter, encodeChunks, RecordChunk, RecordGroup } from './record-chunk.js';
+import { AnsweredPrediction, ChunkWriter, EncodedPart, encodeChunk, joinParts, RecordChunk, RecordGroup } from './record-chunk.js';
 import { SpillDirectory } from './spill-directory.js';
 /** Longest pause between write attempts while the log keeps failing. */
 const MAX_BACKOFF_MS = 60_000;
@@ -69,6 +69,8 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   private readonly spill: SpillDirectory;
   /** Chunks on their way to the spill directory; they count against the limit until written. */
   private readonly spilling = new Set<RecordChunk>();
+  /** Each queued chunk's encoding under way or done (see encode); gone with the chunk. */
+  private readonly encodings = new WeakMap<RecordChunk, Promise<EncodedPart[]>>();
   private spillingRows = 0;
   private spillRetryAt = 0;
   private delivering: Promise<void> | null = null;
@@ -244,7 +246,7 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     let moved = 0;
     for (const [i, chunk] of chunks.entries()) {
       try {
-        const parts = encodeChunks([chunk]);
+        const parts = encodeChunk(chunk);
         this.checkSpillRoom(parts);
         for (const part of parts) this.spill.writeSync(this.partKey(part.partition), part.body);
         moved += chunk.rows;
@@ -281,7 +283,7 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
 
   private async spillChunk(chunk: RecordChunk): Promise<void> {
     try {
-      const parts = await this.encoder!.encode([chunk]);
+      const parts = await this.encode(chunk);
       this.checkSpillRoom(parts);
       // Gone when the shutdown's spill took it meanwhile.
       if (!this.spilling.has(chunk)) return;
@@ -335,13 +337,31 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     }
   }
 
-  /** Moves the chunk being filled onto the queue. */
+  /** Moves the chunk being filled onto the queue, and has the worker encode it now (see encode). */
   private seal(): void {
     if (this.writer.rows === 0) return;
     const chunk = this.writer.take();
     this.queue.push(chunk);
     this.queuedRows += chunk.rows;
+    void this.encode(chunk);
     this.metrics.captureQueueDepth.set(this.pending);
+  }
+
+  /**
+   * A chunk's files, encoded once on the worker, from the moment it is sealed: the write that takes it finds the
+   * bytes ready and only joins them. Posting each chunk as it fills costs the main thread about 0.04 ms; posting
+   * 25 at write time cost 3 ms at once.
+   */
+  private encode(chunk: RecordChunk): Promise<EncodedPart[]> {
+    const started = this.encodings.get(chunk);
+    if (started) return started;
+    const encoding = this.encoder!.encode(chunk);
+    // A failure is its reader's to handle (a chunk spilled meanwhile has none); the next attempt encodes again.
+    encoding.catch(() => {
+      if (this.encodings.get(chunk) === encoding) this.encodings.delete(chunk);
+    });
+    this.encodings.set(chunk, encoding);
+    return encoding;
   }
 
   private drop(count: number): void {
@@ -396,7 +416,7 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     const chunks = this.takeWrite();
     const rows = this.inFlightRows;
     try {
-      for (const part of await this.encoder!.encode(chunks)) {
+      for (const part of joinParts(await Promise.all(chunks.map((chunk) => this.encode(chunk))))) {
         await this.sink!.put(this.partKey(part.partition), Buffer.from(part.body.buffer, part.body.byteOffset, part.body.byteLength), { contentType: 'application/gzip' });
       }
       if (this.inFlight !== chunks) return; // spilled at the shutdown deadline while this write hung
@@ -504,7 +524,7 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     let spilled = 0;
     let failure: string | null = null;
     for (const chunk of held) {
-      for (const part of encodeChunks([chunk])) {
+      for (const part of encodeChunk(chunk)) {
         try {
           this.spill.writeSync(this.partKey(part.partition), part.body);
           spilled += part.records;
