@@ -2,7 +2,7 @@ import { Test } from '@nestjs/testing';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { appConfig, loadAppConfig } from '../config/app.config.js';
 import { LoanApplication } from '../contract/loan-application.contract.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -201,6 +201,36 @@ describe('PredictionCaptureService (fakes through the testing module)', () => {
       // The failed chunk encoded again, the second not: 3 encodings for 2 chunks.
       expect(encoded).toEqual([2, 2, 2]);
       expect(t.sink.records().map((r) => r.prediction_id)).toEqual(answers.slice(0, 4).map((a) => a.prediction_id));
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('spills at once the files the worker already made, instead of encoding the chunks again on the main thread', async () => {
+    // This encoder's gzip (level 9) differs in bytes from the main thread's (level 1), with the same lines.
+    const made: Buffer[] = [];
+    const level9: RecordEncoder = {
+      encode: async (chunk) =>
+        encodeChunk(chunk).map((part) => {
+          const body = gzipSync(gunzipSync(part.body), { level: 9 });
+          made.push(body);
+          return { ...part, body };
+        }),
+      close: async () => undefined,
+    };
+    const t = await captureWith({ CAPTURE_BATCH_SIZE: '10' }, undefined, undefined, level9);
+    try {
+      t.sink.failing = true;
+      const answers = [...t.score(10), ...t.score(10), ...t.score(3)];
+      await until(() => made.length === 2);
+      t.capture.spillNow('test');
+      const partition = path.join(t.spill, 'dt=2026-11-26');
+      const files = readdirSync(partition).map((f) => readFileSync(path.join(partition, f)));
+      // The two sealed chunks as the worker made them; the partial one (never sealed, never encoded) made here.
+      expect(files.filter((file) => made.some((body) => body.equals(file)))).toHaveLength(2);
+      expect(files).toHaveLength(3);
+      const lines = files.flatMap((file) => gunzipSync(file).toString().split('\n').filter(Boolean));
+      expect(new Set(lines.map((l) => JSON.parse(l).prediction_id))).toEqual(new Set(answers.map((a) => a.prediction_id)));
     } finally {
       await t.close();
     }

@@ -69,8 +69,8 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   private readonly spill: SpillDirectory;
   /** Chunks on their way to the spill directory; they count against the limit until written. */
   private readonly spilling = new Set<RecordChunk>();
-  /** Each queued chunk's encoding under way or done (see encode); gone with the chunk. */
-  private readonly encodings = new WeakMap<RecordChunk, Promise<EncodedPart[]>>();
+  /** Each queued chunk's encoding, under way or done (its files once the worker has answered); gone with the chunk. */
+  private readonly encodings = new WeakMap<RecordChunk, { files: Promise<EncodedPart[]>; done: EncodedPart[] | null }>();
   private spillingRows = 0;
   private spillRetryAt = 0;
   private delivering: Promise<void> | null = null;
@@ -235,9 +235,9 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   }
 
   /**
-   * The queue is full (the spill under way could not keep up): its chunks go to the spill directory now, encoded
-   * on this thread (a few ms per thousand records, and only in an outage), so that
-   * new records fit. Returns the records moved.
+   * The queue is full (the spill under way could not keep up): its chunks go to the spill directory now, as the
+   * files the worker made of them (encodedNow; a chunk it has not finished is encoded on this thread, a few ms
+   * per thousand records), so that new records fit. Only in an outage. Returns the records moved.
    */
   private spillQueuedNow(): number {
     if (this.shutdownDeadline !== null || Date.now() < this.spillRetryAt) return 0;
@@ -246,7 +246,7 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     let moved = 0;
     for (const [i, chunk] of chunks.entries()) {
       try {
-        const parts = encodeChunk(chunk);
+        const parts = this.encodedNow(chunk);
         this.checkSpillRoom(parts);
         for (const part of parts) this.spill.writeSync(this.partKey(part.partition), part.body);
         moved += chunk.rows;
@@ -354,14 +354,27 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
    */
   private encode(chunk: RecordChunk): Promise<EncodedPart[]> {
     const started = this.encodings.get(chunk);
-    if (started) return started;
-    const encoding = this.encoder!.encode(chunk);
-    // A failure is its reader's to handle (a chunk spilled meanwhile has none); the next attempt encodes again.
-    encoding.catch(() => {
-      if (this.encodings.get(chunk) === encoding) this.encodings.delete(chunk);
-    });
+    if (started) return started.files;
+    const encoding = { files: this.encoder!.encode(chunk), done: null as EncodedPart[] | null };
+    encoding.files.then(
+      (files) => {
+        encoding.done = files;
+      },
+      // A failure is its reader's to handle (a chunk spilled meanwhile has none); the next attempt encodes again.
+      () => {
+        if (this.encodings.get(chunk) === encoding) this.encodings.delete(chunk);
+      },
+    );
     this.encodings.set(chunk, encoding);
-    return encoding;
+    return encoding.files;
+  }
+
+  /**
+   * A chunk's files at once, for the synchronous spills: the worker's when it has finished them (it usually has:
+   * it starts when the chunk is sealed), else encoded on this thread.
+   */
+  private encodedNow(chunk: RecordChunk): EncodedPart[] {
+    return this.encodings.get(chunk)?.done ?? encodeChunk(chunk);
   }
 
   private drop(count: number): void {
@@ -524,7 +537,7 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     let spilled = 0;
     let failure: string | null = null;
     for (const chunk of held) {
-      for (const part of encodeChunk(chunk)) {
+      for (const part of this.encodedNow(chunk)) {
         try {
           this.spill.writeSync(this.partKey(part.partition), part.body);
           spilled += part.records;
