@@ -35,18 +35,17 @@ const SPILL_RESERVE_MS = 1_000;
  * dt=YYYY-MM-DD/part-<time>-<id>.jsonl.gz. capture() only writes the records into columns of numbers
  * (record-chunk.ts) within a bounded queue, so a request never waits for storage and leaves no objects behind
  * for the GC; a file is written when a chunk of CAPTURE_BATCH_SIZE records fills or the flush interval passes,
- * its JSON lines and gzip made on a worker thread (chunk-encoder.ts); chunks that queued behind a write go
- * together in the next (see takeWrite). A failed write keeps its records queued and
- * the next attempt waits, doubling up to a minute, so a broken log costs a line every few seconds, not one per
- * request. While the log is failing the queue keeps half its room: older chunks go to CAPTURE_SPILL_DIR
+ * its JSON lines and gzip made on a worker thread (chunk-encoder.ts) as the chunk is sealed; chunks that queued
+ * behind a write go together in the next (see takeWrite). A failed write keeps its records queued and the next
+ * attempt waits, doubling up to a minute, so a broken log costs a line every few seconds, not one per request.
+ * While the log is failing the queue keeps half its room: older chunks go to CAPTURE_SPILL_DIR
  * (spill-directory.ts, at most CAPTURE_SPILL_MAX_MB), and once the log takes writes again the spilled files
  * are delivered to it, oldest first, as are files an earlier run left there. Only records that find both the
  * queue and the spill directory full are dropped, counted and named in a rate-limited warning.
  * Shutdown has a deadline (SHUTDOWN_TIMEOUT_MS from the signal): the queue is drained until then, then spilled
  * files are delivered while time remains, and what is left, including a write still hanging, is spilled to
- * CAPTURE_SPILL_DIR; records that even the spill cannot
- * take are counted and logged. Delivery is at least once: a write that hung and completed after all may
- * also be in the spill.
+ * CAPTURE_SPILL_DIR; records that even the spill cannot take are counted and logged. Delivery is at least once:
+ * a write that hung and completed after all may also be in the spill.
  */
 @Injectable()
 export class PredictionCaptureService implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -69,9 +68,9 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   private readonly spill: SpillDirectory;
   /** Chunks on their way to the spill directory; they count against the limit until written. */
   private readonly spilling = new Set<RecordChunk>();
+  private spillingRows = 0;
   /** Each queued chunk's encoding, under way or done (its files once the worker has answered); gone with the chunk. */
   private readonly encodings = new WeakMap<RecordChunk, { files: Promise<EncodedPart[]>; done: EncodedPart[] | null }>();
-  private spillingRows = 0;
   private spillRetryAt = 0;
   private delivering: Promise<void> | null = null;
   /** Records waiting for their shadow score (see shadowThenCapture). */
