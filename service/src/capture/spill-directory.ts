@@ -1,13 +1,14 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { FsBlobStore } from '../storage/fs-blob-store.js';
 
 const PART_FILE = /\.jsonl\.gz$/;
 
 /**
  * CAPTURE_SPILL_DIR: prediction files the log could not take yet, under the keys they will have in the log
- * (dt=YYYY-MM-DD/part-….jsonl.gz), and no more than maxBytes of them. Files are written whole (a .tmp renamed),
- * so a crash leaves no half file under a final name; files left by an earlier run are found at start. Each is
+ * (dt=YYYY-MM-DD/part-….jsonl.gz), and no more than maxBytes of them. Files are written whole (a .tmp renamed,
+ * by FsBlobStore except at the last moment of a shutdown), so a crash leaves no half file under a final name; files left by an earlier run are found at start. Each is
  * delivered later, oldest first, and deleted only once the log has it (at least once: a crash between the
  * two sends it again).
  */
@@ -15,11 +16,14 @@ export class SpillDirectory {
   /** Keys waiting for delivery, oldest first, with their sizes. */
   private readonly waiting: { key: string; bytes: number }[] = [];
   private bytes = 0;
+  private readonly store: FsBlobStore;
 
   constructor(
     readonly root: string,
     private readonly maxBytes: number,
-  ) {}
+  ) {
+    this.store = new FsBlobStore(root);
+  }
 
   get files(): number {
     return this.waiting.length;
@@ -56,10 +60,7 @@ export class SpillDirectory {
   }
 
   async write(key: string, body: Uint8Array): Promise<void> {
-    const target = path.join(this.root, key);
-    await mkdir(path.dirname(target), { recursive: true });
-    await writeFile(`${target}.tmp`, body);
-    await rename(`${target}.tmp`, target);
+    await this.store.put(key, Buffer.from(body.buffer, body.byteOffset, body.byteLength));
     this.track(key, body.byteLength);
   }
 
@@ -67,9 +68,8 @@ export class SpillDirectory {
   async deliverOldest(put: (key: string, body: Buffer) => Promise<void>): Promise<void> {
     const oldest = this.waiting[0];
     if (!oldest) return;
-    const file = path.join(this.root, oldest.key);
-    await put(oldest.key, await readFile(file));
-    await unlink(file).catch((error: NodeJS.ErrnoException) => {
+    await put(oldest.key, await this.store.get(oldest.key));
+    await unlink(path.join(this.root, oldest.key)).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOENT') throw error;
     });
     this.waiting.shift();
