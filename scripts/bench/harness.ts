@@ -159,10 +159,6 @@ export interface Variant {
 }
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/**
- * Two or more services running at once, driven in turns (ABAB...) so a noisy machine hits them alike; the
- * median of the rounds is kept for each figure.
- */
 /** The unmeasured turn each variant of an alternating comparison gets before its rounds. */
 const WARM_UP_S = 3;
 
@@ -192,6 +188,10 @@ export async function driveRounds(rounds: number, ...args: Parameters<typeof dri
   return row;
 }
 
+/**
+ * Two or more services running at once, driven in turns (ABAB...) so a noisy machine hits them alike; the
+ * median of the rounds is kept for each figure.
+ */
 export async function alternating(variants: Variant[], url: string, body: Bodies, connections: number, seconds: number, rounds = 3) {
   const started = [];
   for (const v of variants) started.push(await startProcess(v.args, v.env, '/health/ready'));

@@ -57,6 +57,7 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   private queuedRows = 0;
   /** The chunks the write under way took off the queue; they count against the limit until written. */
   private inFlight: RecordChunk[] | null = null;
+  /** Their rows, kept so that `pending` (read on every capture) need not add them up. */
   private inFlightRows = 0;
   private writing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -260,7 +261,7 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     return moved;
   }
 
-  private checkSpillRoom(parts: readonly { body: Uint8Array }[]): void {
+  private checkSpillRoom(parts: readonly EncodedPart[]): void {
     const bytes = parts.reduce((n, part) => n + part.body.byteLength, 0);
     if (!this.spill.hasRoom(bytes)) throw new Error(`the spill directory holds its limit (CAPTURE_SPILL_MAX_MB=${this.config.captureSpillMaxMb})`);
   }
@@ -407,8 +408,9 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   /**
    * The oldest chunk, with those queued behind it up to a quarter of the queue limit: a backlog goes out in fewer,
    * larger files. A write waits several turns of the event loop (the encoder's answer, then each file operation
-   * or request), and under load a turn is long: 1,000-row batch requests made it 50-80 ms, so one chunk per write
-   * carried 2,000 records a second while the service answered 45,000 (the rest went to the spill).
+   * or request), and under load a turn is long: with 1,000-row batches the encoder's answer took 40-60 ms and a
+   * put 285-730 ms, so one chunk per write carried 2,000 records a second while the service answered 45,000 (the
+   * rest went to the spill).
    */
   private takeWrite(): RecordChunk[] {
     const most = Math.max(this.config.captureBatchSize, this.config.captureQueueLimit / 4);

@@ -55,7 +55,9 @@ export class PredictService {
   private explain(model: LoadedModel, applications: LoanApplicationDto[], answers: PredictionDto[], all: boolean): void {
     const explainer = model.explainer;
     if (!explainer) return;
-    const rows = all ? answers.map((_, i) => i) : answers.flatMap((answer, i) => (answer.decision === 'decline' ? [i] : []));
+    // A loop, not flatMap: that made an array for every answer, approvals included, on every /predict.
+    const rows: number[] = [];
+    for (let i = 0; i < answers.length; i++) if (all || answers[i].decision === 'decline') rows.push(i);
     if (rows.length === 0) return;
     const x = model.encoder.encode(rows.length === applications.length ? applications : rows.map((i) => applications[i]));
     rows.forEach((i, row) => {
