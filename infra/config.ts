@@ -8,7 +8,7 @@ export interface StackSettings {
   project: string;
   stack: string;
   modelName: string;
-  network: { instanceType: string; allowedCidr: string; servicePort: number };
+  network: NetworkSettings;
   storage: { forceDestroyBuckets: boolean; noncurrentVersionDays: number; predictionsInfrequentAccessDays: number };
   /** keepImages per repository; imageTag overrides the content-hash tag (e.g. a git sha). */
   images: { keepImages: number; imageTag: string | undefined };
@@ -20,14 +20,27 @@ export interface StackSettings {
   fleet: FleetSettings;
 }
 
+export interface NetworkSettings {
+  instanceType: string;
+  allowedCidr: string;
+  servicePort: number;
+  /** An existing VPC and its subnets to deploy into; both unset: the region's default VPC and its default subnets. */
+  vpcId: string | undefined;
+  subnetIds: string[] | undefined;
+}
+
 export interface FleetSettings {
   minTasks: number;
   maxTasks: number;
   /** Fargate task size: CPU units (1024 = 1 vCPU) and MiB. */
   taskCpu: number;
   taskMemory: number;
-  /** An ACM certificate for HTTPS on 443; without one the ALB listens on HTTP 80 and the outputs warn. */
-  certificateArn: string | undefined;
+  /**
+   * HTTPS on 443: an ACM certificate of the stack's region and the name it covers, which clients use (an ACM
+   * certificate never covers the balancer's own elb.amazonaws.com name). With hostedZoneId, the stack creates
+   * the Route 53 alias for domainName. Unset: the ALB listens on HTTP 80 and the outputs warn.
+   */
+  https: { certificateArn: string; domainName: string; hostedZoneId: string | undefined } | undefined;
   /** The WAF's limit per client IP over any 5 minutes. */
   wafRequestsPer5Min: number;
   /** Autoscaling targets: ALB requests per task per minute, and average CPU percent. */
@@ -57,7 +70,15 @@ export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 36
 export const MIN_CIDR_PREFIX = 8;
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
-export function readSettings(config = new pulumi.Config()): StackSettings {
+/** The stack's region as the AWS provider will see it: `aws:region`, else the environment's. */
+export function stackRegion(): string | undefined {
+  return new pulumi.Config('aws').get('region') ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? undefined;
+}
+
+/** S3 refuses a transition to STANDARD_IA earlier than 30 days after creation. */
+export const MIN_INFREQUENT_ACCESS_DAYS = 30;
+
+export function readSettings(config = new pulumi.Config(), region = stackRegion()): StackSettings {
   const instanceType = config.get('instanceType') ?? 't3.micro';
   const allowedCidr = config.require('allowedCidr');
   const match = CIDR.exec(allowedCidr);
@@ -81,17 +102,23 @@ export function readSettings(config = new pulumi.Config()): StackSettings {
   if (retrainStage !== 'production' && retrainStage !== 'shadow') throw new Error(`retrainStage must be production or shadow, got '${retrainStage}'`);
   const deployment = config.get('deployment') ?? 'single';
   if (deployment !== 'single' && deployment !== 'fleet') throw new Error(`deployment must be single or fleet, got '${deployment}'`);
+  const predictionsInfrequentAccessDays = config.getNumber('predictionsInfrequentAccessDays') ?? MIN_INFREQUENT_ACCESS_DAYS;
+  if (!Number.isInteger(predictionsInfrequentAccessDays) || predictionsInfrequentAccessDays < MIN_INFREQUENT_ACCESS_DAYS) {
+    throw new Error(
+      `predictionsInfrequentAccessDays must be a whole number of at least ${MIN_INFREQUENT_ACCESS_DAYS} (S3 refuses an earlier move to STANDARD_IA), got ${predictionsInfrequentAccessDays}`,
+    );
+  }
   return {
     deployment,
-    fleet: readFleetSettings(config),
+    fleet: readFleetSettings(config, region),
     project: pulumi.getProject(),
     stack: pulumi.getStack(),
     modelName: config.get('modelName') ?? 'loan-default',
-    network: { instanceType, allowedCidr, servicePort },
+    network: { instanceType, allowedCidr, servicePort, ...readVpcSettings(config) },
     storage: {
       forceDestroyBuckets: config.getBoolean('forceDestroyBuckets') ?? false,
       noncurrentVersionDays: config.getNumber('noncurrentVersionDays') ?? 90,
-      predictionsInfrequentAccessDays: config.getNumber('predictionsInfrequentAccessDays') ?? 30,
+      predictionsInfrequentAccessDays,
     },
     images: { keepImages: config.getNumber('keepImages') ?? 10, imageTag: config.get('imageTag') || undefined },
     logging: { retentionDays: logRetentionDays, alarmEmail: config.get('alarmEmail') || undefined },
@@ -104,7 +131,41 @@ export function readSettings(config = new pulumi.Config()): StackSettings {
   };
 }
 
-function readFleetSettings(config: pulumi.Config): FleetSettings {
+/** `vpcId` with `subnetIds` (comma-separated), or neither: the default VPC. */
+function readVpcSettings(config: pulumi.Config): Pick<NetworkSettings, 'vpcId' | 'subnetIds'> {
+  const vpcId = config.get('vpcId') || undefined;
+  const subnetIds = config.get('subnetIds')?.split(',').map((s) => s.trim()).filter(Boolean);
+  if ((vpcId === undefined) !== (subnetIds === undefined || subnetIds.length === 0)) {
+    throw new Error('vpcId and subnetIds go together: set both to deploy into an existing VPC, or neither for the default VPC');
+  }
+  if (vpcId !== undefined && !/^vpc-[0-9a-f]{8,17}$/.test(vpcId)) throw new Error(`vpcId must be a VPC id such as vpc-0123456789abcdef0, got '${vpcId}'`);
+  const bad = subnetIds?.find((id) => !/^subnet-[0-9a-f]{8,17}$/.test(id));
+  if (bad !== undefined) throw new Error(`subnetIds must be subnet ids such as subnet-0123456789abcdef0, got '${bad}'`);
+  return { vpcId, subnetIds: vpcId === undefined ? undefined : subnetIds };
+}
+
+/** certificateArn and domainName together (and hostedZoneId with them), the certificate from the stack's region. */
+function readHttpsSettings(config: pulumi.Config, region: string | undefined): FleetSettings['https'] {
+  const certificateArn = config.get('certificateArn') || undefined;
+  const domainName = config.get('domainName') || undefined;
+  const hostedZoneId = config.get('hostedZoneId') || undefined;
+  if (certificateArn === undefined) {
+    if (domainName !== undefined || hostedZoneId !== undefined) throw new Error('domainName and hostedZoneId need certificateArn: they name the HTTPS endpoint');
+    return undefined;
+  }
+  const arn = /^arn:aws[\w-]*:acm:([\w-]+):\d{12}:certificate\/[\w-]+$/.exec(certificateArn);
+  if (!arn) throw new Error(`certificateArn must be an ACM certificate ARN, got '${certificateArn}'`);
+  // ACM certificates are regional: the listener would fail at create with one from elsewhere.
+  if (region !== undefined && arn[1] !== region) throw new Error(`certificateArn is in ${arn[1]}, but the stack deploys to ${region}: an ALB takes a certificate from its own region only`);
+  if (domainName === undefined) {
+    throw new Error('certificateArn needs domainName: the name the certificate covers, which clients call (it never covers the balancer\'s elb.amazonaws.com name)');
+  }
+  if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(domainName)) throw new Error(`domainName must be a DNS name such as api.example.com, got '${domainName}'`);
+  if (hostedZoneId !== undefined && !/^Z[A-Z0-9]{1,31}$/.test(hostedZoneId)) throw new Error(`hostedZoneId must be a Route 53 hosted zone id such as Z0123456789ABC, got '${hostedZoneId}'`);
+  return { certificateArn, domainName: domainName.toLowerCase(), hostedZoneId };
+}
+
+function readFleetSettings(config: pulumi.Config, region: string | undefined): FleetSettings {
   const number = (key: string, fallback: number, min: number, max: number) => {
     const value = config.getNumber(key) ?? fallback;
     if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${key} must be an integer from ${min} to ${max}, got ${value}`);
@@ -119,16 +180,12 @@ function readFleetSettings(config: pulumi.Config): FleetSettings {
   if (!FARGATE_SIZES[taskCpu]?.includes(taskMemory)) {
     throw new Error(`taskCpu ${taskCpu} with taskMemory ${taskMemory} is not a Fargate size (${Object.entries(FARGATE_SIZES).map(([c, m]) => `${c}: ${m.join('/')}`).join('; ')})`);
   }
-  const certificateArn = config.get('certificateArn') || undefined;
-  if (certificateArn !== undefined && !/^arn:aws[\w-]*:acm:[\w-]+:\d{12}:certificate\/[\w-]+$/.test(certificateArn)) {
-    throw new Error(`certificateArn must be an ACM certificate ARN, got '${certificateArn}'`);
-  }
   return {
     minTasks,
     maxTasks,
     taskCpu,
     taskMemory,
-    certificateArn,
+    https: readHttpsSettings(config, region),
     // AWS WAF's rate-based rules accept 10 to 2,000,000,000 requests per window.
     wafRequestsPer5Min: number('wafRequestsPer5Min', 30_000, 10, 2_000_000_000),
     requestsPerTaskPerMinute: number('requestsPerTaskPerMinute', 60_000, 1, 10_000_000),

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Compute } from './components/compute.js';
 import { Fleet } from './components/fleet.js';
 import { Logging } from './components/logging.js';
+import { Network } from './components/network.js';
 import { Registry } from './components/registry.js';
 import { OUTCOMES_KEY, Retraining } from './components/retraining.js';
 import { LOAD_BALANCER_LOGS_PREFIX, PREDICTIONS_PREFIX, Storage } from './components/storage.js';
@@ -53,7 +54,14 @@ const adminToken =
 // scoring route is never open to everyone in allowedCidr by default.
 const apiKeys = config.getSecret('apiKeys') ?? new random.RandomPassword('api-key', { length: 40, special: false }).result;
 
+// The default VPC, or the stack's own (vpcId and subnetIds): every compute component runs in it.
+const network = new Network(
+  'loan-default',
+  settings.network.vpcId ? { vpcId: settings.network.vpcId, subnetIds: settings.network.subnetIds } : {},
+);
+
 const serviceArgs = {
+  network,
   image: registry.image('service'),
   modelsBucket: storage.modelsBucket,
   dataBucket: storage.dataBucket,
@@ -66,11 +74,13 @@ const serviceArgs = {
 };
 // `deployment: single` (the default): one free-tier instance. `fleet`: ECS tasks behind a load balancer.
 const compute =
-  settings.deployment === 'single' ? new Compute('loan-default', { network: { ...settings.network, containerPort: CONTAINER_PORT }, ...serviceArgs }) : undefined;
+  settings.deployment === 'single'
+    ? new Compute('loan-default', { listen: { ...settings.network, containerPort: CONTAINER_PORT }, ...serviceArgs })
+    : undefined;
 const fleet =
   settings.deployment === 'fleet'
     ? new Fleet('loan-default-fleet', {
-        network: { allowedCidr: settings.network.allowedCidr, containerPort: CONTAINER_PORT },
+        listen: { allowedCidr: settings.network.allowedCidr, containerPort: CONTAINER_PORT },
         settings: settings.fleet,
         loadBalancerLogsPrefix: LOAD_BALANCER_LOGS_PREFIX,
         alarmTopic: logging.alarmTopic,
@@ -80,6 +90,7 @@ const fleet =
 
 const retraining = new Retraining('loan-default', {
   image: registry.image('retraining'),
+  network,
   dataBucket: storage.dataBucket,
   modelsBucket: storage.modelsBucket,
   modelName: settings.modelName,
@@ -110,6 +121,8 @@ export const fleetCluster = fleet?.cluster.name;
 export const fleetService = fleet?.service.name;
 /** Set when the fleet serves plain HTTP (no certificateArn). */
 export const fleetWarning = fleet?.loadBalancer.warning || undefined;
+/** The balancer's own name: point domainName at it (an alias or CNAME) where the stack has no hostedZoneId. */
+export const loadBalancerDnsName = fleet?.loadBalancer.alb.dnsName;
 export const retrainingSchedule = retraining.schedule.name;
 export const retrainingCluster = retraining.cluster.name;
 export const outcomesUri = pulumi.interpolate`s3://${storage.dataBucket.name}/${OUTCOMES_KEY}`;

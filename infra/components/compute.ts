@@ -2,14 +2,17 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { assumeRolePolicy, ecrPullStatements, HTTPS_EGRESS_ONLY, writeLogsStatement } from './iam.js';
 import { PrivateBucket } from './private-bucket.js';
+import type { NetworkPlacement } from './network.js';
 import type { ContainerImage } from './registry.js';
 import { serviceDataStatements, serviceParameters, ServiceSecrets } from './service-access.js';
 import { renderServiceUserData } from './user-data.js';
 import { SESSION_MANAGER_ACTIONS } from '../policy/rules.js';
 
 export interface ComputeArgs {
+  /** The VPC and subnets it runs in. */
+  network: NetworkPlacement;
   /** Where the service listens and who may reach it. */
-  network: { instanceType: string; allowedCidr: string; servicePort: number; containerPort: number };
+  listen: { instanceType: string; allowedCidr: string; servicePort: number; containerPort: number };
   image: ContainerImage;
   /** Read: the model store. */
   modelsBucket: PrivateBucket;
@@ -80,19 +83,18 @@ export class Compute extends pulumi.ComponentResource {
     );
     const profile = new aws.iam.InstanceProfile(`${name}-profile`, { role: this.role.name, tags: args.tags }, parent);
 
-    const vpc = aws.ec2.getVpcOutput({ default: true }, parent);
     this.securityGroup = new aws.ec2.SecurityGroup(
       `${name}-sg`,
       {
-        vpcId: vpc.id,
+        vpcId: args.network.vpcId,
         description: 'Loan default service: the service port from the allowed network only; no SSH',
         ingress: [
           {
             description: 'service',
             protocol: 'tcp',
-            fromPort: args.network.servicePort,
-            toPort: args.network.servicePort,
-            cidrBlocks: [args.network.allowedCidr],
+            fromPort: args.listen.servicePort,
+            toPort: args.listen.servicePort,
+            cidrBlocks: [args.listen.allowedCidr],
           },
         ],
         egress: HTTPS_EGRESS_ONLY,
@@ -109,8 +111,8 @@ export class Compute extends pulumi.ComponentResource {
           region: regionName,
           imageRef,
           registryHost: repositoryUrl.split('/')[0],
-          servicePort: args.network.servicePort,
-          containerPort: args.network.containerPort,
+          servicePort: args.listen.servicePort,
+          containerPort: args.listen.containerPort,
           modelStore: `s3://${modelsBucket}`,
           modelName: args.modelName,
           predictionLog: `s3://${dataBucket}/${args.predictionsPrefix.replace(/\/$/, '')}`,
@@ -126,9 +128,12 @@ export class Compute extends pulumi.ComponentResource {
       {
         // The parameter's value is not a secret (Pulumi marks every SSM parameter value as one, hiding the AMI in diffs).
         ami: pulumi.unsecret(ami.value),
-        instanceType: args.network.instanceType,
+        instanceType: args.listen.instanceType,
         iamInstanceProfile: profile.name,
         vpcSecurityGroupIds: [this.securityGroup.id],
+        // In the default VPC AWS picks a default subnet (as it did before networks could be chosen: naming one
+        // now would replace running instances); in a VPC of the stack's own, the first of its subnets.
+        ...(args.network.isDefault ? {} : { subnetId: args.network.subnetIds.apply((ids) => ids[0]) }),
         associatePublicIpAddress: true,
         // Hop limit 2: the container is one network hop from the host and needs IMDSv2 for its credentials.
         metadataOptions: { httpTokens: 'required', httpEndpoint: 'enabled', httpPutResponseHopLimit: 2 },

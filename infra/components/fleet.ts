@@ -1,8 +1,9 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { FleetSettings } from '../config.js';
-import { ecrPullStatements, ecsTaskRole, writeLogsStatement } from './iam.js';
+import { ecrPullStatements, ecsTaskRole, RoleWithPolicy, writeLogsStatement } from './iam.js';
 import { LoadBalancer } from './load-balancer.js';
+import type { NetworkPlacement } from './network.js';
 import type { PrivateBucket } from './private-bucket.js';
 import { RateLimitCache, REDIS_PORT } from './rate-limit-cache.js';
 import type { ContainerImage } from './registry.js';
@@ -10,7 +11,9 @@ import { serviceDataStatements, serviceParameters, ServiceSecrets } from './serv
 import { CONTAINER_STOP_TIMEOUT_S, serviceEnvironment } from './user-data.js';
 
 export interface FleetArgs {
-  network: { allowedCidr: string; containerPort: number };
+  /** The VPC and subnets (at least two availability zones) of the balancer, the tasks and the cache. */
+  network: NetworkPlacement;
+  listen: { allowedCidr: string; containerPort: number };
   settings: FleetSettings;
   image: ContainerImage;
   /** Read: the model store. */
@@ -51,8 +54,8 @@ export class Fleet extends pulumi.ComponentResource {
   readonly taskSecurityGroup: aws.ec2.SecurityGroup;
   readonly loadBalancer: LoadBalancer;
   readonly cache: RateLimitCache;
-  readonly executionRole: aws.iam.Role;
-  readonly taskRole: aws.iam.Role;
+  readonly executionRole: RoleWithPolicy;
+  readonly taskRole: RoleWithPolicy;
   readonly parameters: { adminToken: aws.ssm.Parameter; apiKeys: aws.ssm.Parameter; redisUrl: aws.ssm.Parameter };
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -61,22 +64,19 @@ export class Fleet extends pulumi.ComponentResource {
     const { settings, tags } = args;
     const region = aws.getRegionOutput({}, parent).region;
     const account = aws.getCallerIdentityOutput({}, parent).accountId;
-    const vpc = aws.ec2.getVpcOutput({ default: true }, parent);
-    // The default VPC has one default subnet per availability zone: every zone of the region.
-    const subnetIds = aws.ec2.getSubnetsOutput({ filters: [{ name: 'vpc-id', values: [vpc.id] }, { name: 'default-for-az', values: ['true'] }] }, parent).ids;
-    const network = { vpcId: vpc.id, subnetIds };
+    const { network } = args;
 
     this.taskSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-tasks-sg`,
-      { vpcId: vpc.id, description: 'Loan default fleet tasks: the service port from the ALB only; no SSH', tags },
+      { vpcId: network.vpcId, description: 'Loan default fleet tasks: the service port from the ALB only; no SSH', tags },
       parent,
     );
     this.loadBalancer = new LoadBalancer(
       name,
       {
-        network: { ...network, allowedCidr: args.network.allowedCidr },
-        target: { port: args.network.containerPort, healthCheckPath: '/health/ready', deregistrationDelayS: DEREGISTRATION_DELAY_S },
-        certificateArn: settings.certificateArn,
+        network: { ...network, allowedCidr: args.listen.allowedCidr },
+        target: { port: args.listen.containerPort, healthCheckPath: '/health/ready', deregistrationDelayS: DEREGISTRATION_DELAY_S },
+        https: settings.https,
         accessLogs: { bucket: args.dataBucket, prefix: args.loadBalancerLogsPrefix },
         wafRequestsPer5Min: settings.wafRequestsPer5Min,
         alarms: { topic: args.alarmTopic, p99Ms: settings.p99AlarmMs, fiveXxPercent: 1 },
@@ -85,7 +85,7 @@ export class Fleet extends pulumi.ComponentResource {
       parent,
     );
     this.cache = new RateLimitCache(name, { network, clientSecurityGroupId: this.taskSecurityGroup.id, nodeType: settings.redisNodeType, tags }, parent);
-    this.trafficRules(name, args.network.containerPort, tags);
+    this.trafficRules(name, args.listen.containerPort, tags);
 
     const parameters = serviceParameters(name, args.secrets, tags, this);
     this.parameters = {
@@ -115,11 +115,11 @@ export class Fleet extends pulumi.ComponentResource {
     this.taskRole = ecsTaskRole(`${name}-task`, { account, statements: serviceDataStatements(args.modelsBucket, args.dataBucket, args.predictionsPrefix), tags }, this);
 
     const container = pulumi
-      .all([args.image.ref, args.logGroup.name, args.modelsBucket.name, args.dataBucket.name, region, vpc.cidrBlock, ...secretArns])
+      .all([args.image.ref, args.logGroup.name, args.modelsBucket.name, args.dataBucket.name, region, network.cidrBlock, ...secretArns])
       .apply(([image, logGroup, modelsBucket, dataBucket, regionName, vpcCidr, adminToken, apiKeys, redisUrl]) => {
         const environment = [
           ...serviceEnvironment({
-            containerPort: args.network.containerPort,
+            containerPort: args.listen.containerPort,
             modelStore: `s3://${modelsBucket}`,
             modelName: args.modelName,
             pollIntervalS: args.pollIntervalS,
@@ -134,7 +134,7 @@ export class Fleet extends pulumi.ComponentResource {
             name: SERVICE_CONTAINER,
             image,
             essential: true,
-            portMappings: [{ containerPort: args.network.containerPort, protocol: 'tcp' }],
+            portMappings: [{ containerPort: args.listen.containerPort, protocol: 'tcp' }],
             environment: environment.map(([key, value]) => ({ name: key, value: String(value) })),
             secrets: [
               { name: 'ADMIN_TOKEN', valueFrom: adminToken },
@@ -169,8 +169,8 @@ export class Fleet extends pulumi.ComponentResource {
         networkMode: 'awsvpc',
         cpu: String(settings.taskCpu),
         memory: String(settings.taskMemory),
-        executionRoleArn: this.executionRole.arn,
-        taskRoleArn: this.taskRole.arn,
+        executionRoleArn: this.executionRole.role.arn,
+        taskRoleArn: this.taskRole.role.arn,
         runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
         volumes: [{ name: 'tmp' }, { name: 'var' }],
         containerDefinitions: container,
@@ -187,8 +187,8 @@ export class Fleet extends pulumi.ComponentResource {
         taskDefinition: this.taskDefinition.arn,
         launchType: 'FARGATE',
         desiredCount: settings.minTasks,
-        networkConfiguration: { subnets: subnetIds, securityGroups: [this.taskSecurityGroup.id], assignPublicIp: true },
-        loadBalancers: [{ targetGroupArn: this.loadBalancer.targetGroup.arn, containerName: SERVICE_CONTAINER, containerPort: args.network.containerPort }],
+        networkConfiguration: { subnets: network.subnetIds, securityGroups: [this.taskSecurityGroup.id], assignPublicIp: true },
+        loadBalancers: [{ targetGroupArn: this.loadBalancer.targetGroup.arn, containerName: SERVICE_CONTAINER, containerPort: args.listen.containerPort }],
         healthCheckGracePeriodSeconds: HEALTH_CHECK_GRACE_S,
         // Rolling: start new tasks beside the old ones, stop old ones only as new ones pass the balancer's checks.
         deploymentMinimumHealthyPercent: 100,
@@ -201,8 +201,9 @@ export class Fleet extends pulumi.ComponentResource {
         waitForSteadyState: true,
         tags,
       },
-      // Autoscaling owns the count after creation. ECS refuses a target group that no listener uses yet.
-      { parent: this, ignoreChanges: ['desiredCount'], dependsOn: this.loadBalancer.listeners },
+      // Autoscaling owns the count after creation. ECS refuses a target group that no listener uses yet. Tasks
+      // started before their roles' policies are attached could neither pull the image nor read the store.
+      { parent: this, ignoreChanges: ['desiredCount'], dependsOn: [...this.loadBalancer.listeners, this.executionRole.policy, this.taskRole.policy] },
     );
 
     const scaling = new aws.appautoscaling.Target(

@@ -1,14 +1,18 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { notifyingAlarm } from './alarm.js';
+import { cappedName } from './names.js';
 import type { PrivateBucket } from './private-bucket.js';
 
 export interface LoadBalancerArgs {
   network: { vpcId: pulumi.Input<string>; subnetIds: pulumi.Input<pulumi.Input<string>[]>; allowedCidr: string };
   /** Where the tasks listen, and the route that says a task may take traffic. */
   target: { port: number; healthCheckPath: string; deregistrationDelayS: number };
-  /** HTTPS on 443 with this ACM certificate (HTTP on 80 redirects to it); without one, HTTP on 80 only. */
-  certificateArn?: string;
+  /**
+   * HTTPS on 443 with this ACM certificate (HTTP on 80 redirects to it), served as domainName, with a Route 53
+   * alias in hostedZoneId when given; without it, HTTP on 80 only.
+   */
+  https?: { certificateArn: string; domainName: string; hostedZoneId?: string };
   accessLogs: { bucket: PrivateBucket; prefix: string };
   /** The WAF blocks a client IP for the rest of any 5 minutes in which it sent more than this. */
   wafRequestsPer5Min: number;
@@ -33,6 +37,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
   readonly targetGroup: aws.lb.TargetGroup;
   readonly listeners: aws.lb.Listener[] = [];
   readonly webAcl: aws.wafv2.WebAcl;
+  /** The alias of domainName to the balancer, when the stack was given its hosted zone. */
+  readonly dnsRecord: aws.route53.Record | undefined;
+  /** What clients call: https://domainName with a certificate, else the balancer's own name over HTTP. */
   readonly url: pulumi.Output<string>;
   /** Empty with HTTPS; otherwise says that traffic (API keys included) crosses the internet in clear. */
   readonly warning: string;
@@ -40,7 +47,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
   constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super('loan-default:fleet:LoadBalancer', name, {}, opts);
     const parent = { parent: this };
-    const https = args.certificateArn !== undefined;
+    const https = args.https;
     const ports = https ? [80, 443] : [80];
 
     // Rules as their own resources: the tasks' group refers to this one and this one's egress to the tasks'.
@@ -58,7 +65,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     }
 
     this.alb = new aws.lb.LoadBalancer(
-      `${name}-alb`,
+      cappedName(name, '-alb'),
       {
         internal: false,
         loadBalancerType: 'application',
@@ -74,7 +81,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
     );
 
     this.targetGroup = new aws.lb.TargetGroup(
-      `${name}-tasks`,
+      cappedName(name, '-tasks'),
       {
         vpcId: args.network.vpcId,
         targetType: 'ip',
@@ -98,7 +105,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
       this.listeners.push(
         new aws.lb.Listener(
           `${name}-https`,
-          { loadBalancerArn: this.alb.arn, port: 443, protocol: 'HTTPS', sslPolicy: TLS_POLICY, certificateArn: args.certificateArn, defaultActions: forward, tags: args.tags },
+          { loadBalancerArn: this.alb.arn, port: 443, protocol: 'HTTPS', sslPolicy: TLS_POLICY, certificateArn: https.certificateArn, defaultActions: forward, tags: args.tags },
           parent,
         ),
         new aws.lb.Listener(
@@ -116,8 +123,23 @@ export class LoadBalancer extends pulumi.ComponentResource {
     } else {
       this.listeners.push(new aws.lb.Listener(`${name}-http`, { loadBalancerArn: this.alb.arn, port: 80, protocol: 'HTTP', defaultActions: forward, tags: args.tags }, parent));
     }
-    this.url = pulumi.interpolate`${https ? 'https' : 'http'}://${this.alb.dnsName}`;
-    this.warning = https ? '' : 'HTTP only: API keys and applications cross the network in clear. Set certificateArn (an ACM certificate) for HTTPS on 443.';
+    // An ACM certificate never covers the balancer's elb.amazonaws.com name: with HTTPS, clients call domainName.
+    this.url = https ? pulumi.output(`https://${https.domainName}`) : pulumi.interpolate`http://${this.alb.dnsName}`;
+    this.dnsRecord = https?.hostedZoneId
+      ? new aws.route53.Record(
+          `${name}-dns`,
+          {
+            zoneId: https.hostedZoneId,
+            name: https.domainName,
+            type: 'A',
+            aliases: [{ name: this.alb.dnsName, zoneId: this.alb.zoneId, evaluateTargetHealth: true }],
+          },
+          parent,
+        )
+      : undefined;
+    this.warning = https
+      ? ''
+      : 'HTTP only: API keys and applications cross the network in clear. Set certificateArn and domainName (an ACM certificate and the name it covers) for HTTPS on 443.';
 
     this.webAcl = new aws.wafv2.WebAcl(
       `${name}-waf`,

@@ -1,10 +1,8 @@
 import * as aws from '@pulumi/aws';
 import * as dockerBuild from '@pulumi/docker-build';
 import * as pulumi from '@pulumi/pulumi';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { filesUnder } from './files.js';
+import { contextHash } from './build-context.js';
 
 export interface ImageSpec {
   /**
@@ -25,28 +23,6 @@ export interface RegistryArgs<Names extends string> {
   tags: Record<string, string>;
 }
 
-/** sha256 over the named files and folders (sorted, with their paths): same content, same tag. */
-export function contentHash(root: string, paths: string[]): string {
-  const hash = createHash('sha256');
-  for (const file of paths.flatMap((p) => filesUnder(root, p))) {
-    hash.update(file).update('\0').update(readFileSync(path.join(root, file))).update('\0');
-  }
-  return hash.digest('hex').slice(0, 16);
-}
-
-/**
- * The paths a Dockerfile's build context holds: the `!path` lines of `<dockerfile>.dockerignore`, which must
- * start by ignoring everything (`*`), so that the context and the tag's hash are one list.
- */
-export function contextPaths(root: string, dockerfile: string): string[] {
-  const lines = readFileSync(path.join(root, `${dockerfile}.dockerignore`), 'utf8')
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
-  if (lines[0] !== '*') throw new Error(`${dockerfile}.dockerignore must start with '*' and list what the build may use as '!path'`);
-  return lines.filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/$/, ''));
-}
-
 /** An image to run, by digest, and the repository a role must be allowed to pull it from. */
 export interface ContainerImage {
   ref: pulumi.Input<string>;
@@ -56,8 +32,9 @@ export interface ContainerImage {
 /**
  * One ECR repository per image (scan on push, immutable tags, encrypted, keeps the last N images), so that a
  * lifecycle rule counting one image's pushes can never expire the other image, which a schedule still pins.
- * Each image is tagged `<name>-<content hash>`: an unchanged context is not rebuilt or pushed again, and a
- * changed one gets a new tag (an immutable repository refuses to overwrite one). Images are built on `up`,
+ * Each image is tagged `<name>-<context hash>`, a hash that changes whenever docker-build's own context hash
+ * does (build-context.ts): an unchanged context is not rebuilt or pushed again, and a rebuilt one always gets a
+ * new tag (an immutable repository refuses to overwrite one). Images are built on `up`,
  * not on every preview.
  */
 export class Registry<Names extends string> extends pulumi.ComponentResource {
@@ -104,8 +81,7 @@ export class Registry<Names extends string> extends pulumi.ComponentResource {
         parent,
       );
       const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, parent);
-      const hashed = [spec.dockerfile, `${spec.dockerfile}.dockerignore`, ...contextPaths(args.contextDir, spec.dockerfile)];
-      const tag = `${imageName}-${args.imageTag ?? contentHash(args.contextDir, hashed)}`;
+      const tag = `${imageName}-${args.imageTag ?? contextHash(args.contextDir, spec.dockerfile)}`;
       const image = new dockerBuild.Image(
         `${name}-${imageName}`,
         {

@@ -1,11 +1,14 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { assumeRolePolicy, ecrPullStatements, ecsTaskRole, HTTPS_EGRESS_ONLY, writeLogsStatement } from './iam.js';
+import { assumeRolePolicy, ecrPullStatements, ecsTaskRole, HTTPS_EGRESS_ONLY, RoleWithPolicy, writeLogsStatement } from './iam.js';
 import { PrivateBucket } from './private-bucket.js';
+import type { NetworkPlacement } from './network.js';
 import type { ContainerImage } from './registry.js';
 
 export interface RetrainingArgs {
   image: ContainerImage;
+  /** Where the task runs (it needs HTTPS out to ECR, S3 and CloudWatch: public IPs or a NAT in those subnets). */
+  network: NetworkPlacement;
   /** Read: predictions, outcomes; written: snapshots and reports. */
   dataBucket: PrivateBucket;
   /** Written: new versions and the channel of modelName. */
@@ -42,8 +45,8 @@ export const OUTCOMES_KEY = 'outcomes/latest.csv';
 export class Retraining extends pulumi.ComponentResource {
   readonly cluster: aws.ecs.Cluster;
   readonly taskDefinition: aws.ecs.TaskDefinition;
-  readonly taskRole: aws.iam.Role;
-  readonly executionRole: aws.iam.Role;
+  readonly taskRole: RoleWithPolicy;
+  readonly executionRole: RoleWithPolicy;
   readonly schedule: aws.scheduler.Schedule;
   readonly failureRule: aws.cloudwatch.EventRule;
 
@@ -132,8 +135,8 @@ export class Retraining extends pulumi.ComponentResource {
         networkMode: 'awsvpc',
         cpu: '1024',
         memory: '2048',
-        executionRoleArn: this.executionRole.arn,
-        taskRoleArn: this.taskRole.arn,
+        executionRoleArn: this.executionRole.role.arn,
+        taskRoleArn: this.taskRole.role.arn,
         runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
         containerDefinitions: container,
         tags: args.tags,
@@ -141,12 +144,10 @@ export class Retraining extends pulumi.ComponentResource {
       parent,
     );
 
-    const vpc = aws.ec2.getVpcOutput({ default: true }, parent);
-    const subnets = aws.ec2.getSubnetsOutput({ filters: [{ name: 'vpc-id', values: [vpc.id] }, { name: 'default-for-az', values: ['true'] }] }, parent);
     const securityGroup = new aws.ec2.SecurityGroup(
       `${name}-task-sg`,
       {
-        vpcId: vpc.id,
+        vpcId: args.network.vpcId,
         description: 'Retraining task: no ingress; HTTPS out to ECR, S3 and CloudWatch',
         ingress: [],
         egress: HTTPS_EGRESS_ONLY,
@@ -170,7 +171,7 @@ export class Retraining extends pulumi.ComponentResource {
               Resource: [pulumi.interpolate`${this.taskDefinition.arnWithoutRevision}:*`],
               Condition: { ArnLike: { 'ecs:cluster': this.cluster.arn } },
             },
-            { Sid: 'PassTaskRoles', Effect: 'Allow', Action: ['iam:PassRole'], Resource: [this.executionRole.arn, this.taskRole.arn] },
+            { Sid: 'PassTaskRoles', Effect: 'Allow', Action: ['iam:PassRole'], Resource: [this.executionRole.role.arn, this.taskRole.role.arn] },
           ],
         }),
       },
@@ -190,7 +191,7 @@ export class Retraining extends pulumi.ComponentResource {
             taskDefinitionArn: this.taskDefinition.arn,
             launchType: 'FARGATE',
             taskCount: 1,
-            networkConfiguration: { subnets: subnets.ids, securityGroups: [securityGroup.id], assignPublicIp: true },
+            networkConfiguration: { subnets: args.network.subnetIds, securityGroups: [securityGroup.id], assignPublicIp: true },
           },
           retryPolicy: { maximumRetryAttempts: 0 },
         },

@@ -20,17 +20,34 @@ export const PREDICTIONS_PREFIX = 'predictions/';
 export const LOAD_BALANCER_LOGS_PREFIX = 'alb-logs';
 
 /**
+ * The regions whose load balancers deliver access logs as a regional ELB account (those opened before August
+ * 2022). aws.elb.getServiceAccount knows only these and fails the whole preview elsewhere ("unsupported AWS
+ * Region"); newer regions deliver as the log delivery service principal, and only that is named there.
+ */
+export const ELB_ACCOUNT_REGIONS = new Set([
+  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'af-south-1', 'ap-east-1', 'ap-south-1', 'ap-northeast-1',
+  'ap-northeast-2', 'ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ca-central-1',
+  'eu-central-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-south-1', 'eu-north-1', 'me-south-1', 'sa-east-1',
+  'us-gov-east-1', 'us-gov-west-1', 'cn-north-1', 'cn-northwest-1',
+]);
+export const LOG_DELIVERY_PRINCIPAL = 'logdelivery.elasticloadbalancing.amazonaws.com';
+
+/**
  * Lets Elastic Load Balancing put access logs under prefix/AWSLogs/<this account>/ of the bucket, and nowhere
- * else. Regions from before August 2022 deliver as the region's ELB account, newer ones as the log delivery
- * service principal: both are named, and each region uses the one it has.
+ * else: as the region's ELB account where it has one (with the service principal too), as the service
+ * principal alone elsewhere.
  */
 function loadBalancerLogDelivery(bucketArn: pulumi.Output<string>, prefix: string, parent: pulumi.Resource) {
   const account = aws.getCallerIdentityOutput({}, { parent }).accountId;
-  const elb = aws.elb.getServiceAccountOutput({}, { parent });
+  const principal = aws.getRegionOutput({}, { parent }).region.apply((region) =>
+    ELB_ACCOUNT_REGIONS.has(region)
+      ? aws.elb.getServiceAccountOutput({ region }, { parent }).arn.apply((arn) => ({ AWS: [arn], Service: [LOG_DELIVERY_PRINCIPAL] }))
+      : { Service: [LOG_DELIVERY_PRINCIPAL] },
+  );
   return pulumi.output({
     Sid: 'LoadBalancerAccessLogs',
     Effect: 'Allow',
-    Principal: { AWS: [elb.arn], Service: ['logdelivery.elasticloadbalancing.amazonaws.com'] },
+    Principal: principal,
     Action: 's3:PutObject',
     Resource: pulumi.interpolate`${bucketArn}/${prefix}/AWSLogs/${account}/*`,
   });

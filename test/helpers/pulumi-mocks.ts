@@ -11,6 +11,16 @@ export interface MockResource {
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
+/**
+ * The regions terraform-provider-aws's aws_elb_service_account knows (its accountIDPerRegionMap); elsewhere
+ * the real data source fails with "unsupported AWS Region", and so does the mock.
+ */
+const PROVIDER_ELB_ACCOUNT_REGIONS = [
+  'af-south-1', 'ap-east-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-south-1', 'ap-southeast-1',
+  'ap-southeast-2', 'ap-southeast-3', 'ca-central-1', 'cn-north-1', 'cn-northwest-1', 'eu-central-1', 'eu-north-1',
+  'eu-south-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'me-south-1', 'sa-east-1', 'us-east-1', 'us-east-2',
+  'us-gov-east-1', 'us-gov-west-1', 'us-west-1', 'us-west-2',
+];
 
 /**
  * Pulumi's documented unit-test mocks: every resource the program registers is recorded with its inputs,
@@ -18,6 +28,7 @@ export const REGION = 'eu-west-1';
  */
 export function installPulumiMocks(config: Record<string, string>): MockResource[] {
   const resources: MockResource[] = [];
+  const region = config['aws:region'] ?? REGION;
   pulumi.runtime.setAllConfig(config);
   pulumi.runtime.setMocks(
     {
@@ -33,9 +44,9 @@ export function installPulumiMocks(config: Record<string, string>): MockResource
             break;
           case 'aws:ecr/repository:Repository':
             Object.assign(state, {
-              arn: `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${args.name}`,
+              arn: `arn:aws:ecr:${region}:${ACCOUNT}:repository/${args.name}`,
               registryId: ACCOUNT,
-              repositoryUrl: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/${args.name}`,
+              repositoryUrl: `${ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${args.name}`,
               name: args.name,
             });
             break;
@@ -43,10 +54,10 @@ export function installPulumiMocks(config: Record<string, string>): MockResource
             Object.assign(state, { digest: 'sha256:' + 'ab'.repeat(32) });
             break;
           case 'aws:cloudwatch/logGroup:LogGroup':
-            Object.assign(state, { arn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${args.inputs.name}` });
+            Object.assign(state, { arn: `arn:aws:logs:${region}:${ACCOUNT}:log-group:${args.inputs.name}` });
             break;
           case 'aws:ssm/parameter:Parameter':
-            Object.assign(state, { name: `/${args.name}`, arn: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/${args.name}` });
+            Object.assign(state, { name: `/${args.name}`, arn: `arn:aws:ssm:${region}:${ACCOUNT}:parameter/${args.name}` });
             break;
           case 'aws:ec2/instance:Instance':
             Object.assign(state, { publicDns: 'ec2-198-51-100-7.eu-west-1.compute.amazonaws.com' });
@@ -56,20 +67,21 @@ export function installPulumiMocks(config: Record<string, string>): MockResource
             break;
           case 'aws:ecs/taskDefinition:TaskDefinition':
             Object.assign(state, {
-              arn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${args.inputs.family}:1`,
-              arnWithoutRevision: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/${args.inputs.family}`,
+              arn: `arn:aws:ecs:${region}:${ACCOUNT}:task-definition/${args.inputs.family}:1`,
+              arnWithoutRevision: `arn:aws:ecs:${region}:${ACCOUNT}:task-definition/${args.inputs.family}`,
             });
             break;
           case 'aws:lb/loadBalancer:LoadBalancer':
             Object.assign(state, {
-              arn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/${args.name}/0123456789abcdef`,
+              arn: `arn:aws:elasticloadbalancing:${region}:${ACCOUNT}:loadbalancer/app/${args.name}/0123456789abcdef`,
               arnSuffix: `app/${args.name}/0123456789abcdef`,
-              dnsName: `${args.name}-123456789.${REGION}.elb.amazonaws.com`,
+              dnsName: `${args.name}-123456789.${region}.elb.amazonaws.com`,
+              zoneId: 'Z32O12XQLNTSW2',
             });
             break;
           case 'aws:lb/targetGroup:TargetGroup':
             Object.assign(state, {
-              arn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/${args.name}/fedcba9876543210`,
+              arn: `arn:aws:elasticloadbalancing:${region}:${ACCOUNT}:targetgroup/${args.name}/fedcba9876543210`,
               arnSuffix: `targetgroup/${args.name}/fedcba9876543210`,
             });
             break;
@@ -80,7 +92,7 @@ export function installPulumiMocks(config: Record<string, string>): MockResource
             Object.assign(state, { result: 'generated-admin-token-0123456789abcdef' });
             break;
           default:
-            state.arn ??= `arn:aws:mock:${REGION}:${ACCOUNT}:${args.name}`;
+            state.arn ??= `arn:aws:mock:${region}:${ACCOUNT}:${args.name}`;
             state.name ??= args.name;
         }
         return { id, state };
@@ -88,17 +100,20 @@ export function installPulumiMocks(config: Record<string, string>): MockResource
       call(args: pulumi.runtime.MockCallArgs) {
         switch (args.token) {
           case 'aws:index/getRegion:getRegion':
-            return { name: REGION, region: REGION, id: REGION };
+            return { name: region, region, id: region };
           case 'aws:ecr/getAuthorizationToken:getAuthorizationToken':
             return { userName: 'AWS', password: 'ecr-password', proxyEndpoint: 'https://registry', authorizationToken: 'x' };
           case 'aws:index/getCallerIdentity:getCallerIdentity':
             return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/test`, userId: 'test', id: ACCOUNT };
           case 'aws:ec2/getSubnets:getSubnets':
             return { ids: ['subnet-0aaa', 'subnet-0bbb'] };
-          case 'aws:elb/getServiceAccount:getServiceAccount':
+          case 'aws:elb/getServiceAccount:getServiceAccount': {
+            const asked = args.inputs.region ?? region;
+            if (!PROVIDER_ELB_ACCOUNT_REGIONS.includes(asked)) throw new Error(`unsupported AWS Region: ${asked}`);
             return { arn: 'arn:aws:iam::156460612806:root', id: '156460612806' };
+          }
           case 'aws:ec2/getVpc:getVpc':
-            return { id: 'vpc-0default', cidrBlock: '172.31.0.0/16' };
+            return { id: args.inputs.id ?? 'vpc-0default', cidrBlock: args.inputs.id ? '10.20.0.0/16' : '172.31.0.0/16' };
           case 'aws:ssm/getParameter:getParameter':
             return { name: args.inputs.name, value: 'ami-0123456789abcdef0', type: 'String' };
           default:

@@ -19,6 +19,8 @@ const resources: MockResource[] = installPulumiMocks({
   'loan-default:minTasks': '2',
   'loan-default:maxTasks': '10',
   'loan-default:certificateArn': CERTIFICATE,
+  'loan-default:domainName': 'loans.example.com',
+  'loan-default:hostedZoneId': 'Z0123456789ABCDEFGHIJ',
   'loan-default:wafRequestsPer5Min': '20000',
   'loan-default:requestsPerTaskPerMinute': '30000',
   'loan-default:alarmEmail': 'oncall@example.com',
@@ -65,7 +67,12 @@ describe('fleet mode', () => {
     expect(service.inputs.healthCheckGracePeriodSeconds).toBeGreaterThanOrEqual(30);
     // Autoscaling owns the count; ECS refuses a target group before a listener uses it.
     expect(options.get(service.name)?.ignoreChanges).toEqual(['desiredCount']);
-    expect(dependencyNames(options.get(service.name)).sort()).toEqual(['loan-default-fleet-http', 'loan-default-fleet-https']);
+    // ...and its tasks start only once their roles' inline policies are attached.
+    expect(dependencyNames(options.get(service.name)).sort()).toEqual([
+      'loan-default-fleet-execution', 'loan-default-fleet-http', 'loan-default-fleet-https', 'loan-default-fleet-task',
+    ]);
+    const types = ([options.get(service.name)?.dependsOn].flat() as { __pulumiType?: string }[]).map((r) => r.__pulumiType);
+    expect(types.filter((t) => t === 'aws:iam/rolePolicy:RolePolicy')).toHaveLength(2);
   });
 
   it('runs the same image by digest, with the same environment contract as the instance, its secrets from SSM', () => {
@@ -136,8 +143,18 @@ describe('fleet mode', () => {
     expect(https.inputs.defaultActions).toEqual([{ type: 'forward', targetGroupArn: named('loan-default-fleet-tasks').state.arn }]);
     const http = listeners.find((l) => l.inputs.port === 80)!;
     expect(http.inputs.defaultActions).toEqual([{ type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } }]);
-    expect(await valueOf(program.serviceUrl)).toBe('https://loan-default-fleet-alb-123456789.eu-west-1.elb.amazonaws.com');
     expect(program.fleetWarning).toBeUndefined();
+  });
+
+  it('is called by the name its certificate covers, with a Route 53 alias to the balancer', async () => {
+    // An ACM certificate never covers <alb>.elb.amazonaws.com: a client that checks names would fail there.
+    expect(await valueOf(program.serviceUrl)).toBe('https://loans.example.com');
+    const alias = one('aws:route53/record:Record');
+    expect(alias.inputs).toMatchObject({ zoneId: 'Z0123456789ABCDEFGHIJ', name: 'loans.example.com', type: 'A' });
+    expect(alias.inputs.aliases).toEqual([
+      { name: named('loan-default-fleet-alb').state.dnsName, zoneId: named('loan-default-fleet-alb').state.zoneId, evaluateTargetHealth: true },
+    ]);
+    expect(await valueOf(program.loadBalancerDnsName)).toBe(named('loan-default-fleet-alb').state.dnsName);
   });
 
   it('puts a WAF rate limit per client IP in front of the ALB', () => {

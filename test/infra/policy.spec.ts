@@ -1,4 +1,5 @@
 import { readSettings } from '../../infra/config.js';
+import { cappedName } from '../../infra/components/names.js';
 import { PolicyResource, RESOURCE_RULES, RESOURCE_TYPES as T, STACK_RULES, violations } from '../../infra/policy/rules.js';
 import { renderServiceUserData, shellQuote } from '../../infra/components/user-data.js';
 
@@ -152,6 +153,8 @@ it('the stack rule finds an internet-facing load balancer without a web ACL', ()
   expect(rule.check([alb, { type: T.webAclAssociation, props: { resourceArn: 'arn:other' } }])).toEqual(['load balancer alb has no web ACL']);
 });
 
+const CERT = (region: string) => `arn:aws:acm:${region}:123456789012:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b`;
+
 describe('stack settings', () => {
   const fake = (values: Record<string, string>) =>
     ({
@@ -178,8 +181,42 @@ describe('stack settings', () => {
     [{ allowedCidr: '10.0.0.0/8', taskCpu: '256', taskMemory: '4096' }, /not a Fargate size/],
     [{ allowedCidr: '10.0.0.0/8', certificateArn: 'my-cert' }, /certificateArn must be an ACM certificate ARN/],
     [{ allowedCidr: '10.0.0.0/8', wafRequestsPer5Min: '5' }, /wafRequestsPer5Min must be an integer from 10/],
+    // S3 refuses a lifecycle transition to STANDARD_IA before 30 days: refused here, not at `pulumi up`.
+    [{ allowedCidr: '10.0.0.0/8', predictionsInfrequentAccessDays: '7' }, /predictionsInfrequentAccessDays must be a whole number of at least 30/],
+    // An ACM certificate never covers the balancer's own name: HTTPS needs the name it does cover.
+    [{ allowedCidr: '10.0.0.0/8', certificateArn: CERT('eu-west-1') }, /certificateArn needs domainName/],
+    [{ allowedCidr: '10.0.0.0/8', domainName: 'loans.example.com' }, /need certificateArn/],
+    [{ allowedCidr: '10.0.0.0/8', certificateArn: CERT('eu-west-1'), domainName: 'not a name' }, /domainName must be a DNS name/],
+    [{ allowedCidr: '10.0.0.0/8', certificateArn: CERT('eu-west-1'), domainName: 'a.example.com', hostedZoneId: 'zone' }, /hostedZoneId must be/],
+    [{ allowedCidr: '10.0.0.0/8', vpcId: 'vpc-0123456789abcdef0' }, /vpcId and subnetIds go together/],
+    [{ allowedCidr: '10.0.0.0/8', subnetIds: 'subnet-0aaa1111' }, /vpcId and subnetIds go together/],
+    [{ allowedCidr: '10.0.0.0/8', vpcId: 'vpc-0123456789abcdef0', subnetIds: 'sn-1' }, /subnetIds must be subnet ids/],
   ])('refuses %p', (values, message) => {
-    expect(() => readSettings(fake(values))).toThrow(message);
+    expect(() => readSettings(fake(values), 'eu-west-1')).toThrow(message);
+  });
+
+  it('refuses a certificate from another region than the stack (ACM certificates are regional)', () => {
+    const values = { allowedCidr: '10.0.0.0/8', certificateArn: CERT('us-east-1'), domainName: 'loans.example.com' };
+    expect(() => readSettings(fake(values), 'eu-west-1')).toThrow(/certificateArn is in us-east-1, but the stack deploys to eu-west-1/);
+    expect(readSettings(fake(values), 'us-east-1').fleet.https).toEqual({ certificateArn: CERT('us-east-1'), domainName: 'loans.example.com', hostedZoneId: undefined });
+  });
+});
+
+describe('names AWS caps at 32 characters', () => {
+  it('keeps a short enough name as it is, so existing stacks keep their balancer and target group', () => {
+    expect(cappedName('loan-default-fleet', '-tasks')).toBe('loan-default-fleet-tasks');
+    expect(cappedName('loan-default-fleet', '-alb')).toBe('loan-default-fleet-alb');
+  });
+
+  it("leaves room for Pulumi's 8-character suffix whatever the component's name", () => {
+    for (const base of ['loan-default-fleet-x', 'a'.repeat(60), 'loan-default-fleet-production-eu']) {
+      for (const suffix of ['-tasks', '-alb']) {
+        const physical = `${cappedName(base, suffix)}-abcdefg`;
+        expect(physical.length).toBeLessThanOrEqual(32);
+        expect(physical).toMatch(/^[a-zA-Z0-9-]+$/);
+      }
+    }
+    expect(cappedName('b'.repeat(40) + '1', '-tasks')).not.toBe(cappedName('b'.repeat(40) + '2', '-tasks'));
   });
 });
 
