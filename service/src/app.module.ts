@@ -11,6 +11,7 @@ import { ScoringModule } from './scoring/scoring.module.js';
 import { PredictModule } from './predict/predict.module.js';
 import { PreprocessingModule } from './preprocessing/preprocessing.module.js';
 import { SecurityModule } from './security/security.module.js';
+import { ShadowModule } from './shadow/shadow.module.js';
 
 @Module({})
 export class AppModule {
@@ -29,6 +30,7 @@ export class AppModule {
         PredictModule,
         HealthModule,
         MonitoringModule,
+        ShadowModule,
         CaptureModule,
         ...(config.adminToken ? [AdminModule] : []),
       ],

@@ -162,3 +162,18 @@ describe('shadow scoring into the prediction log', () => {
     await Promise.all([championModel.release(), challengerModel.release()]);
   });
 });
+
+describe('shadow scoring with the prediction log off', () => {
+  it('scores every application with the shadow all the same: 200 requests, 200 compared', async () => {
+    await setChallenger(store, NAME, 'canary', null);
+    await promote(store, NAME, 'production', champion.version);
+    await setChallenger(store, NAME, 'shadow', challenger.version);
+    // `service` runs with PREDICTION_LOG=off (the test default).
+    await waitFor(async () => (await admin(service.url, 'GET', '/admin/models')).json.challengers.shadow.serving === challenger.version, 10_000);
+    const report = async () => ((await (await fetch(`${service.url}/monitoring/challengers`)).json()) as { shadow: { version: string | null; count: number } }).shadow;
+    const before = (await report()).count;
+    for (const application of randomApplications(200, 77)) expect((await postJson(`${service.url}/predict`, application)).status).toBe(200);
+    await waitFor(async () => (await report()).count - before === 200, 5_000);
+    expect(await report()).toMatchObject({ version: challenger.version, count: before + 200 });
+  });
+});

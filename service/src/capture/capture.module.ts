@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { appConfig } from '../config/app.config.js';
-import { ModelModule } from '../model/model.module.js';
+import { ShadowModule } from '../shadow/shadow.module.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
 import { PREDICTION_SINK, PredictionSink, RECORD_ENCODER } from './capture.tokens.js';
 import { ChunkEncoder } from './chunk-encoder.js';
@@ -9,8 +9,8 @@ import { PredictionCaptureService } from './prediction-capture.service.js';
 
 /** The prediction log: listens to scoring and writes every answer; its sink and encoder come through tokens. */
 @Module({
-  // The shadow channel's model scores each application again before its record is written.
-  imports: [ModelModule],
+  // A record waits for the shadow's answer to its application, when a shadow is set, and carries both.
+  imports: [ShadowModule],
   providers: [
     {
       provide: PREDICTION_SINK,

@@ -8,7 +8,7 @@ import { LoanApplication } from '../contract/loan-application.contract.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { LoadedModel } from '../model/loaded-model.js';
 import { ScoringEvents } from '../scoring/scoring-events.js';
-import { ChallengersService } from '../model/challengers.service.js';
+import { ShadowScoringService } from '../shadow/shadow-scoring.service.js';
 import { BlobStore } from '../storage/blob-store.js';
 import { PREDICTION_SINK, RECORD_ENCODER, RecordEncoder } from './capture.tokens.js';
 import { PredictionCaptureService } from './prediction-capture.service.js';
@@ -73,7 +73,7 @@ async function captureWith(
       { provide: PREDICTION_SINK, useValue: sink },
       { provide: RECORD_ENCODER, useValue: encoder },
       // No shadow version set.
-      { provide: ChallengersService, useValue: { current: () => null } },
+      { provide: ShadowScoringService, useValue: { scoreFor: () => null } },
     ],
   }).compile();
   await moduleRef.init();

@@ -15,8 +15,8 @@ import { LogThrottle } from '../logging/log-throttle.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { LoanApplication } from '../contract/loan-application.contract.js';
 import { ScoringEvents } from '../scoring/scoring-events.js';
-import { ChallengersService } from '../model/challengers.service.js';
-import type { LoadedModel } from '../model/loaded-model.js';
+import { ShadowScoringService } from '../shadow/shadow-scoring.service.js';
+import type { ShadowAnswer } from '../shadow/shadow-scoring.service.js';
 import { PREDICTION_SINK, RECORD_ENCODER } from './capture.tokens.js';
 import type { PredictionSink, RecordEncoder } from './capture.tokens.js';
 import { AnsweredPrediction, ChunkWriter, EncodedPart, encodeChunk, joinParts, RecordChunk, RecordGroup } from './record-chunk.js';
@@ -74,7 +74,7 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   private readonly encodings = new WeakMap<RecordChunk, { files: Promise<EncodedPart[]>; done: EncodedPart[] | null }>();
   private spillRetryAt = 0;
   private delivering: Promise<void> | null = null;
-  /** Records waiting for their shadow score (see shadowThenCapture). */
+  /** Records waiting for their shadow score (see captureAfterShadow). */
   private readonly shadowWaiting = new Set<{ applications: readonly LoanApplication[]; answers: readonly AnsweredPrediction[]; group: RecordGroup; done: boolean }>();
   private shadowRows = 0;
   private shutdownDeadline: number | null = null;
@@ -85,7 +85,7 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     private readonly events: ScoringEvents,
     @Inject(PREDICTION_SINK) private readonly sink: PredictionSink,
     @Inject(RECORD_ENCODER) private readonly encoder: RecordEncoder | null,
-    private readonly challengers: ChallengersService,
+    private readonly shadowScoring: ShadowScoringService,
   ) {
     this.writer = new ChunkWriter(config.captureBatchSize);
     this.spill = new SpillDirectory(path.resolve(config.captureSpillDir), config.captureSpillMaxMb * 1024 * 1024);
@@ -97,51 +97,20 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   }
 
   /**
-   * Scores the applications with the shadow version after the answer has gone (setImmediate runs after the
-   * reply is written), then records them with both scores. Waiting rows count against CAPTURE_QUEUE_LIMIT; when
-   * the shadow fails, or the queue is too full to wait, the records are kept without the shadow's score.
+   * Holds the records until the shadow's answer to them arrives (ShadowScoringService scores after the reply),
+   * then records them with both answers; without it (the shadow failed) they are recorded as production gave them.
+   * Waiting rows count against CAPTURE_QUEUE_LIMIT, and the shutdown records them without the shadow's answer.
    */
-  private shadowThenCapture(shadow: LoadedModel, applications: readonly LoanApplication[], answers: readonly AnsweredPrediction[], group: RecordGroup): void {
-    if (this.pending + applications.length > this.config.captureQueueLimit / 2) {
-      this.metrics.shadowScores.inc({ outcome: 'skipped' }, applications.length);
-      this.capture(applications, answers, group);
-      return;
-    }
+  private captureAfterShadow(shadowAnswer: Promise<ShadowAnswer | null>, applications: readonly LoanApplication[], answers: readonly AnsweredPrediction[], group: RecordGroup): void {
     const waiting = { applications, answers, group, done: false };
     this.shadowWaiting.add(waiting);
     this.shadowRows += applications.length;
-    const model = shadow.acquire();
-    const finish = (scores: Float32Array | null) => {
-      model.releaseLease();
-      if (waiting.done) return; // spilled at shutdown meanwhile
+    void shadowAnswer.then((shadow) => {
+      if (waiting.done) return; // recorded at shutdown meanwhile
       waiting.done = true;
       this.shadowWaiting.delete(waiting);
       this.shadowRows -= applications.length;
-      if (!scores) {
-        this.capture(applications, answers, group);
-        return;
-      }
-      const shadow = { version: model.version, threshold: model.threshold, scores };
-      this.capture(applications, answers, { ...group, shadow });
-      this.events.emitShadow({
-        production: { version: group.modelVersion, threshold: group.threshold, scores: answers.map((a) => a.probability_of_default) },
-        shadow,
-      });
-    };
-    setImmediate(() => {
-      model.score(applications).then(
-        (scores) => {
-          this.metrics.shadowScores.inc({ outcome: 'scored' }, applications.length);
-          finish(scores);
-        },
-        (error) => {
-          this.metrics.shadowScores.inc({ outcome: 'failed' }, applications.length);
-          this.throttle.run('shadow', (suppressed) =>
-            this.logger.error({ message: 'shadow scoring failed; records kept without it', version: model.version, reason: (error as Error).message, suppressed }),
-          );
-          finish(null);
-        },
-      );
+      this.capture(applications, answers, shadow ? { ...group, shadow } : group);
     });
   }
 
@@ -151,8 +120,10 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     if (!sink) return;
     this.events.subscribe((event) => {
       const group: RecordGroup = { time: event.time, requestId: event.requestId, modelVersion: event.model.version, threshold: event.model.threshold };
-      const shadow = this.challengers.current('shadow');
-      if (shadow && shadow.version !== event.model.version) this.shadowThenCapture(shadow, event.applications, event.answers, group);
+      // Records wait for the shadow's answer only while the queue has room for them; the shadow is scored anyway.
+      const roomToWait = this.pending + event.applications.length <= this.config.captureQueueLimit / 2;
+      const shadowAnswer = roomToWait ? this.shadowScoring.scoreFor(event) : null;
+      if (shadowAnswer) this.captureAfterShadow(shadowAnswer, event.applications, event.answers, group);
       else this.capture(event.applications, event.answers, group);
     });
     if (sink.probe) await this.probe(sink);

@@ -33,7 +33,7 @@ export class MetricsService {
   });
   readonly shadowScores = new Counter({
     name: 'shadow_scores_total',
-    help: 'Applications the shadow version was asked to score, by outcome (scored, failed, skipped when the capture queue was too full to wait)',
+    help: 'Applications the shadow version was asked to score, by outcome (scored, failed, skipped while too many rows waited for it)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

@@ -7,7 +7,7 @@ export type ShadowScoredListener = (event: ShadowScoredEvent) => void;
 
 /**
  * Scoring announced once: PredictService emits a ScoredEvent per call and the interested parties (drift,
- * prediction metrics, capture; later fairness and shadow scoring) subscribe in their onModuleInit. Typed and
+ * prediction metrics, fairness, capture, shadow scoring) subscribe in their onModuleInit. Typed and
  * synchronous: a plain loop over listeners, with no allocation per call beyond the event. A listener that
  * throws is logged at a limited rate and never fails the answer or the other listeners.
  */
