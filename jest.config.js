@@ -6,8 +6,8 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: false }],
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  // Unit specs sit beside the services they test; process-level suites live in test/.
-  testMatch: ['<rootDir>/test/**/*.spec.ts', '<rootDir>/service/src/**/*.spec.ts'],
+  // Unit specs sit beside the code they test; process-level suites live in test/.
+  testMatch: ['<rootDir>/test/**/*.spec.ts', '<rootDir>/service/src/**/*.spec.ts', '<rootDir>/jobs/**/*.spec.ts'],
   testTimeout: 120_000,
   maxWorkers: 2,
   verbose: false,

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../scripts/lib/cli.js';
 import { createBlobStore } from '../service/src/storage/create-blob-store.js';
+import { DEFAULT_GATE_LIMITS } from './promotion-gate/gate.js';
 
 /** A --option that must be a number from 0 to 1. */
 export function fraction(values: Record<string, unknown>, name: string): number {
@@ -22,8 +23,8 @@ export const GATE_OPTIONS = {
   store: { type: 'string', default: process.env.MODEL_STORE },
   'data-root': { type: 'string', default: process.env.DATA_ROOT },
   outcomes: { type: 'string' },
-  'min-auc': { type: 'string', default: '0.7' },
-  'max-drop': { type: 'string', default: '0.01' },
-  'min-air': { type: 'string', default: '0.8' },
+  'min-auc': { type: 'string', default: String(DEFAULT_GATE_LIMITS.minAuc) },
+  'max-drop': { type: 'string', default: String(DEFAULT_GATE_LIMITS.maxDrop) },
+  'min-air': { type: 'string', default: String(DEFAULT_GATE_LIMITS.minAir) },
   name: { type: 'string', default: 'loan-default' },
 } as const;

@@ -1,10 +1,10 @@
 import type { PredictionRecord } from '../../service/src/capture/prediction-record.js';
-import { countApprovals, FairnessTable, fairnessTable, FOUR_FIFTHS } from '../../service/src/monitoring/fairness.js';
+import { countApprovals, FairnessTable, fairnessTable } from '../../service/src/monitoring/fairness.js';
 import { BlobStore } from '../../service/src/storage/blob-store.js';
 import { readCapturedPredictions, timeId } from '../retraining/data-root.js';
 import escapeHtml from '../retraining/html-escape.js';
 import { parseOutcomes } from '../retraining/outcomes.js';
-import { MIN_AIR_GROUP } from '../retraining/retrain.js';
+import { DEFAULT_GATE_LIMITS, judgePromotion, MIN_AIR_GROUP } from '../promotion-gate/gate.js';
 import { rocAuc } from '../retraining/roc-auc.js';
 
 export const COMPARISONS = 'comparisons/';
@@ -81,7 +81,7 @@ function figures(version: string, rows: { y: number; p: number; approved: boolea
  */
 export async function compare(options: CompareOptions): Promise<ComparisonReport> {
   const now = options.now ?? (() => new Date());
-  const minAir = options.minAir ?? FOUR_FIFTHS;
+  const minAir = options.minAir ?? DEFAULT_GATE_LIMITS.minAir;
   const outcomes = parseOutcomes(options.outcomes);
   const { byApplication } = await readCapturedPredictions(options.dataRoot);
   const joined = outcomes
@@ -103,23 +103,16 @@ export async function compare(options: CompareOptions): Promise<ComparisonReport
     const y = (j: (typeof joined)[number]) => (j.outcome.loan_paid_back === 0 ? 1 : 0);
     report.champion = figures(joined[0].record.model_version, joined.map((j) => ({ y: y(j), p: j.record.probability_of_default, approved: j.record.decision === 'approve', record: j.record })), options.seed ?? 1);
     report.challenger = figures(joined[0].record.shadow!.model_version, joined.map((j) => ({ y: y(j), p: j.record.shadow!.probability_of_default, approved: j.record.shadow!.decision === 'approve', record: j.record })), options.seed ?? 1);
-    const [champion, challenger] = [report.champion, report.challenger];
-    if (!(challenger.roc_auc >= options.minAuc)) report.reasons.push(`challenger ROC-AUC ${challenger.roc_auc.toFixed(4)} is below the minimum ${options.minAuc}`);
-    if (!(challenger.roc_auc >= champion.roc_auc - options.maxDrop)) {
-      report.reasons.push(`challenger ROC-AUC ${challenger.roc_auc.toFixed(4)} is more than ${options.maxDrop} below the champion's ${champion.roc_auc.toFixed(4)}`);
-    }
-    if (!(challenger.roc_auc > champion.roc_auc)) report.reasons.push(`challenger ROC-AUC ${challenger.roc_auc.toFixed(4)} does not beat the champion's ${champion.roc_auc.toFixed(4)}`);
-    for (const [attribute, groups] of Object.entries(challenger.fairness)) {
-      for (const [group, f] of Object.entries(groups)) {
-        if (f.adverse_impact_ratio !== null && f.adverse_impact_ratio < minAir) {
-          report.reasons.push(`challenger's adverse impact ratio for ${attribute}=${group} is ${f.adverse_impact_ratio.toFixed(3)}, below ${minAir}`);
-        }
-      }
-    }
-    if (report.reasons.length === 0) {
-      report.verdict = 'promote';
-      report.reasons.push(`challenger ROC-AUC ${challenger.roc_auc.toFixed(4)} beats the champion's ${champion.roc_auc.toFixed(4)} on ${joined.length} real outcomes, and passes the gate`);
-    }
+    const verdict = judgePromotion({
+      names: { model: 'challenger', incumbent: "the champion's" },
+      model: report.challenger,
+      incumbent: report.champion,
+      mustBeatIncumbent: true,
+      rows: joined.length,
+      limits: { minAuc: options.minAuc, maxDrop: options.maxDrop, minAir },
+    });
+    report.reasons.push(...verdict.reasons);
+    if (verdict.passed) report.verdict = 'promote';
   }
   const prefix = `${COMPARISONS}${report.run_id}`;
   await options.dataRoot.put(`${prefix}/report.json`, Buffer.from(JSON.stringify(report, null, 2) + '\n'), { contentType: 'application/json' });

@@ -13,7 +13,8 @@ import { latestSnapshot, readCapturedPredictions, RETRAINING, SNAPSHOTS, timeId,
 import { joinOutcomes, parseOutcomes } from './outcomes.js';
 import { renderReportHtml, RetrainReport } from './report.js';
 import { rocAuc } from './roc-auc.js';
-import { countApprovals, FairnessTable, fairnessTable, FOUR_FIFTHS } from '../../service/src/monitoring/fairness.js';
+import { countApprovals, FairnessTable, fairnessTable } from '../../service/src/monitoring/fairness.js';
+import { DEFAULT_GATE_LIMITS, judgePromotion, MIN_AIR_GROUP } from '../promotion-gate/gate.js';
 import { parseCsv, toApplication, toCsv, toSnapshotRows } from './snapshot-rows.js';
 
 export interface RetrainOptions {
@@ -44,9 +45,6 @@ async function holdoutAuc(model: LoadedModel, rows: Record<string, string>[]): P
   return rocAuc(rows.map((r) => (r.loan_paid_back === '0' ? 1 : 0)), scores);
 }
 
-/** Groups smaller than this on the holdout are not judged by the fairness gate. */
-export const MIN_AIR_GROUP = 100;
-export const DEFAULT_MIN_AIR = FOUR_FIFTHS;
 
 /** The candidate's decisions on the holdout, by protected group (the same figures /monitoring/fairness gives live). */
 async function holdoutFairness(model: LoadedModel, rows: Record<string, string>[]): Promise<FairnessTable> {
@@ -74,7 +72,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     reasons: [],
     started_at: started.toISOString(),
     finished_at: '',
-    thresholds: { min_auc: options.minAuc, max_drop: options.maxDrop, min_air: options.minAir ?? DEFAULT_MIN_AIR },
+    thresholds: { min_auc: options.minAuc, max_drop: options.maxDrop, min_air: options.minAir ?? DEFAULT_GATE_LIMITS.minAir },
     snapshot: null,
     join: null,
     evaluation: null,
@@ -164,25 +162,16 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     logger.info({ message: 'models evaluated', candidate: report.candidate.roc_auc, production: report.production?.roc_auc ?? null });
 
     // 5. The gate.
-    const auc = report.candidate.roc_auc;
-    if (!(auc >= options.minAuc)) report.reasons.push(`candidate ROC-AUC ${auc.toFixed(4)} is below the minimum ${options.minAuc}`);
-    if (report.production && !(auc >= report.production.roc_auc - options.maxDrop)) {
-      report.reasons.push(
-        `candidate ROC-AUC ${auc.toFixed(4)} is more than ${options.maxDrop} below production's ${report.production.roc_auc.toFixed(4)}`,
-      );
-    }
-    const minAir = options.minAir ?? DEFAULT_MIN_AIR;
-    for (const [attribute, groups] of Object.entries(report.candidate.fairness)) {
-      for (const [group, figures] of Object.entries(groups)) {
-        if (figures.adverse_impact_ratio !== null && figures.adverse_impact_ratio < minAir) {
-          report.reasons.push(
-            `candidate's adverse impact ratio for ${attribute}=${group} is ${figures.adverse_impact_ratio.toFixed(3)} ` +
-              `(approval rate ${figures.approval_rate!.toFixed(3)} over ${figures.count} holdout applications), below the minimum ${minAir}`,
-          );
-        }
-      }
-    }
-    if (report.reasons.length === 0) {
+    const verdict = judgePromotion({
+      names: { model: 'candidate', incumbent: "production's" },
+      model: report.candidate,
+      incumbent: report.production,
+      mustBeatIncumbent: false,
+      rows: holdout.length,
+      limits: { minAuc: options.minAuc, maxDrop: options.maxDrop, minAir: options.minAir ?? DEFAULT_GATE_LIMITS.minAir },
+    });
+    report.reasons.push(...verdict.reasons);
+    if (verdict.passed) {
       await publishVerified(store, files, options.name);
       if (options.stage === 'shadow') {
         await setChallenger(store, options.name, 'shadow', manifest.version);
@@ -193,10 +182,6 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
         report.status = 'promoted';
         report.promoted_version = manifest.version;
       }
-      report.reasons.push(
-        `candidate ROC-AUC ${auc.toFixed(4)} >= ${options.minAuc}` +
-          (report.production ? ` and >= production's ${report.production.roc_auc.toFixed(4)} - ${options.maxDrop}` : ' (no production model yet)'),
-      );
     } else {
       report.status = 'rejected';
     }

@@ -1,0 +1,72 @@
+import { FairnessTable, FOUR_FIFTHS } from '../../service/src/monitoring/fairness.js';
+
+/**
+ * The promotion gate: whether a model may replace the one serving. One function for every job that judges a
+ * model (retraining's candidate on the holdout, comparison's challenger on real outcomes), so a rule changes
+ * in one place and every report words it the same way.
+ */
+
+/** What a model must reach; the jobs' --min-auc, --max-drop and --min-air. */
+export interface GateLimits {
+  /** The lowest ROC-AUC a model may serve with. */
+  minAuc: number;
+  /** How far below the incumbent's ROC-AUC it may be. */
+  maxDrop: number;
+  /** The lowest adverse impact ratio for any protected group of at least MIN_AIR_GROUP applications. */
+  minAir: number;
+}
+
+export const DEFAULT_GATE_LIMITS: GateLimits = { minAuc: 0.7, maxDrop: 0.01, minAir: FOUR_FIFTHS };
+
+/** Groups smaller than this are not judged by the fairness rule: their approval rates are too noisy. */
+export const MIN_AIR_GROUP = 100;
+
+export interface GateInput {
+  /** What the reports call the model judged ('candidate', 'challenger') and the one serving ("production's"). */
+  names: { model: string; incumbent: string };
+  model: { roc_auc: number; fairness: FairnessTable };
+  /** The serving model on the same rows; null when nothing serves yet. */
+  incumbent: { roc_auc: number } | null;
+  /** Require a strictly higher ROC-AUC than the incumbent (a challenger must earn the switch; a retrain may hold level). */
+  mustBeatIncumbent: boolean;
+  /** The number of rows judged, for the reason a passing model gets. */
+  rows: number;
+  limits: GateLimits;
+}
+
+export interface GateVerdict {
+  passed: boolean;
+  /** Each failed rule, in words; or, when it passed, one line saying why. */
+  reasons: string[];
+}
+
+const auc = (value: number) => value.toFixed(4);
+
+export function judgePromotion(input: GateInput): GateVerdict {
+  const { names, model, incumbent, limits } = input;
+  const reasons: string[] = [];
+  if (!(model.roc_auc >= limits.minAuc)) reasons.push(`${names.model} ROC-AUC ${auc(model.roc_auc)} is below the minimum ${limits.minAuc}`);
+  if (incumbent && !(model.roc_auc >= incumbent.roc_auc - limits.maxDrop)) {
+    reasons.push(`${names.model} ROC-AUC ${auc(model.roc_auc)} is more than ${limits.maxDrop} below ${names.incumbent} ${auc(incumbent.roc_auc)}`);
+  }
+  if (incumbent && input.mustBeatIncumbent && !(model.roc_auc > incumbent.roc_auc)) {
+    reasons.push(`${names.model} ROC-AUC ${auc(model.roc_auc)} does not beat ${names.incumbent} ${auc(incumbent.roc_auc)}`);
+  }
+  for (const [attribute, groups] of Object.entries(model.fairness)) {
+    for (const [group, figures] of Object.entries(groups)) {
+      if (figures.adverse_impact_ratio !== null && figures.adverse_impact_ratio < limits.minAir) {
+        reasons.push(
+          `${names.model}'s adverse impact ratio for ${attribute}=${group} is ${figures.adverse_impact_ratio.toFixed(3)} ` +
+            `(approval rate ${figures.approval_rate!.toFixed(3)} over ${figures.count} applications), below the minimum ${limits.minAir}`,
+        );
+      }
+    }
+  }
+  if (reasons.length > 0) return { passed: false, reasons };
+  const against = !incumbent
+    ? ' (no production model yet)'
+    : input.mustBeatIncumbent
+      ? ` and beats ${names.incumbent} ${auc(incumbent.roc_auc)}`
+      : ` and >= ${names.incumbent} ${auc(incumbent.roc_auc)} - ${limits.maxDrop}`;
+  return { passed: true, reasons: [`${names.model} ROC-AUC ${auc(model.roc_auc)} >= ${limits.minAuc}${against}, on ${input.rows} applications; no protected group below ${limits.minAir}`] };
+}
