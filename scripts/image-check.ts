@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseCsv, toApplication } from '../jobs/retraining/snapshot-rows.js';
 import { recordsInFile } from '../service/src/capture/prediction-file.js';
 import { FsBlobStore } from '../service/src/storage/fs-blob-store.js';
-import { renderServiceUserData } from '../infra/components/user-data.js';
+import { renderServiceUserData, SCRATCH_PATHS } from '../infra/components/user-data.js';
 import { EXIT, parseCli, runCli } from './lib/cli.js';
 import { runTraining } from './lib/python.js';
 
@@ -215,6 +215,50 @@ async function checkService(work: string): Promise<{ dataRoot: string; rows: Rec
   }
 }
 
+/**
+ * The service image with its scratch paths mounted as a Fargate task mounts them: a path the image declares as a
+ * VOLUME gets a fresh volume holding the image's directory, with its owner (ECS copies it in); any other path an
+ * empty directory owned by root (aws/containers-roadmap#938). The service, running as `node`, must still write
+ * its prediction log, its spill directory and its model cache there.
+ */
+async function checkFargateScratch(work: string): Promise<void> {
+  const port = await freePort();
+  const name = `loan-default-fargate-${process.pid}`;
+  const declared = JSON.parse((await podman(['image', 'inspect', '--format', '{{json .Config.Volumes}}', SERVICE_IMAGE], { quiet: true })).out.trim() || 'null') ?? {};
+  const mounts: string[] = [];
+  const volumes: string[] = [];
+  for (const [volume, containerPath] of Object.entries(SCRATCH_PATHS)) {
+    if (containerPath in declared) {
+      const source = `${name}-${volume}`;
+      volumes.push(source);
+      mounts.push('--mount', `type=volume,source=${source},target=${containerPath}`);
+    } else {
+      const empty = path.join(work, `fargate-${volume}`);
+      await mkdir(empty, { mode: 0o755 });
+      mounts.push('-v', `${empty}:${containerPath}`);
+    }
+  }
+  log(`  (image VOLUMEs: ${Object.keys(declared).join(', ') || 'none'})`);
+  await podman([
+    'run', '-d', '--name', name, ...RUN_LIMITS, '--read-only', ...mounts,
+    '-e', `PORT=${port}`, '-e', 'HOST=127.0.0.1', '-e', 'MODEL_POLL_INTERVAL_S=0',
+    SERVICE_IMAGE,
+  ], { quiet: true });
+  try {
+    const readyMs = await waitReady(`http://127.0.0.1:${port}`, 30_000);
+    if (readyMs === Infinity) log((await podman(['logs', name], { quiet: true, allowFail: true })).out.slice(-4_000));
+    check(readyMs < 30_000, `ready within 30 s with Fargate's volumes on ${Object.values(SCRATCH_PATHS).join(' and ')}`);
+    // The directories the service writes: the log, the spill directory (an outage's records) and the model cache.
+    for (const dir of ['/app/var/predictions', '/app/var/predictions-spill', '/tmp']) {
+      const probe = await podman(['exec', name, 'sh', '-c', `mkdir -p ${dir} && echo x > ${dir}/.probe && rm ${dir}/.probe`], { quiet: true, allowFail: true });
+      check(probe.code === 0, `the service's user can write ${dir} (${probe.out.trim() || 'ok'})`);
+    }
+  } finally {
+    await podman(['rm', '-f', name], { quiet: true, allowFail: true });
+    for (const volume of volumes) await podman(['volume', 'rm', '-f', volume], { quiet: true, allowFail: true });
+  }
+}
+
 /** The retraining image as the Fargate task runs it, over a directory store, data root and outcomes file. */
 async function checkRetraining(work: string, dataRoot: string, rows: Record<string, string>[]): Promise<void> {
   const store = path.join(work, 'store');
@@ -334,6 +378,7 @@ runCli(USAGE, async () => {
   try {
     await timed('run the EC2 user data against stand-in dnf, aws, docker, curl and systemctl', () => checkUserData(work, base));
     const { dataRoot, rows } = await timed('run the service image', () => checkService(work));
+    await timed("run the service image on Fargate's scratch volumes", () => checkFargateScratch(work));
     await timed('run the retraining image', () => checkRetraining(work, dataRoot, rows));
     check(mb(sizes.service - sizes.base) <= SERVICE_APP_LAYERS_GOAL_MB, `service app layers at most ${SERVICE_APP_LAYERS_GOAL_MB} MB (${mb(sizes.service - sizes.base)} MB)`);
   } finally {

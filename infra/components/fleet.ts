@@ -8,7 +8,7 @@ import type { PrivateBucket } from './private-bucket.js';
 import { RateLimitCache, REDIS_PORT } from './rate-limit-cache.js';
 import type { ContainerImage } from './registry.js';
 import { serviceDataStatements, serviceParameters, ServiceSecrets } from './service-access.js';
-import { CONTAINER_STOP_TIMEOUT_S, serviceEnvironment } from './user-data.js';
+import { CONTAINER_STOP_TIMEOUT_S, SCRATCH_PATHS, serviceEnvironment } from './user-data.js';
 
 export interface FleetArgs {
   /** The VPC and subnets (at least two availability zones) of the balancer, the tasks and the cache. */
@@ -142,11 +142,10 @@ export class Fleet extends pulumi.ComponentResource {
               { name: 'REDIS_URL', valueFrom: redisUrl },
             ],
             // As on the instance (docker run --read-only --tmpfs): the image is immutable, scratch space is not.
+            // Writable by the image's user because the image declares these paths as VOLUMEs (service/Dockerfile);
+            // they live as long as the task: spilled records not yet delivered at its end are lost with it.
             readonlyRootFilesystem: true,
-            mountPoints: [
-              { sourceVolume: 'tmp', containerPath: '/tmp' },
-              { sourceVolume: 'var', containerPath: '/app/var' },
-            ],
+            mountPoints: Object.entries(SCRATCH_PATHS).map(([sourceVolume, containerPath]) => ({ sourceVolume, containerPath })),
             stopTimeout: CONTAINER_STOP_TIMEOUT_S,
             logConfiguration: {
               logDriver: 'awslogs',
@@ -172,7 +171,7 @@ export class Fleet extends pulumi.ComponentResource {
         executionRoleArn: this.executionRole.role.arn,
         taskRoleArn: this.taskRole.role.arn,
         runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
-        volumes: [{ name: 'tmp' }, { name: 'var' }],
+        volumes: Object.keys(SCRATCH_PATHS).map((volume) => ({ name: volume })),
         containerDefinitions: container,
         tags,
       },

@@ -13,6 +13,13 @@ const CONTAINER = 'loan-default';
 /** The host directory behind the container's CAPTURE_SPILL_DIR (./var/predictions-spill under /app). */
 export const SPILL_HOST_DIR = '/var/lib/loan-default/spill';
 
+/**
+ * The container's writable paths under a read-only root: the prediction log and its spill directory (/app/var)
+ * and the model cache (/tmp). The fleet's task mounts a volume on each; the image declares each as a VOLUME so
+ * that Fargate copies in the image's directories with their owner instead of mounting them empty and root-owned.
+ */
+export const SCRATCH_PATHS = { tmp: '/tmp', var: '/app/var' } as const;
+
 /** The service's own shutdown deadline, and the container's stop timeout (SIGKILL after it) a little above it. */
 export const SERVICE_SHUTDOWN_TIMEOUT_MS = 8_000;
 export const CONTAINER_STOP_TIMEOUT_S = 12;
@@ -20,7 +27,7 @@ export const CONTAINER_STOP_TIMEOUT_S = 12;
 /** Single-quotes a value for bash. */
 export const shellQuote = (value: string | number) => `'${String(value).replace(/'/g, `'\\''`)}'`;
 
-/** What the service container is told, wherever it runs (DESIGN.md's environment contract; secrets apart). */
+/** What the service container is told, wherever it runs (the environment contract of docs/configuration.md; secrets apart). */
 export interface ServiceEnvironmentArgs {
   containerPort: number;
   modelStore: string;
