@@ -55,7 +55,7 @@ function loadBalancerLogDelivery(bucketArn: pulumi.Output<string>, prefix: strin
 
 /**
  * The data bucket (`snapshots/` for training data, `predictions/` for captured predictions) and the models
- * bucket (the model store layout of DESIGN.md), both private. The demo model's versions are copied into the
+ * bucket (the model store layout of docs/model-store.md), both private. The demo model's versions are copied into the
  * models bucket and its production channel is created once, so a new stack serves at once; later promotions
  * belong to the model registry, so Pulumi never rewrites that channel.
  */

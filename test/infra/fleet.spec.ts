@@ -1,4 +1,5 @@
 import type * as pulumi from '@pulumi/pulumi';
+import { readFileSync } from 'node:fs';
 import { dependencyNames, installPulumiMocks, MockResource, ProgramOutputs, recordOptions, resourceQueries, runProgram, valueOf } from '../helpers/pulumi-mocks.js';
 import { RESOURCE_TYPES as T, violations } from '../../infra/policy/rules.js';
 import { TLS_POLICY } from '../../infra/components/load-balancer.js';
@@ -257,6 +258,13 @@ describe('fleet mode', () => {
     const drift = one(T.alarm, 'input-drift');
     expect(drift.inputs).toMatchObject({ namespace: EMF_NAMESPACE, metricName: 'drift_psi_max', threshold: 0.25 });
     for (const alarm of [fiveXx, p99, drift]) expect(alarm.inputs.alarmActions).toEqual([topic]);
+  });
+
+  it('has a runbook step in docs/operations.md for every alarm and failure notice the stack creates', () => {
+    const runbook = new Set([...readFileSync('docs/operations.md', 'utf8').matchAll(/^### `([a-z0-9-]+)`/gm)].map((m) => m[1]));
+    const notices = [...ofType(T.alarm), ...ofType('aws:cloudwatch/eventRule:EventRule')].map((r) => r.name.replace(/^loan-default-(fleet-)?/, ''));
+    expect(notices.length).toBeGreaterThanOrEqual(9);
+    expect(notices.filter((id) => !runbook.has(id))).toEqual([]);
   });
 
   it('complies with every rule of the policy pack', () => {

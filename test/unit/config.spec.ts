@@ -1,7 +1,7 @@
 import { defaultMaxConnections, loadAppConfig } from '../../service/src/config/app.config.js';
 
 describe('loadAppConfig', () => {
-  it('has the defaults of DESIGN.md', () => {
+  it('has the defaults of docs/configuration.md', () => {
     expect(loadAppConfig({})).toMatchObject({
       port: 3000,
       host: '0.0.0.0',

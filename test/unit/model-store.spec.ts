@@ -202,7 +202,7 @@ describe('s3 store specifics', () => {
     await expect(promote(s3Store, NAME, 'production', '20260101T000000Z-aaaaaaa')).rejects.toThrow(/is not in s3:\/\/partial/);
   });
 
-  it('keys live under the prefix in the layout of DESIGN.md', async () => {
+  it('keys live under the prefix in the layout of docs/model-store.md', async () => {
     await s3.createBucket('layout');
     const s3Store = new S3ModelStore('s3://layout/team/models', s3.client);
     store = s3Store;

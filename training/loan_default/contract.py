@@ -1,4 +1,4 @@
-"""The data contract of DESIGN.md: the 11 inputs, their rules and the label.
+"""The data contract of docs/data-contract.md: the 11 inputs, their rules and the label.
 
 The service's DTO (service/src/contract) states the same rules for TypeScript; a jest test compares the two
 through `python -m loan_default contract`, so a change on one side that is not made on the other fails CI.
@@ -29,7 +29,7 @@ GRADE_DIGITS = "12345"
 GRADE_SUBGRADE_PATTERN = r"^[A-G][1-5]$"
 GRADE_FIELD = "grade_subgrade"
 
-# Input order as DESIGN.md lists it; the manifest and the canaries use it.
+# Input order as docs/data-contract.md lists it; the manifest and the canaries use it.
 INPUT_FIELDS: list[str] = [
     "annual_income",
     "debt_to_income_ratio",

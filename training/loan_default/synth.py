@@ -1,4 +1,4 @@
-"""Synthetic loan applications that behave like the real public data set DESIGN.md describes.
+"""Synthetic loan applications that behave like the real public data set docs/data-contract.md describes.
 
 Every label is drawn from a hidden true probability of default, written alongside as
 `true_probability_of_default`, so a test knows the best ROC-AUC any model can reach on the same rows.

@@ -87,7 +87,7 @@ export function defaultMaxConnections(nofile: number | null = openFileLimit()): 
 
 const text = (env: NodeJS.ProcessEnv, key: string, fallback: string) => (env[key] ?? '').trim() || fallback;
 
-/** Reads and checks the environment contract of DESIGN.md; a bad value stops startup with its name. */
+/** Reads and checks the environment contract of docs/configuration.md; a bad value stops startup with its name. */
 export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   const logLevel = text(env, 'LOG_LEVEL', 'info');
   if (!LOG_LEVELS.includes(logLevel)) throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);

@@ -1,5 +1,5 @@
 /**
- * The data contract of DESIGN.md for TypeScript. The DTO's class-validator decorators are built from these
+ * The data contract of docs/data-contract.md for TypeScript. The DTO's class-validator decorators are built from these
  * constants; training/loan_default/contract.py states the same for Python and a jest test compares the two.
  */
 export const GENDERS = ['Female', 'Male', 'Other'] as const;
@@ -52,7 +52,7 @@ export type NumberField = keyof typeof NUMBER_RULES;
 export type EnumField = keyof typeof ENUM_RULES;
 export const GRADE_FIELD = 'grade_subgrade';
 
-/** Input order as DESIGN.md lists it. */
+/** Input order as docs/data-contract.md lists it. */
 export const INPUT_FIELDS = [
   'annual_income',
   'debt_to_income_ratio',

@@ -7,7 +7,7 @@ import { Explainer } from '../explain/explainer.js';
 import { TreeEnsemble, TreesDocument } from '../explain/tree-ensemble.js';
 import { sha256 } from './sha256.js';
 
-/** The strictest canary tolerance DESIGN.md allows; a manifest may ask for tighter, never looser. */
+/** The strictest canary tolerance docs/model-store.md allows; a manifest may ask for tighter, never looser. */
 export const MAX_CANARY_TOLERANCE = 1e-5;
 
 export class ModelRejectedError extends Error {

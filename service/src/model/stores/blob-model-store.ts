@@ -15,7 +15,7 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 /**
- * The model store layout of DESIGN.md on any BlobStore (a directory or an S3 prefix):
+ * The model store layout of docs/model-store.md on any BlobStore (a directory or an S3 prefix):
  *   <name>/versions/<version>/{model.onnx,manifest.json,model-card.html}, <name>/channels/<channel>.json
  * A version exists once its manifest does: the manifest is written last and only if absent (atomically on
  * both backends), so a reader never sees half a version and two publishers of one version cannot both win.
