@@ -4,7 +4,13 @@
  */
 module.exports = {
   forbidden: [
-    { name: 'no-circular', severity: 'error', comment: 'files that import each other, directly or through others', from: {}, to: { circular: true } },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'files that import each other, directly or through others',
+      from: {},
+      to: { circular: true },
+    },
     {
       name: 'service-is-a-library-for-jobs',
       severity: 'error',

@@ -46,7 +46,10 @@ export interface FleetSettings {
   /** Autoscaling targets: ALB requests per task per minute, and average CPU percent. */
   requestsPerTaskPerMinute: number;
   cpuTargetPercent: number;
-  /** ElastiCache node for the shared rate-limit counters (free-tier types: cache.t2.micro, cache.t3.micro, cache.t4g.micro). */
+  /**
+   * ElastiCache node for the shared rate-limit counters (free-tier types: cache.t2.micro, cache.t3.micro,
+   * cache.t4g.micro).
+   */
   redisNodeType: string;
   /** The ALB p99 latency alarm's threshold. */
   p99AlarmMs: number;
@@ -65,14 +68,18 @@ export const MONTHLY = 'cron(0 3 1 * ? *)';
 /** Instance types inside the AWS free tier (t2.micro where t3.micro is not offered). */
 export const FREE_TIER_INSTANCE_TYPES = ['t3.micro', 't2.micro'];
 // CloudWatch Logs accepts only these retention periods.
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 /** The widest network allowed to reach the service: a /7 or wider is most of the internet. */
 export const MIN_CIDR_PREFIX = 8;
 const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 /** The stack's region as the AWS provider will see it: `aws:region`, else the environment's. */
 export function stackRegion(): string | undefined {
-  return new pulumi.Config('aws').get('region') ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? undefined;
+  return (
+    new pulumi.Config('aws').get('region') ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? undefined
+  );
 }
 
 /** S3 refuses a transition to STANDARD_IA earlier than 30 days after creation. */
@@ -99,11 +106,17 @@ export function readSettings(config = new pulumi.Config(), region = stackRegion(
     throw new Error(`servicePort must be a TCP port other than 22, got ${servicePort}`);
   }
   const retrainStage = config.get('retrainStage') ?? 'production';
-  if (retrainStage !== 'production' && retrainStage !== 'shadow') throw new Error(`retrainStage must be production or shadow, got '${retrainStage}'`);
+  if (retrainStage !== 'production' && retrainStage !== 'shadow')
+    throw new Error(`retrainStage must be production or shadow, got '${retrainStage}'`);
   const deployment = config.get('deployment') ?? 'single';
-  if (deployment !== 'single' && deployment !== 'fleet') throw new Error(`deployment must be single or fleet, got '${deployment}'`);
-  const predictionsInfrequentAccessDays = config.getNumber('predictionsInfrequentAccessDays') ?? MIN_INFREQUENT_ACCESS_DAYS;
-  if (!Number.isInteger(predictionsInfrequentAccessDays) || predictionsInfrequentAccessDays < MIN_INFREQUENT_ACCESS_DAYS) {
+  if (deployment !== 'single' && deployment !== 'fleet')
+    throw new Error(`deployment must be single or fleet, got '${deployment}'`);
+  const predictionsInfrequentAccessDays =
+    config.getNumber('predictionsInfrequentAccessDays') ?? MIN_INFREQUENT_ACCESS_DAYS;
+  if (
+    !Number.isInteger(predictionsInfrequentAccessDays) ||
+    predictionsInfrequentAccessDays < MIN_INFREQUENT_ACCESS_DAYS
+  ) {
     throw new Error(
       `predictionsInfrequentAccessDays must be a whole number of at least ${MIN_INFREQUENT_ACCESS_DAYS} (S3 refuses an earlier move to STANDARD_IA), got ${predictionsInfrequentAccessDays}`,
     );
@@ -134,11 +147,18 @@ export function readSettings(config = new pulumi.Config(), region = stackRegion(
 /** `vpcId` with `subnetIds` (comma-separated), or neither: the default VPC. */
 function readVpcSettings(config: pulumi.Config): Pick<NetworkSettings, 'vpcId' | 'subnetIds'> {
   const vpcId = config.get('vpcId') || undefined;
-  const subnetIds = config.get('subnetIds')?.split(',').map((s) => s.trim()).filter(Boolean);
+  const subnetIds = config
+    .get('subnetIds')
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if ((vpcId === undefined) !== (subnetIds === undefined || subnetIds.length === 0)) {
-    throw new Error('vpcId and subnetIds go together: set both to deploy into an existing VPC, or neither for the default VPC');
+    throw new Error(
+      'vpcId and subnetIds go together: set both to deploy into an existing VPC, or neither for the default VPC',
+    );
   }
-  if (vpcId !== undefined && !/^vpc-[0-9a-f]{8,17}$/.test(vpcId)) throw new Error(`vpcId must be a VPC id such as vpc-0123456789abcdef0, got '${vpcId}'`);
+  if (vpcId !== undefined && !/^vpc-[0-9a-f]{8,17}$/.test(vpcId))
+    throw new Error(`vpcId must be a VPC id such as vpc-0123456789abcdef0, got '${vpcId}'`);
   const bad = subnetIds?.find((id) => !/^subnet-[0-9a-f]{8,17}$/.test(id));
   if (bad !== undefined) throw new Error(`subnetIds must be subnet ids such as subnet-0123456789abcdef0, got '${bad}'`);
   return { vpcId, subnetIds: vpcId === undefined ? undefined : subnetIds };
@@ -150,25 +170,34 @@ function readHttpsSettings(config: pulumi.Config, region: string | undefined): F
   const domainName = config.get('domainName') || undefined;
   const hostedZoneId = config.get('hostedZoneId') || undefined;
   if (certificateArn === undefined) {
-    if (domainName !== undefined || hostedZoneId !== undefined) throw new Error('domainName and hostedZoneId need certificateArn: they name the HTTPS endpoint');
+    if (domainName !== undefined || hostedZoneId !== undefined)
+      throw new Error('domainName and hostedZoneId need certificateArn: they name the HTTPS endpoint');
     return undefined;
   }
   const arn = /^arn:aws[\w-]*:acm:([\w-]+):\d{12}:certificate\/[\w-]+$/.exec(certificateArn);
   if (!arn) throw new Error(`certificateArn must be an ACM certificate ARN, got '${certificateArn}'`);
   // ACM certificates are regional: the listener would fail at create with one from elsewhere.
-  if (region !== undefined && arn[1] !== region) throw new Error(`certificateArn is in ${arn[1]}, but the stack deploys to ${region}: an ALB takes a certificate from its own region only`);
+  if (region !== undefined && arn[1] !== region)
+    throw new Error(
+      `certificateArn is in ${arn[1]}, but the stack deploys to ${region}: an ALB takes a certificate from its own region only`,
+    );
   if (domainName === undefined) {
-    throw new Error('certificateArn needs domainName: the name the certificate covers, which clients call (it never covers the balancer\'s elb.amazonaws.com name)');
+    throw new Error(
+      "certificateArn needs domainName: the name the certificate covers, which clients call (it never covers the balancer's elb.amazonaws.com name)",
+    );
   }
-  if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(domainName)) throw new Error(`domainName must be a DNS name such as api.example.com, got '${domainName}'`);
-  if (hostedZoneId !== undefined && !/^Z[A-Z0-9]{1,31}$/.test(hostedZoneId)) throw new Error(`hostedZoneId must be a Route 53 hosted zone id such as Z0123456789ABC, got '${hostedZoneId}'`);
+  if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i.test(domainName))
+    throw new Error(`domainName must be a DNS name such as api.example.com, got '${domainName}'`);
+  if (hostedZoneId !== undefined && !/^Z[A-Z0-9]{1,31}$/.test(hostedZoneId))
+    throw new Error(`hostedZoneId must be a Route 53 hosted zone id such as Z0123456789ABC, got '${hostedZoneId}'`);
   return { certificateArn, domainName: domainName.toLowerCase(), hostedZoneId };
 }
 
 function readFleetSettings(config: pulumi.Config, region: string | undefined): FleetSettings {
   const number = (key: string, fallback: number, min: number, max: number) => {
     const value = config.getNumber(key) ?? fallback;
-    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${key} must be an integer from ${min} to ${max}, got ${value}`);
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new Error(`${key} must be an integer from ${min} to ${max}, got ${value}`);
     return value;
   };
   // Two tasks at least: one per availability zone, so a zone or a task can fail without an outage.
@@ -178,7 +207,11 @@ function readFleetSettings(config: pulumi.Config, region: string | undefined): F
   const taskCpu = number('taskCpu', 512, 256, 2048);
   const taskMemory = number('taskMemory', 1024, 512, 16384);
   if (!FARGATE_SIZES[taskCpu]?.includes(taskMemory)) {
-    throw new Error(`taskCpu ${taskCpu} with taskMemory ${taskMemory} is not a Fargate size (${Object.entries(FARGATE_SIZES).map(([c, m]) => `${c}: ${m.join('/')}`).join('; ')})`);
+    throw new Error(
+      `taskCpu ${taskCpu} with taskMemory ${taskMemory} is not a Fargate size (${Object.entries(FARGATE_SIZES)
+        .map(([c, m]) => `${c}: ${m.join('/')}`)
+        .join('; ')})`,
+    );
   }
   return {
     minTasks,

@@ -52,7 +52,8 @@ const adminToken =
   config.getSecret('adminToken') ?? new random.RandomPassword('admin-token', { length: 40, special: false }).result;
 // The keys clients send on /predict: `pulumi config set --secret apiKeys k1,k2`, or one generated key, so the
 // scoring route is never open to everyone in allowedCidr by default.
-const apiKeys = config.getSecret('apiKeys') ?? new random.RandomPassword('api-key', { length: 40, special: false }).result;
+const apiKeys =
+  config.getSecret('apiKeys') ?? new random.RandomPassword('api-key', { length: 40, special: false }).result;
 
 // The default VPC, or the stack's own (vpcId and subnetIds): every compute component runs in it.
 const network = new Network(
@@ -102,7 +103,9 @@ const retraining = new Retraining('loan-default', {
 
 const portSuffix = settings.network.servicePort === 80 ? '' : `:${settings.network.servicePort}`;
 // Single: the Elastic IP's name, not the instance's (it stays the same when the instance is replaced).
-export const serviceUrl = fleet ? fleet.loadBalancer.url : pulumi.interpolate`http://${compute!.address.publicDns}${portSuffix}`;
+export const serviceUrl = fleet
+  ? fleet.loadBalancer.url
+  : pulumi.interpolate`http://${compute!.address.publicDns}${portSuffix}`;
 export const swaggerUrl = pulumi.interpolate`${serviceUrl}/docs`;
 export const dataBucketName = storage.dataBucket.name;
 export const modelsBucketName = storage.modelsBucket.name;

@@ -21,11 +21,19 @@ runCli(USAGE, async () => {
   });
   // Both versions must still be in the store: a verdict about a version nobody can promote helps no one.
   const versions = await store.listVersions(values.name as string);
-  const missing = [report.champion?.version, report.challenger?.version].filter((v): v is string => Boolean(v) && !versions.includes(v!));
+  const missing = [report.champion?.version, report.challenger?.version].filter(
+    (v): v is string => Boolean(v) && !versions.includes(v!),
+  );
   if (missing.length) throw new Error(`versions ${missing.join(', ')} are not in ${store.location}`);
   process.stdout.write(
     `${report.verdict}: ${report.reasons.join('; ')}\n` +
-      JSON.stringify({ run_id: report.run_id, verdict: report.verdict, rows: report.rows, champion: report.champion?.roc_auc ?? null, challenger: report.challenger?.roc_auc ?? null }) +
+      JSON.stringify({
+        run_id: report.run_id,
+        verdict: report.verdict,
+        rows: report.rows,
+        champion: report.champion?.roc_auc ?? null,
+        challenger: report.challenger?.roc_auc ?? null,
+      }) +
       '\n',
   );
   return COMPARE_EXIT[report.verdict];

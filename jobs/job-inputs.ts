@@ -7,7 +7,8 @@ import { DEFAULT_GATE_LIMITS } from './promotion-gate/gate.js';
 /** A --option that must be a number from 0 to 1. */
 export function fraction(values: Record<string, unknown>, name: string): number {
   const value = Number(values[name]);
-  if (!(value >= 0 && value <= 1)) throw new UsageError(`--${name} must be a number from 0 to 1, got '${values[name]}'`);
+  if (!(value >= 0 && value <= 1))
+    throw new UsageError(`--${name} must be a number from 0 to 1, got '${values[name]}'`);
   return value;
 }
 
@@ -18,7 +19,10 @@ export function readInput(location: string): Promise<Buffer> {
     : readFile(path.resolve(location));
 }
 
-/** The options every job that judges a model shares: where things are, and the gate (ROC-AUC floor, largest drop, four-fifths). */
+/**
+ * The options every job that judges a model shares: where things are, and the gate (ROC-AUC floor, largest drop,
+ * four-fifths).
+ */
 export const GATE_OPTIONS = {
   store: { type: 'string', default: process.env.MODEL_STORE },
   'data-root': { type: 'string', default: process.env.DATA_ROOT },

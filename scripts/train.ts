@@ -52,7 +52,10 @@ runCli(USAGE, async () => {
       lines.push(`  promoted: ${values.channel} -> ${pointer.version} (previous ${pointer.previous ?? 'none'})`);
     }
     process.stdout.write(lines.join('\n') + '\n');
-    process.stdout.write(JSON.stringify({ version: manifest.version, metrics: manifest.metrics, promoted: Boolean(values.promote) }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ version: manifest.version, metrics: manifest.metrics, promoted: Boolean(values.promote) }) +
+        '\n',
+    );
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

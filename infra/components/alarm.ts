@@ -7,7 +7,10 @@ import type * as pulumi from '@pulumi/pulumi';
  */
 export function notifyingAlarm(
   name: string,
-  args: { topic: aws.sns.Topic; tags: Record<string, string> } & Omit<aws.cloudwatch.MetricAlarmArgs, 'alarmActions' | 'okActions' | 'tags'>,
+  args: { topic: aws.sns.Topic; tags: Record<string, string> } & Omit<
+    aws.cloudwatch.MetricAlarmArgs,
+    'alarmActions' | 'okActions' | 'tags'
+  >,
   parent: pulumi.Resource,
 ): aws.cloudwatch.MetricAlarm {
   const { topic, ...alarm } = args;

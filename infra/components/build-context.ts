@@ -24,11 +24,15 @@ export function contextRules(root: string, dockerfile: string): ContextRules {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'));
-  if (lines[0] !== '*') throw new Error(`${dockerfile}.dockerignore must start with '*' and list what the build may use as '!path'`);
+  if (lines[0] !== '*')
+    throw new Error(`${dockerfile}.dockerignore must start with '*' and list what the build may use as '!path'`);
   const rules: ContextRules = { include: [], exclude: [] };
   for (const line of lines.slice(1)) {
     // Only the forms the tag can follow exactly; a glob it could not match would let tag and context drift apart.
-    if (/[*?[\]]/.test(line.replace(/^\*\*\//, ''))) throw new Error(`${dockerfile}.dockerignore: '${line}' is not a form the image tag can follow ('!path', 'path' or '**/name')`);
+    if (/[*?[\]]/.test(line.replace(/^\*\*\//, '')))
+      throw new Error(
+        `${dockerfile}.dockerignore: '${line}' is not a form the image tag can follow ('!path', 'path' or '**/name')`,
+      );
     if (line.startsWith('!')) rules.include.push(line.slice(1).replace(/\/$/, ''));
     else rules.exclude.push(line.replace(/\/$/, ''));
   }
@@ -41,7 +45,9 @@ export const contextPaths = (root: string, dockerfile: string): string[] => cont
 function excluded(relative: string, exclude: string[]): boolean {
   const segments = relative.split('/');
   return exclude.some((pattern) =>
-    pattern.startsWith('**/') ? segments.includes(pattern.slice(3)) : relative === pattern || relative.startsWith(`${pattern}/`),
+    pattern.startsWith('**/')
+      ? segments.includes(pattern.slice(3))
+      : relative === pattern || relative.startsWith(`${pattern}/`),
   );
 }
 
@@ -63,10 +69,17 @@ export function contextFiles(root: string, dockerfile: string): string[] {
 /** sha256 (16 hex digits) over the Dockerfile, its ignore file and each context file's path, mode and content. */
 export function contextHash(root: string, dockerfile: string): string {
   const hash = createHash('sha256');
-  for (const file of [dockerfile, `${dockerfile}.dockerignore`]) hash.update(readFileSync(path.join(root, file))).update('\0');
+  for (const file of [dockerfile, `${dockerfile}.dockerignore`])
+    hash.update(readFileSync(path.join(root, file))).update('\0');
   for (const file of contextFiles(root, dockerfile)) {
     const { mode } = statSync(path.join(root, file));
-    hash.update(file).update('\0').update(mode.toString(8)).update('\0').update(readFileSync(path.join(root, file))).update('\0');
+    hash
+      .update(file)
+      .update('\0')
+      .update(mode.toString(8))
+      .update('\0')
+      .update(readFileSync(path.join(root, file)))
+      .update('\0');
   }
   return hash.digest('hex').slice(0, 16);
 }

@@ -72,7 +72,12 @@ export class Compute extends pulumi.ComponentResource {
             ...ecrPullStatements(args.image.repository.arn),
             ...serviceDataStatements(args.modelsBucket, args.dataBucket, args.predictionsPrefix),
             writeLogsStatement([args.logGroup.arn]),
-            { Sid: 'ReadSecrets', Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: [this.adminTokenParameter.arn, this.apiKeysParameter.arn] },
+            {
+              Sid: 'ReadSecrets',
+              Effect: 'Allow',
+              Action: ['ssm:GetParameter'],
+              Resource: [this.adminTokenParameter.arn, this.apiKeysParameter.arn],
+            },
             // Shell access through Session Manager: only its channel actions. AmazonSSMManagedInstanceCore would
             // also let the internet-facing container read every SSM parameter in the account.
             { Sid: 'SessionManager', Effect: 'Allow', Action: SESSION_MANAGER_ACTIONS, Resource: ['*'] },
@@ -105,7 +110,16 @@ export class Compute extends pulumi.ComponentResource {
 
     const ami = aws.ssm.getParameterOutput({ name: AL2023_AMI_PARAMETER }, parent);
     const userData = pulumi
-      .all([region, args.image.ref, args.image.repository.repositoryUrl, args.modelsBucket.name, args.dataBucket.name, args.logGroup.name, this.adminTokenParameter.name, this.apiKeysParameter.name])
+      .all([
+        region,
+        args.image.ref,
+        args.image.repository.repositoryUrl,
+        args.modelsBucket.name,
+        args.dataBucket.name,
+        args.logGroup.name,
+        this.adminTokenParameter.name,
+        this.apiKeysParameter.name,
+      ])
       .apply(([regionName, imageRef, repositoryUrl, modelsBucket, dataBucket, logGroup, parameter, apiKeysParameter]) =>
         renderServiceUserData({
           region: regionName,
@@ -126,7 +140,8 @@ export class Compute extends pulumi.ComponentResource {
     this.instance = new aws.ec2.Instance(
       `${name}-instance`,
       {
-        // The parameter's value is not a secret (Pulumi marks every SSM parameter value as one, hiding the AMI in diffs).
+        // The parameter's value is not a secret (Pulumi marks every SSM parameter value as one, hiding the AMI in
+        // diffs).
         ami: pulumi.unsecret(ami.value),
         instanceType: args.listen.instanceType,
         iamInstanceProfile: profile.name,
@@ -150,8 +165,20 @@ export class Compute extends pulumi.ComponentResource {
       // boots only once its role may pull the image and read the token.
       { parent: this, ignoreChanges: ['ami'], dependsOn: [servicePolicy] },
     );
-    this.address = new aws.ec2.Eip(`${name}-address`, { domain: 'vpc', tags: { ...args.tags, Name: `${name}-service` } }, parent);
-    new aws.ec2.EipAssociation(`${name}-address-association`, { instanceId: this.instance.id, allocationId: this.address.allocationId }, parent);
-    this.registerOutputs({ instanceId: this.instance.id, publicDns: this.address.publicDns, publicIp: this.address.publicIp });
+    this.address = new aws.ec2.Eip(
+      `${name}-address`,
+      { domain: 'vpc', tags: { ...args.tags, Name: `${name}-service` } },
+      parent,
+    );
+    new aws.ec2.EipAssociation(
+      `${name}-address-association`,
+      { instanceId: this.instance.id, allocationId: this.address.allocationId },
+      parent,
+    );
+    this.registerOutputs({
+      instanceId: this.instance.id,
+      publicDns: this.address.publicDns,
+      publicIp: this.address.publicIp,
+    });
   }
 }

@@ -30,6 +30,9 @@ export interface FleetArgs {
   tags: Record<string, string>;
 }
 
+type TrackedMetric =
+  aws.types.input.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification;
+
 /** The container inside each task. */
 export const SERVICE_CONTAINER = 'service';
 /** How long the balancer keeps a stopping task's requests flowing: the service's request deadline (30 s). */
@@ -68,14 +71,22 @@ export class Fleet extends pulumi.ComponentResource {
 
     this.taskSecurityGroup = new aws.ec2.SecurityGroup(
       `${name}-tasks-sg`,
-      { vpcId: network.vpcId, description: 'Loan default fleet tasks: the service port from the ALB only; no SSH', tags },
+      {
+        vpcId: network.vpcId,
+        description: 'Loan default fleet tasks: the service port from the ALB only; no SSH',
+        tags,
+      },
       parent,
     );
     this.loadBalancer = new LoadBalancer(
       name,
       {
         network: { ...network, allowedCidr: args.listen.allowedCidr },
-        target: { port: args.listen.containerPort, healthCheckPath: '/health/ready', deregistrationDelayS: DEREGISTRATION_DELAY_S },
+        target: {
+          port: args.listen.containerPort,
+          healthCheckPath: '/health/ready',
+          deregistrationDelayS: DEREGISTRATION_DELAY_S,
+        },
         https: settings.https,
         accessLogs: { bucket: args.dataBucket, prefix: args.loadBalancerLogsPrefix },
         wafRequestsPer5Min: settings.wafRequestsPer5Min,
@@ -84,7 +95,11 @@ export class Fleet extends pulumi.ComponentResource {
       },
       parent,
     );
-    this.cache = new RateLimitCache(name, { network, clientSecurityGroupId: this.taskSecurityGroup.id, nodeType: settings.redisNodeType, tags }, parent);
+    this.cache = new RateLimitCache(
+      name,
+      { network, clientSecurityGroupId: this.taskSecurityGroup.id, nodeType: settings.redisNodeType, tags },
+      parent,
+    );
     this.trafficRules(name, args.listen.containerPort, tags);
 
     const parameters = serviceParameters(name, args.secrets, tags, this);
@@ -92,7 +107,12 @@ export class Fleet extends pulumi.ComponentResource {
       ...parameters,
       redisUrl: new aws.ssm.Parameter(
         `${name}-redis-url`,
-        { type: 'SecureString', value: this.cache.url, description: 'rediss:// URL (with its AUTH token) of the fleet rate-limit counters', tags },
+        {
+          type: 'SecureString',
+          value: this.cache.url,
+          description: 'rediss:// URL (with its AUTH token) of the fleet rate-limit counters',
+          tags,
+        },
         parent,
       ),
     };
@@ -112,10 +132,22 @@ export class Fleet extends pulumi.ComponentResource {
       },
       this,
     );
-    this.taskRole = ecsTaskRole(`${name}-task`, { account, statements: serviceDataStatements(args.modelsBucket, args.dataBucket, args.predictionsPrefix), tags }, this);
+    this.taskRole = ecsTaskRole(
+      `${name}-task`,
+      { account, statements: serviceDataStatements(args.modelsBucket, args.dataBucket, args.predictionsPrefix), tags },
+      this,
+    );
 
     const container = pulumi
-      .all([args.image.ref, args.logGroup.name, args.modelsBucket.name, args.dataBucket.name, region, network.cidrBlock, ...secretArns])
+      .all([
+        args.image.ref,
+        args.logGroup.name,
+        args.modelsBucket.name,
+        args.dataBucket.name,
+        region,
+        network.cidrBlock,
+        ...secretArns,
+      ])
       .apply(([image, logGroup, modelsBucket, dataBucket, regionName, vpcCidr, adminToken, apiKeys, redisUrl]) => {
         const environment = [
           ...serviceEnvironment({
@@ -145,7 +177,10 @@ export class Fleet extends pulumi.ComponentResource {
             // Writable by the image's user because the image declares these paths as VOLUMEs (service/Dockerfile);
             // they live as long as the task: spilled records not yet delivered at its end are lost with it.
             readonlyRootFilesystem: true,
-            mountPoints: Object.entries(SCRATCH_PATHS).map(([sourceVolume, containerPath]) => ({ sourceVolume, containerPath })),
+            mountPoints: Object.entries(SCRATCH_PATHS).map(([sourceVolume, containerPath]) => ({
+              sourceVolume,
+              containerPath,
+            })),
             stopTimeout: CONTAINER_STOP_TIMEOUT_S,
             logConfiguration: {
               logDriver: 'awslogs',
@@ -186,8 +221,18 @@ export class Fleet extends pulumi.ComponentResource {
         taskDefinition: this.taskDefinition.arn,
         launchType: 'FARGATE',
         desiredCount: settings.minTasks,
-        networkConfiguration: { subnets: network.subnetIds, securityGroups: [this.taskSecurityGroup.id], assignPublicIp: true },
-        loadBalancers: [{ targetGroupArn: this.loadBalancer.targetGroup.arn, containerName: SERVICE_CONTAINER, containerPort: args.listen.containerPort }],
+        networkConfiguration: {
+          subnets: network.subnetIds,
+          securityGroups: [this.taskSecurityGroup.id],
+          assignPublicIp: true,
+        },
+        loadBalancers: [
+          {
+            targetGroupArn: this.loadBalancer.targetGroup.arn,
+            containerName: SERVICE_CONTAINER,
+            containerPort: args.listen.containerPort,
+          },
+        ],
         healthCheckGracePeriodSeconds: HEALTH_CHECK_GRACE_S,
         // Rolling: start new tasks beside the old ones, stop old ones only as new ones pass the balancer's checks.
         deploymentMinimumHealthyPercent: 100,
@@ -202,7 +247,11 @@ export class Fleet extends pulumi.ComponentResource {
       },
       // Autoscaling owns the count after creation. ECS refuses a target group that no listener uses yet. Tasks
       // started before their roles' policies are attached could neither pull the image nor read the store.
-      { parent: this, ignoreChanges: ['desiredCount'], dependsOn: [...this.loadBalancer.listeners, this.executionRole.policy, this.taskRole.policy] },
+      {
+        parent: this,
+        ignoreChanges: ['desiredCount'],
+        dependsOn: [...this.loadBalancer.listeners, this.executionRole.policy, this.taskRole.policy],
+      },
     );
 
     const scaling = new aws.appautoscaling.Target(
@@ -217,7 +266,7 @@ export class Fleet extends pulumi.ComponentResource {
       },
       parent,
     );
-    const track = (id: string, predefinedMetricSpecification: aws.types.input.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification, targetValue: number) =>
+    const track = (id: string, predefinedMetricSpecification: TrackedMetric, targetValue: number) =>
       new aws.appautoscaling.Policy(
         `${name}-${id}`,
         {
@@ -225,13 +274,21 @@ export class Fleet extends pulumi.ComponentResource {
           serviceNamespace: scaling.serviceNamespace,
           scalableDimension: scaling.scalableDimension,
           resourceId: scaling.resourceId,
-          targetTrackingScalingPolicyConfiguration: { predefinedMetricSpecification, targetValue, scaleOutCooldown: 60, scaleInCooldown: 300 },
+          targetTrackingScalingPolicyConfiguration: {
+            predefinedMetricSpecification,
+            targetValue,
+            scaleOutCooldown: 60,
+            scaleInCooldown: 300,
+          },
         },
         parent,
       );
     track(
       'requests-per-task',
-      { predefinedMetricType: 'ALBRequestCountPerTarget', resourceLabel: pulumi.interpolate`${this.loadBalancer.alb.arnSuffix}/${this.loadBalancer.targetGroup.arnSuffix}` },
+      {
+        predefinedMetricType: 'ALBRequestCountPerTarget',
+        resourceLabel: pulumi.interpolate`${this.loadBalancer.alb.arnSuffix}/${this.loadBalancer.targetGroup.arnSuffix}`,
+      },
       settings.requestsPerTaskPerMinute,
     );
     track('cpu', { predefinedMetricType: 'ECSServiceAverageCPUUtilization' }, settings.cpuTargetPercent);
@@ -245,16 +302,40 @@ export class Fleet extends pulumi.ComponentResource {
     const albGroup = this.loadBalancer.securityGroup.id;
     const taskGroup = this.taskSecurityGroup.id;
     const port = { ipProtocol: 'tcp', fromPort: containerPort, toPort: containerPort, tags };
-    new aws.vpc.SecurityGroupEgressRule(`${name}-alb-to-tasks`, { securityGroupId: albGroup, referencedSecurityGroupId: taskGroup, description: 'fleet tasks', ...port }, parent);
-    new aws.vpc.SecurityGroupIngressRule(`${name}-tasks-from-alb`, { securityGroupId: taskGroup, referencedSecurityGroupId: albGroup, description: 'ALB', ...port }, parent);
+    new aws.vpc.SecurityGroupEgressRule(
+      `${name}-alb-to-tasks`,
+      { securityGroupId: albGroup, referencedSecurityGroupId: taskGroup, description: 'fleet tasks', ...port },
+      parent,
+    );
+    new aws.vpc.SecurityGroupIngressRule(
+      `${name}-tasks-from-alb`,
+      { securityGroupId: taskGroup, referencedSecurityGroupId: albGroup, description: 'ALB', ...port },
+      parent,
+    );
     new aws.vpc.SecurityGroupEgressRule(
       `${name}-tasks-to-aws`,
-      { securityGroupId: taskGroup, ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIpv4: '0.0.0.0/0', description: 'HTTPS to AWS APIs', tags },
+      {
+        securityGroupId: taskGroup,
+        ipProtocol: 'tcp',
+        fromPort: 443,
+        toPort: 443,
+        cidrIpv4: '0.0.0.0/0',
+        description: 'HTTPS to AWS APIs',
+        tags,
+      },
       parent,
     );
     new aws.vpc.SecurityGroupEgressRule(
       `${name}-tasks-to-redis`,
-      { securityGroupId: taskGroup, ipProtocol: 'tcp', fromPort: REDIS_PORT, toPort: REDIS_PORT, referencedSecurityGroupId: this.cache.securityGroup.id, description: 'rate-limit counters', tags },
+      {
+        securityGroupId: taskGroup,
+        ipProtocol: 'tcp',
+        fromPort: REDIS_PORT,
+        toPort: REDIS_PORT,
+        referencedSecurityGroupId: this.cache.securityGroup.id,
+        description: 'rate-limit counters',
+        tags,
+      },
       parent,
     );
   }

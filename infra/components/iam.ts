@@ -41,7 +41,9 @@ export const writeLogsStatement = (logGroupArns: pulumi.Input<string>[]) => ({
 });
 
 /** Security group egress: HTTPS only (ECR, S3, SSM, CloudWatch and the package mirrors all use it). */
-export const HTTPS_EGRESS_ONLY = [{ description: 'HTTPS to AWS APIs', protocol: 'tcp', fromPort: 443, toPort: 443, cidrBlocks: ['0.0.0.0/0'] }];
+export const HTTPS_EGRESS_ONLY = [
+  { description: 'HTTPS to AWS APIs', protocol: 'tcp', fromPort: 443, toPort: 443, cidrBlocks: ['0.0.0.0/0'] },
+];
 
 /** A role with its inline policy: what uses the role must wait for the policy too, or it starts without rights. */
 export interface RoleWithPolicy {
@@ -52,10 +54,22 @@ export interface RoleWithPolicy {
 /** An ECS task's role (ECS itself or the task's code), assumable for this account only, with one inline policy. */
 export function ecsTaskRole(
   name: string,
-  args: { account: pulumi.Input<string>; statements: pulumi.Input<pulumi.Input<Record<string, unknown>>[]>; tags: Record<string, string> },
+  args: {
+    account: pulumi.Input<string>;
+    statements: pulumi.Input<pulumi.Input<Record<string, unknown>>[]>;
+    tags: Record<string, string>;
+  },
   parent: pulumi.Resource,
 ): RoleWithPolicy {
-  const role = new aws.iam.Role(name, { assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com', args.account), tags: args.tags }, { parent });
-  const policy = new aws.iam.RolePolicy(name, { role: role.id, policy: pulumi.jsonStringify({ Version: '2012-10-17', Statement: args.statements }) }, { parent });
+  const role = new aws.iam.Role(
+    name,
+    { assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com', args.account), tags: args.tags },
+    { parent },
+  );
+  const policy = new aws.iam.RolePolicy(
+    name,
+    { role: role.id, policy: pulumi.jsonStringify({ Version: '2012-10-17', Statement: args.statements }) },
+    { parent },
+  );
   return { role, policy };
 }

@@ -22,7 +22,9 @@ export interface LoadBalancerArgs {
 
 /** TLS 1.3 with TLS 1.2 fallback and forward-secret ciphers only (AWS's recommended policy). */
 export const TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
-/** The ALB's idle timeout: below the service's keep-alive timeout (72 s), so the balancer closes idle connections first. */
+/**
+ * The ALB's idle timeout: below the service's keep-alive timeout (72 s), so the balancer closes idle connections first.
+ */
 export const IDLE_TIMEOUT_S = 60;
 
 /**
@@ -53,13 +55,25 @@ export class LoadBalancer extends pulumi.ComponentResource {
     // Rules as their own resources: the tasks' group refers to this one and this one's egress to the tasks'.
     this.securityGroup = new aws.ec2.SecurityGroup(
       `${name}-alb-sg`,
-      { vpcId: args.network.vpcId, description: 'Loan default ALB: listener ports from the allowed network only', tags: args.tags },
+      {
+        vpcId: args.network.vpcId,
+        description: 'Loan default ALB: listener ports from the allowed network only',
+        tags: args.tags,
+      },
       parent,
     );
     for (const port of ports) {
       new aws.vpc.SecurityGroupIngressRule(
         `${name}-alb-in-${port}`,
-        { securityGroupId: this.securityGroup.id, ipProtocol: 'tcp', fromPort: port, toPort: port, cidrIpv4: args.network.allowedCidr, description: 'clients', tags: args.tags },
+        {
+          securityGroupId: this.securityGroup.id,
+          ipProtocol: 'tcp',
+          fromPort: port,
+          toPort: port,
+          cidrIpv4: args.network.allowedCidr,
+          description: 'clients',
+          tags: args.tags,
+        },
         parent,
       );
     }
@@ -105,7 +119,15 @@ export class LoadBalancer extends pulumi.ComponentResource {
       this.listeners.push(
         new aws.lb.Listener(
           `${name}-https`,
-          { loadBalancerArn: this.alb.arn, port: 443, protocol: 'HTTPS', sslPolicy: TLS_POLICY, certificateArn: https.certificateArn, defaultActions: forward, tags: args.tags },
+          {
+            loadBalancerArn: this.alb.arn,
+            port: 443,
+            protocol: 'HTTPS',
+            sslPolicy: TLS_POLICY,
+            certificateArn: https.certificateArn,
+            defaultActions: forward,
+            tags: args.tags,
+          },
           parent,
         ),
         new aws.lb.Listener(
@@ -114,14 +136,22 @@ export class LoadBalancer extends pulumi.ComponentResource {
             loadBalancerArn: this.alb.arn,
             port: 80,
             protocol: 'HTTP',
-            defaultActions: [{ type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } }],
+            defaultActions: [
+              { type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } },
+            ],
             tags: args.tags,
           },
           parent,
         ),
       );
     } else {
-      this.listeners.push(new aws.lb.Listener(`${name}-http`, { loadBalancerArn: this.alb.arn, port: 80, protocol: 'HTTP', defaultActions: forward, tags: args.tags }, parent));
+      this.listeners.push(
+        new aws.lb.Listener(
+          `${name}-http`,
+          { loadBalancerArn: this.alb.arn, port: 80, protocol: 'HTTP', defaultActions: forward, tags: args.tags },
+          parent,
+        ),
+      );
     }
     // An ACM certificate never covers the balancer's elb.amazonaws.com name: with HTTPS, clients call domainName.
     this.url = https ? pulumi.output(`https://${https.domainName}`) : pulumi.interpolate`http://${this.alb.dnsName}`;
@@ -151,8 +181,14 @@ export class LoadBalancer extends pulumi.ComponentResource {
             name: 'rate-per-client-ip',
             priority: 0,
             action: { block: {} },
-            statement: { rateBasedStatement: { limit: args.wafRequestsPer5Min, aggregateKeyType: 'IP', evaluationWindowSec: 300 } },
-            visibilityConfig: { cloudwatchMetricsEnabled: true, metricName: 'rate-per-client-ip', sampledRequestsEnabled: true },
+            statement: {
+              rateBasedStatement: { limit: args.wafRequestsPer5Min, aggregateKeyType: 'IP', evaluationWindowSec: 300 },
+            },
+            visibilityConfig: {
+              cloudwatchMetricsEnabled: true,
+              metricName: 'rate-per-client-ip',
+              sampledRequestsEnabled: true,
+            },
           },
         ],
         visibilityConfig: { cloudwatchMetricsEnabled: true, metricName: `${name}-waf`, sampledRequestsEnabled: true },
@@ -186,7 +222,12 @@ export class LoadBalancer extends pulumi.ComponentResource {
           sum('target5xx', 'HTTPCode_Target_5XX_Count'),
           sum('elb5xx', 'HTTPCode_ELB_5XX_Count'),
           sum('requests', 'RequestCount'),
-          { id: 'rate', label: '5xx percent', returnData: true, expression: 'IF(requests > 0, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / requests, 0)' },
+          {
+            id: 'rate',
+            label: '5xx percent',
+            returnData: true,
+            expression: 'IF(requests > 0, 100 * (FILL(target5xx, 0) + FILL(elb5xx, 0)) / requests, 0)',
+          },
         ],
         ...notify,
       },

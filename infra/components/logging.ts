@@ -14,9 +14,13 @@ export interface LoggingArgs {
 export const HTTP_5XX_PATTERN = '{ $.status >= 500 }';
 export const ERROR_LINE_PATTERN = '{ $.level = "error" }';
 /** Lines the service writes (at a limited rate) while it loses records or cannot read its model channel. */
-export const DROPPED_RECORDS_PATTERN = '{ $.message = "prediction records dropped*" || $.message = "*spill failed, records lost" }';
+export const DROPPED_RECORDS_PATTERN =
+  '{ $.message = "prediction records dropped*" || $.message = "*spill failed, records lost" }';
 export const STALE_CHANNEL_PATTERN = '{ $.message = "model channel unreadable*" }';
-/** The namespace of the metrics every instance writes as Embedded Metric Format lines (service/src/monitoring/emf-publisher.ts). */
+/**
+ * The namespace of the metrics every instance writes as Embedded Metric Format lines
+ * (service/src/monitoring/emf-publisher.ts).
+ */
 export const SERVICE_METRICS_NAMESPACE = 'LoanDefault';
 /** A PSI above this means an input's distribution has moved enough to question the model (the usual rule of thumb). */
 export const DRIFT_PSI_ALARM = 0.25;
@@ -80,7 +84,13 @@ export class Logging extends pulumi.ComponentResource {
       );
     }
 
-    const watch = (id: string, group: aws.cloudwatch.LogGroup, pattern: string, metric: string, description: string) => {
+    const watch = (
+      id: string,
+      group: aws.cloudwatch.LogGroup,
+      pattern: string,
+      metric: string,
+      description: string,
+    ) => {
       new aws.cloudwatch.LogMetricFilter(
         `${name}-${id}`,
         {
@@ -109,11 +119,41 @@ export class Logging extends pulumi.ComponentResource {
         ),
       );
     };
-    watch('http-5xx', this.serviceLogGroup, HTTP_5XX_PATTERN, 'Http5xx', 'The service answered 5xx in the last 5 minutes');
-    watch('service-errors', this.serviceLogGroup, ERROR_LINE_PATTERN, 'ServiceErrorLines', 'The service logged errors (e.g. a rejected model)');
-    watch('capture-losses', this.serviceLogGroup, DROPPED_RECORDS_PATTERN, 'PredictionRecordsLost', 'The service dropped or lost prediction records');
-    watch('stale-channel', this.serviceLogGroup, STALE_CHANNEL_PATTERN, 'ModelChannelUnreadable', 'The service could not read its model channel (it keeps serving the current model)');
-    watch('retraining-errors', this.retrainingLogGroup, ERROR_LINE_PATTERN, 'RetrainingErrorLines', 'Retraining logged errors');
+    watch(
+      'http-5xx',
+      this.serviceLogGroup,
+      HTTP_5XX_PATTERN,
+      'Http5xx',
+      'The service answered 5xx in the last 5 minutes',
+    );
+    watch(
+      'service-errors',
+      this.serviceLogGroup,
+      ERROR_LINE_PATTERN,
+      'ServiceErrorLines',
+      'The service logged errors (e.g. a rejected model)',
+    );
+    watch(
+      'capture-losses',
+      this.serviceLogGroup,
+      DROPPED_RECORDS_PATTERN,
+      'PredictionRecordsLost',
+      'The service dropped or lost prediction records',
+    );
+    watch(
+      'stale-channel',
+      this.serviceLogGroup,
+      STALE_CHANNEL_PATTERN,
+      'ModelChannelUnreadable',
+      'The service could not read its model channel (it keeps serving the current model)',
+    );
+    watch(
+      'retraining-errors',
+      this.retrainingLogGroup,
+      ERROR_LINE_PATTERN,
+      'RetrainingErrorLines',
+      'Retraining logged errors',
+    );
     // Read from the EMF lines of every instance (one or a fleet): the largest PSI of any input, without dimensions.
     this.alarms.push(
       notifyingAlarm(

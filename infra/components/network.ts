@@ -4,7 +4,10 @@ import * as pulumi from '@pulumi/pulumi';
 export interface NetworkArgs {
   /** An existing VPC; unset, the region's default VPC. */
   vpcId?: pulumi.Input<string>;
-  /** Subnets of that VPC for instances, tasks and caches (required with vpcId); unset, the default VPC's default subnets. */
+  /**
+   * Subnets of that VPC for instances, tasks and caches (required with vpcId); unset, the default VPC's default
+   * subnets.
+   */
   subnetIds?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
@@ -32,16 +35,28 @@ export class Network extends pulumi.ComponentResource implements NetworkPlacemen
   constructor(name: string, args: NetworkArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super('loan-default:network:Network', name, {}, opts);
     if ((args.vpcId === undefined) !== (args.subnetIds === undefined)) {
-      throw new Error('Network: vpcId and subnetIds go together (an existing VPC and its subnets), or neither (the default VPC)');
+      throw new Error(
+        'Network: vpcId and subnetIds go together (an existing VPC and its subnets), or neither (the default VPC)',
+      );
     }
     const parent = { parent: this };
     this.isDefault = args.vpcId === undefined;
-    const vpc = this.isDefault ? aws.ec2.getVpcOutput({ default: true }, parent) : aws.ec2.getVpcOutput({ id: args.vpcId }, parent);
+    const vpc = this.isDefault
+      ? aws.ec2.getVpcOutput({ default: true }, parent)
+      : aws.ec2.getVpcOutput({ id: args.vpcId }, parent);
     this.vpcId = vpc.id;
     this.cidrBlock = vpc.cidrBlock;
     this.subnetIds = this.isDefault
       ? // The default VPC has one default subnet per availability zone: every zone of the region.
-        aws.ec2.getSubnetsOutput({ filters: [{ name: 'vpc-id', values: [vpc.id] }, { name: 'default-for-az', values: ['true'] }] }, parent).ids
+        aws.ec2.getSubnetsOutput(
+          {
+            filters: [
+              { name: 'vpc-id', values: [vpc.id] },
+              { name: 'default-for-az', values: ['true'] },
+            ],
+          },
+          parent,
+        ).ids
       : pulumi.output(args.subnetIds!);
     this.registerOutputs({ vpcId: this.vpcId, subnetIds: this.subnetIds });
   }

@@ -28,7 +28,11 @@ export class RateLimitCache extends pulumi.ComponentResource {
     const parent = { parent: this };
     this.securityGroup = new aws.ec2.SecurityGroup(
       `${name}-redis-sg`,
-      { vpcId: args.network.vpcId, description: 'Loan default rate-limit counters: Redis from the fleet tasks only', tags: args.tags },
+      {
+        vpcId: args.network.vpcId,
+        description: 'Loan default rate-limit counters: Redis from the fleet tasks only',
+        tags: args.tags,
+      },
       parent,
     );
     new aws.vpc.SecurityGroupIngressRule(
@@ -44,7 +48,11 @@ export class RateLimitCache extends pulumi.ComponentResource {
       },
       parent,
     );
-    const subnets = new aws.elasticache.SubnetGroup(`${name}-redis`, { subnetIds: args.network.subnetIds, tags: args.tags }, parent);
+    const subnets = new aws.elasticache.SubnetGroup(
+      `${name}-redis`,
+      { subnetIds: args.network.subnetIds, tags: args.tags },
+      parent,
+    );
     // ElastiCache AUTH tokens are 16-128 printable characters without @, " or /: letters and digits only.
     const token = new random.RandomPassword(`${name}-redis-auth`, { length: 64, special: false }, parent);
     this.replicationGroup = new aws.elasticache.ReplicationGroup(
@@ -68,7 +76,9 @@ export class RateLimitCache extends pulumi.ComponentResource {
       },
       parent,
     );
-    this.url = pulumi.secret(pulumi.interpolate`rediss://:${token.result}@${this.replicationGroup.primaryEndpointAddress}:${REDIS_PORT}`);
+    this.url = pulumi.secret(
+      pulumi.interpolate`rediss://:${token.result}@${this.replicationGroup.primaryEndpointAddress}:${REDIS_PORT}`,
+    );
     this.registerOutputs({ endpoint: this.replicationGroup.primaryEndpointAddress });
   }
 }

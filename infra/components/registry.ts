@@ -99,6 +99,11 @@ export class Registry<Names extends string> extends pulumi.ComponentResource {
       this.images[imageName] = image;
       this.imageRefs[imageName] = pulumi.interpolate`${repository.repositoryUrl}@${image.digest}`;
     }
-    this.registerOutputs({ repositoryUrls: Object.fromEntries(Object.entries(this.repositories).map(([k, r]) => [k, (r as aws.ecr.Repository).repositoryUrl])), imageRefs: this.imageRefs });
+    this.registerOutputs({
+      repositoryUrls: Object.fromEntries(
+        Object.entries(this.repositories).map(([k, r]) => [k, (r as aws.ecr.Repository).repositoryUrl]),
+      ),
+      imageRefs: this.imageRefs,
+    });
   }
 }

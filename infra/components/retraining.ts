@@ -1,6 +1,13 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { assumeRolePolicy, ecrPullStatements, ecsTaskRole, HTTPS_EGRESS_ONLY, RoleWithPolicy, writeLogsStatement } from './iam.js';
+import {
+  assumeRolePolicy,
+  ecrPullStatements,
+  ecsTaskRole,
+  HTTPS_EGRESS_ONLY,
+  RoleWithPolicy,
+  writeLogsStatement,
+} from './iam.js';
 import { PrivateBucket } from './private-bucket.js';
 import type { NetworkPlacement } from './network.js';
 import type { ContainerImage } from './registry.js';
@@ -35,7 +42,6 @@ export const RETRAINING_SUCCESS_EXIT_CODES = [0, 3];
 /** Where the loan system drops the month's outcomes (application_id, loan_paid_back, observed_at). */
 export const OUTCOMES_KEY = 'outcomes/latest.csv';
 
-
 /**
  * The monthly retraining job: an EventBridge schedule runs the retraining image as a Fargate task, which
  * joins captured predictions with outcomes, snapshots, trains, evaluates and promotes (or not). Its own
@@ -60,7 +66,11 @@ export class Retraining extends pulumi.ComponentResource {
 
     this.executionRole = ecsTaskRole(
       `${name}-execution`,
-      { account, statements: [...ecrPullStatements(args.image.repository.arn), writeLogsStatement([args.logGroup.arn])], tags: args.tags },
+      {
+        account,
+        statements: [...ecrPullStatements(args.image.repository.arn), writeLogsStatement([args.logGroup.arn])],
+        tags: args.tags,
+      },
       this,
     );
 
@@ -70,33 +80,42 @@ export class Retraining extends pulumi.ComponentResource {
         account,
         tags: args.tags,
         statements: [
-        {
-          Sid: 'ListData',
-          Effect: 'Allow',
-          Action: ['s3:ListBucket'],
-          Resource: [args.dataBucket.arn],
-          Condition: { StringLike: { 's3:prefix': ['predictions/*', 'snapshots/*', 'retraining/*', 'outcomes/*'] } },
-        },
-        {
-          Sid: 'ReadData',
-          Effect: 'Allow',
-          Action: ['s3:GetObject'],
-          Resource: ['predictions/*', 'snapshots/*', 'outcomes/*'].map((p) => pulumi.interpolate`${args.dataBucket.arn}/${p}`),
-        },
-        {
-          Sid: 'WriteSnapshotsAndReports',
-          Effect: 'Allow',
-          Action: ['s3:PutObject'],
-          Resource: ['snapshots/*', 'retraining/*'].map((p) => pulumi.interpolate`${args.dataBucket.arn}/${p}`),
-        },
-        { Sid: 'ListModels', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [args.modelsBucket.arn] },
-        { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [pulumi.interpolate`${args.modelsBucket.arn}/${args.modelName}/*`] },
-        {
-          Sid: 'PublishAndPromote',
-          Effect: 'Allow',
-          Action: ['s3:PutObject'],
-          Resource: ['versions/*', 'channels/*'].map((p) => pulumi.interpolate`${args.modelsBucket.arn}/${args.modelName}/${p}`),
-        },
+          {
+            Sid: 'ListData',
+            Effect: 'Allow',
+            Action: ['s3:ListBucket'],
+            Resource: [args.dataBucket.arn],
+            Condition: { StringLike: { 's3:prefix': ['predictions/*', 'snapshots/*', 'retraining/*', 'outcomes/*'] } },
+          },
+          {
+            Sid: 'ReadData',
+            Effect: 'Allow',
+            Action: ['s3:GetObject'],
+            Resource: ['predictions/*', 'snapshots/*', 'outcomes/*'].map(
+              (p) => pulumi.interpolate`${args.dataBucket.arn}/${p}`,
+            ),
+          },
+          {
+            Sid: 'WriteSnapshotsAndReports',
+            Effect: 'Allow',
+            Action: ['s3:PutObject'],
+            Resource: ['snapshots/*', 'retraining/*'].map((p) => pulumi.interpolate`${args.dataBucket.arn}/${p}`),
+          },
+          { Sid: 'ListModels', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [args.modelsBucket.arn] },
+          {
+            Sid: 'ReadModels',
+            Effect: 'Allow',
+            Action: ['s3:GetObject'],
+            Resource: [pulumi.interpolate`${args.modelsBucket.arn}/${args.modelName}/*`],
+          },
+          {
+            Sid: 'PublishAndPromote',
+            Effect: 'Allow',
+            Action: ['s3:PutObject'],
+            Resource: ['versions/*', 'channels/*'].map(
+              (p) => pulumi.interpolate`${args.modelsBucket.arn}/${args.modelName}/${p}`,
+            ),
+          },
         ],
       },
       this,
@@ -111,18 +130,30 @@ export class Retraining extends pulumi.ComponentResource {
             image,
             essential: true,
             command: [
-              '--store', `s3://${modelsBucket}`,
-              '--data-root', `s3://${dataBucket}`,
-              '--outcomes', `s3://${dataBucket}/${OUTCOMES_KEY}`,
-              '--name', args.modelName,
-              '--min-auc', String(args.run.minAuc),
-              '--max-drop', String(args.run.maxDrop),
-              '--stage', args.run.stage,
+              '--store',
+              `s3://${modelsBucket}`,
+              '--data-root',
+              `s3://${dataBucket}`,
+              '--outcomes',
+              `s3://${dataBucket}/${OUTCOMES_KEY}`,
+              '--name',
+              args.modelName,
+              '--min-auc',
+              String(args.run.minAuc),
+              '--max-drop',
+              String(args.run.maxDrop),
+              '--stage',
+              args.run.stage,
             ],
             environment: [{ name: 'AWS_REGION', value: regionName }],
             logConfiguration: {
               logDriver: 'awslogs',
-              options: { 'awslogs-group': logGroup, 'awslogs-region': regionName, 'awslogs-stream-prefix': 'retraining', mode: 'non-blocking' },
+              options: {
+                'awslogs-group': logGroup,
+                'awslogs-region': regionName,
+                'awslogs-stream-prefix': 'retraining',
+                mode: 'non-blocking',
+              },
             },
           },
         ]),
@@ -156,7 +187,11 @@ export class Retraining extends pulumi.ComponentResource {
       parent,
     );
 
-    const schedulerRole = new aws.iam.Role(`${name}-scheduler`, { assumeRolePolicy: assumeRolePolicy('scheduler.amazonaws.com', account), tags: args.tags }, parent);
+    const schedulerRole = new aws.iam.Role(
+      `${name}-scheduler`,
+      { assumeRolePolicy: assumeRolePolicy('scheduler.amazonaws.com', account), tags: args.tags },
+      parent,
+    );
     new aws.iam.RolePolicy(
       `${name}-scheduler`,
       {
@@ -171,7 +206,12 @@ export class Retraining extends pulumi.ComponentResource {
               Resource: [pulumi.interpolate`${this.taskDefinition.arnWithoutRevision}:*`],
               Condition: { ArnLike: { 'ecs:cluster': this.cluster.arn } },
             },
-            { Sid: 'PassTaskRoles', Effect: 'Allow', Action: ['iam:PassRole'], Resource: [this.executionRole.role.arn, this.taskRole.role.arn] },
+            {
+              Sid: 'PassTaskRoles',
+              Effect: 'Allow',
+              Action: ['iam:PassRole'],
+              Resource: [this.executionRole.role.arn, this.taskRole.role.arn],
+            },
           ],
         }),
       },
@@ -191,7 +231,11 @@ export class Retraining extends pulumi.ComponentResource {
             taskDefinitionArn: this.taskDefinition.arn,
             launchType: 'FARGATE',
             taskCount: 1,
-            networkConfiguration: { subnets: args.network.subnetIds, securityGroups: [securityGroup.id], assignPublicIp: true },
+            networkConfiguration: {
+              subnets: args.network.subnetIds,
+              securityGroups: [securityGroup.id],
+              assignPublicIp: true,
+            },
           },
           retryPolicy: { maximumRetryAttempts: 0 },
         },
@@ -210,7 +254,10 @@ export class Retraining extends pulumi.ComponentResource {
           detail: {
             clusterArn: [this.cluster.arn],
             lastStatus: ['STOPPED'],
-            $or: [{ containers: { exitCode: [{ 'anything-but': RETRAINING_SUCCESS_EXIT_CODES }] } }, { stopCode: ['TaskFailedToStart'] }],
+            $or: [
+              { containers: { exitCode: [{ 'anything-but': RETRAINING_SUCCESS_EXIT_CODES }] } },
+              { stopCode: ['TaskFailedToStart'] },
+            ],
           },
         }),
         tags: args.tags,
@@ -218,6 +265,10 @@ export class Retraining extends pulumi.ComponentResource {
       parent,
     );
     new aws.cloudwatch.EventTarget(`${name}-failed`, { rule: this.failureRule.name, arn: args.alarmTopic.arn }, parent);
-    this.registerOutputs({ cluster: this.cluster.name, taskDefinition: this.taskDefinition.arn, schedule: this.schedule.name });
+    this.registerOutputs({
+      cluster: this.cluster.name,
+      taskDefinition: this.taskDefinition.arn,
+      schedule: this.schedule.name,
+    });
   }
 }

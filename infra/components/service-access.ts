@@ -10,26 +10,52 @@ export interface ServiceSecrets {
   apiKeys: pulumi.Input<string>;
 }
 
-/** The admin token and the API keys as SecureString parameters (read at start: never in user data or a task definition). */
-export function serviceParameters(name: string, secrets: ServiceSecrets, tags: Record<string, string>, parent: pulumi.Resource) {
+/**
+ * The admin token and the API keys as SecureString parameters (read at start: never in user data or a task definition).
+ */
+export function serviceParameters(
+  name: string,
+  secrets: ServiceSecrets,
+  tags: Record<string, string>,
+  parent: pulumi.Resource,
+) {
   return {
     adminToken: new aws.ssm.Parameter(
       `${name}-admin-token`,
-      { type: 'SecureString', value: secrets.adminToken, description: 'Bearer token for the service admin routes', tags },
+      {
+        type: 'SecureString',
+        value: secrets.adminToken,
+        description: 'Bearer token for the service admin routes',
+        tags,
+      },
       { parent },
     ),
     apiKeys: new aws.ssm.Parameter(
       `${name}-api-keys`,
-      { type: 'SecureString', value: secrets.apiKeys, description: 'API keys (comma-separated) clients send as x-api-key on /predict', tags },
+      {
+        type: 'SecureString',
+        value: secrets.apiKeys,
+        description: 'API keys (comma-separated) clients send as x-api-key on /predict',
+        tags,
+      },
       { parent },
     ),
   };
 }
 
 /** Read the model store (list and get), write the prediction log under its prefix only; nothing else in S3. */
-export const serviceDataStatements = (modelsBucket: PrivateBucket, dataBucket: PrivateBucket, predictionsPrefix: string) => [
+export const serviceDataStatements = (
+  modelsBucket: PrivateBucket,
+  dataBucket: PrivateBucket,
+  predictionsPrefix: string,
+) => [
   { Sid: 'ListModels', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [modelsBucket.arn] },
-  { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [pulumi.interpolate`${modelsBucket.arn}/*`] },
+  {
+    Sid: 'ReadModels',
+    Effect: 'Allow',
+    Action: ['s3:GetObject'],
+    Resource: [pulumi.interpolate`${modelsBucket.arn}/*`],
+  },
   {
     Sid: 'WritePredictions',
     Effect: 'Allow',

@@ -25,10 +25,32 @@ export const LOAD_BALANCER_LOGS_PREFIX = 'alb-logs';
  * Region"); newer regions deliver as the log delivery service principal, and only that is named there.
  */
 export const ELB_ACCOUNT_REGIONS = new Set([
-  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'af-south-1', 'ap-east-1', 'ap-south-1', 'ap-northeast-1',
-  'ap-northeast-2', 'ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3', 'ca-central-1',
-  'eu-central-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-south-1', 'eu-north-1', 'me-south-1', 'sa-east-1',
-  'us-gov-east-1', 'us-gov-west-1', 'cn-north-1', 'cn-northwest-1',
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'af-south-1',
+  'ap-east-1',
+  'ap-south-1',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ca-central-1',
+  'eu-central-1',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-south-1',
+  'eu-north-1',
+  'me-south-1',
+  'sa-east-1',
+  'us-gov-east-1',
+  'us-gov-west-1',
+  'cn-north-1',
+  'cn-northwest-1',
 ]);
 export const LOG_DELIVERY_PRINCIPAL = 'logdelivery.elasticloadbalancing.amazonaws.com';
 
@@ -39,11 +61,15 @@ export const LOG_DELIVERY_PRINCIPAL = 'logdelivery.elasticloadbalancing.amazonaw
  */
 function loadBalancerLogDelivery(bucketArn: pulumi.Output<string>, prefix: string, parent: pulumi.Resource) {
   const account = aws.getCallerIdentityOutput({}, { parent }).accountId;
-  const principal = aws.getRegionOutput({}, { parent }).region.apply((region) =>
-    ELB_ACCOUNT_REGIONS.has(region)
-      ? aws.elb.getServiceAccountOutput({ region }, { parent }).arn.apply((arn) => ({ AWS: [arn], Service: [LOG_DELIVERY_PRINCIPAL] }))
-      : { Service: [LOG_DELIVERY_PRINCIPAL] },
-  );
+  const principal = aws
+    .getRegionOutput({}, { parent })
+    .region.apply((region) =>
+      ELB_ACCOUNT_REGIONS.has(region)
+        ? aws.elb
+            .getServiceAccountOutput({ region }, { parent })
+            .arn.apply((arn) => ({ AWS: [arn], Service: [LOG_DELIVERY_PRINCIPAL] }))
+        : { Service: [LOG_DELIVERY_PRINCIPAL] },
+    );
   return pulumi.output({
     Sid: 'LoadBalancerAccessLogs',
     Effect: 'Allow',
@@ -65,12 +91,18 @@ export class Storage extends pulumi.ComponentResource {
 
   constructor(name: string, args: StorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super('loan-default:storage:Storage', name, {}, opts);
-    const common = { forceDestroy: args.forceDestroy, noncurrentVersionDays: args.noncurrentVersionDays, tags: args.tags };
+    const common = {
+      forceDestroy: args.forceDestroy,
+      noncurrentVersionDays: args.noncurrentVersionDays,
+      tags: args.tags,
+    };
     this.dataBucket = new PrivateBucket(
       `${name}-data`,
       {
         ...common,
-        ...(args.loadBalancerLogsPrefix ? { extraPolicyStatements: (arn) => [loadBalancerLogDelivery(arn, args.loadBalancerLogsPrefix!, this)] } : {}),
+        ...(args.loadBalancerLogsPrefix
+          ? { extraPolicyStatements: (arn) => [loadBalancerLogDelivery(arn, args.loadBalancerLogsPrefix!, this)] }
+          : {}),
         extraLifecycleRules: [
           {
             id: 'predictions-to-infrequent-access',
@@ -95,7 +127,11 @@ export class Storage extends pulumi.ComponentResource {
             bucket: this.modelsBucket.bucket.id,
             key,
             source: new pulumi.asset.FileAsset(path.join(root, relative)),
-            contentType: key.endsWith('.json') ? 'application/json' : key.endsWith('.html') ? 'text/html' : 'application/octet-stream',
+            contentType: key.endsWith('.json')
+              ? 'application/json'
+              : key.endsWith('.html')
+                ? 'text/html'
+                : 'application/octet-stream',
             tags: args.tags,
           },
           // Channels move by promotion after the first deploy: create them once, never reset them.

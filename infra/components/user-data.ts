@@ -27,7 +27,10 @@ export const CONTAINER_STOP_TIMEOUT_S = 12;
 /** Single-quotes a value for bash. */
 export const shellQuote = (value: string | number) => `'${String(value).replace(/'/g, `'\\''`)}'`;
 
-/** What the service container is told, wherever it runs (the environment contract of docs/configuration.md; secrets apart). */
+/**
+ * What the service container is told, wherever it runs (the environment contract of docs/configuration.md; secrets
+ * apart).
+ */
 export interface ServiceEnvironmentArgs {
   containerPort: number;
   modelStore: string;

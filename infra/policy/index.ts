@@ -9,7 +9,10 @@ new PolicyPack('loan-default-security', {
       name: rule.name,
       description: rule.description,
       enforcementLevel: 'mandatory' as const,
-      validateResource: (args: { type: string; name: string; props: Record<string, unknown> }, report: (message: string) => void) => {
+      validateResource: (
+        args: { type: string; name: string; props: Record<string, unknown> },
+        report: (message: string) => void,
+      ) => {
         rule.check({ type: args.type, name: args.name, props: args.props }).forEach(report);
       },
     })),
@@ -17,7 +20,10 @@ new PolicyPack('loan-default-security', {
       name: rule.name,
       description: rule.description,
       enforcementLevel: 'mandatory' as const,
-      validateStack: (args: { resources: { type: string; name: string; props: Record<string, unknown> }[] }, report: (message: string) => void) => {
+      validateStack: (
+        args: { resources: { type: string; name: string; props: Record<string, unknown> }[] },
+        report: (message: string) => void,
+      ) => {
         rule.check(args.resources.map((r) => ({ type: r.type, name: r.name, props: r.props }))).forEach(report);
       },
     })),

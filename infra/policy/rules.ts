@@ -2,7 +2,8 @@ import { FREE_TIER_INSTANCE_TYPES } from '../config.js';
 
 /**
  * The security rules of this stack as plain functions over a resource's type and properties, so the same
- * code runs in the policy pack (infra/policy/index.ts, built into dist/policy-pack and run by `pulumi up --policy-pack dist/policy-pack`)
+ * code runs in the policy pack (infra/policy/index.ts, built into dist/policy-pack and run by `pulumi up --policy-pack
+ * dist/policy-pack`)
  * and in the unit tests. A rule returns one message per violation; an empty list means compliant.
  */
 export interface PolicyResource {
@@ -60,28 +61,55 @@ export const SESSION_MANAGER_ACTIONS = [
   'ssmmessages:OpenDataChannel',
 ];
 /** ALB TLS policies that allow TLS 1.2 and 1.3 only, with forward-secret ciphers. */
-export const TLS_POLICIES = ['ELBSecurityPolicy-TLS13-1-2-2021-06', 'ELBSecurityPolicy-TLS13-1-2-Res-2021-06', 'ELBSecurityPolicy-TLS13-1-3-2021-06'];
+export const TLS_POLICIES = [
+  'ELBSecurityPolicy-TLS13-1-2-2021-06',
+  'ELBSecurityPolicy-TLS13-1-2-Res-2021-06',
+  'ELBSecurityPolicy-TLS13-1-3-2021-06',
+];
 /** Environment variable names that hold secrets: they belong in a task's `secrets` (SSM), never in plain text. */
 const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|API_KEYS?|REDIS_URL)$/;
 
-export const ACTIONS_REQUIRING_STAR_RESOURCE = ['ecr:GetAuthorizationToken', 'logs:DescribeLogGroups', 'cloudwatch:PutMetricData', ...SESSION_MANAGER_ACTIONS];
+export const ACTIONS_REQUIRING_STAR_RESOURCE = [
+  'ecr:GetAuthorizationToken',
+  'logs:DescribeLogGroups',
+  'cloudwatch:PutMetricData',
+  ...SESSION_MANAGER_ACTIONS,
+];
 
-const asList = <V>(value: V | V[] | undefined): V[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+const asList = <V>(value: V | V[] | undefined): V[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
 const parse = (doc: unknown): any => (typeof doc === 'string' ? JSON.parse(doc) : doc);
 
 function only(type: string, check: (props: Record<string, any>) => string[]): (r: PolicyResource) => string[] {
   return (r) => (r.type === type ? check(r.props ?? {}) : []);
 }
 
-function ingressProblems(rules: { fromPort?: number; toPort?: number; protocol?: string; cidrBlocks?: string[]; ipv6CidrBlocks?: string[]; cidrIpv4?: string; cidrIpv6?: string }[]): string[] {
+function ingressProblems(
+  rules: {
+    fromPort?: number;
+    toPort?: number;
+    protocol?: string;
+    cidrBlocks?: string[];
+    ipv6CidrBlocks?: string[];
+    cidrIpv4?: string;
+    cidrIpv6?: string;
+  }[],
+): string[] {
   const problems: string[] = [];
   for (const rule of rules) {
     const all = rule.protocol === '-1' || rule.protocol === 'all';
     const from = rule.fromPort ?? 0;
     const to = rule.toPort ?? 65535;
-    if (all || (from <= 22 && to >= 22)) problems.push(`ingress ${from}-${to}/${rule.protocol} includes SSH (22); use SSM Session Manager`);
-    const cidrs = [...asList(rule.cidrBlocks), ...asList(rule.ipv6CidrBlocks), ...asList(rule.cidrIpv4), ...asList(rule.cidrIpv6)];
-    if (cidrs.some((c) => c === '0.0.0.0/0' || c === '::/0')) problems.push(`ingress ${from}-${to} is open to the world`);
+    if (all || (from <= 22 && to >= 22))
+      problems.push(`ingress ${from}-${to}/${rule.protocol} includes SSH (22); use SSM Session Manager`);
+    const cidrs = [
+      ...asList(rule.cidrBlocks),
+      ...asList(rule.ipv6CidrBlocks),
+      ...asList(rule.cidrIpv4),
+      ...asList(rule.cidrIpv6),
+    ];
+    if (cidrs.some((c) => c === '0.0.0.0/0' || c === '::/0'))
+      problems.push(`ingress ${from}-${to} is open to the world`);
   }
   return problems;
 }
@@ -109,7 +137,9 @@ export const RESOURCE_RULES: ResourceRule[] = [
   {
     name: 's3-versioned',
     description: 'S3 versioning is enabled.',
-    check: only(T.versioning, (p) => (p.versioningConfiguration?.status === 'Enabled' ? [] : ['versioning must be Enabled'])),
+    check: only(T.versioning, (p) =>
+      p.versioningConfiguration?.status === 'Enabled' ? [] : ['versioning must be Enabled'],
+    ),
   },
   {
     name: 's3-tls-only',
@@ -117,7 +147,10 @@ export const RESOURCE_RULES: ResourceRule[] = [
     check: only(T.bucketPolicy, (p) => {
       const statements = asList(parse(p.policy)?.Statement);
       const denies = statements.some(
-        (s: any) => s.Effect === 'Deny' && String(s.Condition?.Bool?.['aws:SecureTransport']) === 'false' && asList(s.Action).includes('s3:*'),
+        (s: any) =>
+          s.Effect === 'Deny' &&
+          String(s.Condition?.Bool?.['aws:SecureTransport']) === 'false' &&
+          asList(s.Action).includes('s3:*'),
       );
       return denies ? [] : ['the bucket policy must deny s3:* when aws:SecureTransport is false'];
     }),
@@ -125,18 +158,24 @@ export const RESOURCE_RULES: ResourceRule[] = [
   {
     name: 'ec2-imdsv2-required',
     description: 'Instances require IMDSv2 session tokens.',
-    check: only(T.instance, (p) => (p.metadataOptions?.httpTokens === 'required' ? [] : ['metadataOptions.httpTokens must be "required"'])),
+    check: only(T.instance, (p) =>
+      p.metadataOptions?.httpTokens === 'required' ? [] : ['metadataOptions.httpTokens must be "required"'],
+    ),
   },
   {
     name: 'ec2-root-volume-encrypted',
     description: 'Instance root volumes are encrypted.',
-    check: only(T.instance, (p) => (p.rootBlockDevice?.encrypted === true ? [] : ['rootBlockDevice.encrypted must be true'])),
+    check: only(T.instance, (p) =>
+      p.rootBlockDevice?.encrypted === true ? [] : ['rootBlockDevice.encrypted must be true'],
+    ),
   },
   {
     name: 'ec2-free-tier',
     description: `Instances are of a free-tier type (${FREE_TIER_INSTANCE_TYPES.join(', ')}).`,
     check: only(T.instance, (p) =>
-      FREE_TIER_INSTANCE_TYPES.includes(p.instanceType) ? [] : [`instance type ${p.instanceType} is not in the free tier`],
+      FREE_TIER_INSTANCE_TYPES.includes(p.instanceType)
+        ? []
+        : [`instance type ${p.instanceType} is not in the free tier`],
     ),
   },
   {
@@ -151,10 +190,15 @@ export const RESOURCE_RULES: ResourceRule[] = [
   },
   {
     name: 'iam-no-broad-managed-policies',
-    description: 'Roles carry inline policies written for this stack, not AWS-managed ones (AmazonSSMManagedInstanceCore, say, reads every SSM parameter).',
+    description:
+      'Roles carry inline policies written for this stack, not AWS-managed ones (AmazonSSMManagedInstanceCore, say, reads every SSM parameter).',
     check: (r) => {
       const arns =
-        r.type === T.rolePolicyAttachment ? [r.props.policyArn] : r.type === T.role ? asList<string>(r.props.managedPolicyArns) : [];
+        r.type === T.rolePolicyAttachment
+          ? [r.props.policyArn]
+          : r.type === T.role
+            ? asList<string>(r.props.managedPolicyArns)
+            : [];
       return arns
         .filter((arn) => typeof arn === 'string' && arn.startsWith('arn:aws:iam::aws:policy/'))
         .map((arn) => `the AWS-managed policy ${arn} grants more than this stack needs`);
@@ -171,7 +215,8 @@ export const RESOURCE_RULES: ResourceRule[] = [
   },
   {
     name: 'iam-least-privilege',
-    description: 'IAM statements name their actions and resources; "*" resources only for actions AWS grants no other way.',
+    description:
+      'IAM statements name their actions and resources; "*" resources only for actions AWS grants no other way.',
     check: (r) => {
       if (r.type !== T.rolePolicy && r.type !== T.policy) return [];
       const problems: string[] = [];
@@ -179,7 +224,8 @@ export const RESOURCE_RULES: ResourceRule[] = [
         if (s.Effect !== 'Allow') continue;
         const actions = asList<string>(s.Action);
         for (const action of actions) {
-          if (action === '*' || action.endsWith(':*')) problems.push(`statement ${s.Sid ?? ''} allows wildcard action ${action}`);
+          if (action === '*' || action.endsWith(':*'))
+            problems.push(`statement ${s.Sid ?? ''} allows wildcard action ${action}`);
         }
         if (s.NotAction || s.NotResource) problems.push(`statement ${s.Sid ?? ''} uses NotAction/NotResource`);
         if (asList(s.Resource).includes('*') && !actions.every((a) => ACTIONS_REQUIRING_STAR_RESOURCE.includes(a))) {
@@ -193,7 +239,9 @@ export const RESOURCE_RULES: ResourceRule[] = [
     name: 'ecr-scan-and-immutable',
     description: 'ECR repositories scan on push and have immutable tags.',
     check: only(T.repository, (p) => [
-      ...(p.imageScanningConfiguration?.scanOnPush === true ? [] : ['imageScanningConfiguration.scanOnPush must be true']),
+      ...(p.imageScanningConfiguration?.scanOnPush === true
+        ? []
+        : ['imageScanningConfiguration.scanOnPush must be true']),
       ...(p.imageTagMutability === 'IMMUTABLE' ? [] : ['imageTagMutability must be IMMUTABLE']),
     ]),
   },
@@ -213,18 +261,25 @@ export const RESOURCE_RULES: ResourceRule[] = [
   {
     name: 'alb-tls-policy',
     description: `HTTPS listeners allow TLS 1.2+ only (${TLS_POLICIES.join(', ')}).`,
-    check: only(T.listener, (p) => (p.protocol === 'HTTPS' && !TLS_POLICIES.includes(p.sslPolicy) ? [`sslPolicy ${p.sslPolicy} allows TLS below 1.2 or weak ciphers`] : [])),
+    check: only(T.listener, (p) =>
+      p.protocol === 'HTTPS' && !TLS_POLICIES.includes(p.sslPolicy)
+        ? [`sslPolicy ${p.sslPolicy} allows TLS below 1.2 or weak ciphers`]
+        : [],
+    ),
   },
   {
     name: 'ecs-deploys-roll-back',
     description: 'ECS services deploy with the circuit breaker and automatic rollback.',
     check: only(T.ecsService, (p) =>
-      p.deploymentCircuitBreaker?.enable === true && p.deploymentCircuitBreaker?.rollback === true ? [] : ['deploymentCircuitBreaker must enable rollback'],
+      p.deploymentCircuitBreaker?.enable === true && p.deploymentCircuitBreaker?.rollback === true
+        ? []
+        : ['deploymentCircuitBreaker must enable rollback'],
     ),
   },
   {
     name: 'ecs-containers-hardened',
-    description: 'Containers are not privileged, ship their logs, and take secrets from `secrets`, never from plain environment variables.',
+    description:
+      'Containers are not privileged, ship their logs, and take secrets from `secrets`, never from plain environment variables.',
     check: only(T.taskDefinition, (p) => {
       const containers = asList(parse(p.containerDefinitions)) as any[];
       return containers.flatMap((c) => [
@@ -249,7 +304,9 @@ export const RESOURCE_RULES: ResourceRule[] = [
     name: 'waf-rate-limited',
     description: 'Web ACLs block a client IP that exceeds a rate-based limit.',
     check: only(T.webAcl, (p) =>
-      asList(p.rules).some((r: any) => r.statement?.rateBasedStatement?.aggregateKeyType === 'IP' && r.action?.block !== undefined)
+      asList(p.rules).some(
+        (r: any) => r.statement?.rateBasedStatement?.aggregateKeyType === 'IP' && r.action?.block !== undefined,
+      )
         ? []
         : ['a rule must block by rateBasedStatement per IP'],
     ),
@@ -275,7 +332,11 @@ export const STACK_RULES: StackRule[] = [
       ];
       return resources
         .filter((r) => r.type === T.bucket)
-        .flatMap((b) => guards.filter(([, set]) => !set.has(b.props.bucket)).map(([what]) => `bucket ${b.props.bucket} has no ${what}`));
+        .flatMap((b) =>
+          guards
+            .filter(([, set]) => !set.has(b.props.bucket))
+            .map(([what]) => `bucket ${b.props.bucket} has no ${what}`),
+        );
     },
   },
   {
@@ -295,7 +356,8 @@ export function violations(resources: PolicyResource[]): string[] {
   const out: string[] = [];
   for (const resource of resources) {
     for (const rule of RESOURCE_RULES) {
-      for (const message of rule.check(resource)) out.push(`${rule.name}: ${resource.name ?? resource.type}: ${message}`);
+      for (const message of rule.check(resource))
+        out.push(`${rule.name}: ${resource.name ?? resource.type}: ${message}`);
     }
   }
   for (const rule of STACK_RULES) for (const message of rule.check(resources)) out.push(`${rule.name}: ${message}`);

@@ -50,7 +50,11 @@ function random(seed: number): () => number {
   };
 }
 
-function figures(version: string, rows: { y: number; p: number; approved: boolean; record: PredictionRecord }[], seed: number): ModelFigures {
+function figures(
+  version: string,
+  rows: { y: number; p: number; approved: boolean; record: PredictionRecord }[],
+  seed: number,
+): ModelFigures {
   const y = rows.map((r) => r.y);
   const p = rows.map((r) => r.p);
   const next = random(seed);
@@ -59,7 +63,12 @@ function figures(version: string, rows: { y: number; p: number; approved: boolea
     const idx = Array.from({ length: rows.length }, () => Math.floor(next() * rows.length));
     const ys = idx.map((i) => y[i]);
     if (ys.every((v) => v === ys[0])) continue; // one class only: no AUC
-    resampled.push(rocAuc(ys, idx.map((i) => p[i])));
+    resampled.push(
+      rocAuc(
+        ys,
+        idx.map((i) => p[i]),
+      ),
+    );
   }
   resampled.sort((a, b) => a - b);
   const approved = rows.filter((r) => r.approved);
@@ -70,7 +79,13 @@ function figures(version: string, rows: { y: number; p: number; approved: boolea
     brier: rows.reduce((sum, r) => sum + (r.p - r.y) ** 2, 0) / rows.length,
     approval_rate: approved.length / rows.length,
     default_rate_approved: approved.length ? approved.filter((r) => r.y === 1).length / approved.length : null,
-    fairness: fairnessTable(countApprovals(rows.map((r) => r.record.inputs), (i) => rows[i].approved), MIN_AIR_GROUP),
+    fairness: fairnessTable(
+      countApprovals(
+        rows.map((r) => r.record.inputs),
+        (i) => rows[i].approved,
+      ),
+      MIN_AIR_GROUP,
+    ),
   };
 }
 
@@ -86,7 +101,9 @@ export async function compare(options: CompareOptions): Promise<ComparisonReport
   const { byApplication } = await readCapturedPredictions(options.dataRoot);
   const joined = outcomes
     .map((o) => ({ outcome: o, record: byApplication.get(o.application_id) }))
-    .filter((j): j is { outcome: (typeof outcomes)[number]; record: PredictionRecord } => j.record?.shadow !== undefined);
+    .filter(
+      (j): j is { outcome: (typeof outcomes)[number]; record: PredictionRecord } => j.record?.shadow !== undefined,
+    );
   const report: ComparisonReport = {
     run_id: timeId(now(), `${joined.length}-${Math.random()}`),
     verdict: 'keep',
@@ -97,12 +114,32 @@ export async function compare(options: CompareOptions): Promise<ComparisonReport
     challenger: null,
   };
   const versions = new Set(joined.map((j) => `${j.record.model_version} ${j.record.shadow!.model_version}`));
-  if (joined.length < 100) report.reasons.push(`only ${joined.length} outcomes match records scored by both models; at least 100 are needed`);
-  else if (versions.size > 1) report.reasons.push(`the matched records come from ${versions.size} pairs of versions; compare one pair at a time`);
+  if (joined.length < 100)
+    report.reasons.push(`only ${joined.length} outcomes match records scored by both models; at least 100 are needed`);
+  else if (versions.size > 1)
+    report.reasons.push(`the matched records come from ${versions.size} pairs of versions; compare one pair at a time`);
   else {
     const y = (j: (typeof joined)[number]) => (j.outcome.loan_paid_back === 0 ? 1 : 0);
-    report.champion = figures(joined[0].record.model_version, joined.map((j) => ({ y: y(j), p: j.record.probability_of_default, approved: j.record.decision === 'approve', record: j.record })), options.seed ?? 1);
-    report.challenger = figures(joined[0].record.shadow!.model_version, joined.map((j) => ({ y: y(j), p: j.record.shadow!.probability_of_default, approved: j.record.shadow!.decision === 'approve', record: j.record })), options.seed ?? 1);
+    report.champion = figures(
+      joined[0].record.model_version,
+      joined.map((j) => ({
+        y: y(j),
+        p: j.record.probability_of_default,
+        approved: j.record.decision === 'approve',
+        record: j.record,
+      })),
+      options.seed ?? 1,
+    );
+    report.challenger = figures(
+      joined[0].record.shadow!.model_version,
+      joined.map((j) => ({
+        y: y(j),
+        p: j.record.shadow!.probability_of_default,
+        approved: j.record.shadow!.decision === 'approve',
+        record: j.record,
+      })),
+      options.seed ?? 1,
+    );
     const verdict = judgePromotion({
       names: { model: 'challenger', incumbent: "the champion's" },
       model: report.challenger,
@@ -115,13 +152,18 @@ export async function compare(options: CompareOptions): Promise<ComparisonReport
     if (verdict.passed) report.verdict = 'promote';
   }
   const prefix = `${COMPARISONS}${report.run_id}`;
-  await options.dataRoot.put(`${prefix}/report.json`, Buffer.from(JSON.stringify(report, null, 2) + '\n'), { contentType: 'application/json' });
-  await options.dataRoot.put(`${prefix}/report.html`, Buffer.from(reportHtml(report)), { contentType: 'text/html; charset=utf-8' });
+  await options.dataRoot.put(`${prefix}/report.json`, Buffer.from(JSON.stringify(report, null, 2) + '\n'), {
+    contentType: 'application/json',
+  });
+  await options.dataRoot.put(`${prefix}/report.html`, Buffer.from(reportHtml(report)), {
+    contentType: 'text/html; charset=utf-8',
+  });
   return report;
 }
 
 function reportHtml(report: ComparisonReport): string {
-  const cell = (v: number | null | undefined, digits = 4) => (v === null || v === undefined ? 'n/a' : v.toFixed(digits));
+  const cell = (v: number | null | undefined, digits = 4) =>
+    v === null || v === undefined ? 'n/a' : v.toFixed(digits);
   const row = (label: string, pick: (m: ModelFigures) => string) =>
     `<tr><th>${escapeHtml(label)}</th><td>${report.champion ? pick(report.champion) : 'n/a'}</td><td>${report.challenger ? pick(report.challenger) : 'n/a'}</td></tr>`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Champion vs challenger ${escapeHtml(report.run_id)}: ${report.verdict}</title>

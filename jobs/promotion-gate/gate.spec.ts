@@ -21,7 +21,14 @@ const input = (overrides: Partial<GateInput> = {}): GateInput => ({
 describe('the promotion gate', () => {
   it('passes a model above the floor, within the drop of the incumbent, fair to every group, and says why', () => {
     const verdict = judgePromotion(input());
-    expect(verdict).toEqual({ passed: true, reasons: [expect.stringMatching(/^candidate ROC-AUC 0\.8000 >= 0\.7 and >= production's 0\.7900 - 0\.01, on 2000 applications/)] });
+    expect(verdict).toEqual({
+      passed: true,
+      reasons: [
+        expect.stringMatching(
+          /^candidate ROC-AUC 0\.8000 >= 0\.7 and >= production's 0\.7900 - 0\.01, on 2000 applications/,
+        ),
+      ],
+    });
     expect(judgePromotion(input({ incumbent: null })).reasons[0]).toMatch(/no production model yet/);
   });
 
@@ -43,14 +50,18 @@ describe('the promotion gate', () => {
     const names = { model: 'challenger', incumbent: "the champion's" };
     const tie = judgePromotion(input({ names, incumbent: { roc_auc: 0.8 }, mustBeatIncumbent: true }));
     expect(tie.reasons).toEqual(["challenger ROC-AUC 0.8000 does not beat the champion's 0.8000"]);
-    expect(judgePromotion(input({ names, incumbent: { roc_auc: 0.79 }, mustBeatIncumbent: true })).reasons[0]).toMatch(/beats the champion's 0\.7900/);
+    expect(judgePromotion(input({ names, incumbent: { roc_auc: 0.79 }, mustBeatIncumbent: true })).reasons[0]).toMatch(
+      /beats the champion's 0\.7900/,
+    );
   });
 
   it('refuses a model whose adverse impact ratio for any judged group is below minAir, naming the group', () => {
     const unfair = { ...fair, gender: { Female: group(0.8, 1), Male: group(0.6, 0.75, 420) } } as FairnessTable;
     expect(judgePromotion(input({ model: { roc_auc: 0.8, fairness: unfair } }))).toEqual({
       passed: false,
-      reasons: ["candidate's adverse impact ratio for gender=Male is 0.750 (approval rate 0.600 over 420 applications), below the minimum 0.8"],
+      reasons: [
+        "candidate's adverse impact ratio for gender=Male is 0.750 (approval rate 0.600 over 420 applications), below the minimum 0.8",
+      ],
     });
     // A group too small to judge (ratio null) is not held against the model.
     const small = { ...fair, gender: { Female: group(0.8, 1), Other: group(0.2, null, 12) } } as FairnessTable;

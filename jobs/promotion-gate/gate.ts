@@ -27,7 +27,9 @@ export interface GateInput {
   model: { roc_auc: number; fairness: FairnessTable };
   /** The serving model on the same rows; null when nothing serves yet. */
   incumbent: { roc_auc: number } | null;
-  /** Require a strictly higher ROC-AUC than the incumbent (a challenger must earn the switch; a retrain may hold level). */
+  /**
+   * Require a strictly higher ROC-AUC than the incumbent (a challenger must earn the switch; a retrain may hold level).
+   */
   mustBeatIncumbent: boolean;
   /** The number of rows judged, for the reason a passing model gets. */
   rows: number;
@@ -45,12 +47,17 @@ const auc = (value: number) => value.toFixed(4);
 export function judgePromotion(input: GateInput): GateVerdict {
   const { names, model, incumbent, limits } = input;
   const reasons: string[] = [];
-  if (!(model.roc_auc >= limits.minAuc)) reasons.push(`${names.model} ROC-AUC ${auc(model.roc_auc)} is below the minimum ${limits.minAuc}`);
+  if (!(model.roc_auc >= limits.minAuc))
+    reasons.push(`${names.model} ROC-AUC ${auc(model.roc_auc)} is below the minimum ${limits.minAuc}`);
   if (incumbent && !(model.roc_auc >= incumbent.roc_auc - limits.maxDrop)) {
-    reasons.push(`${names.model} ROC-AUC ${auc(model.roc_auc)} is more than ${limits.maxDrop} below ${names.incumbent} ${auc(incumbent.roc_auc)}`);
+    reasons.push(
+      `${names.model} ROC-AUC ${auc(model.roc_auc)} is more than ${limits.maxDrop} below ${names.incumbent} ${auc(incumbent.roc_auc)}`,
+    );
   }
   if (incumbent && input.mustBeatIncumbent && !(model.roc_auc > incumbent.roc_auc)) {
-    reasons.push(`${names.model} ROC-AUC ${auc(model.roc_auc)} does not beat ${names.incumbent} ${auc(incumbent.roc_auc)}`);
+    reasons.push(
+      `${names.model} ROC-AUC ${auc(model.roc_auc)} does not beat ${names.incumbent} ${auc(incumbent.roc_auc)}`,
+    );
   }
   for (const [attribute, groups] of Object.entries(model.fairness)) {
     for (const [group, figures] of Object.entries(groups)) {
@@ -68,5 +75,10 @@ export function judgePromotion(input: GateInput): GateVerdict {
     : input.mustBeatIncumbent
       ? ` and beats ${names.incumbent} ${auc(incumbent.roc_auc)}`
       : ` and >= ${names.incumbent} ${auc(incumbent.roc_auc)} - ${limits.maxDrop}`;
-  return { passed: true, reasons: [`${names.model} ROC-AUC ${auc(model.roc_auc)} >= ${limits.minAuc}${against}, on ${input.rows} applications; no protected group below ${limits.minAir}`] };
+  return {
+    passed: true,
+    reasons: [
+      `${names.model} ROC-AUC ${auc(model.roc_auc)} >= ${limits.minAuc}${against}, on ${input.rows} applications; no protected group below ${limits.minAir}`,
+    ],
+  };
 }

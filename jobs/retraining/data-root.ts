@@ -25,7 +25,9 @@ export interface SnapshotManifest {
 export const sha256Hex = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
 
 /** Every captured prediction with an application_id, the latest per application. */
-export async function readCapturedPredictions(root: BlobStore): Promise<{ byApplication: Map<string, PredictionRecord>; files: number }> {
+export async function readCapturedPredictions(
+  root: BlobStore,
+): Promise<{ byApplication: Map<string, PredictionRecord>; files: number }> {
   const keys = (await root.list(PREDICTIONS)).filter((k) => k.endsWith('.jsonl.gz'));
   const byApplication = new Map<string, PredictionRecord>();
   for (const key of keys) {
@@ -48,16 +50,28 @@ export async function latestSnapshot(root: BlobStore): Promise<SnapshotManifest 
 }
 
 /** Writes a snapshot: the data first, the manifest last (its presence makes the snapshot exist). */
-export async function writeSnapshot(root: BlobStore, manifest: Omit<SnapshotManifest, 'data'>, csv: string, rows: number, newRows: number): Promise<SnapshotManifest> {
+export async function writeSnapshot(
+  root: BlobStore,
+  manifest: Omit<SnapshotManifest, 'data'>,
+  csv: string,
+  rows: number,
+  newRows: number,
+): Promise<SnapshotManifest> {
   const data = Buffer.from(csv);
   const file = `${SNAPSHOTS}${manifest.id}/data.csv`;
   const full: SnapshotManifest = { ...manifest, data: { file, sha256: sha256Hex(data), rows, new_rows: newRows } };
   await root.put(file, data, { ifAbsent: true, contentType: 'text/csv' });
-  await root.put(`${SNAPSHOTS}${manifest.id}/manifest.json`, Buffer.from(JSON.stringify(full, null, 2) + '\n'), { ifAbsent: true, contentType: 'application/json' });
+  await root.put(`${SNAPSHOTS}${manifest.id}/manifest.json`, Buffer.from(JSON.stringify(full, null, 2) + '\n'), {
+    ifAbsent: true,
+    contentType: 'application/json',
+  });
   return full;
 }
 
 /** Sorts by time; the suffix tells two ids of the same second apart. */
 export function timeId(now: Date, salt: string): string {
-  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${sha256Hex(salt).slice(0, 7)}`;
+  return `${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${sha256Hex(salt).slice(0, 7)}`;
 }

@@ -18,11 +18,18 @@ export function parseOutcomes(text: string | Buffer): Outcome[] {
   const outcomes = rows.map((row, i) => {
     const line = i + 2;
     if (!row.application_id) problems.push(`line ${line}: application_id is empty`);
-    if (row.loan_paid_back !== '0' && row.loan_paid_back !== '1') problems.push(`line ${line}: loan_paid_back must be 0 or 1, got '${row.loan_paid_back}'`);
-    if (Number.isNaN(Date.parse(row.observed_at))) problems.push(`line ${line}: observed_at '${row.observed_at}' is not a date`);
-    return { application_id: row.application_id, loan_paid_back: Number(row.loan_paid_back) as 0 | 1, observed_at: new Date(row.observed_at).toISOString() };
+    if (row.loan_paid_back !== '0' && row.loan_paid_back !== '1')
+      problems.push(`line ${line}: loan_paid_back must be 0 or 1, got '${row.loan_paid_back}'`);
+    if (Number.isNaN(Date.parse(row.observed_at)))
+      problems.push(`line ${line}: observed_at '${row.observed_at}' is not a date`);
+    return {
+      application_id: row.application_id,
+      loan_paid_back: Number(row.loan_paid_back) as 0 | 1,
+      observed_at: new Date(row.observed_at).toISOString(),
+    };
   });
-  if (problems.length) throw new Error(`outcomes do not follow the format:\n  - ${problems.slice(0, 20).join('\n  - ')}`);
+  if (problems.length)
+    throw new Error(`outcomes do not follow the format:\n  - ${problems.slice(0, 20).join('\n  - ')}`);
   return outcomes;
 }
 
@@ -34,7 +41,11 @@ export interface JoinResult {
 }
 
 /** Labelled rows: each outcome joined to the captured prediction of its application (the latest one). */
-export function joinOutcomes(outcomes: Outcome[], captured: Map<string, PredictionRecord>, parentIds: Set<string>): JoinResult {
+export function joinOutcomes(
+  outcomes: Outcome[],
+  captured: Map<string, PredictionRecord>,
+  parentIds: Set<string>,
+): JoinResult {
   const rows: SnapshotRow[] = [];
   let unmatched = 0;
   let alreadyInParent = 0;

@@ -12,9 +12,20 @@ export interface RetrainReport {
   finished_at: string;
   thresholds: { min_auc: number; max_drop: number; min_air: number };
   snapshot: { id: string; parent: string | null; rows: number; new_rows: number; sha256: string } | null;
-  join: { outcomes: number; matched: number; unmatched: number; already_known: number; prediction_files: number } | null;
+  join: {
+    outcomes: number;
+    matched: number;
+    unmatched: number;
+    already_known: number;
+    prediction_files: number;
+  } | null;
   evaluation: { slice: string; rows: number } | null;
-  candidate: { version: string; roc_auc: number; fairness: FairnessTable; training_metrics: Record<string, unknown> } | null;
+  candidate: {
+    version: string;
+    roc_auc: number;
+    fairness: FairnessTable;
+    training_metrics: Record<string, unknown>;
+  } | null;
   production: { version: string; roc_auc: number } | null;
   promoted_version: string | null;
   /** Where a candidate that passes goes. */
@@ -24,7 +35,8 @@ export interface RetrainReport {
 
 /** A one-page HTML version of the decision for people. */
 export function renderReportHtml(report: RetrainReport): string {
-  const row = (k: string, v: unknown) => `<tr><th>${html(k)}</th><td>${html(typeof v === 'number' ? v.toFixed(4) : String(v ?? '—'))}</td></tr>`;
+  const row = (k: string, v: unknown) =>
+    `<tr><th>${html(k)}</th><td>${html(typeof v === 'number' ? v.toFixed(4) : String(v ?? '—'))}</td></tr>`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Retraining ${html(report.run_id)}: ${report.status}</title>
 <style>body{font-family:sans-serif;max-width:860px;margin:2em auto}table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}</style></head>
 <body><h1>Retraining ${html(report.run_id)}: <em>${report.status}</em></h1>
@@ -53,7 +65,10 @@ function fairnessHtml(report: RetrainReport): string {
   const cell = (v: number | null) => (v === null ? 'n/a' : v.toFixed(3));
   const rows = Object.entries(report.candidate.fairness).flatMap(([attribute, groups]) =>
     Object.entries(groups).map(([group, g]) => {
-      const red = g.adverse_impact_ratio !== null && g.adverse_impact_ratio < report.thresholds.min_air ? ' style="color:#b00"' : '';
+      const red =
+        g.adverse_impact_ratio !== null && g.adverse_impact_ratio < report.thresholds.min_air
+          ? ' style="color:#b00"'
+          : '';
       return `<tr${red}><td>${html(attribute)}</td><td>${html(group)}</td><td>${g.count}</td><td>${cell(g.approval_rate)}</td><td>${cell(g.adverse_impact_ratio)}</td><td>${html(g.status)}</td></tr>`;
     }),
   );

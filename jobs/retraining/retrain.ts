@@ -42,15 +42,20 @@ export const TIME_COLUMN = 'observed_at';
 
 async function holdoutAuc(model: LoadedModel, rows: Record<string, string>[]): Promise<number> {
   const scores = await model.score(rows.map(toApplication));
-  return rocAuc(rows.map((r) => (r.loan_paid_back === '0' ? 1 : 0)), scores);
+  return rocAuc(
+    rows.map((r) => (r.loan_paid_back === '0' ? 1 : 0)),
+    scores,
+  );
 }
-
 
 /** The candidate's decisions on the holdout, by protected group (the same figures /monitoring/fairness gives live). */
 async function holdoutFairness(model: LoadedModel, rows: Record<string, string>[]): Promise<FairnessTable> {
   const applications = rows.map(toApplication);
   const scores = await model.score(applications);
-  return fairnessTable(countApprovals(applications, (i) => scores[i] < model.threshold), MIN_AIR_GROUP);
+  return fairnessTable(
+    countApprovals(applications, (i) => scores[i] < model.threshold),
+    MIN_AIR_GROUP,
+  );
 }
 
 /** The fewest labelled applications a first snapshot may start from without a --base file. */
@@ -72,7 +77,11 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     reasons: [],
     started_at: started.toISOString(),
     finished_at: '',
-    thresholds: { min_auc: options.minAuc, max_drop: options.maxDrop, min_air: options.minAir ?? DEFAULT_GATE_LIMITS.minAir },
+    thresholds: {
+      min_auc: options.minAuc,
+      max_drop: options.maxDrop,
+      min_air: options.minAir ?? DEFAULT_GATE_LIMITS.minAir,
+    },
     snapshot: null,
     join: null,
     evaluation: null,
@@ -97,7 +106,11 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     const parentRows = parseCsv(parentCsv);
     const outcomes = parseOutcomes(options.outcomes);
     const captured = await readCapturedPredictions(dataRoot);
-    const joined = joinOutcomes(outcomes, captured.byApplication, new Set(parentRows.map((r) => r.application_id).filter(Boolean)));
+    const joined = joinOutcomes(
+      outcomes,
+      captured.byApplication,
+      new Set(parentRows.map((r) => r.application_id).filter(Boolean)),
+    );
     if (!parent && !options.base && joined.rows.length < MIN_FIRST_SNAPSHOT_ROWS) {
       throw new Error(
         `no snapshot in ${dataRoot.location}/${SNAPSHOTS}, no --base file, and ${joined.rows.length} new labelled applications: ` +
@@ -114,7 +127,10 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     logger.info({ message: 'outcomes joined', ...report.join });
 
     // 2. The new snapshot: parent rows plus the new ones, immutable.
-    const csv = parentCsv.endsWith('\n') || parentCsv === '' ? parentCsv + toCsv(joined.rows, false) : `${parentCsv}\n${toCsv(joined.rows, false)}`;
+    const csv =
+      parentCsv.endsWith('\n') || parentCsv === ''
+        ? parentCsv + toCsv(joined.rows, false)
+        : `${parentCsv}\n${toCsv(joined.rows, false)}`;
     const snapshot = await writeSnapshot(
       dataRoot,
       {
@@ -131,14 +147,25 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
       parentRows.length + joined.rows.length,
       joined.rows.length,
     );
-    report.snapshot = { id: snapshot.id, parent: snapshot.parent, rows: snapshot.data.rows, new_rows: snapshot.data.new_rows, sha256: snapshot.data.sha256 };
+    report.snapshot = {
+      id: snapshot.id,
+      parent: snapshot.parent,
+      rows: snapshot.data.rows,
+      new_rows: snapshot.data.new_rows,
+      sha256: snapshot.data.sha256,
+    };
     logger.info({ message: 'snapshot written', ...report.snapshot });
 
     // 3. The candidate, trained on the snapshot; its holdout is the most recent slice.
     const dataFile = path.join(work, 'data.csv');
     const holdoutFile = path.join(work, 'holdout.csv');
     await writeFile(dataFile, csv);
-    await options.train(dataFile, path.join(work, 'candidate'), holdoutFile, `${dataRoot.location}/${snapshot.data.file}`);
+    await options.train(
+      dataFile,
+      path.join(work, 'candidate'),
+      holdoutFile,
+      `${dataRoot.location}/${snapshot.data.file}`,
+    );
     const files = await readArtifactDir(path.join(work, 'candidate'));
     const manifest = JSON.parse(files['manifest.json'].toString('utf8')) as ModelManifest;
     const holdout = parseCsv(await readFile(holdoutFile));
@@ -159,7 +186,11 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
       report.production = { version: pointer.version, roc_auc: await holdoutAuc(production, holdout) };
       await production.release();
     }
-    logger.info({ message: 'models evaluated', candidate: report.candidate.roc_auc, production: report.production?.roc_auc ?? null });
+    logger.info({
+      message: 'models evaluated',
+      candidate: report.candidate.roc_auc,
+      production: report.production?.roc_auc ?? null,
+    });
 
     // 5. The gate.
     const verdict = judgePromotion({
@@ -168,7 +199,11 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
       incumbent: report.production,
       mustBeatIncumbent: false,
       rows: holdout.length,
-      limits: { minAuc: options.minAuc, maxDrop: options.maxDrop, minAir: options.minAir ?? DEFAULT_GATE_LIMITS.minAir },
+      limits: {
+        minAuc: options.minAuc,
+        maxDrop: options.maxDrop,
+        minAir: options.minAir ?? DEFAULT_GATE_LIMITS.minAir,
+      },
     });
     report.reasons.push(...verdict.reasons);
     if (verdict.passed) {
@@ -194,8 +229,16 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
   }
   report.finished_at = now().toISOString();
   const prefix = `${RETRAINING}${report.run_id}`;
-  await dataRoot.put(`${prefix}/report.json`, Buffer.from(JSON.stringify(report, null, 2) + '\n'), { contentType: 'application/json' });
-  await dataRoot.put(`${prefix}/report.html`, Buffer.from(renderReportHtml(report)), { contentType: 'text/html; charset=utf-8' });
-  logger.log(report.status === 'failed' ? 'error' : 'info', { message: `retraining ${report.status}`, run_id: report.run_id, reasons: report.reasons });
+  await dataRoot.put(`${prefix}/report.json`, Buffer.from(JSON.stringify(report, null, 2) + '\n'), {
+    contentType: 'application/json',
+  });
+  await dataRoot.put(`${prefix}/report.html`, Buffer.from(renderReportHtml(report)), {
+    contentType: 'text/html; charset=utf-8',
+  });
+  logger.log(report.status === 'failed' ? 'error' : 'info', {
+    message: `retraining ${report.status}`,
+    run_id: report.run_id,
+    reasons: report.reasons,
+  });
   return report;
 }

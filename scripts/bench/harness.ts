@@ -40,9 +40,17 @@ export interface Started {
 }
 
 /** Starts a process that prints a JSON `listening` line with its port; waits for readyPath to answer 200. */
-export async function startProcess(args: string[], env: Record<string, string>, readyPath: string | null): Promise<Started> {
+export async function startProcess(
+  args: string[],
+  env: Record<string, string>,
+  readyPath: string | null,
+): Promise<Started> {
   const started = performance.now();
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let buffer = '';
     const onData = (chunk: Buffer) => {
@@ -62,7 +70,13 @@ export async function startProcess(args: string[], env: Record<string, string>, 
   });
   const url = `http://127.0.0.1:${port}`;
   if (readyPath) {
-    while ((await fetch(url + readyPath).then((r) => r.status, () => 0)) !== 200) await new Promise((r) => setTimeout(r, 10));
+    while (
+      (await fetch(url + readyPath).then(
+        (r) => r.status,
+        () => 0,
+      )) !== 200
+    )
+      await new Promise((r) => setTimeout(r, 10));
   }
   return { child, url, readyMs: performance.now() - started };
 }
@@ -84,7 +98,11 @@ export async function rssMb(pid: number): Promise<number> {
 export async function captureCounters(url: string): Promise<{ written: number; spilled: number; dropped: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-  return { written: value('prediction_capture_written_total'), spilled: value('prediction_capture_spilled_total'), dropped: value('prediction_capture_dropped_total') };
+  return {
+    written: value('prediction_capture_written_total'),
+    spilled: value('prediction_capture_spilled_total'),
+    dropped: value('prediction_capture_dropped_total'),
+  };
 }
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux; clock ticks of 10 ms). */
@@ -101,10 +119,21 @@ function load(url: string, bodies: Bodies, connections: number, duration: number
   const base = { url, method: 'POST' as const, headers: { 'content-type': 'application/json' }, connections, duration };
   if (typeof bodies === 'string') return autocannon({ ...base, body: bodies });
   let next = 0;
-  return autocannon({ ...base, requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }] });
+  return autocannon({
+    ...base,
+    requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] }) }],
+  });
 }
 
-export async function drive(name: string, url: string, body: Bodies, connections: number, duration: number, rowsPerRequest = 1, pid?: number): Promise<HttpCase> {
+export async function drive(
+  name: string,
+  url: string,
+  body: Bodies,
+  connections: number,
+  duration: number,
+  rowsPerRequest = 1,
+  pid?: number,
+): Promise<HttpCase> {
   // A short warm-up (JIT, connection setup) that is not counted.
   await load(url, body, connections, 1);
   const cpuBefore = pid ? await cpuSeconds(pid) : 0;
@@ -123,7 +152,9 @@ export async function drive(name: string, url: string, body: Bodies, connections
     non_2xx: result.non2xx,
   };
   if (pid && result.requests.total > 0) row.cpu_us_per_request = +((cpuUsed * 1e6) / result.requests.total).toFixed(1);
-  process.stdout.write(`  ${name.padEnd(34)} c=${String(connections).padStart(2)}  ${String(row.requests_per_s).padStart(7)} req/s  ${String(row.rows_per_s).padStart(8)} rows/s  p50 ${row.p50_ms} ms  mean ${row.mean_ms} ms  p99 ${row.p99_ms} ms  cpu ${row.cpu_us_per_request ?? '-'} us/req  errors ${row.errors}  non-2xx ${row.non_2xx}\n`);
+  process.stdout.write(
+    `  ${name.padEnd(34)} c=${String(connections).padStart(2)}  ${String(row.requests_per_s).padStart(7)} req/s  ${String(row.rows_per_s).padStart(8)} rows/s  p50 ${row.p50_ms} ms  mean ${row.mean_ms} ms  p99 ${row.p99_ms} ms  cpu ${row.cpu_us_per_request ?? '-'} us/req  errors ${row.errors}  non-2xx ${row.non_2xx}\n`,
+  );
   return row;
 }
 
@@ -142,7 +173,11 @@ export async function rawInference(model: Buffer, manifest: ModelManifest, rows:
   }
   const elapsed = (performance.now() - started) / 1000;
   await session.release();
-  return { rows: rows.length, runs_per_s: Math.round(runs / elapsed), rows_per_s: Math.round((runs * rows.length) / elapsed) };
+  return {
+    rows: rows.length,
+    runs_per_s: Math.round(runs / elapsed),
+    rows_per_s: Math.round((runs * rows.length) / elapsed),
+  };
 }
 
 /** The heap flags service/Dockerfile sets (ENV NODE_OPTIONS), so the bench measures what the image runs. */
@@ -184,7 +219,9 @@ export async function driveRounds(rounds: number, ...args: Parameters<typeof dri
     rounds,
   };
   if (cpu !== undefined) row.cpu_us_per_request = cpu;
-  process.stdout.write(`    median of ${rounds}: ${row.requests_per_s} req/s, p99 ${row.p99_ms} ms, cpu ${row.cpu_us_per_request ?? '-'} us/req\n`);
+  process.stdout.write(
+    `    median of ${rounds}: ${row.requests_per_s} req/s, p99 ${row.p99_ms} ms, cpu ${row.cpu_us_per_request ?? '-'} us/req\n`,
+  );
   return row;
 }
 
@@ -192,7 +229,14 @@ export async function driveRounds(rounds: number, ...args: Parameters<typeof dri
  * Two or more services running at once, driven in turns (ABAB...) so a noisy machine hits them alike; the
  * median of the rounds is kept for each figure.
  */
-export async function alternating(variants: Variant[], url: string, body: Bodies, connections: number, seconds: number, rounds = 3) {
+export async function alternating(
+  variants: Variant[],
+  url: string,
+  body: Bodies,
+  connections: number,
+  seconds: number,
+  rounds = 3,
+) {
   const started = [];
   for (const v of variants) started.push(await startProcess(v.args, v.env, '/health/ready'));
   const samples: HttpCase[][] = variants.map(() => []);
@@ -203,7 +247,9 @@ export async function alternating(variants: Variant[], url: string, body: Bodies
     for (const s of started) await load(`${s.url}${url}`, body, connections, WARM_UP_S);
     for (let round = 0; round < rounds; round++) {
       for (const [i, v] of variants.entries()) {
-        samples[i].push(await drive(`  ${v.name}`, `${started[i].url}${url}`, body, connections, seconds, 1, started[i].child.pid));
+        samples[i].push(
+          await drive(`  ${v.name}`, `${started[i].url}${url}`, body, connections, seconds, 1, started[i].child.pid),
+        );
       }
     }
     for (const s of started) rss.push(Math.round(await rssMb(s.child.pid!)));
@@ -221,7 +267,10 @@ export async function alternating(variants: Variant[], url: string, body: Bodies
         rss_mb_after: rss[i],
       },
     ]),
-  ) as Record<string, { requests_per_s: number; mean_ms: number; p99_ms: number; cpu_us_per_request: number; rss_mb_after: number }>;
+  ) as Record<
+    string,
+    { requests_per_s: number; mean_ms: number; p99_ms: number; cpu_us_per_request: number; rss_mb_after: number }
+  >;
 }
 
 /** The demo model's manifest and ONNX bytes, from the committed store. */

@@ -16,10 +16,20 @@ export interface ParsedCli {
   positionals: string[];
 }
 
-export function parseCli(usage: string, options: Options, argv = process.argv.slice(2), positionals = false): ParsedCli {
+export function parseCli(
+  usage: string,
+  options: Options,
+  argv = process.argv.slice(2),
+  positionals = false,
+): ParsedCli {
   let parsed: ParsedCli;
   try {
-    parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: positionals, strict: true });
+    parsed = parseArgs({
+      args: argv,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: positionals,
+      strict: true,
+    });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -39,7 +49,8 @@ export function required(values: Record<string, unknown>, name: string): string 
 export function integerOption(values: Record<string, unknown>, name: string, min: number): number {
   const text = required(values, name);
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${text}'`);
+  if (!Number.isInteger(value) || value < min)
+    throw new UsageError(`--${name} must be an integer >= ${min}, got '${text}'`);
   return value;
 }
 
@@ -48,14 +59,23 @@ export function integerOption(values: Record<string, unknown>, name: string, min
  * output is JSON lines (a job read by CloudWatch metric filters) says `errors: 'json'`, and its failure line is
  * then `{"level":"error","message":...}` on stdout, like its other lines, so `{ $.level = "error" }` matches it.
  */
-export function runCli(usage: string, main: () => Promise<number | void>, options: { errors?: 'text' | 'json' } = {}): void {
+export function runCli(
+  usage: string,
+  main: () => Promise<number | void>,
+  options: { errors?: 'text' | 'json' } = {},
+): void {
   main().then(
     (code) => process.exit(code ?? EXIT.ok),
     (error: Error) => {
       const usageError = error instanceof UsageError;
       if (options.errors === 'json') {
         process.stdout.write(
-          JSON.stringify({ level: 'error', message: usageError ? 'bad arguments' : 'failed', reason: error.message, timestamp: new Date().toISOString() }) + '\n',
+          JSON.stringify({
+            level: 'error',
+            message: usageError ? 'bad arguments' : 'failed',
+            reason: error.message,
+            timestamp: new Date().toISOString(),
+          }) + '\n',
         );
       }
       process.stderr.write(usageError ? `error: ${error.message}\n${usage}\n` : `error: ${error.message}\n`);

@@ -29,7 +29,9 @@ function limitConnections(server: Server, max: number, metrics: MetricsService):
   const throttle = new LogThrottle(5_000);
   server.on('drop', () => {
     metrics.connectionsRefused.inc();
-    throttle.run('drop', (suppressed) => log.warn({ message: 'connection refused: MAX_CONNECTIONS open', max_connections: max, suppressed }));
+    throttle.run('drop', (suppressed) =>
+      log.warn({ message: 'connection refused: MAX_CONNECTIONS open', max_connections: max, suppressed }),
+    );
   });
 }
 
@@ -50,8 +52,16 @@ export function buildOpenApi(app: NestFastifyApplication) {
     )
     .setVersion('1')
     // Opaque tokens compared as secrets, not JWTs: addSecurity, since addBearerAuth would add bearerFormat: JWT.
-    .addSecurity('admin-token', { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, an opaque secret (admin routes)' })
-    .addSecurity('metrics-token', { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, an opaque secret (metrics and monitoring, when set)' })
+    .addSecurity('admin-token', {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'ADMIN_TOKEN, an opaque secret (admin routes)',
+    })
+    .addSecurity('metrics-token', {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'METRICS_TOKEN, an opaque secret (metrics and monitoring, when set)',
+    })
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'api-key')
     .build();
   return SwaggerModule.createDocument(app, config);
@@ -65,13 +75,26 @@ export async function createApp(config: AppConfig, logger: LoggerService = creat
     requestTimeout: config.requestTimeoutMs,
     // Node's defaults cut slow headers only after 60 s and check timeouts every 30 s (a slow body lived 75 s
     // under a 30 s request timeout): headers have their own, shorter deadline, checked every 2 s.
-    http: { headersTimeout: config.headersTimeoutMs, requestTimeout: config.requestTimeoutMs, connectionsCheckingInterval: 2_000 },
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: 2_000,
+    },
     // Errors Fastify answers before any route (a malformed URL, an over-long parameter): the same JSON
     // shape, headers and request id as every other error, and the URL is not echoed.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
-      const message = error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid' : error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a URL parameter is too long' : 'bad request';
-      void reply.code(status).headers(API_HEADERS).header('x-request-id', request.id).send(errorBody(status, message, String(request.id)));
+      const message =
+        error.code === 'FST_ERR_BAD_URL'
+          ? 'the URL is not valid'
+          : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+            ? 'a URL parameter is too long'
+            : 'bad request';
+      void reply
+        .code(status)
+        .headers(API_HEADERS)
+        .header('x-request-id', request.id)
+        .send(errorBody(status, message, String(request.id)));
     },
     // Longer than the idle timeouts of common load balancers (60 s), so they close first.
     keepAliveTimeout: 72_000,

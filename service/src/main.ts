@@ -15,7 +15,10 @@ async function main(): Promise<void> {
     process.once(signal, () => {
       logger.log({ message: 'shutting down', signal, deadline_ms: config.shutdownTimeoutMs });
       setTimeout(() => {
-        logger.error({ message: 'shutdown deadline passed; spilling what is left and exiting', deadline_ms: config.shutdownTimeoutMs });
+        logger.error({
+          message: 'shutdown deadline passed; spilling what is left and exiting',
+          deadline_ms: config.shutdownTimeoutMs,
+        });
         capture.spillNow('shutdown deadline passed');
         process.exit(1);
       }, config.shutdownTimeoutMs).unref();

@@ -17,8 +17,14 @@ beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
     ],
   });
 });
@@ -40,10 +46,15 @@ it('executes the example of POST /predict from Swagger UI and shows a 200 with p
   await operation.locator('.opblock-summary').click();
   await operation.getByRole('button', { name: 'Try it out' }).click();
   await operation.getByRole('button', { name: 'Execute' }).click();
-  const responseBody = operation.locator('.responses-wrapper .live-responses-table .response-col_description pre').first();
+  const responseBody = operation
+    .locator('.responses-wrapper .live-responses-table .response-col_description pre')
+    .first();
   await responseBody.waitFor({ timeout: 15_000 });
   const text = await responseBody.innerText();
-  const status = await operation.locator('.responses-wrapper .live-responses-table .response .response-col_status').first().innerText();
+  const status = await operation
+    .locator('.responses-wrapper .live-responses-table .response .response-col_status')
+    .first()
+    .innerText();
   const shots = path.join(ROOT, 'test/browser/screenshots');
   await mkdir(shots, { recursive: true });
   await page.screenshot({ path: path.join(shots, 'swagger-predict.png'), fullPage: false });

@@ -18,9 +18,21 @@ let dir: string;
 beforeAll(async () => {
   service = await startService();
   dir = mkdtempSync(path.join(os.tmpdir(), 'generated-client-'));
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/@hey-api/openapi-ts/bin/run.js'), '-i', `${service.url}/docs-json`, '-o', path.join(dir, 'gen')], {
-    cwd: ROOT, stdio: 'pipe', timeout: 120_000,
-  });
+  execFileSync(
+    process.execPath,
+    [
+      path.join(ROOT, 'node_modules/@hey-api/openapi-ts/bin/run.js'),
+      '-i',
+      `${service.url}/docs-json`,
+      '-o',
+      path.join(dir, 'gen'),
+    ],
+    {
+      cwd: ROOT,
+      stdio: 'pipe',
+      timeout: 120_000,
+    },
+  );
   writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n');
 });
 
@@ -30,14 +42,22 @@ afterAll(async () => {
 });
 
 const OPTIONS: ts.CompilerOptions = {
-  strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
-  skipLibCheck: true, noEmitOnError: true, types: [], lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+  strict: true,
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  skipLibCheck: true,
+  noEmitOnError: true,
+  types: [],
+  lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
 };
 
 function compile(file: string): string[] {
   const program = ts.createProgram([file], { ...OPTIONS, outDir: path.join(dir, 'out') });
   const emitted = program.emit();
-  return [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics].map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  return [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics].map((d) =>
+    ts.flattenDiagnosticMessageText(d.messageText, '\n'),
+  );
 }
 
 describe('a TypeScript client generated from the live OpenAPI document', () => {
@@ -61,15 +81,24 @@ declare const process: { argv: string[] };
 `,
     );
     expect(compile(use)).toEqual([]);
-    const out = execFileSync(process.execPath, [path.join(dir, 'out/use.js'), service.url], { encoding: 'utf8', timeout: 30_000 });
+    const out = execFileSync(process.execPath, [path.join(dir, 'out/use.js'), service.url], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     const result = JSON.parse(out);
     expect(result.status).toBe(200);
-    expect(result.prediction).toMatchObject({ application_id: 'client-1', decision: expect.stringMatching(/^(approve|decline)$/) });
+    expect(result.prediction).toMatchObject({
+      application_id: 'client-1',
+      decision: expect.stringMatching(/^(approve|decline)$/),
+    });
     expect(result.prediction.probability_of_default).toBeGreaterThanOrEqual(0);
     expect(result.badStatus).toBe(400);
     expect(result.error).toMatchObject({ statusCode: 400, error: 'Bad Request', request_id: expect.any(String) });
     expect(result.error.message.join(' ')).toContain('credit_score');
-    expect(result.batch.predictions.map((p: { application_id: string }) => p.application_id)).toEqual(['client-1', 'client-2']);
+    expect(result.batch.predictions.map((p: { application_id: string }) => p.application_id)).toEqual([
+      'client-1',
+      'client-2',
+    ]);
   });
 
   it('refuses, at compile time, a body the document does not allow', () => {

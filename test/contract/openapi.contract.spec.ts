@@ -38,7 +38,11 @@ const INVALID_BODIES = 300;
 const BATCH_BODIES = 100;
 
 let service: RunningService;
-let document: { openapi: string; paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, Record<string, unknown>> } };
+let document: {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { securitySchemes: Record<string, Record<string, unknown>> };
+};
 const ajv = new Ajv({ strict: false, allErrors: false });
 // ajv-formats is CommonJS: its function is the default export under ESM interop.
 const addFormats = ((ajvFormats as { default?: unknown }).default ?? ajvFormats) as (ajv: Ajv) => Ajv;
@@ -53,7 +57,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await service?.stop();
-  process.stdout.write(`OpenAPI contract: ${tried.valid} generated valid bodies and ${tried.invalid} invalid ones tried\n`);
+  process.stdout.write(
+    `OpenAPI contract: ${tried.valid} generated valid bodies and ${tried.invalid} invalid ones tried\n`,
+  );
 });
 
 /** A random integer in [0, n), seeded, so a failure can be replayed. */
@@ -71,7 +77,8 @@ function breakings(schema: Schema, required: boolean): { rule: string; value: un
   if (!types.includes('null')) out.push({ rule: 'null', value: null });
   if (schema.enum) out.push({ rule: 'enum', value: `${String(schema.enum[0])}-not-allowed` });
   if (schema.minimum !== undefined) out.push({ rule: 'minimum', value: schema.minimum - 1 });
-  if (typeof schema.exclusiveMinimum === 'number') out.push({ rule: 'exclusiveMinimum', value: schema.exclusiveMinimum });
+  if (typeof schema.exclusiveMinimum === 'number')
+    out.push({ rule: 'exclusiveMinimum', value: schema.exclusiveMinimum });
   if (schema.maximum !== undefined) out.push({ rule: 'maximum', value: schema.maximum + 1 });
   if (schema.type === 'integer') out.push({ rule: 'integer', value: (schema.minimum ?? 0) + 0.5 });
   if (schema.minLength) out.push({ rule: 'minLength', value: '' });
@@ -83,8 +90,11 @@ function breakings(schema: Schema, required: boolean): { rule: string; value: un
 /** `body` with one field of `schema` broken (chosen by `pick`), and which. */
 function breakOne(body: Record<string, unknown>, schema: Schema, pick: (n: number) => number) {
   const names = Object.keys(schema.properties ?? {});
-  const choices = names.flatMap((name) => breakings(schema.properties![name], (schema.required ?? []).includes(name)).map((b) => ({ name, ...b })));
-  if (schema.additionalProperties === false) choices.push({ name: 'not_in_the_contract', rule: 'additionalProperties', value: 1 });
+  const choices = names.flatMap((name) =>
+    breakings(schema.properties![name], (schema.required ?? []).includes(name)).map((b) => ({ name, ...b })),
+  );
+  if (schema.additionalProperties === false)
+    choices.push({ name: 'not_in_the_contract', rule: 'additionalProperties', value: 1 });
   const choice = choices[pick(choices.length)];
   const broken = { ...body };
   if (choice.value === undefined) delete broken[choice.name];
@@ -102,7 +112,12 @@ function jsonSchema(schema: Schema): Schema {
   const out: Schema = {};
   for (const [key, value] of Object.entries(schema)) {
     if (key === 'example' || key === 'nullable') continue;
-    out[key] = key === 'properties' ? Object.fromEntries(Object.entries(value as Record<string, Schema>).map(([k, v]) => [k, jsonSchema(v)])) : typeof value === 'object' ? jsonSchema(value as Schema) : value;
+    out[key] =
+      key === 'properties'
+        ? Object.fromEntries(Object.entries(value as Record<string, Schema>).map(([k, v]) => [k, jsonSchema(v)]))
+        : typeof value === 'object'
+          ? jsonSchema(value as Schema)
+          : value;
   }
   if (schema.exclusiveMinimum === true) Object.assign(out, { exclusiveMinimum: schema.minimum, minimum: undefined });
   if (schema.exclusiveMaximum === true) Object.assign(out, { exclusiveMaximum: schema.maximum, maximum: undefined });
@@ -130,7 +145,18 @@ describe('the live OpenAPI document', () => {
 
   it('lists every route served: scoring, models, monitoring, metrics, health and (ADMIN_TOKEN set) admin', () => {
     const routes = Object.keys(document.paths);
-    expect(routes).toEqual(expect.arrayContaining(['/predict', '/predict/batch', '/models/active', '/monitoring/drift', '/monitoring/fairness', '/metrics', '/health/live', '/health/ready']));
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        '/predict',
+        '/predict/batch',
+        '/models/active',
+        '/monitoring/drift',
+        '/monitoring/fairness',
+        '/metrics',
+        '/health/live',
+        '/health/ready',
+      ]),
+    );
     expect(routes.filter((r) => r.startsWith('/admin/')).length).toBeGreaterThanOrEqual(3);
   });
 
@@ -142,9 +168,24 @@ describe('the live OpenAPI document', () => {
           if (!/^4\d\d$|^503$/.test(status)) continue;
           checked++;
           // Health answers 503 with its readiness report (terminus's shape); every other route with the error shape.
-          const wanted = route.startsWith('/health/') ? { status: expect.anything() } : { statusCode: expect.anything(), error: expect.anything(), message: expect.anything(), request_id: expect.anything() };
-          expect({ route, method, status, properties: json(operation, status)?.properties }).toEqual({ route, method, status, properties: expect.objectContaining(wanted) });
-          if (!route.startsWith('/health/')) expect(json(operation, status)?.required).toEqual(expect.arrayContaining(['statusCode', 'error', 'message', 'request_id']));
+          const wanted = route.startsWith('/health/')
+            ? { status: expect.anything() }
+            : {
+                statusCode: expect.anything(),
+                error: expect.anything(),
+                message: expect.anything(),
+                request_id: expect.anything(),
+              };
+          expect({ route, method, status, properties: json(operation, status)?.properties }).toEqual({
+            route,
+            method,
+            status,
+            properties: expect.objectContaining(wanted),
+          });
+          if (!route.startsWith('/health/'))
+            expect(json(operation, status)?.required).toEqual(
+              expect.arrayContaining(['statusCode', 'error', 'message', 'request_id']),
+            );
         }
       }
     }
@@ -197,11 +238,15 @@ describe.each([
     const failures: unknown[] = [];
     for (let seed = 1; seed <= validCount; seed++) {
       // Batches: a few applications each, so several hundred requests stay quick.
-      const body = generateSync(requestSchema as never, { seed, optionalsProbability: 0.5, maxItems: 5 }) as Record<string, unknown>;
+      const body = generateSync(requestSchema as never, { seed, optionalsProbability: 0.5, maxItems: 5 }) as Record<
+        string,
+        unknown
+      >;
       expect(isRequest(body)).toBe(true); // the sampler keeps to the schema
       const answer = await postJson(`${service.url}${route}`, body);
       tried.valid++;
-      if (answer.status !== 200 || !isAnswer(answer.json)) failures.push({ seed, body, status: answer.status, answer: answer.json, errors: isAnswer.errors });
+      if (answer.status !== 200 || !isAnswer(answer.json))
+        failures.push({ seed, body, status: answer.status, answer: answer.json, errors: isAnswer.errors });
     }
     expect(failures).toEqual([]);
   });
@@ -213,7 +258,10 @@ describe.each([
     const pick = seeded(12345);
     const failures: unknown[] = [];
     for (let seed = 1; seed <= invalidCount; seed++) {
-      const body = generateSync(requestSchema as never, { seed, optionalsProbability: 0.5, maxItems: 5 }) as Record<string, unknown>;
+      const body = generateSync(requestSchema as never, { seed, optionalsProbability: 0.5, maxItems: 5 }) as Record<
+        string,
+        unknown
+      >;
       let broken: Record<string, unknown>;
       let field: string;
       if (route === '/predict/batch' && pick(2) === 0) {
@@ -232,8 +280,11 @@ describe.each([
       expect(isRequest(broken)).toBe(false); // it really is outside the documented schema
       const answer = await postJson(`${service.url}${route}`, broken);
       tried.invalid++;
-      const names = field === 'not_in_the_contract' || (answer.json?.message ?? []).some((m: string) => m.includes(field.split('.').pop()!));
-      if (answer.status !== 400 || !isError(answer.json) || !names) failures.push({ seed, field, broken, status: answer.status, answer: answer.json });
+      const names =
+        field === 'not_in_the_contract' ||
+        (answer.json?.message ?? []).some((m: string) => m.includes(field.split('.').pop()!));
+      if (answer.status !== 400 || !isError(answer.json) || !names)
+        failures.push({ seed, field, broken, status: answer.status, answer: answer.json });
     }
     expect(failures).toEqual([]);
   });

@@ -63,23 +63,49 @@ async function setUp(name: string, informed: 'champion' | 'challenger') {
     const y = next() < truth ? 1 : 0;
     defaulted.push(y);
     records.push({
-      prediction_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, application_id: `cmp-${i}`, inputs,
-      probability_of_default: a, decision: a >= 0.5 ? 'decline' : 'approve', threshold: 0.5, model_version: champion.version,
-      timestamp: '2026-11-01T12:00:00.000Z', request_id: null,
-      shadow: { model_version: challenger.version, probability_of_default: b, decision: b >= 0.5 ? 'decline' : 'approve' },
+      prediction_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      application_id: `cmp-${i}`,
+      inputs,
+      probability_of_default: a,
+      decision: a >= 0.5 ? 'decline' : 'approve',
+      threshold: 0.5,
+      model_version: champion.version,
+      timestamp: '2026-11-01T12:00:00.000Z',
+      request_id: null,
+      shadow: {
+        model_version: challenger.version,
+        probability_of_default: b,
+        decision: b >= 0.5 ? 'decline' : 'approve',
+      },
     });
     outcomes.push(`cmp-${i},${y === 1 ? 0 : 1},2026-12-01T00:00:00Z`);
   });
-  await writeFile(path.join(root, 'data/predictions/dt=2026-11-01/part-1.jsonl.gz'), gzipSync(records.map((r) => JSON.stringify(r)).join('\n') + '\n'));
+  await writeFile(
+    path.join(root, 'data/predictions/dt=2026-11-01/part-1.jsonl.gz'),
+    gzipSync(records.map((r) => JSON.stringify(r)).join('\n') + '\n'),
+  );
   await writeFile(path.join(root, 'outcomes.csv'), outcomes.join('\n') + '\n');
   return { root, records, defaulted };
 }
 
 async function run(root: string) {
-  const result = await runJob('compare.ts', ['--store', store.location, '--data-root', path.join(root, 'data'), '--outcomes', path.join(root, 'outcomes.csv'), '--min-auc', '0.6', '--min-air', '0']);
+  const result = await runJob('compare.ts', [
+    '--store',
+    store.location,
+    '--data-root',
+    path.join(root, 'data'),
+    '--outcomes',
+    path.join(root, 'outcomes.csv'),
+    '--min-auc',
+    '0.6',
+    '--min-air',
+    '0',
+  ]);
   const [run] = await readdir(path.join(root, 'data/comparisons'));
   const report = JSON.parse(await readFile(path.join(root, 'data/comparisons', run, 'report.json'), 'utf8'));
-  expect(await readFile(path.join(root, 'data/comparisons', run, 'report.html'), 'utf8')).toContain(`<em>${report.verdict}</em>`);
+  expect(await readFile(path.join(root, 'data/comparisons', run, 'report.html'), 'utf8')).toContain(
+    `<em>${report.verdict}</em>`,
+  );
   return { code: result.code, report };
 }
 
@@ -91,8 +117,20 @@ it('says promote when the challenger is truly better, with ROC-AUC figures that 
   expect(report.rows).toBe(1500);
   expect(report.champion.version).toBe(champion.version);
   expect(report.challenger.version).toBe(challenger.version);
-  expect(report.challenger.roc_auc).toBeCloseTo(directAuc(defaulted, records.map((r) => r.shadow!.probability_of_default)), 10);
-  expect(report.champion.roc_auc).toBeCloseTo(directAuc(defaulted, records.map((r) => r.probability_of_default)), 10);
+  expect(report.challenger.roc_auc).toBeCloseTo(
+    directAuc(
+      defaulted,
+      records.map((r) => r.shadow!.probability_of_default),
+    ),
+    10,
+  );
+  expect(report.champion.roc_auc).toBeCloseTo(
+    directAuc(
+      defaulted,
+      records.map((r) => r.probability_of_default),
+    ),
+    10,
+  );
   const [low, high] = report.challenger.roc_auc_95;
   expect(low).toBeLessThan(report.challenger.roc_auc);
   expect(high).toBeGreaterThan(report.challenger.roc_auc);
@@ -105,5 +143,11 @@ it('says keep when the challenger is truly worse', async () => {
   expect(code).toBe(3);
   expect(report.verdict).toBe('keep');
   expect(report.reasons.join(' ')).toMatch(/challenger ROC-AUC/);
-  expect(report.champion.roc_auc).toBeCloseTo(directAuc(defaulted, records.map((r) => r.probability_of_default)), 10);
+  expect(report.champion.roc_auc).toBeCloseTo(
+    directAuc(
+      defaulted,
+      records.map((r) => r.probability_of_default),
+    ),
+    10,
+  );
 });

@@ -18,7 +18,9 @@ afterAll(async () => {
 
 it('agrees with a direct computation on the same decisions, and publishes the ratios on /metrics', async () => {
   // Widowed applicants kept rare on purpose: under 50 in the window.
-  const applications = randomApplications(2400, 41).map((a, i) => (a.marital_status === 'Widowed' && i % 20 !== 0 ? { ...a, marital_status: 'Single' as const } : a));
+  const applications = randomApplications(2400, 41).map((a, i) =>
+    a.marital_status === 'Widowed' && i % 20 !== 0 ? { ...a, marital_status: 'Single' as const } : a,
+  );
   const decisions: ('approve' | 'decline')[] = [];
   for (let i = 0; i < applications.length; i += 800) {
     const answer = await postJson(`${service.url}/predict/batch`, { applications: applications.slice(i, i + 800) });
@@ -27,10 +29,16 @@ it('agrees with a direct computation on the same decisions, and publishes the ra
   }
   const report = (await (await fetch(`${service.url}/monitoring/fairness`)).json()) as {
     window_size: number;
-    attributes: Record<string, Record<string, { count: number; approval_rate: number; adverse_impact_ratio: number | null; status: string }>>;
+    attributes: Record<
+      string,
+      Record<string, { count: number; approval_rate: number; adverse_impact_ratio: number | null; status: string }>
+    >;
   };
   expect(report.window_size).toBe(applications.length);
-  for (const [attribute, groups] of [['gender', GENDERS], ['marital_status', MARITAL_STATUSES]] as const) {
+  for (const [attribute, groups] of [
+    ['gender', GENDERS],
+    ['marital_status', MARITAL_STATUSES],
+  ] as const) {
     const rates = new Map<string, number>();
     for (const group of groups) {
       const rows = applications.map((a, i) => ({ a, d: decisions[i] })).filter(({ a }) => a[attribute] === group);
@@ -42,7 +50,8 @@ it('agrees with a direct computation on the same decisions, and publishes the ra
       else expect(figures).toMatchObject({ status: 'insufficient_data', adverse_impact_ratio: null });
     }
     const best = Math.max(...rates.values());
-    for (const [group, rate] of rates) expect(report.attributes[attribute][group].adverse_impact_ratio).toBeCloseTo(rate / best, 12);
+    for (const [group, rate] of rates)
+      expect(report.attributes[attribute][group].adverse_impact_ratio).toBeCloseTo(rate / best, 12);
   }
   expect(report.attributes.marital_status.Widowed.status).toBe('insufficient_data');
   const metrics = await (await fetch(`${service.url}/metrics`)).text();

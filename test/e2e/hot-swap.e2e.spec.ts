@@ -44,7 +44,13 @@ afterAll(async () => {
 });
 
 // The load here runs well past the default 60,000 requests a minute per client; limits are tested elsewhere.
-const serviceEnv = (poll: number) => ({ ...s3.env, MODEL_STORE: 's3://models', MODEL_POLL_INTERVAL_S: String(poll), ADMIN_TOKEN, RATE_LIMIT_PER_MINUTE: '0' });
+const serviceEnv = (poll: number) => ({
+  ...s3.env,
+  MODEL_STORE: 's3://models',
+  MODEL_POLL_INTERVAL_S: String(poll),
+  ADMIN_TOKEN,
+  RATE_LIMIT_PER_MINUTE: '0',
+});
 
 describe('promotions and rollbacks under load', () => {
   let service: RunningService;
@@ -72,7 +78,11 @@ describe('promotions and rollbacks under load', () => {
     for (const move of plan) {
       const at = performance.now();
       const target = await move();
-      await waitFor(async () => load.samples.some((s) => s.startedAt > at && s.body?.model_version === target), 10_000, 20);
+      await waitFor(
+        async () => load.samples.some((s) => s.startedAt > at && s.body?.model_version === target),
+        10_000,
+        20,
+      );
       const first = load.samples.find((s) => s.startedAt > at && s.body?.model_version === target)!;
       moves.push({ target, at, lagMs: first.startedAt + first.latencyMs - at });
       await sleep(1_200);
@@ -88,7 +98,8 @@ describe('promotions and rollbacks under load', () => {
     // The served version follows the channel within one poll interval (plus the time to verify a version).
     for (const m of moves) expect(m.lagMs).toBeLessThan(POLL_S * 1000 + 1_000);
 
-    const latencies = (from: number, to: number) => samples.filter((s) => s.startedAt >= from && s.startedAt < to).map((s) => s.latencyMs);
+    const latencies = (from: number, to: number) =>
+      samples.filter((s) => s.startedAt >= from && s.startedAt < to).map((s) => s.latencyMs);
     const steady = latencies(t0, steadyEnd);
     const swapping = moves.flatMap((m) => latencies(m.at, m.at + m.lagMs + 300));
     const report = {
@@ -106,7 +117,11 @@ describe('promotions and rollbacks under load', () => {
   });
 
   it('tries a bad version once, not at every poll, and again only when the channel moves', async () => {
-    await waitFor(async () => ((await (await fetch(`${service.url}/models/active`)).json()) as { version: string }).version === v2.version, 5_000);
+    await waitFor(
+      async () =>
+        ((await (await fetch(`${service.url}/models/active`)).json()) as { version: string }).version === v2.version,
+      5_000,
+    );
     const bad = await publishBroken('20300101T000000Z-badbad1', (m) => (m.canaries[0].probability_of_default += 0.01));
     const failures = () => metricValue(service.url, 'model_swaps_total', { outcome: 'failure' });
     const before = await failures();
@@ -123,11 +138,19 @@ describe('promotions and rollbacks under load', () => {
 });
 
 /** Publishes a damaged copy of v2 under a new version id, bypassing verification as a careless tool would. */
-async function publishBroken(version: string, edit: (m: ModelManifest) => void = () => undefined, onnx?: Buffer): Promise<string> {
+async function publishBroken(
+  version: string,
+  edit: (m: ModelManifest) => void = () => undefined,
+  onnx?: Buffer,
+): Promise<string> {
   const manifest = JSON.parse(v2.files['manifest.json'].toString()) as ModelManifest;
   manifest.version = version;
   edit(manifest);
-  await store.publish(NAME, version, { ...v2.files, 'model.onnx': onnx ?? v2.files['model.onnx'], 'manifest.json': Buffer.from(JSON.stringify(manifest)) });
+  await store.publish(NAME, version, {
+    ...v2.files,
+    'model.onnx': onnx ?? v2.files['model.onnx'],
+    'manifest.json': Buffer.from(JSON.stringify(manifest)),
+  });
   return version;
 }
 
@@ -149,12 +172,37 @@ describe('faults: the current model keeps serving', () => {
   };
 
   const faults: [string, () => Promise<string>, RegExp][] = [
-    ['a corrupted model.onnx', () => publishBroken('20300101T000000Z-0000001', undefined, Buffer.concat([v2.files['model.onnx'].subarray(0, 500), Buffer.alloc(64)])), /sha256 of model.onnx/],
-    ['a wrong sha256', () => publishBroken('20300101T000000Z-0000002', (m) => (m.onnx.sha256 = 'f'.repeat(64))), /sha256 of model.onnx/],
-    ['a feature spec that does not fit the contract', () => publishBroken('20300101T000000Z-0000003', (m) => {
-      (m.feature_spec.features.find((f) => f.name === 'loan_purpose') as { vocabulary: string[] }).vocabulary = ['Auto', 'Maison'];
-    }), /feature spec does not fit the data contract/],
-    ['canaries that do not reproduce', () => publishBroken('20300101T000000Z-0000004', (m) => (m.canaries[7].probability_of_default = 0.5)), /canaries do not reproduce/],
+    [
+      'a corrupted model.onnx',
+      () =>
+        publishBroken(
+          '20300101T000000Z-0000001',
+          undefined,
+          Buffer.concat([v2.files['model.onnx'].subarray(0, 500), Buffer.alloc(64)]),
+        ),
+      /sha256 of model.onnx/,
+    ],
+    [
+      'a wrong sha256',
+      () => publishBroken('20300101T000000Z-0000002', (m) => (m.onnx.sha256 = 'f'.repeat(64))),
+      /sha256 of model.onnx/,
+    ],
+    [
+      'a feature spec that does not fit the contract',
+      () =>
+        publishBroken('20300101T000000Z-0000003', (m) => {
+          (m.feature_spec.features.find((f) => f.name === 'loan_purpose') as { vocabulary: string[] }).vocabulary = [
+            'Auto',
+            'Maison',
+          ];
+        }),
+      /feature spec does not fit the data contract/,
+    ],
+    [
+      'canaries that do not reproduce',
+      () => publishBroken('20300101T000000Z-0000004', (m) => (m.canaries[7].probability_of_default = 0.5)),
+      /canaries do not reproduce/,
+    ],
   ];
 
   it.each(faults)('refuses %s, logs why, and counts it', async (_name, publish, reason) => {
@@ -167,7 +215,9 @@ describe('faults: the current model keeps serving', () => {
     expect(reload.json.serving).toBe(v1.version);
     await stillServing();
     expect(await metricValue(service.url, 'model_swaps_total', { outcome: 'failure' })).toBe(failuresBefore + 1);
-    const logged = service.logs.find((l) => l.message === 'model rejected; keeping the current model' && l.version === version);
+    const logged = service.logs.find(
+      (l) => l.message === 'model rejected; keeping the current model' && l.version === version,
+    );
     expect(String(logged?.reason)).toMatch(reason);
     expect(logged?.level).toBe('error');
   });
@@ -193,7 +243,10 @@ describe('faults: the current model keeps serving', () => {
   it('checks the channel on SIGHUP', async () => {
     await promote(store, NAME, 'production', v2.version);
     service.child.kill('SIGHUP');
-    await waitFor(async () => (await postJson(`${service.url}/predict`, VALID_APPLICATION)).json.model_version === v2.version, 5_000);
+    await waitFor(
+      async () => (await postJson(`${service.url}/predict`, VALID_APPLICATION)).json.model_version === v2.version,
+      5_000,
+    );
     expect(service.child.exitCode).toBeNull();
   });
 });

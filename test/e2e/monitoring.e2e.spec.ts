@@ -22,7 +22,11 @@ afterAll(async () => {
 
 async function loadThenStop(env: Record<string, string>) {
   const service = await startService({ CAPTURE_BATCH_SIZE: '250', CAPTURE_FLUSH_MS: '60000', ...env });
-  const load = startLoad(`${service.url}/predict`, () => ({ ...VALID_APPLICATION, application_id: `app-${Math.random()}` }), { concurrency: 16 });
+  const load = startLoad(
+    `${service.url}/predict`,
+    () => ({ ...VALID_APPLICATION, application_id: `app-${Math.random()}` }),
+    { concurrency: 16 },
+  );
   await new Promise((r) => setTimeout(r, 2_000));
   // SIGTERM while requests are still in flight: every answered prediction must reach the log.
   const stopped = service.stop();
@@ -48,7 +52,17 @@ describe('prediction capture', () => {
     expect(answered.filter((id) => !written.has(id))).toEqual([]);
     const record = JSON.parse(gunzipSync(files[0]).toString('utf8').split('\n')[0]);
     expect(Object.keys(record).sort()).toEqual(
-      ['application_id', 'decision', 'inputs', 'model_version', 'prediction_id', 'probability_of_default', 'request_id', 'threshold', 'timestamp'].sort(),
+      [
+        'application_id',
+        'decision',
+        'inputs',
+        'model_version',
+        'prediction_id',
+        'probability_of_default',
+        'request_id',
+        'threshold',
+        'timestamp',
+      ].sort(),
     );
     expect(Object.keys(record.inputs)).toHaveLength(11);
     expect(logs.some((l) => l.message === 'prediction log flushed')).toBe(true);
@@ -63,7 +77,11 @@ describe('prediction capture', () => {
       const keys = (listed.Contents ?? []).map((o) => o.Key!);
       expect(keys.length).toBeGreaterThan(0);
       const files = await Promise.all(
-        keys.map(async (Key) => Buffer.from(await (await s3.client.send(new GetObjectCommand({ Bucket: 'data', Key }))).Body!.transformToByteArray())),
+        keys.map(async (Key) =>
+          Buffer.from(
+            await (await s3.client.send(new GetObjectCommand({ Bucket: 'data', Key }))).Body!.transformToByteArray(),
+          ),
+        ),
       );
       const written = idsIn(files);
       expect(answered.filter((id) => !written.has(id))).toEqual([]);
@@ -77,22 +95,34 @@ describe('prediction capture', () => {
     const file = path.join(dir, 'varied.csv');
     await runTraining(['generate', '--rows', '2000', '--seed', '5', '--out', file]);
     const rows = parseCsv(await readFile(file)).map(toApplication);
-    const service = await startService({ PREDICTION_LOG: log, CAPTURE_BATCH_SIZE: '300', CAPTURE_FLUSH_MS: '200', RATE_LIMIT_PER_MINUTE: '0' });
-    const sent = new Map<string, unknown>();
+    const service = await startService({
+      PREDICTION_LOG: log,
+      CAPTURE_BATCH_SIZE: '300',
+      CAPTURE_FLUSH_MS: '200',
+      RATE_LIMIT_PER_MINUTE: '0',
+    });
     let n = 0;
-    const load = startLoad(`${service.url}/predict`, () => {
-      const application = { ...rows[n % rows.length], ...(n % 3 ? { application_id: `app-${n}-"quoted"` } : {}) };
-      n++;
-      return application;
-    }, { concurrency: 16, maxRequests: 6_000 });
+    const load = startLoad(
+      `${service.url}/predict`,
+      () => {
+        const application = { ...rows[n % rows.length], ...(n % 3 ? { application_id: `app-${n}-"quoted"` } : {}) };
+        n++;
+        return application;
+      },
+      { concurrency: 16, maxRequests: 6_000 },
+    );
     const batch = await postJson(`${service.url}/predict/batch`, { applications: rows.slice(0, 1000) });
     expect(batch.status).toBe(200);
-    const samples = await new Promise<Awaited<ReturnType<typeof load.stop>>>((resolve) => setTimeout(() => resolve(load.stop()), 2_000));
+    const samples = await new Promise<Awaited<ReturnType<typeof load.stop>>>((resolve) =>
+      setTimeout(() => resolve(load.stop()), 2_000),
+    );
     expect(await service.stop()).toBe('SIGTERM');
     // The answers as the client received them, and the inputs each was asked about.
     const answers = [...samples.filter((s) => s.status === 200).map((s) => s.body), ...batch.json.predictions];
     expect(answers.length).toBeGreaterThan(1_000);
-    const lines = (await filesInDirectory(log)).flatMap((f) => gunzipSync(f).toString('utf8').split('\n').filter(Boolean));
+    const lines = (await filesInDirectory(log)).flatMap((f) =>
+      gunzipSync(f).toString('utf8').split('\n').filter(Boolean),
+    );
     const byId = new Map(lines.map((line) => [JSON.parse(line).prediction_id as string, line]));
     expect(byId.size).toBe(lines.length); // no record twice
     expect(lines.length).toBe(answers.length); // and none that was not answered
@@ -113,13 +143,21 @@ describe('prediction capture', () => {
   });
 
   it('refuses to start when the prediction log directory cannot be written', async () => {
-    await expect(startService({ PREDICTION_LOG: '/dev/null/predictions' })).rejects.toThrow(/PREDICTION_LOG \/dev\/null\/predictions is not writable/);
+    await expect(startService({ PREDICTION_LOG: '/dev/null/predictions' })).rejects.toThrow(
+      /PREDICTION_LOG \/dev\/null\/predictions is not writable/,
+    );
   });
 
   /** A service whose log directory turns into a file once it has started: every write from then on fails. */
   async function withVanishingLog(name: string, env: Record<string, string>) {
     const log = path.join(dir, name);
-    const service = await startService({ PREDICTION_LOG: log, CAPTURE_QUEUE_LIMIT: '10', CAPTURE_BATCH_SIZE: '5', CAPTURE_FLUSH_MS: '50', ...env });
+    const service = await startService({
+      PREDICTION_LOG: log,
+      CAPTURE_QUEUE_LIMIT: '10',
+      CAPTURE_BATCH_SIZE: '5',
+      CAPTURE_FLUSH_MS: '50',
+      ...env,
+    });
     await rm(log, { recursive: true, force: true });
     await writeFile(log, 'not a directory');
     return service;
@@ -129,7 +167,8 @@ describe('prediction capture', () => {
     const spill = path.join(dir, 'spill-vanishing');
     const service = await withVanishingLog('vanishing', { CAPTURE_SPILL_DIR: spill });
     try {
-      for (let i = 0; i < 40; i++) expect((await postJson(`${service.url}/predict`, VALID_APPLICATION)).status).toBe(200);
+      for (let i = 0; i < 40; i++)
+        expect((await postJson(`${service.url}/predict`, VALID_APPLICATION)).status).toBe(200);
       // The queue holds at most 10 records (counting a batch being written): the rest is on disk, none dropped.
       expect(await metricValue(service.url, 'prediction_capture_dropped_total')).toBe(0);
       expect(await metricValue(service.url, 'prediction_capture_queue_depth')).toBeLessThanOrEqual(10);
@@ -138,7 +177,9 @@ describe('prediction capture', () => {
     } finally {
       await service.stop();
     }
-    expect(service.logs.some((l) => l.message === 'prediction log unwritable at shutdown; records spilled to disk')).toBe(true);
+    expect(
+      service.logs.some((l) => l.message === 'prediction log unwritable at shutdown; records spilled to disk'),
+    ).toBe(true);
     // At shutdown the rest joins them: every answer is on disk.
     expect(idsIn(await filesInDirectory(spill)).size).toBe(40);
   });
@@ -148,7 +189,8 @@ describe('prediction capture', () => {
     await writeFile(blocked, 'a file where the spill directory should be');
     const service = await withVanishingLog('vanishing-2', { CAPTURE_SPILL_DIR: blocked });
     try {
-      for (let i = 0; i < 40; i++) expect((await postJson(`${service.url}/predict`, VALID_APPLICATION)).status).toBe(200);
+      for (let i = 0; i < 40; i++)
+        expect((await postJson(`${service.url}/predict`, VALID_APPLICATION)).status).toBe(200);
       expect(await metricValue(service.url, 'prediction_capture_dropped_total')).toBe(30);
       expect(await metricValue(service.url, 'prediction_capture_queue_depth')).toBeLessThanOrEqual(10);
     } finally {
@@ -171,7 +213,9 @@ describe('drift and metrics', () => {
       expect(before.window_size).toBe(0);
       expect(before.features.gender.status).toBe('insufficient_data');
       for (let i = 0; i < shifted.length; i += 1000) {
-        expect((await postJson(`${service.url}/predict/batch`, { applications: shifted.slice(i, i + 1000) })).status).toBe(200);
+        expect(
+          (await postJson(`${service.url}/predict/batch`, { applications: shifted.slice(i, i + 1000) })).status,
+        ).toBe(200);
       }
       const report: any = await (await fetch(`${service.url}/monitoring/drift`)).json();
       expect(report.window_size).toBe(3000);
@@ -181,7 +225,10 @@ describe('drift and metrics', () => {
         if (name !== 'debt_to_income_ratio') expect({ name, status: value.status }).toEqual({ name, status: 'ok' });
       }
       expect(report.score.psi).toBeGreaterThan(0);
-      expect(await metricValue(service.url, 'drift_psi', { feature: 'debt_to_income_ratio' })).toBeCloseTo(report.features.debt_to_income_ratio.psi, 4);
+      expect(await metricValue(service.url, 'drift_psi', { feature: 'debt_to_income_ratio' })).toBeCloseTo(
+        report.features.debt_to_income_ratio.psi,
+        4,
+      );
     } finally {
       await service.stop();
     }
@@ -191,7 +238,11 @@ describe('drift and metrics', () => {
     const service = await startService({ PREDICTION_LOG: path.join(dir, 'metrics-log') });
     try {
       await postJson(`${service.url}/predict`, VALID_APPLICATION);
-      await postJson(`${service.url}/predict`, { ...VALID_APPLICATION, employment_status: 'Unemployed', grade_subgrade: 'F5' });
+      await postJson(`${service.url}/predict`, {
+        ...VALID_APPLICATION,
+        employment_status: 'Unemployed',
+        grade_subgrade: 'F5',
+      });
       await postJson(`${service.url}/predict`, { nope: 1 });
       const response = await fetch(`${service.url}/metrics`);
       expect(response.headers.get('content-type')).toContain('text/plain');
@@ -223,7 +274,10 @@ describe('drift and metrics', () => {
     const secret = 'sk-live-do-not-log-0123456789';
     const service = await startService({});
     try {
-      await postJson(`${service.url}/predict`, VALID_APPLICATION, { 'x-api-key': secret, authorization: `Bearer ${secret}` });
+      await postJson(`${service.url}/predict`, VALID_APPLICATION, {
+        'x-api-key': secret,
+        authorization: `Bearer ${secret}`,
+      });
       await fetch(`${service.url}/health/live?token=${secret}`);
       await new Promise((r) => setTimeout(r, 100));
     } finally {

@@ -23,8 +23,15 @@ beforeAll(async () => {
   await runTraining(['generate', '--rows', '20000', '--seed', '101', '--out', path.join(dir, 'train.csv')]);
   await runTraining(['generate', '--rows', '1000', '--seed', '202', '--out', path.join(dir, 'fresh.csv')]);
   await runTraining([
-    'train', '--data', path.join(dir, 'train.csv'), '--out', path.join(dir, 'model'),
-    '--score', path.join(dir, 'fresh.csv'), '--score-out', path.join(dir, 'fresh-scores.json'),
+    'train',
+    '--data',
+    path.join(dir, 'train.csv'),
+    '--out',
+    path.join(dir, 'model'),
+    '--score',
+    path.join(dir, 'fresh.csv'),
+    '--score-out',
+    path.join(dir, 'fresh-scores.json'),
   ]);
   manifest = JSON.parse(await readFile(path.join(dir, 'model/manifest.json'), 'utf8'));
   onnxBytes = await readFile(path.join(dir, 'model/model.onnx'));
@@ -49,16 +56,24 @@ const worstGap = (got: Float32Array, want: number[]) => Math.max(...want.map((p,
 it('reproduces the 50 canaries within 1e-5', async () => {
   expect(manifest.canaries).toHaveLength(50);
   const got = await serve(manifest.canaries.map((c) => c.inputs));
-  expect(worstGap(got, manifest.canaries.map((c) => c.probability_of_default))).toBeLessThanOrEqual(1e-5);
+  expect(
+    worstGap(
+      got,
+      manifest.canaries.map((c) => c.probability_of_default),
+    ),
+  ).toBeLessThanOrEqual(1e-5);
   const model = await verifyArtifactFiles(await readArtifactDir(path.join(dir, 'model')));
   expect(model.version).toBe(manifest.version);
   await model.release();
 });
 
-it("reproduces scikit-learn on 1,000 generated applications within 1e-5", async () => {
+it('reproduces scikit-learn on 1,000 generated applications within 1e-5', async () => {
   expect(reference).toHaveLength(1000);
   const got = await serve(reference.map((r) => r.inputs));
-  const gap = worstGap(got, reference.map((r) => r.probability_of_default));
+  const gap = worstGap(
+    got,
+    reference.map((r) => r.probability_of_default),
+  );
   expect(gap).toBeLessThanOrEqual(1e-5);
   // The scores spread over the range (a constant model would pass a gap check too).
   const spread = Math.max(...got) - Math.min(...got);

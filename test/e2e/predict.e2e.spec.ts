@@ -73,7 +73,10 @@ describe('POST /predict on the demo model', () => {
     const { status, json } = await post('/predict', { ...VALID_APPLICATION, favourite_colour: 'blue' });
     expect(status).toBe(400);
     expect(json.errors).toEqual([
-      { field: 'favourite_colour', message: 'favourite_colour is not a field of this request (unknown fields are rejected)' },
+      {
+        field: 'favourite_colour',
+        message: 'favourite_colour is not a field of this request (unknown fields are rejected)',
+      },
     ]);
   });
 
@@ -153,7 +156,9 @@ describe('health and docs', () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/predict', '/predict/batch', '/health/ready']));
     const schema = doc.components.schemas.LoanApplicationDto;
     expect(schema.required.sort()).toEqual(Object.keys(VALID_APPLICATION).sort());
-    const example = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, (v as { example: unknown }).example]));
+    const example = Object.fromEntries(
+      Object.entries(schema.properties).map(([k, v]) => [k, (v as { example: unknown }).example]),
+    );
     const executed = await post('/predict', example);
     expect(executed.status).toBe(200);
   });

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { GRADE_LETTERS, LoanApplication, GENDERS, MARITAL_STATUSES } from '../../service/src/contract/loan-application.contract.js';
+import {
+  GRADE_LETTERS,
+  LoanApplication,
+  GENDERS,
+  MARITAL_STATUSES,
+} from '../../service/src/contract/loan-application.contract.js';
 import { ModelManifest } from '../../service/src/model/manifest.js';
 import { randomApplications } from '../helpers/applications.js';
 import { DEMO_STORE } from '../helpers/paths.js';
@@ -10,8 +15,11 @@ import { postJson, RunningService, startService } from '../helpers/service-proce
  * Lawful decisions over real HTTP on the demo model: a reason for every decline, none on approvals unless asked,
  * protected attributes that never change an answer, and risk that moves the right way with each constrained input.
  */
-const version = JSON.parse(readFileSync(path.join(DEMO_STORE, 'loan-default/channels/production.json'), 'utf8')).version as string;
-const manifest = JSON.parse(readFileSync(path.join(DEMO_STORE, 'loan-default/versions', version, 'manifest.json'), 'utf8')) as ModelManifest;
+const version = JSON.parse(readFileSync(path.join(DEMO_STORE, 'loan-default/channels/production.json'), 'utf8'))
+  .version as string;
+const manifest = JSON.parse(
+  readFileSync(path.join(DEMO_STORE, 'loan-default/versions', version, 'manifest.json'), 'utf8'),
+) as ModelManifest;
 const codes = new Set(manifest.explanation!.reasons.map((r) => r.code));
 
 interface Answer {
@@ -69,13 +77,25 @@ describe('reasons for every decline', () => {
 
   it('one application over POST /predict: a decline carries reasons with readable text', async () => {
     const risky: LoanApplication = {
-      annual_income: 30000, debt_to_income_ratio: 0.6, credit_score: 540, loan_amount: 25000, interest_rate: 19.5, gender: 'Female',
-      marital_status: 'Single', education_level: 'High School', employment_status: 'Unemployed', loan_purpose: 'Business', grade_subgrade: 'F4',
+      annual_income: 30000,
+      debt_to_income_ratio: 0.6,
+      credit_score: 540,
+      loan_amount: 25000,
+      interest_rate: 19.5,
+      gender: 'Female',
+      marital_status: 'Single',
+      education_level: 'High School',
+      employment_status: 'Unemployed',
+      loan_purpose: 'Business',
+      grade_subgrade: 'F4',
     };
     const { status, json } = await postJson(`${service.url}/predict`, risky);
     expect(status).toBe(200);
     expect(json.decision).toBe('decline');
-    expect(json.reasons[0]).toMatchObject({ code: expect.stringMatching(/^R\d\d$/), text: expect.stringMatching(/[a-z]/) });
+    expect(json.reasons[0]).toMatchObject({
+      code: expect.stringMatching(/^R\d\d$/),
+      text: expect.stringMatching(/[a-z]/),
+    });
     expect(json.reasons.map((r: { text: string }) => r.text).join(' ')).not.toContain('{value}');
   });
 });
@@ -84,7 +104,10 @@ describe('protected attributes never decide', () => {
   it('changing gender or marital status alone never changes an answer', async () => {
     const applications = randomApplications(300, 34);
     const base = await batch(applications);
-    for (const [field, values] of [['gender', GENDERS], ['marital_status', MARITAL_STATUSES]] as const) {
+    for (const [field, values] of [
+      ['gender', GENDERS],
+      ['marital_status', MARITAL_STATUSES],
+    ] as const) {
       for (const value of values) {
         const changed = await batch(applications.map((a) => ({ ...a, [field]: value })));
         changed.forEach((answer, i) => {
@@ -113,7 +136,11 @@ describe('risk moves the right way with each constrained input', () => {
     let violations = 0;
     for (const value of values) {
       const answers = await batch(applications.map((a) => ({ ...a, [field]: value })));
-      if (previous) answers.forEach((a, i) => (violations += (a.probability_of_default - previous![i].probability_of_default) * direction < 0 ? 1 : 0));
+      if (previous)
+        answers.forEach(
+          (a, i) =>
+            (violations += (a.probability_of_default - previous![i].probability_of_default) * direction < 0 ? 1 : 0),
+        );
       previous = answers;
     }
     expect(violations).toBe(0);

@@ -25,7 +25,12 @@ afterAll(async () => {
 });
 
 /** A store whose production model is trained on `base`, and a data root whose predictions/ the service fills. */
-async function setUp(name: string, baseRows: number, shuffleBase: boolean, skew: (row: Record<string, string>) => Record<string, string> = (r) => r) {
+async function setUp(
+  name: string,
+  baseRows: number,
+  shuffleBase: boolean,
+  skew: (row: Record<string, string>) => Record<string, string> = (r) => r,
+) {
   const root = path.join(dir, name);
   const base = path.join(root, 'base.csv');
   await runTraining(['generate', '--rows', String(baseRows), '--seed', '41', '--out', base]);
@@ -43,7 +48,12 @@ async function setUp(name: string, baseRows: number, shuffleBase: boolean, skew:
       const j = (i * 7919 + 13) % (i + 1);
       [labels[i], labels[j]] = [labels[j], labels[i]];
     }
-    const shuffled = rows.slice(1).map((r, i) => r.split(',').map((v, k) => (k === label ? labels[i] : v)).join(','));
+    const shuffled = rows.slice(1).map((r, i) =>
+      r
+        .split(',')
+        .map((v, k) => (k === label ? labels[i] : v))
+        .join(','),
+    );
     await writeFile(base, [rows[0], ...shuffled].join('\n') + '\n');
   }
 
@@ -51,10 +61,16 @@ async function setUp(name: string, baseRows: number, shuffleBase: boolean, skew:
   const fresh = path.join(root, 'fresh.csv');
   await runTraining(['generate', '--rows', '2000', '--seed', '42', '--out', fresh]);
   const rows = parseCsv(await readFile(fresh)).map(skew);
-  const service = await startService({ MODEL_STORE: store.location, PREDICTION_LOG: path.join(root, 'data/predictions'), CAPTURE_FLUSH_MS: '100' });
+  const service = await startService({
+    MODEL_STORE: store.location,
+    PREDICTION_LOG: path.join(root, 'data/predictions'),
+    CAPTURE_FLUSH_MS: '100',
+  });
   try {
     for (let i = 0; i < rows.length; i += 1000) {
-      const applications = rows.slice(i, i + 1000).map((r) => ({ ...toApplication(r), application_id: r.application_id }));
+      const applications = rows
+        .slice(i, i + 1000)
+        .map((r) => ({ ...toApplication(r), application_id: r.application_id }));
       expect((await postJson(`${service.url}/predict/batch`, { applications })).status).toBe(200);
     }
   } finally {
@@ -62,7 +78,11 @@ async function setUp(name: string, baseRows: number, shuffleBase: boolean, skew:
   }
   // Outcomes observed later, one day apart, in order.
   const outcomes = ['application_id,loan_paid_back,observed_at'];
-  rows.forEach((r, i) => outcomes.push(`${r.application_id},${r.loan_paid_back},${new Date(Date.UTC(2026, 9, 1) + i * 3_600_000).toISOString()}`));
+  rows.forEach((r, i) =>
+    outcomes.push(
+      `${r.application_id},${r.loan_paid_back},${new Date(Date.UTC(2026, 9, 1) + i * 3_600_000).toISOString()}`,
+    ),
+  );
   outcomes.push('app-unknown-1,1,2026-10-02T00:00:00Z');
   await writeFile(path.join(root, 'outcomes.csv'), outcomes.join('\n') + '\n');
   return { root, store, base, production: manifest.version };
@@ -71,8 +91,19 @@ async function setUp(name: string, baseRows: number, shuffleBase: boolean, skew:
 /** npm run retrain over a set-up store and data root, with the gate used in these tests. */
 function runRetrain(root: string, store: string, base: string, extra: string[] = []) {
   return runJob('retrain.ts', [
-    '--store', store, '--data-root', path.join(root, 'data'), '--outcomes', path.join(root, 'outcomes.csv'),
-    '--base', base, '--min-auc', '0.75', '--max-drop', '0.02', ...extra,
+    '--store',
+    store,
+    '--data-root',
+    path.join(root, 'data'),
+    '--outcomes',
+    path.join(root, 'outcomes.csv'),
+    '--base',
+    base,
+    '--min-auc',
+    '0.75',
+    '--max-drop',
+    '0.02',
+    ...extra,
   ]);
 }
 
@@ -90,7 +121,9 @@ it('promotes a good candidate and records why', async () => {
   const run = await runRetrain(root, store.location, base);
   expect(run.code).toBe(0);
   const report = await reportOf(root);
-  console.log(`promote report: ${JSON.stringify({ status: report.status, reasons: report.reasons, candidate: report.candidate.roc_auc, production: report.production.roc_auc, snapshot: report.snapshot, join: report.join })}`);
+  console.log(
+    `promote report: ${JSON.stringify({ status: report.status, reasons: report.reasons, candidate: report.candidate.roc_auc, production: report.production.roc_auc, snapshot: report.snapshot, join: report.join })}`,
+  );
   expect(report.status).toBe('promoted');
   expect(report.join).toMatchObject({ outcomes: 2001, matched: 2000, unmatched: 1 });
   expect(report.snapshot).toMatchObject({ rows: 10000, new_rows: 2000, parent: null });
@@ -102,7 +135,9 @@ it('promotes a good candidate and records why', async () => {
   const pointer = await store.readChannel(NAME, 'production');
   expect(pointer).toMatchObject({ version: report.promoted_version, previous: production });
   // The snapshot is immutable data with its manifest.
-  const snapshotManifest = JSON.parse(await readFile(path.join(root, 'data/snapshots', report.snapshot.id, 'manifest.json'), 'utf8'));
+  const snapshotManifest = JSON.parse(
+    await readFile(path.join(root, 'data/snapshots', report.snapshot.id, 'manifest.json'), 'utf8'),
+  );
   expect(snapshotManifest.data).toMatchObject({ rows: 10000, new_rows: 2000, sha256: report.snapshot.sha256 });
 });
 
@@ -122,7 +157,9 @@ it('rejects a candidate trained on shuffled labels and leaves production unchang
   const run = await runRetrain(root, store.location, base);
   expect(run.code).toBe(3);
   const report = await reportOf(root);
-  console.log(`reject report: ${JSON.stringify({ status: report.status, reasons: report.reasons, candidate: report.candidate.roc_auc, production: report.production.roc_auc })}`);
+  console.log(
+    `reject report: ${JSON.stringify({ status: report.status, reasons: report.reasons, candidate: report.candidate.roc_auc, production: report.production.roc_auc })}`,
+  );
   expect(report.status).toBe('rejected');
   expect(report.candidate.roc_auc).toBeLessThan(report.production.roc_auc - 0.02);
   expect((await store.readChannel(NAME, 'production'))!.version).toBe(production);
@@ -149,7 +186,14 @@ it('rejects a candidate whose decisions fail the four-fifths rule for a group, a
 it('fails clearly, with exit code 1, when there is nothing to start from', async () => {
   const empty = path.join(dir, 'empty');
   await writeFile(path.join(dir, 'outcomes-only.csv'), 'application_id,loan_paid_back,observed_at\na,1,2026-01-01\n');
-  const run = await runJob('retrain.ts', ['--store', path.join(empty, 'store'), '--data-root', path.join(empty, 'data'), '--outcomes', path.join(dir, 'outcomes-only.csv')]);
+  const run = await runJob('retrain.ts', [
+    '--store',
+    path.join(empty, 'store'),
+    '--data-root',
+    path.join(empty, 'data'),
+    '--outcomes',
+    path.join(dir, 'outcomes-only.csv'),
+  ]);
   expect(run.code).toBe(1);
   expect(run.stdout).toContain('no snapshot in');
   const bad = await runJob('retrain.ts', ['--store', 'x', '--data-root', 'y', '--outcomes', 'z', '--min-auc', '2']);
@@ -160,8 +204,16 @@ it('fails clearly, with exit code 1, when there is nothing to start from', async
 it("starts a new stack's first snapshot from the month's outcomes alone, without --base", async () => {
   const { root, store } = await setUp('first-run', 4000, false);
   const run = await runJob('retrain.ts', [
-    '--store', store.location, '--data-root', path.join(root, 'data'), '--outcomes', path.join(root, 'outcomes.csv'),
-    '--min-auc', '0.75', '--max-drop', '0.02',
+    '--store',
+    store.location,
+    '--data-root',
+    path.join(root, 'data'),
+    '--outcomes',
+    path.join(root, 'outcomes.csv'),
+    '--min-auc',
+    '0.75',
+    '--max-drop',
+    '0.02',
   ]);
   expect([0, 3]).toContain(run.code);
   const report = await reportOf(root);
@@ -172,9 +224,20 @@ it("starts a new stack's first snapshot from the month's outcomes alone, without
 });
 
 it('says a failure in a JSON line, so the log metric filter on level "error" counts it', async () => {
-  const run = await runJob('retrain.ts', ['--store', path.join(dir, 'nowhere'), '--data-root', path.join(dir, 'nowhere'), '--outcomes', path.join(dir, 'missing.csv')]);
+  const run = await runJob('retrain.ts', [
+    '--store',
+    path.join(dir, 'nowhere'),
+    '--data-root',
+    path.join(dir, 'nowhere'),
+    '--outcomes',
+    path.join(dir, 'missing.csv'),
+  ]);
   expect(run.code).toBe(1);
-  const line = run.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((l) => l.level === 'error');
+  const line = run.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .find((l) => l.level === 'error');
   expect(line).toMatchObject({ level: 'error', message: 'failed' });
   expect(line.reason).toContain('missing.csv');
 });

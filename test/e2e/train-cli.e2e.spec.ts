@@ -21,7 +21,9 @@ it('generates data, trains with --promote into a new store, and the service serv
   expect(generated.code).toBe(0);
   // Real exports carry more columns than the contract: add some, in another order.
   const lines = (await readFile(data, 'utf8')).trim().split('\n');
-  const withExtras = lines.map((line, i) => (i === 0 ? `branch,${line},issued_on` : `north,${line},2026-01-0${(i % 9) + 1}`));
+  const withExtras = lines.map((line, i) =>
+    i === 0 ? `branch,${line},issued_on` : `north,${line},2026-01-0${(i % 9) + 1}`,
+  );
   await writeFile(data, withExtras.join('\n') + '\n');
 
   const store = path.join(dir, 'store');
@@ -34,11 +36,18 @@ it('generates data, trains with --promote into a new store, and the service serv
   expect(trained.stdout).toContain('canaries reproduced by onnxruntime-node');
 
   const version = summary.version as string;
-  expect(await readdir(path.join(store, 'loan-default/versions', version))).toEqual(
-    ['manifest.json', 'model-card.html', 'model.onnx', 'trees.json'],
+  expect(await readdir(path.join(store, 'loan-default/versions', version))).toEqual([
+    'manifest.json',
+    'model-card.html',
+    'model.onnx',
+    'trees.json',
+  ]);
+  const manifest = JSON.parse(
+    await readFile(path.join(store, 'loan-default/versions', version, 'manifest.json'), 'utf8'),
   );
-  const manifest = JSON.parse(await readFile(path.join(store, 'loan-default/versions', version, 'manifest.json'), 'utf8'));
-  expect(manifest.training_data.ignored_columns).toEqual(expect.arrayContaining(['branch', 'issued_on', 'true_probability_of_default']));
+  expect(manifest.training_data.ignored_columns).toEqual(
+    expect.arrayContaining(['branch', 'issued_on', 'true_probability_of_default']),
+  );
   const card = await readFile(path.join(store, 'loan-default/versions', version, 'model-card.html'), 'utf8');
   expect(card).toMatch(/<img alt="ROC curve" src="data:image\/png;base64,/);
   expect(card).toMatch(/<img alt="Calibration plot" src="data:image\/png;base64,/);
@@ -60,7 +69,10 @@ it('generates data, trains with --promote into a new store, and the service serv
 it('refuses data that breaks the contract, naming each column, and publishes nothing', async () => {
   const data = path.join(dir, 'bad.csv');
   const header = Object.keys(VALID_APPLICATION).join(',') + ',loan_paid_back';
-  const good = Object.values(VALID_APPLICATION).map((v) => (String(v).includes("'") ? `"${v}"` : v)).join(',') + ',1';
+  const good =
+    Object.values(VALID_APPLICATION)
+      .map((v) => (String(v).includes("'") ? `"${v}"` : v))
+      .join(',') + ',1';
   const bad = good.replace('Female', 'female').replace('702', 'abc').replace(',B3,', ',Z9,');
   await writeFile(data, [header, good, bad, good.replace(/,1$/, ',0')].join('\n') + '\n');
   const store = path.join(dir, 'bad-store');

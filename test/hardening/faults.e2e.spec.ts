@@ -39,8 +39,15 @@ describe('a frozen model store', () => {
     const started = performance.now();
     const service = await startService(
       {
-        AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_ENDPOINT_URL_S3: frozen.url, MODEL_STORE: 's3://models', STORE_TIMEOUT_MS: '2000', ADMIN_TOKEN, SHUTDOWN_TIMEOUT_MS: '3000',
+        AWS_ACCESS_KEY_ID: 'x',
+        AWS_SECRET_ACCESS_KEY: 'x',
+        AWS_REGION: 'us-east-1',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_ENDPOINT_URL_S3: frozen.url,
+        MODEL_STORE: 's3://models',
+        STORE_TIMEOUT_MS: '2000',
+        ADMIN_TOKEN,
+        SHUTDOWN_TIMEOUT_MS: '3000',
       },
       false,
     );
@@ -48,15 +55,20 @@ describe('a frozen model store', () => {
       const listenMs = performance.now() - started;
       // Listening must not wait for the store: the service says so before its first read has even timed out
       // (an order of events, not a wall-clock bound, so a loaded CI machine cannot fail it).
-      const unreadable = (l: Record<string, unknown>) => l.message === 'model channel unreadable; keeping the current model';
+      const unreadable = (l: Record<string, unknown>) =>
+        l.message === 'model channel unreadable; keeping the current model';
       expect(service.logs.some(unreadable)).toBe(false);
       expect((await fetch(`${service.url}/health/ready`)).status).toBe(503);
       expect((await fetch(`${service.url}/health/live`)).status).toBe(200);
       // The first load gives up at its deadline, says so, and counts it.
       await waitFor(async () => service.logs.some(unreadable), 5_000);
       const order = service.logs.map((l) => l.message);
-      expect(order.indexOf('listening')).toBeLessThan(order.findIndex((m) => m === 'model channel unreadable; keeping the current model'));
-      expect(await metricValue(service.url, 'model_store_read_failures_total', { reason: 'timeout' })).toBeGreaterThanOrEqual(1);
+      expect(order.indexOf('listening')).toBeLessThan(
+        order.findIndex((m) => m === 'model channel unreadable; keeping the current model'),
+      );
+      expect(
+        await metricValue(service.url, 'model_store_read_failures_total', { reason: 'timeout' }),
+      ).toBeGreaterThanOrEqual(1);
       const reloadStarted = performance.now();
       const reload = await admin(service.url, 'POST', '/admin/models/reload');
       const reloadMs = performance.now() - reloadStarted;
@@ -67,7 +79,9 @@ describe('a frozen model store', () => {
       expect(await metricValue(service.url, 'model_channel_seconds_since_last_read')).toBeGreaterThan(0);
       const stopMs = await timedStop(service);
       expect(stopMs).toBeLessThan(3_000 + 500);
-      console.log(`frozen store: listening after ${Math.round(listenMs)} ms, reload answered in ${Math.round(reloadMs)} ms, stopped in ${Math.round(stopMs)} ms`);
+      console.log(
+        `frozen store: listening after ${Math.round(listenMs)} ms, reload answered in ${Math.round(reloadMs)} ms, stopped in ${Math.round(stopMs)} ms`,
+      );
     } finally {
       await service.stop();
       await frozen.close();
@@ -79,14 +93,24 @@ describe('shutdown with a prediction log that never answers', () => {
   async function answerThenStop(spillDir: string) {
     const frozen = await startFaultyEndpoint(null, 'hang');
     const service = await startService({
-      AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', AWS_REGION: 'us-east-1', AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_ENDPOINT_URL_S3: frozen.url, PREDICTION_LOG: 's3://predictions', STORE_TIMEOUT_MS: '60000',
-      SHUTDOWN_TIMEOUT_MS: '3000', CAPTURE_SPILL_DIR: spillDir, CAPTURE_BATCH_SIZE: '100', CAPTURE_FLUSH_MS: '200',
+      AWS_ACCESS_KEY_ID: 'x',
+      AWS_SECRET_ACCESS_KEY: 'x',
+      AWS_REGION: 'us-east-1',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ENDPOINT_URL_S3: frozen.url,
+      PREDICTION_LOG: 's3://predictions',
+      STORE_TIMEOUT_MS: '60000',
+      SHUTDOWN_TIMEOUT_MS: '3000',
+      CAPTURE_SPILL_DIR: spillDir,
+      CAPTURE_BATCH_SIZE: '100',
+      CAPTURE_FLUSH_MS: '200',
     });
     const answered: string[] = [];
     try {
       for (let i = 0; i < 5; i++) {
-        const batch = await postJson(`${service.url}/predict/batch`, { applications: Array.from({ length: 200 }, () => VALID_APPLICATION) });
+        const batch = await postJson(`${service.url}/predict/batch`, {
+          applications: Array.from({ length: 200 }, () => VALID_APPLICATION),
+        });
         expect(batch.status).toBe(200);
         answered.push(...batch.json.predictions.map((p: { prediction_id: string }) => p.prediction_id));
       }
@@ -105,16 +129,22 @@ describe('shutdown with a prediction log that never answers', () => {
     expect(stopMs).toBeLessThan(3_000 + 1_000);
     const spilled = idsIn(await filesInDirectory(spill));
     expect(answered.filter((id) => !spilled.has(id))).toEqual([]);
-    const counted = logs.filter((l) => String(l.message).includes('records spilled to disk')).reduce((n, l) => n + Number(l.records), 0);
+    const counted = logs
+      .filter((l) => String(l.message).includes('records spilled to disk'))
+      .reduce((n, l) => n + Number(l.records), 0);
     expect(counted).toBe(answered.length);
-    console.log(`shutdown with a frozen prediction log: exited in ${Math.round(stopMs)} ms, ${spilled.size} of ${answered.length} records spilled`);
+    console.log(
+      `shutdown with a frozen prediction log: exited in ${Math.round(stopMs)} ms, ${spilled.size} of ${answered.length} records spilled`,
+    );
   });
 
   it('counts and logs the records it could not keep when the spill directory fails too', async () => {
     const blocker = path.join(dir, 'not-a-directory');
     await writeFile(blocker, 'a file where the spill directory should be');
     const { answered, logs } = await answerThenStop(path.join(blocker, 'spill'));
-    const lost = logs.filter((l) => String(l.message).includes('spill failed, records lost')).reduce((n, l) => n + Number(l.records), 0);
+    const lost = logs
+      .filter((l) => String(l.message).includes('spill failed, records lost'))
+      .reduce((n, l) => n + Number(l.records), 0);
     expect(lost).toBe(answered.length);
   });
 });
@@ -126,8 +156,14 @@ describe('a prediction log that hangs, fails, then recovers, under load', () => 
     const proxy = await startFaultyEndpoint({ port: s3.port });
     const spill = path.join(dir, 'spill-recovery');
     const service = await startService({
-      ...s3.env, AWS_ENDPOINT_URL_S3: proxy.url, PREDICTION_LOG: 's3://predictions', STORE_TIMEOUT_MS: '500',
-      CAPTURE_SPILL_DIR: spill, CAPTURE_BATCH_SIZE: '500', CAPTURE_FLUSH_MS: '200', CAPTURE_QUEUE_LIMIT: '20000',
+      ...s3.env,
+      AWS_ENDPOINT_URL_S3: proxy.url,
+      PREDICTION_LOG: 's3://predictions',
+      STORE_TIMEOUT_MS: '500',
+      CAPTURE_SPILL_DIR: spill,
+      CAPTURE_BATCH_SIZE: '500',
+      CAPTURE_FLUSH_MS: '200',
+      CAPTURE_QUEUE_LIMIT: '20000',
       RATE_LIMIT_PER_MINUTE: '0',
     });
     try {
@@ -149,7 +185,8 @@ describe('a prediction log that hangs, fails, then recovers, under load', () => 
       // The log is back: the queue drains and the spilled files follow (after the write backoff, up to ~6 s here).
       await waitFor(
         async () =>
-          (await metricValue(service.url, 'prediction_capture_spill_files')) === 0 && (await metricValue(service.url, 'prediction_capture_queue_depth')) === 0,
+          (await metricValue(service.url, 'prediction_capture_spill_files')) === 0 &&
+          (await metricValue(service.url, 'prediction_capture_queue_depth')) === 0,
         30_000,
       );
       const dropped = await metricValue(service.url, 'prediction_capture_dropped_total');
@@ -160,7 +197,9 @@ describe('a prediction log that hangs, fails, then recovers, under load', () => 
       expect(dropped).toBe(0);
       expect(answered.filter((id) => !written.has(id))).toEqual([]);
       expect(idsIn(await filesInDirectory(spill)).size).toBe(0);
-      const errorLines = service.logs.filter((l) => l.level === 'error' && l.context === 'PredictionCaptureService').length;
+      const errorLines = service.logs.filter(
+        (l) => l.level === 'error' && l.context === 'PredictionCaptureService',
+      ).length;
       expect(errorLines).toBeLessThanOrEqual(Math.ceil(faultSeconds / 5) + 3);
       console.log(
         `log faults under load: ${answered.length} answered, all ${written.size} in the log after it recovered, ${spilledDuringFault} of them through the spill ` +
@@ -203,7 +242,9 @@ describe('abuse is refused before work', () => {
     try {
       const answer = await timedPost(`${service.url}/predict`, body);
       expect(answer.status).toBe(400);
-      expect(answer.json.errors).toEqual([{ field: 'body', message: 'body has 100000 fields; at most 12 are allowed (unknown fields are rejected)' }]);
+      expect(answer.json.errors).toEqual([
+        { field: 'body', message: 'body has 100000 fields; at most 12 are allowed (unknown fields are rejected)' },
+      ]);
       expect(answer.text.length).toBeLessThan(1_000);
       expect(answer.ms).toBeLessThan(500);
       const items = JSON.stringify({ applications: [VALID_APPLICATION, JSON.parse(body)] });
@@ -211,7 +252,9 @@ describe('abuse is refused before work', () => {
       expect(batch.status).toBe(400);
       expect(batch.json.errors[0].field).toBe('applications.1');
       expect(batch.ms).toBeLessThan(500);
-      console.log(`100,000 unknown keys: answered 400 in ${Math.round(answer.ms)} ms (batch item: ${Math.round(batch.ms)} ms)`);
+      console.log(
+        `100,000 unknown keys: answered 400 in ${Math.round(answer.ms)} ms (batch item: ${Math.round(batch.ms)} ms)`,
+      );
     } finally {
       await service.stop();
     }
@@ -239,7 +282,11 @@ describe('abuse is refused before work', () => {
       const answer = await timedPost(`${service.url}/predict`, manyKeys());
       expect(answer.status).toBe(401);
       expect(answer.ms).toBeLessThan(500);
-      expect(answer.json).toMatchObject({ statusCode: 401, error: 'Unauthorized', message: ['a valid x-api-key header is required'] });
+      expect(answer.json).toMatchObject({
+        statusCode: 401,
+        error: 'Unauthorized',
+        message: ['a valid x-api-key header is required'],
+      });
       expect(typeof answer.json.request_id).toBe('string');
       expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
     } finally {
@@ -248,25 +295,40 @@ describe('abuse is refused before work', () => {
   });
 
   it.each([
-    ['API keys', '/predict', (i: number) => ({ 'x-api-key': `guess-${i}-0123456789` }), { API_KEYS: 'key-one-0123456789' }],
-    ['admin tokens', '/admin/models/reload', (i: number) => ({ authorization: `Bearer guess-${i}-0123456789` }), { ADMIN_TOKEN }],
-  ])('ends 1,000 wrong %s from one client in 429s, and then refuses even the right one', async (_kind, route, headers, env) => {
-    const service = await startService({ ...env, AUTH_FAILURES_PER_MINUTE: '30' });
-    try {
-      const statuses: number[] = [];
-      for (let i = 0; i < 1_000; i++) statuses.push((await postJson(`${service.url}${route}`, VALID_APPLICATION, headers(i))).status);
-      expect(statuses.slice(0, 30).every((s) => s === 401 || s === 403)).toBe(true);
-      expect(statuses.slice(30)).toEqual(Array(970).fill(429));
-      const right: Record<string, string> = route === '/predict' ? { 'x-api-key': 'key-one-0123456789' } : { authorization: `Bearer ${ADMIN_TOKEN}` };
-      const refused = await postJson(`${service.url}${route}`, VALID_APPLICATION, right);
-      expect(refused.status).toBe(429);
-      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-      expect(service.logs.some((l) => l.message === 'too many wrong credentials; address refused')).toBe(true);
-      expect(await metricValue(service.url, 'rate_limited_total', { reason: 'auth_failures' })).toBe(971);
-    } finally {
-      await service.stop();
-    }
-  });
+    [
+      'API keys',
+      '/predict',
+      (i: number) => ({ 'x-api-key': `guess-${i}-0123456789` }),
+      { API_KEYS: 'key-one-0123456789' },
+    ],
+    [
+      'admin tokens',
+      '/admin/models/reload',
+      (i: number) => ({ authorization: `Bearer guess-${i}-0123456789` }),
+      { ADMIN_TOKEN },
+    ],
+  ])(
+    'ends 1,000 wrong %s from one client in 429s, and then refuses even the right one',
+    async (_kind, route, headers, env) => {
+      const service = await startService({ ...env, AUTH_FAILURES_PER_MINUTE: '30' });
+      try {
+        const statuses: number[] = [];
+        for (let i = 0; i < 1_000; i++)
+          statuses.push((await postJson(`${service.url}${route}`, VALID_APPLICATION, headers(i))).status);
+        expect(statuses.slice(0, 30).every((s) => s === 401 || s === 403)).toBe(true);
+        expect(statuses.slice(30)).toEqual(Array(970).fill(429));
+        const right: Record<string, string> =
+          route === '/predict' ? { 'x-api-key': 'key-one-0123456789' } : { authorization: `Bearer ${ADMIN_TOKEN}` };
+        const refused = await postJson(`${service.url}${route}`, VALID_APPLICATION, right);
+        expect(refused.status).toBe(429);
+        expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(service.logs.some((l) => l.message === 'too many wrong credentials; address refused')).toBe(true);
+        expect(await metricValue(service.url, 'rate_limited_total', { reason: 'auth_failures' })).toBe(971);
+      } finally {
+        await service.stop();
+      }
+    },
+  );
 });
 
 describe('behind a load balancer (TRUST_PROXY)', () => {
@@ -274,12 +336,19 @@ describe('behind a load balancer (TRUST_PROXY)', () => {
   const right = (forwardedFor: string) => ({ 'x-api-key': 'key-one-0123456789', 'x-forwarded-for': forwardedFor });
 
   it('locks out the client the balancer names, not the balancer, when the balancer is trusted', async () => {
-    const service = await startService({ API_KEYS: 'key-one-0123456789', AUTH_FAILURES_PER_MINUTE: '3', TRUST_PROXY: '127.0.0.0/8' });
+    const service = await startService({
+      API_KEYS: 'key-one-0123456789',
+      AUTH_FAILURES_PER_MINUTE: '3',
+      TRUST_PROXY: '127.0.0.0/8',
+    });
     try {
       // A client may forge the left of the header; the balancer appends the address it saw, which is what counts.
-      for (let i = 0; i < 4; i++) await postJson(`${service.url}/predict`, VALID_APPLICATION, wrong('10.9.9.9, 198.51.100.7'));
+      for (let i = 0; i < 4; i++)
+        await postJson(`${service.url}/predict`, VALID_APPLICATION, wrong('10.9.9.9, 198.51.100.7'));
       expect((await postJson(`${service.url}/predict`, VALID_APPLICATION, right('198.51.100.7'))).status).toBe(429);
-      expect((await postJson(`${service.url}/predict`, VALID_APPLICATION, right('10.9.9.9, 198.51.100.8'))).status).toBe(200);
+      expect(
+        (await postJson(`${service.url}/predict`, VALID_APPLICATION, right('10.9.9.9, 198.51.100.8'))).status,
+      ).toBe(200);
       const refusal = service.logs.find((l) => l.message === 'too many wrong credentials; address refused');
       expect(refusal?.ip).toBe('198.51.100.7');
     } finally {
@@ -329,7 +398,11 @@ describe('admin calls take effect in the order they were issued', () => {
     try {
       const version = '20300101T000000Z-0000001';
       const original = (await admin(service.url, 'GET', '/admin/models')).json.active as string;
-      await cp(path.join(store, 'loan-default/versions', original), path.join(store, 'loan-default/versions', version), { recursive: true });
+      await cp(
+        path.join(store, 'loan-default/versions', original),
+        path.join(store, 'loan-default/versions', version),
+        { recursive: true },
+      );
       await rm(path.join(store, 'loan-default/versions', version, 'model.onnx'));
       const answer = await admin(service.url, 'POST', `/admin/models/${version}/activate`);
       expect(answer.status).toBe(422);
@@ -374,7 +447,10 @@ describe('slow and numerous clients', () => {
         socket.on('error', () => undefined);
         sockets.push(socket);
       }
-      await waitFor(async () => service.logs.some((l) => l.message === 'connection refused: MAX_CONNECTIONS open'), 5_000);
+      await waitFor(
+        async () => service.logs.some((l) => l.message === 'connection refused: MAX_CONNECTIONS open'),
+        5_000,
+      );
       for (const socket of sockets) socket.destroy();
       await waitFor(async () => (await postJson(`${service.url}/predict`, VALID_APPLICATION)).status === 200, 5_000);
       expect(await metricValue(service.url, 'http_connections_refused_total')).toBeGreaterThanOrEqual(10);
@@ -387,8 +463,14 @@ describe('slow and numerous clients', () => {
   it("answers Fastify's own URL errors in the one error shape, with the request id and security headers, without echoing the URL", async () => {
     const service = await startService({ ADMIN_TOKEN });
     try {
-      for (const [route, status] of [['/predict/%E0%A4%A', 400], [`/admin/models/${'v'.repeat(200)}/activate`, 414]] as const) {
-        const response = await fetch(`${service.url}${route}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      for (const [route, status] of [
+        ['/predict/%E0%A4%A', 400],
+        [`/admin/models/${'v'.repeat(200)}/activate`, 414],
+      ] as const) {
+        const response = await fetch(`${service.url}${route}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        });
         expect(response.status).toBe(status);
         const body = (await response.json()) as { message: unknown };
         expect(body).toMatchObject({ statusCode: status, request_id: response.headers.get('x-request-id') });
@@ -410,8 +492,13 @@ describe('METRICS_TOKEN', () => {
     try {
       for (const route of ['/metrics', '/monitoring/drift', '/models/active']) {
         expect((await fetch(`${service.url}${route}`)).status).toBe(401);
-        expect((await fetch(`${service.url}${route}`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(403);
-        expect((await fetch(`${service.url}${route}`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+        expect(
+          (await fetch(`${service.url}${route}`, { headers: { authorization: 'Bearer wrong-token-0123456789' } }))
+            .status,
+        ).toBe(403);
+        expect((await fetch(`${service.url}${route}`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(
+          200,
+        );
       }
       expect((await fetch(`${service.url}/health/ready`)).status).toBe(200);
     } finally {

@@ -38,8 +38,14 @@ beforeAll(async () => {
   for (const fixture of [v1, v2]) await publishVerified(store, fixture.files);
   await promote(store, NAME, 'production', v1.version);
   const env = {
-    ...s3.env, MODEL_STORE: 's3://models', MODEL_POLL_INTERVAL_S: '1', PREDICTION_LOG: 's3://predictions', CAPTURE_FLUSH_MS: '200',
-    REDIS_URL: redis.url, API_KEYS: [...KEYS, ...REDIS_KEYS, 'limit-key'].join(','), RATE_LIMIT_PER_MINUTE: String(LIMIT),
+    ...s3.env,
+    MODEL_STORE: 's3://models',
+    MODEL_POLL_INTERVAL_S: '1',
+    PREDICTION_LOG: 's3://predictions',
+    CAPTURE_FLUSH_MS: '200',
+    REDIS_URL: redis.url,
+    API_KEYS: [...KEYS, ...REDIS_KEYS, 'limit-key'].join(','),
+    RATE_LIMIT_PER_MINUTE: String(LIMIT),
   };
   fleet = await Promise.all([0, 1, 2].map(() => startService(env)));
 });
@@ -54,10 +60,14 @@ let next = 0;
 /** One closed-loop client per key, the keys spread over the three instances in turn, each well under its limit. */
 function spread(keys: string[]) {
   const loads = keys.map((key, i) =>
-    startLoad(`${fleet[i % 3].url}/predict`, () => ({ ...randomApplications(1, next)[0], application_id: `fleet-${next++}` }), {
-      concurrency: 1,
-      headers: { 'x-api-key': key },
-    }),
+    startLoad(
+      `${fleet[i % 3].url}/predict`,
+      () => ({ ...randomApplications(1, next)[0], application_id: `fleet-${next++}` }),
+      {
+        concurrency: 1,
+        headers: { 'x-api-key': key },
+      },
+    ),
   );
   return { stop: async () => (await Promise.all(loads.map((l) => l.stop()))).flat() };
 }
@@ -69,14 +79,21 @@ it('follows a promotion on all three within one poll, with zero non-2xx answers 
   await promote(store, NAME, 'production', v2.version);
   const switched = await Promise.all(
     fleet.map(async (service) => {
-      await waitFor(async () => ((await (await fetch(`${service.url}/models/active`)).json()) as { version: string }).version === v2.version, 5_000, 20);
+      await waitFor(
+        async () =>
+          ((await (await fetch(`${service.url}/models/active`)).json()) as { version: string }).version === v2.version,
+        5_000,
+        20,
+      );
       return performance.now() - promotedAt;
     }),
   );
   await sleep(500);
   const samples = await load.stop();
   answered.push(...samples.filter((s) => s.status === 200));
-  console.log(`fleet promotion: ${samples.length} requests, ${samples.filter((s) => s.status !== 200).length} non-2xx, all three on the new version after ${Math.round(Math.max(...switched))} ms`);
+  console.log(
+    `fleet promotion: ${samples.length} requests, ${samples.filter((s) => s.status !== 200).length} non-2xx, all three on the new version after ${Math.round(Math.max(...switched))} ms`,
+  );
   expect(samples.filter((s) => s.status !== 200)).toEqual([]);
   expect(Math.max(...switched)).toBeLessThan(1_000 + 1_500);
 });
@@ -95,7 +112,9 @@ it('holds one key to its limit across the three together (429 onset within 5% of
     else await answer.text();
   }
   const onset = statuses.indexOf(429);
-  console.log(`fleet limit: first 429 at request ${onset + 1} of ${statuses.length}, configured ${LIMIT} a minute per key`);
+  console.log(
+    `fleet limit: first 429 at request ${onset + 1} of ${statuses.length}, configured ${LIMIT} a minute per key`,
+  );
   expect(Math.abs(onset - LIMIT)).toBeLessThanOrEqual(LIMIT * 0.05);
   expect(statuses.slice(onset).every((s) => s === 429)).toBe(true);
   expect(new Set(statuses)).toEqual(new Set([200, 429]));
@@ -119,7 +138,9 @@ it('loses no prediction record when all three stop, and no two files share a nam
   const listed = await s3.client.send(new ListObjectsV2Command({ Bucket: 'predictions' }));
   const names = (listed.Contents ?? []).map((o) => o.Key!.split('/').pop()!);
   expect(new Set(names).size).toBe(names.length);
-  const ids = new Set((await filesInBucket(s3.client, 'predictions')).flatMap((file) => recordsInFile(file).map((r) => r.prediction_id)));
+  const ids = new Set(
+    (await filesInBucket(s3.client, 'predictions')).flatMap((file) => recordsInFile(file).map((r) => r.prediction_id)),
+  );
   const missing = answered.filter((s) => !ids.has(s.body.prediction_id));
   console.log(`fleet capture: ${answered.length} answers, ${ids.size} records in ${names.length} files`);
   expect(missing).toEqual([]);

@@ -2,7 +2,10 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
 /** Calls an admin route with the bearer token; answers status and JSON body. */
 export async function admin(url: string, method: 'GET' | 'POST' | 'DELETE', route: string, token = ADMIN_TOKEN) {
-  const response = await fetch(`${url}${route}`, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const response = await fetch(`${url}${route}`, {
+    method,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
   const text = await response.text();
   return { status: response.status, json: text ? JSON.parse(text) : null };
 }

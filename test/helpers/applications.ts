@@ -1,5 +1,11 @@
 import {
-  EDUCATION_LEVELS, EMPLOYMENT_STATUSES, GENDERS, GRADE_LETTERS, LOAN_PURPOSES, LoanApplication, MARITAL_STATUSES,
+  EDUCATION_LEVELS,
+  EMPLOYMENT_STATUSES,
+  GENDERS,
+  GRADE_LETTERS,
+  LOAN_PURPOSES,
+  LoanApplication,
+  MARITAL_STATUSES,
 } from '../../service/src/contract/loan-application.contract.js';
 
 /** A valid application (the Swagger example). */
@@ -17,7 +23,10 @@ export const VALID_APPLICATION: LoanApplication = {
   grade_subgrade: 'B3',
 };
 
-export const withField = (field: string, value: unknown): Record<string, unknown> => ({ ...VALID_APPLICATION, [field]: value });
+export const withField = (field: string, value: unknown): Record<string, unknown> => ({
+  ...VALID_APPLICATION,
+  [field]: value,
+});
 
 export function withoutField(field: string): Record<string, unknown> {
   const copy: Record<string, unknown> = { ...VALID_APPLICATION };

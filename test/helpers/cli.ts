@@ -9,9 +9,11 @@ export interface CliResult {
 }
 
 /** Runs scripts/<script> (the command line) the way its npm script does (tsx), from the repository root. */
-export const runScript = (script: string, args: string[], env: Record<string, string> = {}) => runTs(path.join('scripts', script), args, env);
+export const runScript = (script: string, args: string[], env: Record<string, string> = {}) =>
+  runTs(path.join('scripts', script), args, env);
 /** Runs jobs/<job> (a batch job's entry point) with tsx. */
-export const runJob = (job: string, args: string[], env: Record<string, string> = {}) => runTs(path.join('jobs', job), args, env);
+export const runJob = (job: string, args: string[], env: Record<string, string> = {}) =>
+  runTs(path.join('jobs', job), args, env);
 
 function runTs(file: string, args: string[], env: Record<string, string>): Promise<CliResult> {
   return new Promise((resolve, reject) => {

@@ -11,7 +11,13 @@ export function exactShapley(trees: TreeEnsemble, x: Float32Array, row = 0): Flo
   const phi = new Float64Array(trees.width);
   for (let t = 0; t < trees.roots.length; t++) {
     const root = trees.roots[t];
-    const used = [...new Set(nodesOf(trees, root).filter((n) => trees.feature[n] >= 0).map((n) => trees.feature[n]))];
+    const used = [
+      ...new Set(
+        nodesOf(trees, root)
+          .filter((n) => trees.feature[n] >= 0)
+          .map((n) => trees.feature[n]),
+      ),
+    ];
     const m = used.length;
     const value = (mask: number): number => {
       const walk = (n: number): number => {

@@ -14,7 +14,10 @@ export interface FaultyEndpoint {
  * in for a frozen or black-holed S3 endpoint, which a stopped server cannot (a stopped port refuses at once).
  * A mode applies at once, to open (kept-alive) connections too; hung connections stay hung until close().
  */
-export async function startFaultyEndpoint(target: { port: number } | null, mode: EndpointMode = target ? 'pass' : 'hang'): Promise<FaultyEndpoint> {
+export async function startFaultyEndpoint(
+  target: { port: number } | null,
+  mode: EndpointMode = target ? 'pass' : 'hang',
+): Promise<FaultyEndpoint> {
   const sockets = new Set<net.Socket>();
   const endpoint = { mode } as FaultyEndpoint;
   const server = net.createServer((client) => {

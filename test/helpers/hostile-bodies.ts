@@ -11,7 +11,9 @@ const FIELDS = Object.keys(VALID_APPLICATION);
 const json = (value: unknown) => JSON.stringify(value);
 const withValue = (field: string, raw: string): string => {
   // Splice raw JSON text in for one field, so values JSON.stringify cannot produce (NaN, 1e999) are sent as is.
-  const others = FIELDS.filter((f) => f !== field).map((f) => `${json(f)}:${json((VALID_APPLICATION as unknown as Record<string, unknown>)[f])}`);
+  const others = FIELDS.filter((f) => f !== field).map(
+    (f) => `${json(f)}:${json((VALID_APPLICATION as unknown as Record<string, unknown>)[f])}`,
+  );
   return `{${[...others, `${json(field)}:${raw}`].join(',')}}`;
 };
 
@@ -27,19 +29,53 @@ export function hostilePredictBodies(): HostileBody[] {
     loan_purpose: ['debt consolidation', 'Holiday', 'CAR', ''],
   };
   for (const field of numeric) {
-    for (const raw of ['"123"', '"abc"', '""', 'null', 'true', '[]', '{}', '[1]', 'NaN', 'Infinity', '-Infinity', '1e999', '-1e999', '-1', '1e308', '"1e3"', '0x10', '12,5']) {
+    for (const raw of [
+      '"123"',
+      '"abc"',
+      '""',
+      'null',
+      'true',
+      '[]',
+      '{}',
+      '[1]',
+      'NaN',
+      'Infinity',
+      '-Infinity',
+      '1e999',
+      '-1e999',
+      '-1',
+      '1e308',
+      '"1e3"',
+      '0x10',
+      '12,5',
+    ]) {
       bodies.push({ name: `${field} = ${raw}`, body: withValue(field, raw) });
     }
   }
   for (const [field, values] of Object.entries(enums)) {
     for (const value of values) bodies.push({ name: `${field} = ${json(value)}`, body: withValue(field, json(value)) });
-    for (const raw of ['1', 'null', '["Employed"]', '{"value":"Employed"}', 'false']) bodies.push({ name: `${field} = ${raw}`, body: withValue(field, raw) });
+    for (const raw of ['1', 'null', '["Employed"]', '{"value":"Employed"}', 'false'])
+      bodies.push({ name: `${field} = ${raw}`, body: withValue(field, raw) });
   }
-  for (const raw of ['"A0"', '"H1"', '"a1"', '"A10"', '"AA"', '" A1"', '"A1 "', '""', '1', 'null', '"A\\u0000"', '"Ａ1"']) {
+  for (const raw of [
+    '"A0"',
+    '"H1"',
+    '"a1"',
+    '"A10"',
+    '"AA"',
+    '" A1"',
+    '"A1 "',
+    '""',
+    '1',
+    'null',
+    '"A\\u0000"',
+    '"Ａ1"',
+  ]) {
     bodies.push({ name: `grade_subgrade = ${raw}`, body: withValue('grade_subgrade', raw) });
   }
   // (null is not here: like absence, it means "no application_id".)
-  for (const raw of ['""', '123', '[]', '{}', json('x'.repeat(129))]) bodies.push({ name: `application_id = ${raw}`, body: withValue('application_id', raw) });
+  for (const raw of ['""', '123', '[]', '{}', json('x'.repeat(129))])
+    bodies.push({ name: `application_id = ${raw}`, body: withValue('application_id', raw) });
   for (const field of FIELDS) {
     const copy: Record<string, unknown> = { ...VALID_APPLICATION };
     delete copy[field];
@@ -79,11 +115,26 @@ export function hostilePredictBodies(): HostileBody[] {
   ] as [string, string][]) {
     bodies.push({ name, body });
   }
-  bodies.push({ name: 'invalid UTF-8', body: Buffer.concat([Buffer.from('{"gender":"'), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from('"}')]) });
-  bodies.push({ name: 'invalid UTF-8 in a valid application', body: Buffer.from(withValue('gender', '"Fem\u00ffale"').replace('ÿ', '\udcff'), 'utf8') });
+  bodies.push({
+    name: 'invalid UTF-8',
+    body: Buffer.concat([Buffer.from('{"gender":"'), Buffer.from([0xc3, 0x28, 0xff, 0xfe]), Buffer.from('"}')]),
+  });
+  bodies.push({
+    name: 'invalid UTF-8 in a valid application',
+    body: Buffer.from(withValue('gender', '"Fem\u00ffale"').replace('ÿ', '\udcff'), 'utf8'),
+  });
   bodies.push({ name: 'UTF-16 body', body: Buffer.from(json(VALID_APPLICATION), 'utf16le') });
   bodies.push({ name: 'lone surrogate escape', body: withValue('gender', '"\\ud800"') });
-  for (const contentType of ['text/plain', 'application/xml', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/octet-stream', 'image/png', 'application/jsonx', 'text/json']) {
+  for (const contentType of [
+    'text/plain',
+    'application/xml',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/octet-stream',
+    'image/png',
+    'application/jsonx',
+    'text/json',
+  ]) {
     bodies.push({ name: `content-type ${contentType}`, body: json(VALID_APPLICATION), contentType });
   }
   return bodies;
@@ -111,9 +162,20 @@ export function hostileBatchBodies(): HostileBody[] {
   ] as [string, unknown][]) {
     bodies.push({ name, body: JSON.stringify(value) });
   }
-  for (const raw of ['', 'null', '[]', '"x"', '{"applications":[', '{"applications":' + '['.repeat(50_000) + ']'.repeat(50_000) + '}']) {
+  for (const raw of [
+    '',
+    'null',
+    '[]',
+    '"x"',
+    '{"applications":[',
+    '{"applications":' + '['.repeat(50_000) + ']'.repeat(50_000) + '}',
+  ]) {
     bodies.push({ name: `raw ${raw.slice(0, 20)}`, body: raw });
   }
-  bodies.push({ name: 'batch text/plain', body: JSON.stringify({ applications: [VALID_APPLICATION] }), contentType: 'text/plain' });
+  bodies.push({
+    name: 'batch text/plain',
+    body: JSON.stringify({ applications: [VALID_APPLICATION] }),
+    contentType: 'text/plain',
+  });
   return bodies;
 }

@@ -9,8 +9,19 @@ export default class SharedTypedArraysEnvironment extends TestEnvironment {
   constructor(config, context) {
     super(config, context);
     for (const name of [
-      'ArrayBuffer', 'SharedArrayBuffer', 'Uint8Array', 'Int8Array', 'Uint16Array', 'Int16Array', 'Uint32Array',
-      'Int32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array', 'Uint8ClampedArray',
+      'ArrayBuffer',
+      'SharedArrayBuffer',
+      'Uint8Array',
+      'Int8Array',
+      'Uint16Array',
+      'Int16Array',
+      'Uint32Array',
+      'Int32Array',
+      'Float32Array',
+      'Float64Array',
+      'BigInt64Array',
+      'BigUint64Array',
+      'Uint8ClampedArray',
     ]) {
       this.global[name] = globalThis[name];
     }

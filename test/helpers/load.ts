@@ -37,9 +37,19 @@ export function startLoad(
           body: JSON.stringify(body()),
         });
         const text = await answer.body.text();
-        samples.push({ status: answer.statusCode, body: text ? JSON.parse(text) : null, startedAt, latencyMs: performance.now() - startedAt });
+        samples.push({
+          status: answer.statusCode,
+          body: text ? JSON.parse(text) : null,
+          startedAt,
+          latencyMs: performance.now() - startedAt,
+        });
       } catch (error) {
-        samples.push({ status: 0, body: { error: (error as Error).message }, startedAt, latencyMs: performance.now() - startedAt });
+        samples.push({
+          status: 0,
+          body: { error: (error as Error).message },
+          startedAt,
+          latencyMs: performance.now() - startedAt,
+        });
       }
     }
   };

@@ -17,7 +17,10 @@ export interface TrainedFixture {
 function trainingCodeHash(): string {
   const hash = createHash('sha256');
   const dir = path.join(ROOT, 'training/loan_default');
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.py')).sort()) hash.update(readFileSync(path.join(dir, file)));
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.py'))
+    .sort())
+    hash.update(readFileSync(path.join(dir, file)));
   return hash.digest('hex').slice(0, 12);
 }
 
@@ -34,8 +37,24 @@ export async function trainedFixtures(seeds: number[], rows = 4000): Promise<Tra
       const work = `${dir}.${process.pid}.tmp`;
       await rm(work, { recursive: true, force: true });
       await mkdir(work, { recursive: true });
-      await runTraining(['generate', '--rows', String(rows), '--seed', String(seed), '--out', path.join(work, 'data.csv')]);
-      await runTraining(['train', '--data', path.join(work, 'data.csv'), '--out', path.join(work, 'model'), '--seed', String(seed)]);
+      await runTraining([
+        'generate',
+        '--rows',
+        String(rows),
+        '--seed',
+        String(seed),
+        '--out',
+        path.join(work, 'data.csv'),
+      ]);
+      await runTraining([
+        'train',
+        '--data',
+        path.join(work, 'data.csv'),
+        '--out',
+        path.join(work, 'model'),
+        '--seed',
+        String(seed),
+      ]);
       await rename(work, dir).catch(() => rm(work, { recursive: true, force: true })); // another worker won the race
     }
     const files = await readArtifactDir(path.join(dir, 'model'));

@@ -19,7 +19,9 @@ export async function filesInBucket(client: S3Client, bucket: string): Promise<B
   const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
   return Promise.all(
     (listed.Contents ?? []).map(async (o) =>
-      Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }))).Body!.transformToByteArray()),
+      Buffer.from(
+        await (await client.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }))).Body!.transformToByteArray(),
+      ),
     ),
   );
 }

@@ -16,10 +16,32 @@ export const REGION = 'eu-west-1';
  * the real data source fails with "unsupported AWS Region", and so does the mock.
  */
 const PROVIDER_ELB_ACCOUNT_REGIONS = [
-  'af-south-1', 'ap-east-1', 'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-south-1', 'ap-southeast-1',
-  'ap-southeast-2', 'ap-southeast-3', 'ca-central-1', 'cn-north-1', 'cn-northwest-1', 'eu-central-1', 'eu-north-1',
-  'eu-south-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'me-south-1', 'sa-east-1', 'us-east-1', 'us-east-2',
-  'us-gov-east-1', 'us-gov-west-1', 'us-west-1', 'us-west-2',
+  'af-south-1',
+  'ap-east-1',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-south-1',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ca-central-1',
+  'cn-north-1',
+  'cn-northwest-1',
+  'eu-central-1',
+  'eu-north-1',
+  'eu-south-1',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'me-south-1',
+  'sa-east-1',
+  'us-east-1',
+  'us-east-2',
+  'us-gov-east-1',
+  'us-gov-west-1',
+  'us-west-1',
+  'us-west-2',
 ];
 
 /**
@@ -57,13 +79,20 @@ export function installPulumiMocks(config: Record<string, string>): MockResource
             Object.assign(state, { arn: `arn:aws:logs:${region}:${ACCOUNT}:log-group:${args.inputs.name}` });
             break;
           case 'aws:ssm/parameter:Parameter':
-            Object.assign(state, { name: `/${args.name}`, arn: `arn:aws:ssm:${region}:${ACCOUNT}:parameter/${args.name}` });
+            Object.assign(state, {
+              name: `/${args.name}`,
+              arn: `arn:aws:ssm:${region}:${ACCOUNT}:parameter/${args.name}`,
+            });
             break;
           case 'aws:ec2/instance:Instance':
             Object.assign(state, { publicDns: 'ec2-198-51-100-7.eu-west-1.compute.amazonaws.com' });
             break;
           case 'aws:ec2/eip:Eip':
-            Object.assign(state, { allocationId: `eipalloc-${args.name}`, publicIp: '203.0.113.10', publicDns: 'ec2-203-0-113-10.eu-west-1.compute.amazonaws.com' });
+            Object.assign(state, {
+              allocationId: `eipalloc-${args.name}`,
+              publicIp: '203.0.113.10',
+              publicDns: 'ec2-203-0-113-10.eu-west-1.compute.amazonaws.com',
+            });
             break;
           case 'aws:ecs/taskDefinition:TaskDefinition':
             Object.assign(state, {
@@ -102,7 +131,12 @@ export function installPulumiMocks(config: Record<string, string>): MockResource
           case 'aws:index/getRegion:getRegion':
             return { name: region, region, id: region };
           case 'aws:ecr/getAuthorizationToken:getAuthorizationToken':
-            return { userName: 'AWS', password: 'ecr-password', proxyEndpoint: 'https://registry', authorizationToken: 'x' };
+            return {
+              userName: 'AWS',
+              password: 'ecr-password',
+              proxyEndpoint: 'https://registry',
+              authorizationToken: 'x',
+            };
           case 'aws:index/getCallerIdentity:getCallerIdentity':
             return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/test`, userId: 'test', id: ACCOUNT };
           case 'aws:ec2/getSubnets:getSubnets':
@@ -113,7 +147,10 @@ export function installPulumiMocks(config: Record<string, string>): MockResource
             return { arn: 'arn:aws:iam::156460612806:root', id: '156460612806' };
           }
           case 'aws:ec2/getVpc:getVpc':
-            return { id: args.inputs.id ?? 'vpc-0default', cidrBlock: args.inputs.id ? '10.20.0.0/16' : '172.31.0.0/16' };
+            return {
+              id: args.inputs.id ?? 'vpc-0default',
+              cidrBlock: args.inputs.id ? '10.20.0.0/16' : '172.31.0.0/16',
+            };
           case 'aws:ssm/getParameter:getParameter':
             return { name: args.inputs.name, value: 'ami-0123456789abcdef0', type: 'String' };
           default:
@@ -130,7 +167,9 @@ export function installPulumiMocks(config: Record<string, string>): MockResource
 
 /** The value inside an Output (or a plain value, as a program may export), for assertions. */
 export function valueOf<T>(output: pulumi.Output<T> | T): Promise<T> {
-  return pulumi.Output.isInstance(output) ? new Promise((resolve) => (output as pulumi.Output<T>).apply(resolve)) : Promise.resolve(output as T);
+  return pulumi.Output.isInstance(output)
+    ? new Promise((resolve) => (output as pulumi.Output<T>).apply(resolve))
+    : Promise.resolve(output as T);
 }
 
 /** Waits until the program has stopped registering resources. */
@@ -147,7 +186,11 @@ export async function settled(resources: MockResource[]): Promise<void> {
  * resolves each class from its CommonJS module on each use, so a subclass put there records them. Call before
  * the program is imported.
  */
-export function recordOptions(modulePath: string, className: string, into: Map<string, pulumi.CustomResourceOptions>): void {
+export function recordOptions(
+  modulePath: string,
+  className: string,
+  into: Map<string, pulumi.CustomResourceOptions>,
+): void {
   const module = createRequire(import.meta.url)(modulePath) as Record<string, new (...args: any[]) => object>;
   const Original = module[className];
   module[className] = class extends Original {
@@ -168,7 +211,11 @@ export type ProgramOutputs = Record<string, pulumi.Output<string> | string | und
 export async function runProgram(resources: MockResource[]): Promise<ProgramOutputs> {
   const program: ProgramOutputs = await import('../../infra/index.js');
   // (outputs of the other deployment mode are undefined; a warning may be a plain string)
-  await Promise.all(Object.values(program).filter((o): o is pulumi.Output<string> => pulumi.Output.isInstance(o)).map((o) => valueOf(o)));
+  await Promise.all(
+    Object.values(program)
+      .filter((o): o is pulumi.Output<string> => pulumi.Output.isInstance(o))
+      .map((o) => valueOf(o)),
+  );
   await settled(resources);
   return program;
 }
@@ -181,6 +228,7 @@ export function resourceQueries(resources: MockResource[]) {
     expect(found).toHaveLength(1);
     return found[0];
   };
-  const named = (name: string, type?: string) => resources.find((r) => r.name === name && (type === undefined || r.type === type))!;
+  const named = (name: string, type?: string) =>
+    resources.find((r) => r.name === name && (type === undefined || r.type === type))!;
   return { ofType, one, named };
 }

@@ -21,7 +21,11 @@ function freePort(): Promise<number> {
 /** Debian's redis-server on 127.0.0.1, in memory only (no snapshot, no append-only file). */
 export async function startRedis(): Promise<RedisTestServer> {
   const port = await freePort();
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('redis-server did not start in 10 s')), 10_000);
     child.stdout!.on('data', (chunk: Buffer) => {

@@ -10,7 +10,10 @@ export interface RunningService {
   child: ChildProcess;
   /** Every JSON log line the process printed so far. */
   logs: Record<string, unknown>[];
-  /** Stops the process; resolves its exit code, or the signal that ended it (Nest re-raises SIGTERM after a graceful close). */
+  /**
+   * Stops the process; resolves its exit code, or the signal that ended it (Nest re-raises SIGTERM after a graceful
+   * close).
+   */
   stop(signal?: NodeJS.Signals): Promise<number | string | null>;
 }
 

@@ -7,7 +7,7 @@ import { contextFiles, contextHash } from '../../infra/components/build-context.
  * The image tag must change whenever docker-build would rebuild (its context hash counts dotfiles and file
  * modes), or a rebuilt image is pushed under a tag an IMMUTABLE repository already holds.
  */
-describe('the image tag follows docker-build\'s context hash', () => {
+describe("the image tag follows docker-build's context hash", () => {
   let root: string;
   const write = (relative: string, text: string, mode = 0o644) => {
     mkdirSync(path.dirname(path.join(root, relative)), { recursive: true });

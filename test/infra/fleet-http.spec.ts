@@ -15,8 +15,12 @@ beforeAll(async () => {
 
 it('listens on HTTP 80 only, forwards to the tasks, and warns in the outputs', async () => {
   const listeners = resources.filter((r) => r.type === 'aws:lb/listener:Listener');
-  expect(listeners.map((l) => [l.inputs.port, l.inputs.protocol, l.inputs.defaultActions[0].type])).toEqual([[80, 'HTTP', 'forward']]);
-  const ingress = resources.filter((r) => r.type === 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule' && r.inputs.cidrIpv4);
+  expect(listeners.map((l) => [l.inputs.port, l.inputs.protocol, l.inputs.defaultActions[0].type])).toEqual([
+    [80, 'HTTP', 'forward'],
+  ]);
+  const ingress = resources.filter(
+    (r) => r.type === 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule' && r.inputs.cidrIpv4,
+  );
   expect(ingress.map((r) => r.inputs.fromPort)).toEqual([80]);
   expect(await valueOf(program.serviceUrl)).toMatch(/^http:\/\/loan-default-fleet-alb-/);
   expect(program.fleetWarning).toMatch(/HTTP only.*certificateArn/);

@@ -1,4 +1,11 @@
-import { installPulumiMocks, MockResource, ProgramOutputs, resourceQueries, runProgram, valueOf } from '../helpers/pulumi-mocks.js';
+import {
+  installPulumiMocks,
+  MockResource,
+  ProgramOutputs,
+  resourceQueries,
+  runProgram,
+  valueOf,
+} from '../helpers/pulumi-mocks.js';
 import { RESOURCE_TYPES as T, violations } from '../../infra/policy/rules.js';
 import { LOG_DELIVERY_PRINCIPAL } from '../../infra/components/storage.js';
 
@@ -23,10 +30,14 @@ beforeAll(async () => {
 const { ofType, named } = resourceQueries(resources);
 
 it('builds, letting the log delivery service principal alone write the access logs', async () => {
-  expect(await valueOf(program.serviceUrl)).toMatch(/^http:\/\/loan-default-fleet-alb-\d+\.eu-central-2\.elb\.amazonaws\.com$/);
+  expect(await valueOf(program.serviceUrl)).toMatch(
+    /^http:\/\/loan-default-fleet-alb-\d+\.eu-central-2\.elb\.amazonaws\.com$/,
+  );
   const data = named('loan-default-data', T.bucket).state;
   const policy = ofType(T.bucketPolicy).find((p) => p.inputs.bucket === data.bucket)!;
-  const delivery = JSON.parse(policy.inputs.policy).Statement.find((s: { Sid: string }) => s.Sid === 'LoadBalancerAccessLogs');
+  const delivery = JSON.parse(policy.inputs.policy).Statement.find(
+    (s: { Sid: string }) => s.Sid === 'LoadBalancerAccessLogs',
+  );
   expect(delivery.Principal).toEqual({ Service: [LOG_DELIVERY_PRINCIPAL] });
 });
 
@@ -38,7 +49,9 @@ it('puts the balancer, the tasks, the cache and the retraining task in the VPC a
   expect(named('loan-default-fleet-alb').inputs.subnets).toEqual(subnets);
   expect(ofType('aws:ecs/service:Service')[0].inputs.networkConfiguration.subnets).toEqual(subnets);
   expect(ofType('aws:elasticache/subnetGroup:SubnetGroup')[0].inputs.subnetIds).toEqual(subnets);
-  expect(ofType('aws:scheduler/schedule:Schedule')[0].inputs.target.ecsParameters.networkConfiguration.subnets).toEqual(subnets);
+  expect(ofType('aws:scheduler/schedule:Schedule')[0].inputs.target.ecsParameters.networkConfiguration.subnets).toEqual(
+    subnets,
+  );
 });
 
 it('complies with every rule of the policy pack', () => {

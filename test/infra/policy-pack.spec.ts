@@ -16,8 +16,14 @@ describe('the policy pack, loaded the way Pulumi loads it (run-policy-pack)', ()
     const dir = await mkdtemp(path.join(ROOT, 'var', 'policy-src-'));
     try {
       await cp(path.join(ROOT, 'infra/policy'), dir, { recursive: true });
-      await writeFile(path.join(dir, 'PulumiPolicy.yaml'), 'runtime:\n  name: nodejs\n  options:\n    typescript: false\n    nodeargs: "--import tsx"\n');
-      await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'p', version: '1.0.0', type: 'module', main: 'index.ts' }));
+      await writeFile(
+        path.join(dir, 'PulumiPolicy.yaml'),
+        'runtime:\n  name: nodejs\n  options:\n    typescript: false\n    nodeargs: "--import tsx"\n',
+      );
+      await writeFile(
+        path.join(dir, 'package.json'),
+        JSON.stringify({ name: 'p', version: '1.0.0', type: 'module', main: 'index.ts' }),
+      );
       expect((await loadAsPulumiDoes(dir)).loaded).toBe(false);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -1,6 +1,12 @@
 import { readSettings } from '../../infra/config.js';
 import { cappedName } from '../../infra/components/names.js';
-import { PolicyResource, RESOURCE_RULES, RESOURCE_TYPES as T, STACK_RULES, violations } from '../../infra/policy/rules.js';
+import {
+  PolicyResource,
+  RESOURCE_RULES,
+  RESOURCE_TYPES as T,
+  STACK_RULES,
+  violations,
+} from '../../infra/policy/rules.js';
 import { renderServiceUserData, shellQuote } from '../../infra/components/user-data.js';
 
 /* Each rule of the policy pack rejects a bad resource and accepts a good one. */
@@ -11,114 +17,240 @@ const statement = (Action: string[], Resource: unknown, Sid = 's') => ({
 });
 
 const cases: [string, PolicyResource, PolicyResource, RegExp][] = [
-  ['s3-public-access-blocked',
-    { type: T.publicAccessBlock, props: { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true } },
-    { type: T.publicAccessBlock, props: { blockPublicAcls: true, blockPublicPolicy: false, ignorePublicAcls: true, restrictPublicBuckets: true } },
-    /blockPublicPolicy must be true/],
-  ['s3-encrypted',
+  [
+    's3-public-access-blocked',
+    {
+      type: T.publicAccessBlock,
+      props: { blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+    },
+    {
+      type: T.publicAccessBlock,
+      props: { blockPublicAcls: true, blockPublicPolicy: false, ignorePublicAcls: true, restrictPublicBuckets: true },
+    },
+    /blockPublicPolicy must be true/,
+  ],
+  [
+    's3-encrypted',
     { type: T.encryption, props: { rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms' } }] } },
     { type: T.encryption, props: { rules: [] } },
-    /AES256 or aws:kms/],
-  ['s3-versioned',
+    /AES256 or aws:kms/,
+  ],
+  [
+    's3-versioned',
     { type: T.versioning, props: { versioningConfiguration: { status: 'Enabled' } } },
     { type: T.versioning, props: { versioningConfiguration: { status: 'Suspended' } } },
-    /Enabled/],
-  ['s3-tls-only',
-    { type: T.bucketPolicy, props: { policy: { Statement: [{ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }] } } },
-    { type: T.bucketPolicy, props: { policy: { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Principal: '*' }] } } },
-    /aws:SecureTransport/],
-  ['ec2-imdsv2-required',
+    /Enabled/,
+  ],
+  [
+    's3-tls-only',
+    {
+      type: T.bucketPolicy,
+      props: {
+        policy: {
+          Statement: [{ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }],
+        },
+      },
+    },
+    {
+      type: T.bucketPolicy,
+      props: { policy: { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Principal: '*' }] } },
+    },
+    /aws:SecureTransport/,
+  ],
+  [
+    'ec2-imdsv2-required',
     { type: T.instance, props: { metadataOptions: { httpTokens: 'required' } } },
     { type: T.instance, props: { metadataOptions: { httpTokens: 'optional' } } },
-    /httpTokens/],
-  ['ec2-root-volume-encrypted',
+    /httpTokens/,
+  ],
+  [
+    'ec2-root-volume-encrypted',
     { type: T.instance, props: { rootBlockDevice: { encrypted: true } } },
     { type: T.instance, props: { rootBlockDevice: { volumeType: 'gp3' } } },
-    /encrypted/],
-  ['ec2-free-tier',
+    /encrypted/,
+  ],
+  [
+    'ec2-free-tier',
     { type: T.instance, props: { instanceType: 't3.micro' } },
     { type: T.instance, props: { instanceType: 'm5.large' } },
-    /not in the free tier/],
-  ['no-ssh-no-world-ingress',
-    { type: T.securityGroup, props: { ingress: [{ protocol: 'tcp', fromPort: 80, toPort: 80, cidrBlocks: ['198.51.100.0/24'] }] } },
-    { type: T.securityGroup, props: { ingress: [{ protocol: 'tcp', fromPort: 22, toPort: 22, cidrBlocks: ['198.51.100.0/24'] }] } },
-    /SSH/],
-  ['no-ssh-no-world-ingress',
+    /not in the free tier/,
+  ],
+  [
+    'no-ssh-no-world-ingress',
+    {
+      type: T.securityGroup,
+      props: { ingress: [{ protocol: 'tcp', fromPort: 80, toPort: 80, cidrBlocks: ['198.51.100.0/24'] }] },
+    },
+    {
+      type: T.securityGroup,
+      props: { ingress: [{ protocol: 'tcp', fromPort: 22, toPort: 22, cidrBlocks: ['198.51.100.0/24'] }] },
+    },
+    /SSH/,
+  ],
+  [
+    'no-ssh-no-world-ingress',
     { type: T.ingressRule, props: { ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIpv4: '10.0.0.0/8' } },
     { type: T.ingressRule, props: { ipProtocol: 'tcp', fromPort: 80, toPort: 80, cidrIpv4: '0.0.0.0/0' } },
-    /open to the world/],
-  ['no-ssh-no-world-ingress',
+    /open to the world/,
+  ],
+  [
+    'no-ssh-no-world-ingress',
     { type: T.sgRule, props: { type: 'egress', protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['0.0.0.0/0'] } },
-    { type: T.sgRule, props: { type: 'ingress', protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['198.51.100.0/24'] } },
-    /SSH/],
-  ['iam-no-broad-managed-policies',
-    { type: 'aws:iam/rolePolicyAttachment:RolePolicyAttachment', props: { policyArn: 'arn:aws:iam::123456789012:policy/ours' } },
-    { type: 'aws:iam/rolePolicyAttachment:RolePolicyAttachment', props: { policyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' } },
-    /AmazonSSMManagedInstanceCore grants more/],
-  ['iam-no-broad-managed-policies',
+    {
+      type: T.sgRule,
+      props: { type: 'ingress', protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['198.51.100.0/24'] },
+    },
+    /SSH/,
+  ],
+  [
+    'iam-no-broad-managed-policies',
+    {
+      type: 'aws:iam/rolePolicyAttachment:RolePolicyAttachment',
+      props: { policyArn: 'arn:aws:iam::123456789012:policy/ours' },
+    },
+    {
+      type: 'aws:iam/rolePolicyAttachment:RolePolicyAttachment',
+      props: { policyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore' },
+    },
+    /AmazonSSMManagedInstanceCore grants more/,
+  ],
+  [
+    'iam-no-broad-managed-policies',
     { type: 'aws:iam/role:Role', props: { managedPolicyArns: [] } },
     { type: 'aws:iam/role:Role', props: { managedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'] } },
-    /AdministratorAccess/],
-  ['ec2-standard-credits',
+    /AdministratorAccess/,
+  ],
+  [
+    'ec2-standard-credits',
     { type: T.instance, props: { instanceType: 't3.micro', creditSpecification: { cpuCredits: 'standard' } } },
     { type: T.instance, props: { instanceType: 't3.micro' } },
-    /standard/],
-  ['iam-least-privilege',
+    /standard/,
+  ],
+  [
+    'iam-least-privilege',
     statement(['s3:GetObject'], ['arn:aws:s3:::b/*']),
     statement(['s3:*'], ['arn:aws:s3:::b/*']),
-    /wildcard action s3:\*/],
-  ['iam-least-privilege',
+    /wildcard action s3:\*/,
+  ],
+  [
+    'iam-least-privilege',
     statement(['ecr:GetAuthorizationToken'], '*'),
     statement(['s3:GetObject'], '*'),
-    /on Resource "\*"/],
-  ['ecr-scan-and-immutable',
-    { type: T.repository, props: { imageScanningConfiguration: { scanOnPush: true }, imageTagMutability: 'IMMUTABLE' } },
+    /on Resource "\*"/,
+  ],
+  [
+    'ecr-scan-and-immutable',
+    {
+      type: T.repository,
+      props: { imageScanningConfiguration: { scanOnPush: true }, imageTagMutability: 'IMMUTABLE' },
+    },
     { type: T.repository, props: { imageScanningConfiguration: { scanOnPush: true }, imageTagMutability: 'MUTABLE' } },
-    /IMMUTABLE/],
-  ['ecr-scan-and-immutable',
-    { type: T.repository, props: { imageScanningConfiguration: { scanOnPush: true }, imageTagMutability: 'IMMUTABLE' } },
+    /IMMUTABLE/,
+  ],
+  [
+    'ecr-scan-and-immutable',
+    {
+      type: T.repository,
+      props: { imageScanningConfiguration: { scanOnPush: true }, imageTagMutability: 'IMMUTABLE' },
+    },
     { type: T.repository, props: { imageTagMutability: 'IMMUTABLE' } },
-    /scanOnPush/],
-  ['logs-retention',
+    /scanOnPush/,
+  ],
+  [
+    'logs-retention',
     { type: T.logGroup, props: { retentionInDays: 14 } },
     { type: T.logGroup, props: {} },
-    /retentionInDays/],
-  ['alb-hardened',
+    /retentionInDays/,
+  ],
+  [
+    'alb-hardened',
     { type: T.loadBalancer, props: { dropInvalidHeaderFields: true, accessLogs: { enabled: true, bucket: 'b' } } },
     { type: T.loadBalancer, props: { dropInvalidHeaderFields: true } },
-    /accessLogs must be enabled/],
-  ['alb-hardened',
+    /accessLogs must be enabled/,
+  ],
+  [
+    'alb-hardened',
     { type: T.loadBalancer, props: { dropInvalidHeaderFields: true, accessLogs: { enabled: true, bucket: 'b' } } },
     { type: T.loadBalancer, props: { accessLogs: { enabled: true, bucket: 'b' } } },
-    /dropInvalidHeaderFields/],
-  ['alb-tls-policy',
+    /dropInvalidHeaderFields/,
+  ],
+  [
+    'alb-tls-policy',
     { type: T.listener, props: { protocol: 'HTTPS', sslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06' } },
     { type: T.listener, props: { protocol: 'HTTPS', sslPolicy: 'ELBSecurityPolicy-2016-08' } },
-    /below 1.2/],
-  ['ecs-deploys-roll-back',
+    /below 1.2/,
+  ],
+  [
+    'ecs-deploys-roll-back',
     { type: T.ecsService, props: { deploymentCircuitBreaker: { enable: true, rollback: true } } },
     { type: T.ecsService, props: { deploymentCircuitBreaker: { enable: true, rollback: false } } },
-    /rollback/],
-  ['ecs-containers-hardened',
-    { type: T.taskDefinition, props: { containerDefinitions: JSON.stringify([{ name: 's', logConfiguration: { logDriver: 'awslogs' }, environment: [{ name: 'PORT', value: '3000' }], secrets: [{ name: 'ADMIN_TOKEN', valueFrom: 'arn' }] }]) } },
-    { type: T.taskDefinition, props: { containerDefinitions: JSON.stringify([{ name: 's', logConfiguration: { logDriver: 'awslogs' }, environment: [{ name: 'ADMIN_TOKEN', value: 'x' }] }]) } },
-    /ADMIN_TOKEN in plain environment/],
-  ['ecs-containers-hardened',
-    { type: T.taskDefinition, props: { containerDefinitions: JSON.stringify([{ name: 's', logConfiguration: { logDriver: 'awslogs' } }]) } },
+    /rollback/,
+  ],
+  [
+    'ecs-containers-hardened',
+    {
+      type: T.taskDefinition,
+      props: {
+        containerDefinitions: JSON.stringify([
+          {
+            name: 's',
+            logConfiguration: { logDriver: 'awslogs' },
+            environment: [{ name: 'PORT', value: '3000' }],
+            secrets: [{ name: 'ADMIN_TOKEN', valueFrom: 'arn' }],
+          },
+        ]),
+      },
+    },
+    {
+      type: T.taskDefinition,
+      props: {
+        containerDefinitions: JSON.stringify([
+          { name: 's', logConfiguration: { logDriver: 'awslogs' }, environment: [{ name: 'ADMIN_TOKEN', value: 'x' }] },
+        ]),
+      },
+    },
+    /ADMIN_TOKEN in plain environment/,
+  ],
+  [
+    'ecs-containers-hardened',
+    {
+      type: T.taskDefinition,
+      props: { containerDefinitions: JSON.stringify([{ name: 's', logConfiguration: { logDriver: 'awslogs' } }]) },
+    },
     { type: T.taskDefinition, props: { containerDefinitions: JSON.stringify([{ name: 's', privileged: true }]) } },
-    /privileged.*|no logConfiguration/],
-  ['elasticache-encrypted',
-    { type: T.replicationGroup, props: { atRestEncryptionEnabled: true, transitEncryptionEnabled: true, authToken: 't' } },
+    /privileged.*|no logConfiguration/,
+  ],
+  [
+    'elasticache-encrypted',
+    {
+      type: T.replicationGroup,
+      props: { atRestEncryptionEnabled: true, transitEncryptionEnabled: true, authToken: 't' },
+    },
     { type: T.replicationGroup, props: { atRestEncryptionEnabled: true, transitEncryptionEnabled: false } },
-    /transitEncryptionEnabled must be true; authToken must be set/],
-  ['waf-rate-limited',
-    { type: T.webAcl, props: { rules: [{ action: { block: {} }, statement: { rateBasedStatement: { limit: 100, aggregateKeyType: 'IP' } } }] } },
-    { type: T.webAcl, props: { rules: [{ action: { count: {} }, statement: { rateBasedStatement: { limit: 100, aggregateKeyType: 'IP' } } }] } },
-    /rateBasedStatement per IP/],
-  ['alarms-notify',
+    /transitEncryptionEnabled must be true; authToken must be set/,
+  ],
+  [
+    'waf-rate-limited',
+    {
+      type: T.webAcl,
+      props: {
+        rules: [{ action: { block: {} }, statement: { rateBasedStatement: { limit: 100, aggregateKeyType: 'IP' } } }],
+      },
+    },
+    {
+      type: T.webAcl,
+      props: {
+        rules: [{ action: { count: {} }, statement: { rateBasedStatement: { limit: 100, aggregateKeyType: 'IP' } } }],
+      },
+    },
+    /rateBasedStatement per IP/,
+  ],
+  [
+    'alarms-notify',
     { type: T.alarm, props: { alarmActions: ['arn:aws:sns:x'] } },
     { type: T.alarm, props: { alarmActions: [] } },
-    /alarmActions/],
+    /alarmActions/,
+  ],
 ];
 
 it.each(cases)('%s accepts a good resource and rejects a bad one', (name, good, bad, message) => {
@@ -142,15 +274,29 @@ it('the stack rule finds a bucket that lacks any of its guards', () => {
     'bucket b has no versioning',
     'bucket b has no a bucket policy',
   ]);
-  expect(violations([{ type: T.instance, name: 'web', props: { instanceType: 't3.micro', creditSpecification: { cpuCredits: 'standard' }, metadataOptions: {}, rootBlockDevice: { encrypted: true } } }]))
-    .toEqual(['ec2-imdsv2-required: web: metadataOptions.httpTokens must be "required"']);
+  expect(
+    violations([
+      {
+        type: T.instance,
+        name: 'web',
+        props: {
+          instanceType: 't3.micro',
+          creditSpecification: { cpuCredits: 'standard' },
+          metadataOptions: {},
+          rootBlockDevice: { encrypted: true },
+        },
+      },
+    ]),
+  ).toEqual(['ec2-imdsv2-required: web: metadataOptions.httpTokens must be "required"']);
 });
 
 it('the stack rule finds an internet-facing load balancer without a web ACL', () => {
   const rule = STACK_RULES.find((r) => r.name === 'alb-behind-waf')!;
   const alb = { type: T.loadBalancer, name: 'alb', props: { arn: 'arn:alb', internal: false } };
   expect(rule.check([alb, { type: T.webAclAssociation, props: { resourceArn: 'arn:alb' } }])).toEqual([]);
-  expect(rule.check([alb, { type: T.webAclAssociation, props: { resourceArn: 'arn:other' } }])).toEqual(['load balancer alb has no web ACL']);
+  expect(rule.check([alb, { type: T.webAclAssociation, props: { resourceArn: 'arn:other' } }])).toEqual([
+    'load balancer alb has no web ACL',
+  ]);
 });
 
 const CERT = (region: string) => `arn:aws:acm:${region}:123456789012:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b`;
@@ -182,12 +328,26 @@ describe('stack settings', () => {
     [{ allowedCidr: '10.0.0.0/8', certificateArn: 'my-cert' }, /certificateArn must be an ACM certificate ARN/],
     [{ allowedCidr: '10.0.0.0/8', wafRequestsPer5Min: '5' }, /wafRequestsPer5Min must be an integer from 10/],
     // S3 refuses a lifecycle transition to STANDARD_IA before 30 days: refused here, not at `pulumi up`.
-    [{ allowedCidr: '10.0.0.0/8', predictionsInfrequentAccessDays: '7' }, /predictionsInfrequentAccessDays must be a whole number of at least 30/],
+    [
+      { allowedCidr: '10.0.0.0/8', predictionsInfrequentAccessDays: '7' },
+      /predictionsInfrequentAccessDays must be a whole number of at least 30/,
+    ],
     // An ACM certificate never covers the balancer's own name: HTTPS needs the name it does cover.
     [{ allowedCidr: '10.0.0.0/8', certificateArn: CERT('eu-west-1') }, /certificateArn needs domainName/],
     [{ allowedCidr: '10.0.0.0/8', domainName: 'loans.example.com' }, /need certificateArn/],
-    [{ allowedCidr: '10.0.0.0/8', certificateArn: CERT('eu-west-1'), domainName: 'not a name' }, /domainName must be a DNS name/],
-    [{ allowedCidr: '10.0.0.0/8', certificateArn: CERT('eu-west-1'), domainName: 'a.example.com', hostedZoneId: 'zone' }, /hostedZoneId must be/],
+    [
+      { allowedCidr: '10.0.0.0/8', certificateArn: CERT('eu-west-1'), domainName: 'not a name' },
+      /domainName must be a DNS name/,
+    ],
+    [
+      {
+        allowedCidr: '10.0.0.0/8',
+        certificateArn: CERT('eu-west-1'),
+        domainName: 'a.example.com',
+        hostedZoneId: 'zone',
+      },
+      /hostedZoneId must be/,
+    ],
     [{ allowedCidr: '10.0.0.0/8', vpcId: 'vpc-0123456789abcdef0' }, /vpcId and subnetIds go together/],
     [{ allowedCidr: '10.0.0.0/8', subnetIds: 'subnet-0aaa1111' }, /vpcId and subnetIds go together/],
     [{ allowedCidr: '10.0.0.0/8', vpcId: 'vpc-0123456789abcdef0', subnetIds: 'sn-1' }, /subnetIds must be subnet ids/],
@@ -197,8 +357,14 @@ describe('stack settings', () => {
 
   it('refuses a certificate from another region than the stack (ACM certificates are regional)', () => {
     const values = { allowedCidr: '10.0.0.0/8', certificateArn: CERT('us-east-1'), domainName: 'loans.example.com' };
-    expect(() => readSettings(fake(values), 'eu-west-1')).toThrow(/certificateArn is in us-east-1, but the stack deploys to eu-west-1/);
-    expect(readSettings(fake(values), 'us-east-1').fleet.https).toEqual({ certificateArn: CERT('us-east-1'), domainName: 'loans.example.com', hostedZoneId: undefined });
+    expect(() => readSettings(fake(values), 'eu-west-1')).toThrow(
+      /certificateArn is in us-east-1, but the stack deploys to eu-west-1/,
+    );
+    expect(readSettings(fake(values), 'us-east-1').fleet.https).toEqual({
+      certificateArn: CERT('us-east-1'),
+      domainName: 'loans.example.com',
+      hostedZoneId: undefined,
+    });
   });
 });
 
@@ -223,8 +389,18 @@ describe('names AWS caps at 32 characters', () => {
 it('quotes user-data values so no config value can break out of the script', () => {
   expect(shellQuote("it's")).toBe(`'it'\\''s'`);
   const script = renderServiceUserData({
-    region: 'eu-west-1', imageRef: 'r@sha256:1', registryHost: 'h', servicePort: 80, containerPort: 3000,
-    modelStore: "s3://b'; rm -rf /", modelName: 'm', predictionLog: 'off', adminTokenParameter: '/p', apiKeysParameter: '/k', logGroup: '/g', pollIntervalS: 30,
+    region: 'eu-west-1',
+    imageRef: 'r@sha256:1',
+    registryHost: 'h',
+    servicePort: 80,
+    containerPort: 3000,
+    modelStore: "s3://b'; rm -rf /",
+    modelName: 'm',
+    predictionLog: 'off',
+    adminTokenParameter: '/p',
+    apiKeysParameter: '/k',
+    logGroup: '/g',
+    pollIntervalS: 30,
   });
   expect(script).toContain(`echo 'MODEL_STORE=s3://b'\\''; rm -rf /'`);
 });

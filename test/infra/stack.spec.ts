@@ -3,7 +3,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { dependencyNames, installPulumiMocks, MockResource, ProgramOutputs, recordOptions, resourceQueries, runProgram, valueOf } from '../helpers/pulumi-mocks.js';
+import {
+  dependencyNames,
+  installPulumiMocks,
+  MockResource,
+  ProgramOutputs,
+  recordOptions,
+  resourceQueries,
+  runProgram,
+  valueOf,
+} from '../helpers/pulumi-mocks.js';
 import { RESOURCE_TYPES as T, SESSION_MANAGER_ACTIONS, violations } from '../../infra/policy/rules.js';
 import { DROPPED_RECORDS_PATTERN, STALE_CHANNEL_PATTERN } from '../../infra/components/logging.js';
 import { contextHash, contextPaths } from '../../infra/components/build-context.js';
@@ -36,19 +45,33 @@ beforeAll(async () => {
 
 const { ofType, one } = resourceQueries(resources);
 const buckets = () => ofType(T.bucket);
-const policyDoc = (r: MockResource) => (typeof r.inputs.policy === 'string' ? JSON.parse(r.inputs.policy) : r.inputs.policy);
+const policyDoc = (r: MockResource) =>
+  typeof r.inputs.policy === 'string' ? JSON.parse(r.inputs.policy) : r.inputs.policy;
 
 describe('storage', () => {
   it('has a data bucket and a models bucket, neither force-destroyed unless configured', () => {
-    expect(buckets().map((b) => b.name).sort()).toEqual(['loan-default-data', 'loan-default-models']);
+    expect(
+      buckets()
+        .map((b) => b.name)
+        .sort(),
+    ).toEqual(['loan-default-data', 'loan-default-models']);
     for (const b of buckets()) expect(b.inputs.forceDestroy).toBe(false);
   });
 
   it('blocks every kind of public access on each bucket', () => {
     const blocks = ofType(T.publicAccessBlock);
-    expect(blocks.map((b) => b.inputs.bucket).sort()).toEqual(buckets().map((b) => b.state.bucket).sort());
+    expect(blocks.map((b) => b.inputs.bucket).sort()).toEqual(
+      buckets()
+        .map((b) => b.state.bucket)
+        .sort(),
+    );
     for (const b of blocks) {
-      expect(b.inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+      expect(b.inputs).toMatchObject({
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      });
     }
   });
 
@@ -60,7 +83,9 @@ describe('storage', () => {
       expect(sse.inputs.rules[0].bucketKeyEnabled).toBeUndefined();
       const versioning = ofType(T.versioning).find((r) => r.inputs.bucket === bucket)!;
       expect(versioning.inputs.versioningConfiguration.status).toBe('Enabled');
-      const ownership = ofType('aws:s3/bucketOwnershipControls:BucketOwnershipControls').find((r) => r.inputs.bucket === bucket)!;
+      const ownership = ofType('aws:s3/bucketOwnershipControls:BucketOwnershipControls').find(
+        (r) => r.inputs.bucket === bucket,
+      )!;
       expect(ownership.inputs.rule.objectOwnership).toBe('BucketOwnerEnforced');
     }
   });
@@ -69,13 +94,21 @@ describe('storage', () => {
     for (const b of buckets()) {
       const policy = ofType(T.bucketPolicy).find((r) => r.inputs.bucket === b.state.bucket)!;
       const [statement] = policyDoc(policy).Statement;
-      expect(statement).toMatchObject({ Effect: 'Deny', Principal: '*', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+      expect(statement).toMatchObject({
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      });
       expect(statement.Resource).toEqual([b.state.arn, `${b.state.arn}/*`]);
     }
   });
 
   it('expires noncurrent versions and moves old prediction records to infrequent access', () => {
-    const rules = (bucket: string) => ofType('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration').find((r) => r.inputs.bucket === bucket)!.inputs.rules;
+    const rules = (bucket: string) =>
+      ofType('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration').find(
+        (r) => r.inputs.bucket === bucket,
+      )!.inputs.rules;
     for (const b of buckets()) {
       const expire = rules(b.state.bucket).find((r: any) => r.id === 'expire-noncurrent-versions');
       expect(expire.noncurrentVersionExpiration.noncurrentDays).toBe(90);
@@ -104,25 +137,37 @@ describe('registry', () => {
   it('has one repository per image, each scanning on push, with immutable tags and its own keep-last-N rule', () => {
     // One repository for both images let a rule counting the service's pushes expire the retraining image
     // that the monthly schedule still pins.
-    expect(repositories().map((r) => r.name).sort()).toEqual(['loan-default-retraining', 'loan-default-service']);
+    expect(
+      repositories()
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(['loan-default-retraining', 'loan-default-service']);
     const lifecycles = ofType('aws:ecr/lifecyclePolicy:LifecyclePolicy');
     for (const repo of repositories()) {
       expect(repo.inputs.imageScanningConfiguration).toEqual({ scanOnPush: true });
       expect(repo.inputs.imageTagMutability).toBe('IMMUTABLE');
       const lifecycle = lifecycles.find((l) => l.inputs.repository === repo.state.name)!;
-      expect(JSON.parse(lifecycle.inputs.policy).rules[0].selection).toMatchObject({ countType: 'imageCountMoreThan', countNumber: 7 });
+      expect(JSON.parse(lifecycle.inputs.policy).rules[0].selection).toMatchObject({
+        countType: 'imageCountMoreThan',
+        countNumber: 7,
+      });
     }
   });
 
   it('builds each image for linux/amd64 from a relative context on up (not on preview) and pushes it to its own repository', () => {
     const images = ofType('docker-build:index:Image');
-    expect(images.map((i) => i.inputs.dockerfile.location).sort()).toEqual(['service/Dockerfile', 'training/Dockerfile']);
+    expect(images.map((i) => i.inputs.dockerfile.location).sort()).toEqual([
+      'service/Dockerfile',
+      'training/Dockerfile',
+    ]);
     for (const image of images) {
       expect(image.inputs.context.location).toBe('.');
       expect(image.inputs.push).toBe(true);
       expect(image.inputs.buildOnPreview).toBe(false);
       expect(image.inputs.platforms).toEqual(['linux/amd64']);
-      expect(image.inputs.tags[0]).toMatch(/\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/loan-default-(service|retraining):(service|retraining)-[0-9a-f]{16}$/);
+      expect(image.inputs.tags[0]).toMatch(
+        /\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/loan-default-(service|retraining):(service|retraining)-[0-9a-f]{16}$/,
+      );
       const [, repo, tagPrefix] = /loan-default-(\w+):(\w+)-/.exec(image.inputs.tags[0])!;
       expect(repo).toBe(tagPrefix);
       expect(image.inputs.registries[0]).toMatchObject({ username: 'AWS' });
@@ -137,14 +182,23 @@ describe('registry', () => {
         readFileSync(dockerfile, 'utf8')
           .split('\n')
           .filter((l) => /^COPY (?!--from)/.test(l))
-          .flatMap((l) => l.replace(/^COPY\s+/, '').split(/\s+/).slice(0, -1)),
+          .flatMap((l) =>
+            l
+              .replace(/^COPY\s+/, '')
+              .split(/\s+/)
+              .slice(0, -1),
+          ),
       );
       // (a file copied on its own inside a folder copied whole counts once, as the folder)
       const outermost = [...copied].filter((p) => ![...copied].some((q) => q !== p && p.startsWith(`${q}/`)));
       expect(new Set(contextPaths('.', dockerfile))).toEqual(new Set(outermost));
       expect(contextPaths('.', dockerfile).some((p) => 'Pulumi.dev.yaml' === p || p === '.')).toBe(false);
     }
-    const tagOf = (name: string) => ofType('docker-build:index:Image').find((i) => i.name === `loan-default-${name}`)!.inputs.tags[0].split(':').pop();
+    const tagOf = (name: string) =>
+      ofType('docker-build:index:Image')
+        .find((i) => i.name === `loan-default-${name}`)!
+        .inputs.tags[0].split(':')
+        .pop();
     expect(tagOf('service')).toBe(`service-${contextHash('.', 'service/Dockerfile')}`);
     // An ignore file that does not start by ignoring everything would let the context and the tag drift apart.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'context-'));
@@ -154,7 +208,8 @@ describe('registry', () => {
 });
 
 describe('compute', () => {
-  const statements = () => policyDoc(ofType(T.rolePolicy).find((r) => r.name === 'loan-default-service')!).Statement as any[];
+  const statements = () =>
+    policyDoc(ofType(T.rolePolicy).find((r) => r.name === 'loan-default-service')!).Statement as any[];
 
   it('runs a free-tier Amazon Linux 2023 instance with IMDSv2 only and an encrypted gp3 root volume', () => {
     const instance = one(T.instance);
@@ -171,14 +226,19 @@ describe('compute', () => {
     // A fixed address, associated separately so that a replaced instance gets the same one.
     const eip = one('aws:ec2/eip:Eip');
     expect(eip.inputs.domain).toBe('vpc');
-    expect(one('aws:ec2/eipAssociation:EipAssociation').inputs).toMatchObject({ instanceId: 'loan-default-instance-id', allocationId: eip.state.allocationId });
+    expect(one('aws:ec2/eipAssociation:EipAssociation').inputs).toMatchObject({
+      instanceId: 'loan-default-instance-id',
+      allocationId: eip.state.allocationId,
+    });
     // Standard CPU credits: T3's default unlimited mode bills for sustained CPU above the baseline.
     expect(instance.inputs.creditSpecification).toEqual({ cpuCredits: 'standard' });
   });
 
   it('opens only the service port, only to the configured CIDR, and never SSH', () => {
     const sg = ofType(T.securityGroup).find((g) => g.name === 'loan-default-sg')!;
-    expect(sg.inputs.ingress).toEqual([expect.objectContaining({ protocol: 'tcp', fromPort: 80, toPort: 80, cidrBlocks: [ALLOWED_CIDR] })]);
+    expect(sg.inputs.ingress).toEqual([
+      expect.objectContaining({ protocol: 'tcp', fromPort: 80, toPort: 80, cidrBlocks: [ALLOWED_CIDR] }),
+    ]);
     const ssh = (sg.inputs.ingress as any[]).filter((r) => r.fromPort <= 22 && r.toPort >= 22);
     expect(ssh).toEqual([]);
     expect(ofType(T.ingressRule)).toEqual([]);
@@ -189,7 +249,8 @@ describe('compute', () => {
   it('grants no wildcard action, and "*" resources only where AWS requires them', () => {
     for (const s of statements()) {
       for (const action of [s.Action].flat()) expect(action).not.toMatch(/(^\*$|:\*$)/);
-      if ([s.Resource].flat().includes('*')) expect([['ecr:GetAuthorizationToken'], SESSION_MANAGER_ACTIONS]).toContainEqual(s.Action);
+      if ([s.Resource].flat().includes('*'))
+        expect([['ecr:GetAuthorizationToken'], SESSION_MANAGER_ACTIONS]).toContainEqual(s.Action);
     }
   });
 
@@ -201,13 +262,21 @@ describe('compute', () => {
     const data = buckets().find((b) => b.name === 'loan-default-data')!;
     expect(by('ReadModels')).toMatchObject({ Action: ['s3:GetObject'], Resource: [`${models.state.arn}/*`] });
     expect(by('ListModels').Resource).toEqual([models.state.arn]);
-    expect(by('WritePredictions')).toMatchObject({ Action: ['s3:PutObject'], Resource: [`${data.state.arn}/predictions/*`] });
+    expect(by('WritePredictions')).toMatchObject({
+      Action: ['s3:PutObject'],
+      Resource: [`${data.state.arn}/predictions/*`],
+    });
     const serviceLogs = ofType(T.logGroup).find((g) => g.name.endsWith('-service'))!;
     expect(by('WriteLogs').Resource).toEqual([`${serviceLogs.state.arn}:*`]);
     const parameters = ofType('aws:ssm/parameter:Parameter');
-    expect(by('ReadSecrets')).toMatchObject({ Action: ['ssm:GetParameter'], Resource: parameters.map((p) => p.state.arn) });
+    expect(by('ReadSecrets')).toMatchObject({
+      Action: ['ssm:GetParameter'],
+      Resource: parameters.map((p) => p.state.arn),
+    });
     // (Session Manager's CreateControlChannel opens a shell channel; it writes no data.)
-    const writes = statements().filter((s) => s.Sid !== 'SessionManager' && [s.Action].flat().some((a: string) => /Put|Delete|Create/.test(a)));
+    const writes = statements().filter(
+      (s) => s.Sid !== 'SessionManager' && [s.Action].flat().some((a: string) => /Put|Delete|Create/.test(a)),
+    );
     expect(writes.map((s) => s.Sid).sort()).toEqual(['WriteLogs', 'WritePredictions']);
   });
 
@@ -222,7 +291,11 @@ describe('compute', () => {
       'ssmmessages:OpenControlChannel',
       'ssmmessages:OpenDataChannel',
     ]);
-    expect(statements().flatMap((st) => [st.Action].flat()).filter((a: string) => /^ssm:Get/.test(a))).toEqual(['ssm:GetParameter']);
+    expect(
+      statements()
+        .flatMap((st) => [st.Action].flat())
+        .filter((a: string) => /^ssm:Get/.test(a)),
+    ).toEqual(['ssm:GetParameter']);
     const parameters = ofType('aws:ssm/parameter:Parameter');
     // API keys too, generated when not configured: /predict is never open to all of allowedCidr by default.
     expect(parameters.map((p) => p.name).sort()).toEqual(['loan-default-admin-token', 'loan-default-api-keys']);
@@ -234,7 +307,9 @@ describe('compute', () => {
         value: 'generated-admin-token-0123456789abcdef',
       });
     }
-    const assume = JSON.parse(ofType('aws:iam/role:Role').find((r) => r.name === 'loan-default-role')!.inputs.assumeRolePolicy);
+    const assume = JSON.parse(
+      ofType('aws:iam/role:Role').find((r) => r.name === 'loan-default-role')!.inputs.assumeRolePolicy,
+    );
     expect(assume.Statement[0].Principal).toEqual({ Service: 'ec2.amazonaws.com' });
   });
 
@@ -247,14 +322,18 @@ describe('compute', () => {
     it('installs Docker and logs in to ECR with the instance role', () => {
       expect(script).toMatch(/^#!\/bin\/bash/);
       expect(script).toContain('dnf install -y docker');
-      expect(script).toContain("aws ecr get-login-password --region \"$REGION\" | docker login --username AWS --password-stdin '123456789012.dkr.ecr.eu-west-1.amazonaws.com'");
+      expect(script).toContain(
+        'aws ecr get-login-password --region "$REGION" | docker login --username AWS --password-stdin \'123456789012.dkr.ecr.eu-west-1.amazonaws.com\'',
+      );
     });
 
     const unit = () => /<<UNIT\n([\s\S]*?)\nUNIT\n/.exec(script)![1];
     const envScript = () => /<<'SCRIPT'\n([\s\S]*?)\nSCRIPT\n/.exec(script)![1];
 
     it('runs the image by digest under a systemd unit that restarts it, with the environment contract', () => {
-      expect(script).toContain("IMAGE='123456789012.dkr.ecr.eu-west-1.amazonaws.com/loan-default-service@sha256:" + 'ab'.repeat(32) + "'");
+      expect(script).toContain(
+        "IMAGE='123456789012.dkr.ecr.eu-west-1.amazonaws.com/loan-default-service@sha256:" + 'ab'.repeat(32) + "'",
+      );
       expect(unit()).toMatch(/^Restart=always$/m);
       expect(unit()).toMatch(/^ExecStart=docker run --rm --name loan-default .*-p 80:3000 .* \$IMAGE$/m);
       expect(script).toContain('systemctl enable --now loan-default');
@@ -281,16 +360,21 @@ describe('compute', () => {
       expect(unit()).toMatch(/^ExecStartPre=\/usr\/local\/bin\/loan-default-env$/m);
       expect(unit()).toContain('--env-file /etc/loan-default.env');
       expect(envScript()).toContain('install -m 600 /dev/null /etc/loan-default.env.new');
-      expect(envScript()).toMatch(/^ADMIN_TOKEN=\$\(aws ssm get-parameter .*--name '\/loan-default-admin-token' --with-decryption/m);
+      expect(envScript()).toMatch(
+        /^ADMIN_TOKEN=\$\(aws ssm get-parameter .*--name '\/loan-default-admin-token' --with-decryption/m,
+      );
       expect(envScript()).toContain(`printf 'ADMIN_TOKEN=%s\\n' "$ADMIN_TOKEN"`);
-      expect(envScript()).toMatch(/^API_KEYS=\$\(aws ssm get-parameter .*--name '\/loan-default-api-keys' --with-decryption/m);
+      expect(envScript()).toMatch(
+        /^API_KEYS=\$\(aws ssm get-parameter .*--name '\/loan-default-api-keys' --with-decryption/m,
+      );
       expect(envScript()).toContain(`printf 'API_KEYS=%s\\n' "$API_KEYS"`);
       expect(script).not.toContain('generated-admin-token');
     });
 
     it('fails loudly on an empty token, and retries the steps that reach the network', () => {
-      expect(envScript()).toMatch(/if \[ -z "\$ADMIN_TOKEN" \] \|\| \[ -z "\$API_KEYS" \]; then\n.*\n  exit 1/);
-      for (const step of ['retry dnf install -y docker', 'retry ecr_login', 'retry docker pull "$IMAGE"']) expect(script).toContain(step);
+      expect(envScript()).toMatch(/if \[ -z "\$ADMIN_TOKEN" \] \|\| \[ -z "\$API_KEYS" \]; then\n.*\n {2}exit 1/);
+      for (const step of ['retry dnf install -y docker', 'retry ecr_login', 'retry docker pull "$IMAGE"'])
+        expect(script).toContain(step);
     });
 
     it('passes shellcheck, and so does the env script it installs', () => {
@@ -324,21 +408,31 @@ describe('compute', () => {
 describe('logging', () => {
   it('keeps service and retraining logs for the configured days', () => {
     const groups = ofType(T.logGroup);
-    expect(groups.map((g) => g.inputs.name).sort()).toEqual(['/loan-default/dev/retraining', '/loan-default/dev/service']);
+    expect(groups.map((g) => g.inputs.name).sort()).toEqual([
+      '/loan-default/dev/retraining',
+      '/loan-default/dev/service',
+    ]);
     for (const g of groups) expect(g.inputs.retentionInDays).toBe(14);
   });
 
   it('counts 5xx answers and error lines, and every alarm notifies the topic', () => {
     const filters = ofType('aws:cloudwatch/logMetricFilter:LogMetricFilter');
     expect(filters.map((f) => f.inputs.pattern)).toEqual(
-      expect.arrayContaining(['{ $.status >= 500 }', '{ $.level = "error" }', DROPPED_RECORDS_PATTERN, STALE_CHANNEL_PATTERN]),
+      expect.arrayContaining([
+        '{ $.status >= 500 }',
+        '{ $.level = "error" }',
+        DROPPED_RECORDS_PATTERN,
+        STALE_CHANNEL_PATTERN,
+      ]),
     );
     const topic = one('aws:sns/topic:Topic');
     // CloudWatch cannot publish to a topic under the AWS-managed SNS key: alarms would never be delivered.
     expect(topic.inputs.kmsMasterKeyId).not.toBe('alias/aws/sns');
     const alarms = ofType(T.alarm);
     const onLogLines = alarms.filter((a) => a.inputs.namespace === 'LoanDefault/loan-default/dev');
-    expect(onLogLines.map((a) => a.inputs.metricName).sort()).toEqual(filters.map((f) => f.inputs.metricTransformation.name).sort());
+    expect(onLogLines.map((a) => a.inputs.metricName).sort()).toEqual(
+      filters.map((f) => f.inputs.metricTransformation.name).sort(),
+    );
     for (const a of onLogLines) expect(a.inputs.threshold).toBe(1);
     for (const a of alarms) expect(a.inputs.alarmActions).toEqual([topic.state.arn]);
     expect(alarms.length).toBe(onLogLines.length + 1);
@@ -346,23 +440,39 @@ describe('logging', () => {
     expect(email.inputs).toMatchObject({ protocol: 'email', endpoint: 'oncall@example.com', topic: topic.state.arn });
   });
 
-  it('alarms on input drift from the metrics every instance writes as EMF lines (any input\'s PSI above 0.25)', () => {
+  it("alarms on input drift from the metrics every instance writes as EMF lines (any input's PSI above 0.25)", () => {
     const drift = one(T.alarm, 'input-drift');
     // The namespace and metric the service writes; no dimensions, so the alarm reads every version and instance.
-    expect(drift.inputs).toMatchObject({ namespace: EMF_NAMESPACE, metricName: 'drift_psi_max', statistic: 'Maximum', threshold: 0.25, comparisonOperator: 'GreaterThanThreshold' });
+    expect(drift.inputs).toMatchObject({
+      namespace: EMF_NAMESPACE,
+      metricName: 'drift_psi_max',
+      statistic: 'Maximum',
+      threshold: 0.25,
+      comparisonOperator: 'GreaterThanThreshold',
+    });
     expect(drift.inputs.dimensions).toBeUndefined();
     expect(drift.inputs.treatMissingData).toBe('notBreaching');
   });
 });
 
 describe('retraining', () => {
-  const taskPolicy = () => policyDoc(ofType(T.rolePolicy).find((r) => r.name === 'loan-default-task')!).Statement as any[];
+  const taskPolicy = () =>
+    policyDoc(ofType(T.rolePolicy).find((r) => r.name === 'loan-default-task')!).Statement as any[];
 
   it('lets ECS and EventBridge Scheduler assume its roles only on behalf of this account', () => {
-    for (const [role, service] of [['loan-default-execution', 'ecs-tasks.amazonaws.com'], ['loan-default-task', 'ecs-tasks.amazonaws.com'], ['loan-default-scheduler', 'scheduler.amazonaws.com']]) {
+    for (const [role, service] of [
+      ['loan-default-execution', 'ecs-tasks.amazonaws.com'],
+      ['loan-default-task', 'ecs-tasks.amazonaws.com'],
+      ['loan-default-scheduler', 'scheduler.amazonaws.com'],
+    ]) {
       const assume = JSON.parse(ofType('aws:iam/role:Role').find((r) => r.name === role)!.inputs.assumeRolePolicy);
       expect(assume.Statement).toEqual([
-        { Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } } },
+        {
+          Effect: 'Allow',
+          Principal: { Service: service },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+        },
       ]);
     }
   });
@@ -374,9 +484,15 @@ describe('retraining', () => {
     expect(pattern).toMatchObject({ source: ['aws.ecs'], 'detail-type': ['ECS Task State Change'] });
     expect(pattern.detail.clusterArn).toEqual([cluster.state.arn]);
     expect(pattern.detail.lastStatus).toEqual(['STOPPED']);
-    expect(pattern.detail.$or).toEqual([{ containers: { exitCode: [{ 'anything-but': [0, 3] }] } }, { stopCode: ['TaskFailedToStart'] }]);
+    expect(pattern.detail.$or).toEqual([
+      { containers: { exitCode: [{ 'anything-but': [0, 3] }] } },
+      { stopCode: ['TaskFailedToStart'] },
+    ]);
     const topic = one('aws:sns/topic:Topic');
-    expect(one('aws:cloudwatch/eventTarget:EventTarget').inputs).toMatchObject({ rule: rule.state.name, arn: topic.state.arn });
+    expect(one('aws:cloudwatch/eventTarget:EventTarget').inputs).toMatchObject({
+      rule: rule.state.name,
+      arn: topic.state.arn,
+    });
     // The topic lets this account's EventBridge rules (and alarms) publish, nobody else's.
     const policy = policyDoc(one('aws:sns/topicPolicy:TopicPolicy'));
     expect(policy.Statement).toEqual([
@@ -400,27 +516,59 @@ describe('retraining', () => {
     const models = buckets().find((b) => b.name === 'loan-default-models')!;
     const data = buckets().find((b) => b.name === 'loan-default-data')!;
     expect(container.command).toEqual([
-      '--store', `s3://${models.state.bucket}`, '--data-root', `s3://${data.state.bucket}`,
-      '--outcomes', `s3://${data.state.bucket}/outcomes/latest.csv`, '--name', 'loan-default', '--min-auc', '0.7', '--max-drop', '0.01', '--stage', 'production',
+      '--store',
+      `s3://${models.state.bucket}`,
+      '--data-root',
+      `s3://${data.state.bucket}`,
+      '--outcomes',
+      `s3://${data.state.bucket}/outcomes/latest.csv`,
+      '--name',
+      'loan-default',
+      '--min-auc',
+      '0.7',
+      '--max-drop',
+      '0.01',
+      '--stage',
+      'production',
     ]);
-    expect(container.logConfiguration.options).toMatchObject({ 'awslogs-group': '/loan-default/dev/retraining', mode: 'non-blocking' });
+    expect(container.logConfiguration.options).toMatchObject({
+      'awslogs-group': '/loan-default/dev/retraining',
+      mode: 'non-blocking',
+    });
   });
 
   it('gives only the retraining task the right to write snapshots and move the model channel', () => {
     const models = buckets().find((b) => b.name === 'loan-default-models')!;
     const data = buckets().find((b) => b.name === 'loan-default-data')!;
     const by = (sid: string) => taskPolicy().find((s) => s.Sid === sid);
-    expect(by('WriteSnapshotsAndReports').Resource).toEqual([`${data.state.arn}/snapshots/*`, `${data.state.arn}/retraining/*`]);
-    expect(by('PublishAndPromote').Resource).toEqual([`${models.state.arn}/loan-default/versions/*`, `${models.state.arn}/loan-default/channels/*`]);
-    expect(by('ReadData').Resource).toEqual(['predictions/*', 'snapshots/*', 'outcomes/*'].map((p) => `${data.state.arn}/${p}`));
+    expect(by('WriteSnapshotsAndReports').Resource).toEqual([
+      `${data.state.arn}/snapshots/*`,
+      `${data.state.arn}/retraining/*`,
+    ]);
+    expect(by('PublishAndPromote').Resource).toEqual([
+      `${models.state.arn}/loan-default/versions/*`,
+      `${models.state.arn}/loan-default/channels/*`,
+    ]);
+    expect(by('ReadData').Resource).toEqual(
+      ['predictions/*', 'snapshots/*', 'outcomes/*'].map((p) => `${data.state.arn}/${p}`),
+    );
     const service = policyDoc(ofType(T.rolePolicy).find((r) => r.name === 'loan-default-service')!).Statement as any[];
-    expect(service.some((s) => [s.Resource].flat().some((r: string) => r.startsWith(models.state.arn) && [s.Action].flat().includes('s3:PutObject')))).toBe(false);
+    expect(
+      service.some((s) =>
+        [s.Resource]
+          .flat()
+          .some((r: string) => r.startsWith(models.state.arn) && [s.Action].flat().includes('s3:PutObject')),
+      ),
+    ).toBe(false);
   });
 
   it('lets the scheduler run only this task definition and pass only its two roles', () => {
-    const statements = policyDoc(ofType(T.rolePolicy).find((r) => r.name === 'loan-default-scheduler')!).Statement as any[];
+    const statements = policyDoc(ofType(T.rolePolicy).find((r) => r.name === 'loan-default-scheduler')!)
+      .Statement as any[];
     const task = one('aws:ecs/taskDefinition:TaskDefinition');
-    expect(statements.find((s) => s.Sid === 'RunRetrainingTask').Resource).toEqual([`${task.state.arnWithoutRevision}:*`]);
+    expect(statements.find((s) => s.Sid === 'RunRetrainingTask').Resource).toEqual([
+      `${task.state.arnWithoutRevision}:*`,
+    ]);
     expect(statements.find((s) => s.Sid === 'PassTaskRoles').Resource).toHaveLength(2);
     const sg = ofType(T.securityGroup).find((g) => g.name === 'loan-default-task-sg')!;
     expect(sg.inputs.ingress).toEqual([]);
@@ -445,7 +593,10 @@ it('deploys the same single-instance resources as before the fleet mode existed 
   // What `pulumi up` would create, by type, name and inputs. Image tags and the demo model's version change with
   // every code change or retraining, so they are masked; anything else that moves fails here.
   const mask = (text: string) =>
-    text.replace(/(service|retraining)-[0-9a-f]{16}/g, '$1-<content-hash>').replace(/\d{8}T\d{6}Z-[0-9a-f]{7}/g, '<demo-version>').replace(/"[^"]*\/models\//g, '"<root>/models/');
+    text
+      .replace(/(service|retraining)-[0-9a-f]{16}/g, '$1-<content-hash>')
+      .replace(/\d{8}T\d{6}Z-[0-9a-f]{7}/g, '<demo-version>')
+      .replace(/"[^"]*\/models\//g, '"<root>/models/');
   const described = resources.map((r) => mask(`${r.type} ${r.name} ${JSON.stringify(r.inputs)}`)).sort();
   expect(described).toMatchSnapshot();
 });

@@ -72,19 +72,25 @@ describe('architecture: no import circles in service/src', () => {
     expect(result.modules.length).toBeGreaterThan(60);
     const predict = result.modules.find((m) => m.source === 'service/src/predict/predict.service.ts')!;
     expect(predict.dependencies.map((d) => d.resolved)).toContain('service/src/model/model.service.ts');
-    const unresolved = result.modules.flatMap((m) => m.dependencies.filter((d) => d.couldNotResolve).map((d) => `${m.source} -> ${d.resolved}`));
+    const unresolved = result.modules.flatMap((m) =>
+      m.dependencies.filter((d) => d.couldNotResolve).map((d) => `${m.source} -> ${d.resolved}`),
+    );
     expect(unresolved).toEqual([]);
   });
 
   it('has no circle between files, and never reaches into jobs/, scripts/ or infra/', () => {
-    const found = result.summary.violations.map((v) => `${v.rule.name}: ${[v.from, ...(v.cycle ?? []).map((c) => c.name)].join(' -> ')} (${v.to})`);
+    const found = result.summary.violations.map(
+      (v) => `${v.rule.name}: ${[v.from, ...(v.cycle ?? []).map((c) => c.name)].join(' -> ')} (${v.to})`,
+    );
     expect(found).toEqual([]);
   });
 
   it('serves the retraining job (jobs/) as a library: the job imports the model and storage code, without circles', () => {
     const jobs = cruise('jobs');
     const retrain = jobs.modules.find((m) => m.source === 'jobs/retraining/retrain.ts')!;
-    expect(retrain.dependencies.map((d) => d.resolved)).toEqual(expect.arrayContaining(['service/src/model/channels.ts', 'service/src/storage/blob-store.ts']));
+    expect(retrain.dependencies.map((d) => d.resolved)).toEqual(
+      expect.arrayContaining(['service/src/model/channels.ts', 'service/src/storage/blob-store.ts']),
+    );
     expect(jobs.summary.violations).toEqual([]);
   });
 
@@ -114,6 +120,14 @@ describe('architecture: no import circles in service/src', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    expect(circles(new Map([['model', new Set(['metrics'])], ['metrics', new Set(['model'])], ['predict', new Set(['model'])]]))).toEqual([['metrics', 'model']]);
+    expect(
+      circles(
+        new Map([
+          ['model', new Set(['metrics'])],
+          ['metrics', new Set(['model'])],
+          ['predict', new Set(['model'])],
+        ]),
+      ),
+    ).toEqual([['metrics', 'model']]);
   });
 });

@@ -18,11 +18,26 @@ describe('loadAppConfig', () => {
 
   it('reads every variable', () => {
     const config = loadAppConfig({
-      PORT: '8080', HOST: '127.0.0.1', MODEL_STORE: 's3://b/p', MODEL_NAME: 'm', MODEL_CHANNEL: 'canary',
-      MODEL_POLL_INTERVAL_S: '0', PREDICTION_LOG: 'off', ADMIN_TOKEN: 'a-long-enough-token', API_KEYS: 'k1, k2,',
-      LOG_LEVEL: 'debug', TRUST_PROXY: '172.31.0.0/16, 10.0.0.1',
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      MODEL_STORE: 's3://b/p',
+      MODEL_NAME: 'm',
+      MODEL_CHANNEL: 'canary',
+      MODEL_POLL_INTERVAL_S: '0',
+      PREDICTION_LOG: 'off',
+      ADMIN_TOKEN: 'a-long-enough-token',
+      API_KEYS: 'k1, k2,',
+      LOG_LEVEL: 'debug',
+      TRUST_PROXY: '172.31.0.0/16, 10.0.0.1',
     });
-    expect(config).toMatchObject({ port: 8080, modelStore: 's3://b/p', pollIntervalS: 0, apiKeys: ['k1', 'k2'], logLevel: 'debug', trustedProxies: ['172.31.0.0/16', '10.0.0.1'] });
+    expect(config).toMatchObject({
+      port: 8080,
+      modelStore: 's3://b/p',
+      pollIntervalS: 0,
+      apiKeys: ['k1', 'k2'],
+      logLevel: 'debug',
+      trustedProxies: ['172.31.0.0/16', '10.0.0.1'],
+    });
   });
 
   it.each([
@@ -32,7 +47,10 @@ describe('loadAppConfig', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
     [{ ADMIN_TOKEN: 'short' }, /ADMIN_TOKEN must be at least 16/],
     [{ METRICS_TOKEN: 'short' }, /METRICS_TOKEN must be at least 16/],
-    [{ CAPTURE_BATCH_SIZE: '1000', CAPTURE_QUEUE_LIMIT: '20' }, /CAPTURE_QUEUE_LIMIT \(20\) must be at least CAPTURE_BATCH_SIZE \(1000\)/],
+    [
+      { CAPTURE_BATCH_SIZE: '1000', CAPTURE_QUEUE_LIMIT: '20' },
+      /CAPTURE_QUEUE_LIMIT \(20\) must be at least CAPTURE_BATCH_SIZE \(1000\)/,
+    ],
     [{ HEADERS_TIMEOUT_MS: '40000' }, /HEADERS_TIMEOUT_MS \(40000\) must be at most REQUEST_TIMEOUT_MS \(30000\)/],
     [{ STORE_TIMEOUT_MS: '0' }, /STORE_TIMEOUT_MS must be an integer from 100/],
     [{ TRUST_PROXY: 'true' }, /TRUST_PROXY must be IPv4 addresses or CIDRs/],

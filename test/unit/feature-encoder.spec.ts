@@ -6,7 +6,9 @@ import { VALID_APPLICATION } from '../helpers/applications.js';
 import { DEMO_STORE } from '../helpers/paths.js';
 import { lastJsonLine, runTraining } from '../../scripts/lib/python.js';
 
-const version = JSON.parse(readFileSync(path.join(DEMO_STORE, 'loan-default/channels/production.json'), 'utf8')).version;
+const version = JSON.parse(
+  readFileSync(path.join(DEMO_STORE, 'loan-default/channels/production.json'), 'utf8'),
+).version;
 const manifest = JSON.parse(
   readFileSync(path.join(DEMO_STORE, `loan-default/versions/${version}/manifest.json`), 'utf8'),
 );
@@ -37,7 +39,10 @@ describe('FeatureEncoder', () => {
   });
 
   it('puts a batch into one tensor, row after row', () => {
-    const rows = encoder.encode([VALID_APPLICATION, { ...VALID_APPLICATION, grade_subgrade: 'G5', employment_status: 'Student' }]);
+    const rows = encoder.encode([
+      VALID_APPLICATION,
+      { ...VALID_APPLICATION, grade_subgrade: 'G5', employment_status: 'Student' },
+    ]);
     expect(rows).toHaveLength(2 * encoder.width);
     expect(at(rows, 'subgrade', 1)).toBe(34);
     expect(at(rows, 'grade', 1)).toBe(6);
@@ -61,15 +66,27 @@ describe('featureSpecProblems', () => {
 
   it.each([
     ['an unknown kind', (s: FeatureSpec) => ((s.features[0] as { kind: string }).kind = 'log'), "unknown kind 'log'"],
-    ['a vocabulary value the contract does not allow', (s: FeatureSpec) => {
-      const purpose = s.features.find((f) => f.name === 'loan_purpose') as { vocabulary: string[] };
-      purpose.vocabulary.push('Unknown');
-    }, 'not allowed by the contract'],
-    ['an input outside the contract', (s: FeatureSpec) => ((s.features[0] as { source: string }).source = 'age'), "'age' is not a numeric input"],
-    ['a ratio over a field that may be 0', (s: FeatureSpec) => {
-      s.features.push({ name: 'r', kind: 'ratio', numerator: 'loan_amount', denominator: 'debt_to_income_ratio' });
-      s.tensor.shape[1] = s.features.length;
-    }, 'may be 0'],
+    [
+      'a vocabulary value the contract does not allow',
+      (s: FeatureSpec) => {
+        const purpose = s.features.find((f) => f.name === 'loan_purpose') as { vocabulary: string[] };
+        purpose.vocabulary.push('Unknown');
+      },
+      'not allowed by the contract',
+    ],
+    [
+      'an input outside the contract',
+      (s: FeatureSpec) => ((s.features[0] as { source: string }).source = 'age'),
+      "'age' is not a numeric input",
+    ],
+    [
+      'a ratio over a field that may be 0',
+      (s: FeatureSpec) => {
+        s.features.push({ name: 'r', kind: 'ratio', numerator: 'loan_amount', denominator: 'debt_to_income_ratio' });
+        s.tensor.shape[1] = s.features.length;
+      },
+      'may be 0',
+    ],
     ['a non-float32 tensor', (s: FeatureSpec) => (s.tensor.dtype = 'float64'), 'float32'],
     ['a newer spec version', (s: FeatureSpec) => (s.spec_version = 2), 'not supported'],
     ['a tensor width that does not match', (s: FeatureSpec) => (s.tensor.shape[1] = 3), 'does not match'],

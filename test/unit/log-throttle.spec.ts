@@ -12,6 +12,10 @@ describe('LogThrottle', () => {
     log('a');
     now = 1_000;
     log('a');
-    expect(lines).toEqual([['a', 0], ['b', 0], ['a', 100]]);
+    expect(lines).toEqual([
+      ['a', 0],
+      ['b', 0],
+      ['a', 100],
+    ]);
   });
 });

@@ -23,9 +23,16 @@ describe('MicroBatcher', () => {
   it('puts requests that arrive during a run into the next run, and gives each its own scores in order', async () => {
     const { calls, run } = recorder();
     const batcher = new MicroBatcher(run, 64, 0);
-    const answers = await Promise.all([batcher.score([1]), batcher.score([2, 3]), batcher.score([4]), batcher.score([5])]);
+    const answers = await Promise.all([
+      batcher.score([1]),
+      batcher.score([2, 3]),
+      batcher.score([4]),
+      batcher.score([5]),
+    ]);
     expect(calls).toEqual([[1], [2, 3, 4, 5]]);
-    expect(answers.map((a) => Array.from(a))).toEqual([[1], [2, 3], [4], [5]].map((rows) => rows.map((r) => Math.fround(r / 100))));
+    expect(answers.map((a) => Array.from(a))).toEqual(
+      [[1], [2, 3], [4], [5]].map((rows) => rows.map((r) => Math.fround(r / 100))),
+    );
   });
 
   it('never puts more than maxRows rows in one run, and sends big requests straight through', async () => {

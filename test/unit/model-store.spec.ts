@@ -52,11 +52,19 @@ beforeAll(async () => {
 });
 
 /** Publishes the demo artifact under another version id (the manifest follows it). */
-async function publishAs(version: string, edit: (m: ModelManifest) => void = () => undefined, onnx = files['model.onnx']) {
+async function publishAs(
+  version: string,
+  edit: (m: ModelManifest) => void = () => undefined,
+  onnx = files['model.onnx'],
+) {
   const manifest = JSON.parse(files['manifest.json'].toString()) as ModelManifest;
   manifest.version = version;
   edit(manifest);
-  await store.publish(NAME, version, { ...files, 'model.onnx': onnx, 'manifest.json': Buffer.from(JSON.stringify(manifest)) });
+  await store.publish(NAME, version, {
+    ...files,
+    'model.onnx': onnx,
+    'manifest.json': Buffer.from(JSON.stringify(manifest)),
+  });
 }
 
 describe.each(stores)('%s model store', (_kind, makeStore) => {
@@ -68,7 +76,6 @@ describe.each(stores)('%s model store', (_kind, makeStore) => {
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
   });
-
 
   describe('versions, channels and the registry', () => {
     it('publishes a version whole and refuses to publish it again', async () => {
@@ -115,9 +122,24 @@ describe.each(stores)('%s model store', (_kind, makeStore) => {
 
     const cases: [string, (m: ModelManifest) => void, ((b: Buffer) => Buffer) | undefined, RegExp][] = [
       ['a wrong sha256', (m) => (m.onnx.sha256 = '0'.repeat(64)), undefined, /sha256 of model.onnx/],
-      ['a corrupted model.onnx', () => undefined, (b) => Buffer.concat([b.subarray(0, 100), Buffer.from('garbage')]), /sha256/],
-      ['canaries that do not reproduce', (m) => (m.canaries[3].probability_of_default += 0.001), undefined, /canaries do not reproduce/],
-      ['a feature spec outside the contract', (m) => ((m.feature_spec.features[5] as { vocabulary: string[] }).vocabulary = ['Femme']), undefined, /feature spec/],
+      [
+        'a corrupted model.onnx',
+        () => undefined,
+        (b) => Buffer.concat([b.subarray(0, 100), Buffer.from('garbage')]),
+        /sha256/,
+      ],
+      [
+        'canaries that do not reproduce',
+        (m) => (m.canaries[3].probability_of_default += 0.001),
+        undefined,
+        /canaries do not reproduce/,
+      ],
+      [
+        'a feature spec outside the contract',
+        (m) => ((m.feature_spec.features[5] as { vocabulary: string[] }).vocabulary = ['Femme']),
+        undefined,
+        /feature spec/,
+      ],
       ['a wrong output name', (m) => (m.onnx.output_name = 'proba'), undefined, /outputs/],
       ['a threshold outside (0, 1)', (m) => (m.threshold.value = 1.5), undefined, /threshold/],
     ];
@@ -175,7 +197,10 @@ describe('directory store specifics', () => {
   });
 
   it('lets exactly one of two concurrent publishers of a version win', async () => {
-    const results = await Promise.allSettled([publishAs('20260101T000000Z-aaaaaaa'), publishAs('20260101T000000Z-aaaaaaa')]);
+    const results = await Promise.allSettled([
+      publishAs('20260101T000000Z-aaaaaaa'),
+      publishAs('20260101T000000Z-aaaaaaa'),
+    ]);
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
     const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
     expect(rejected.reason).toBeInstanceOf(VersionExistsError);
@@ -197,9 +222,17 @@ describe('s3 store specifics', () => {
     await s3.createBucket('partial');
     const s3Store = new S3ModelStore('s3://partial', s3.client);
     const { PutObjectCommand } = await import('@aws-sdk/client-s3');
-    await s3.client.send(new PutObjectCommand({ Bucket: 'partial', Key: `${NAME}/versions/20260101T000000Z-aaaaaaa/model.onnx`, Body: 'x' }));
+    await s3.client.send(
+      new PutObjectCommand({
+        Bucket: 'partial',
+        Key: `${NAME}/versions/20260101T000000Z-aaaaaaa/model.onnx`,
+        Body: 'x',
+      }),
+    );
     expect(await s3Store.listVersions(NAME)).toEqual([]);
-    await expect(promote(s3Store, NAME, 'production', '20260101T000000Z-aaaaaaa')).rejects.toThrow(/is not in s3:\/\/partial/);
+    await expect(promote(s3Store, NAME, 'production', '20260101T000000Z-aaaaaaa')).rejects.toThrow(
+      /is not in s3:\/\/partial/,
+    );
   });
 
   it('keys live under the prefix in the layout of docs/model-store.md', async () => {
@@ -220,7 +253,10 @@ describe('s3 store specifics', () => {
 
   it('names an unreachable server in the error', async () => {
     const { createS3Client } = await import('../../service/src/storage/s3-location.js');
-    const dead = new S3ModelStore('s3://nowhere', createS3Client({ ...process.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' }));
+    const dead = new S3ModelStore(
+      's3://nowhere',
+      createS3Client({ ...process.env, AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9' }),
+    );
     await expect(dead.readChannel(NAME, 'production')).rejects.toThrow(/ECONNREFUSED|connect/);
   });
 });

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { chunkText, ChunkWriter } from '../../service/src/capture/record-chunk.js';
 import { PredictionRecord } from '../../service/src/capture/prediction-record.js';
 import {
-  EDUCATION_LEVELS, EMPLOYMENT_STATUSES, GENDERS, GRADE_LETTERS, INPUT_FIELDS, LOAN_PURPOSES, LoanApplication, MARITAL_STATUSES,
+  EDUCATION_LEVELS,
+  EMPLOYMENT_STATUSES,
+  GENDERS,
+  GRADE_LETTERS,
+  INPUT_FIELDS,
+  LOAN_PURPOSES,
+  LoanApplication,
+  MARITAL_STATUSES,
 } from '../../service/src/contract/loan-application.contract.js';
 
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(Math.random() * xs.length)];
@@ -10,9 +17,16 @@ const awkward = () => pick([0.1 + 0.2, 1e-7, 123456789.125, 5e-324, 1 / 3, 52000
 
 function randomApplication(): LoanApplication {
   return {
-    annual_income: awkward(), debt_to_income_ratio: Math.random() * 10, credit_score: 300 + Math.floor(Math.random() * 551),
-    loan_amount: awkward(), interest_rate: Math.random() * 100, gender: pick(GENDERS), marital_status: pick(MARITAL_STATUSES),
-    education_level: pick(EDUCATION_LEVELS), employment_status: pick(EMPLOYMENT_STATUSES), loan_purpose: pick(LOAN_PURPOSES),
+    annual_income: awkward(),
+    debt_to_income_ratio: Math.random() * 10,
+    credit_score: 300 + Math.floor(Math.random() * 551),
+    loan_amount: awkward(),
+    interest_rate: Math.random() * 100,
+    gender: pick(GENDERS),
+    marital_status: pick(MARITAL_STATUSES),
+    education_level: pick(EDUCATION_LEVELS),
+    employment_status: pick(EMPLOYMENT_STATUSES),
+    loan_purpose: pick(LOAN_PURPOSES),
     grade_subgrade: `${pick([...GRADE_LETTERS])}${1 + Math.floor(Math.random() * 5)}`,
   };
 }
@@ -26,34 +40,65 @@ describe('prediction records as columns (ChunkWriter, chunkText)', () => {
       const applications = Array.from({ length: size }, randomApplication);
       const answers = applications.map(() => {
         const p = Math.fround(Math.random());
-        const answer: { prediction_id: string; probability_of_default: number; decision: 'approve' | 'decline'; application_id?: string } = {
-          prediction_id: randomUUID(), probability_of_default: p, decision: p >= 0.3 ? 'decline' : 'approve',
+        const answer: {
+          prediction_id: string;
+          probability_of_default: number;
+          decision: 'approve' | 'decline';
+          application_id?: string;
+        } = {
+          prediction_id: randomUUID(),
+          probability_of_default: p,
+          decision: p >= 0.3 ? 'decline' : 'approve',
         };
-        if (Math.random() < 0.5) answer.application_id = pick(['app-1', 'quote"and\\backslash', 'ünïcode-✓', `id-${request}`]);
+        if (Math.random() < 0.5)
+          answer.application_id = pick(['app-1', 'quote"and\\backslash', 'ünïcode-✓', `id-${request}`]);
         return answer;
       });
       const time = Date.UTC(2026, 10, 25 + (request % 3), 23, 59, 59, request % 1000);
       const timestamp = new Date(time).toISOString();
       const group = {
         time,
-        requestId: request % 7 === 0 ? null : request % 5 === 0 ? pick(['tab\there', 'ünï-✓', 'q"uote', '\u2028']) : `req-${request}`,
+        requestId:
+          request % 7 === 0
+            ? null
+            : request % 5 === 0
+              ? pick(['tab\there', 'ünï-✓', 'q"uote', '\u2028'])
+              : `req-${request}`,
         modelVersion: '20261126T214935Z-f0098e1',
         threshold: 0.2279,
         // Every third request also has a shadow version's scores.
-        ...(request % 3 === 0 ? { shadow: { version: '20261201T000000Z-5ad0000', threshold: 0.31, scores: applications.map(() => Math.fround(Math.random())) } } : {}),
+        ...(request % 3 === 0
+          ? {
+              shadow: {
+                version: '20261201T000000Z-5ad0000',
+                threshold: 0.31,
+                scores: applications.map(() => Math.fround(Math.random())),
+              },
+            }
+          : {}),
       };
       writer.append(applications, answers, 0, size, group);
       answers.forEach((answer, i) => {
         const inputs = {} as Record<string, unknown>;
         for (const field of INPUT_FIELDS) inputs[field] = applications[i][field];
         const record: PredictionRecord = {
-          prediction_id: answer.prediction_id, application_id: answer.application_id ?? null, inputs: inputs as unknown as LoanApplication,
-          probability_of_default: answer.probability_of_default, decision: answer.decision, threshold: group.threshold,
-          model_version: group.modelVersion, timestamp, request_id: group.requestId,
+          prediction_id: answer.prediction_id,
+          application_id: answer.application_id ?? null,
+          inputs: inputs as unknown as LoanApplication,
+          probability_of_default: answer.probability_of_default,
+          decision: answer.decision,
+          threshold: group.threshold,
+          model_version: group.modelVersion,
+          timestamp,
+          request_id: group.requestId,
         };
         if (group.shadow) {
           const p = group.shadow.scores[i];
-          record.shadow = { model_version: group.shadow.version, probability_of_default: p, decision: p >= group.shadow.threshold ? 'decline' : 'approve' };
+          record.shadow = {
+            model_version: group.shadow.version,
+            probability_of_default: p,
+            decision: p >= group.shadow.threshold ? 'decline' : 'approve',
+          };
         }
         const partition = `dt=${timestamp.slice(0, 10)}`;
         expected.set(partition, [...(expected.get(partition) ?? []), JSON.stringify(record)]);
@@ -63,9 +108,25 @@ describe('prediction records as columns (ChunkWriter, chunkText)', () => {
     expect(writer.rows).toBe(0);
     // The writer goes on filling the next chunk; the one taken must not change.
     const next = randomApplication();
-    writer.append([next], [{ prediction_id: 'x'.repeat(200), probability_of_default: 0.5, decision: 'decline', application_id: 'y'.repeat(300) }], 0, 1, {
-      time: Date.now(), requestId: 'z'.repeat(100), modelVersion: 'other', threshold: 0.1,
-    });
+    writer.append(
+      [next],
+      [
+        {
+          prediction_id: 'x'.repeat(200),
+          probability_of_default: 0.5,
+          decision: 'decline',
+          application_id: 'y'.repeat(300),
+        },
+      ],
+      0,
+      1,
+      {
+        time: Date.now(),
+        requestId: 'z'.repeat(100),
+        modelVersion: 'other',
+        threshold: 0.1,
+      },
+    );
     const parts = chunkText(chunk);
     expect([...parts.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [partition, want] of expected) {

@@ -2,15 +2,23 @@ import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s
 import { BlobExistsError } from '../../service/src/storage/blob-store.js';
 import { S3BlobStore } from '../../service/src/storage/s3-blob-store.js';
 
-/** An S3 client that answers as AWS answers a role without unconditioned s3:ListBucket (the documented shape of SDK errors). */
+/**
+ * An S3 client that answers as AWS answers a role without unconditioned s3:ListBucket (the documented shape of SDK
+ * errors).
+ */
 function awsLike(putStatus: number | null) {
   const puts: PutObjectCommand['input'][] = [];
   const client = {
     send: async (command: unknown) => {
-      if (command instanceof HeadObjectCommand) throw Object.assign(new Error('Forbidden'), { name: 'Forbidden', $metadata: { httpStatusCode: 403 } });
+      if (command instanceof HeadObjectCommand)
+        throw Object.assign(new Error('Forbidden'), { name: 'Forbidden', $metadata: { httpStatusCode: 403 } });
       if (command instanceof PutObjectCommand) {
         puts.push(command.input);
-        if (putStatus) throw Object.assign(new Error('PreconditionFailed'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: putStatus } });
+        if (putStatus)
+          throw Object.assign(new Error('PreconditionFailed'), {
+            name: 'PreconditionFailed',
+            $metadata: { httpStatusCode: putStatus },
+          });
         return {};
       }
       throw new Error('unexpected command');
@@ -29,6 +37,8 @@ describe('S3BlobStore conditional writes', () => {
 
   it('still refuses an existing key: the PUT answers 412', async () => {
     const { client } = awsLike(412);
-    await expect(new S3BlobStore('s3://data', client).put('snapshots/1/data.csv', Buffer.from('x'), { ifAbsent: true })).rejects.toBeInstanceOf(BlobExistsError);
+    await expect(
+      new S3BlobStore('s3://data', client).put('snapshots/1/data.csv', Buffer.from('x'), { ifAbsent: true }),
+    ).rejects.toBeInstanceOf(BlobExistsError);
   });
 });

@@ -10,7 +10,13 @@ import { hostileBatchBodies, hostilePredictBodies } from '../helpers/hostile-bod
  * The fast path (ajv on the JSON Schema derived from the decorators) must accept exactly what class-validator
  * accepts, or a request could be scored that the rules refuse, or refused without a message.
  */
-const ajv = new Ajv.default({ coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, strict: false });
+const ajv = new Ajv.default({
+  coerceTypes: false,
+  removeAdditional: false,
+  useDefaults: false,
+  allErrors: false,
+  strict: false,
+});
 
 function parsed(bodies: { body: string | Buffer; contentType?: string }[]): unknown[] {
   const out: unknown[] = [];
@@ -27,22 +33,60 @@ function parsed(bodies: { body: string | Buffer; contentType?: string }[]): unkn
 }
 
 function mutations(count: number): unknown[] {
-  const values = [0, -1, 1, 0.5, 299, 300, 850, 851, 10, 10.01, 100, 100.5, 1e8, 1e8 + 1, '', 'A1', 'G5', 'Male', 'Other', null, true, [], {}];
+  const values = [
+    0,
+    -1,
+    1,
+    0.5,
+    299,
+    300,
+    850,
+    851,
+    10,
+    10.01,
+    100,
+    100.5,
+    1e8,
+    1e8 + 1,
+    '',
+    'A1',
+    'G5',
+    'Male',
+    'Other',
+    null,
+    true,
+    [],
+    {},
+  ];
   const out: unknown[] = [];
   let seed = 7;
   const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const fields = Object.keys(VALID_APPLICATION);
   for (let i = 0; i < count; i++) {
     const copy: Record<string, unknown> = { ...VALID_APPLICATION };
-    for (let k = 0; k < 1 + Math.floor(next() * 3); k++) copy[fields[Math.floor(next() * fields.length)]] = values[Math.floor(next() * values.length)];
+    for (let k = 0; k < 1 + Math.floor(next() * 3); k++)
+      copy[fields[Math.floor(next() * fields.length)]] = values[Math.floor(next() * values.length)];
     out.push(copy);
   }
   return out;
 }
 
 it.each([
-  ['LoanApplicationDto', LoanApplicationDto, [...parsed(hostilePredictBodies()), ...mutations(600), VALID_APPLICATION, ...BROKEN_RULES.map(([f, v]) => ({ ...VALID_APPLICATION, [f]: v }))]],
-  ['BatchRequestDto', BatchRequestDto, [...parsed(hostileBatchBodies()), { applications: [VALID_APPLICATION] }, { applications: mutations(50) }]],
+  [
+    'LoanApplicationDto',
+    LoanApplicationDto,
+    [
+      ...parsed(hostilePredictBodies()),
+      ...mutations(600),
+      VALID_APPLICATION,
+      ...BROKEN_RULES.map(([f, v]) => ({ ...VALID_APPLICATION, [f]: v })),
+    ],
+  ],
+  [
+    'BatchRequestDto',
+    BatchRequestDto,
+    [...parsed(hostileBatchBodies()), { applications: [VALID_APPLICATION] }, { applications: mutations(50) }],
+  ],
 ] as const)('%s: the JSON Schema and class-validator agree on every body', async (_name, dto, bodies) => {
   const check = ajv.compile(schemaFor(dto as never));
   let valid = 0;

@@ -12,7 +12,8 @@ import path from 'node:path';
  * TreeSHAP on the demo model as the service loads it (real ONNX Runtime, the trees proved against it):
  * equal to exact Shapley values by enumeration, additive to the served log-odds, and reasons that follow.
  */
-const version = JSON.parse(readFileSync(path.join(DEMO_STORE, 'loan-default/channels/production.json'), 'utf8')).version as string;
+const version = JSON.parse(readFileSync(path.join(DEMO_STORE, 'loan-default/channels/production.json'), 'utf8'))
+  .version as string;
 const dir = path.join(DEMO_STORE, 'loan-default/versions', version);
 let files: Record<string, Buffer>;
 let model: LoadedModel;
@@ -94,7 +95,15 @@ describe('the trees must be the trees scored', () => {
 
   it('refuses trees.json whose sha256 differs from the manifest', async () => {
     const trees = Buffer.from(files[TREES_FILE].toString().replace('"baseline":', '"baseline": '));
-    await expect(verifyArtifact(manifestWith(() => undefined), files['model.onnx'], undefined, undefined, trees)).rejects.toThrow(/sha256 of trees.json/);
+    await expect(
+      verifyArtifact(
+        manifestWith(() => undefined),
+        files['model.onnx'],
+        undefined,
+        undefined,
+        trees,
+      ),
+    ).rejects.toThrow(/sha256 of trees.json/);
   });
 
   it('refuses trees that do not reproduce ONNX Runtime (a leaf changed, the manifest updated to match)', async () => {
@@ -104,15 +113,25 @@ describe('the trees must be the trees scored', () => {
     const trees = Buffer.from(JSON.stringify(doc));
     const { createHash } = await import('node:crypto');
     const manifest = manifestWith((m) => (m.explanation!.sha256 = createHash('sha256').update(trees).digest('hex')));
-    await expect(verifyArtifact(manifest, files['model.onnx'], undefined, undefined, trees)).rejects.toThrow(/does not reproduce ONNX Runtime/);
+    await expect(verifyArtifact(manifest, files['model.onnx'], undefined, undefined, trees)).rejects.toThrow(
+      /does not reproduce ONNX Runtime/,
+    );
   });
 
   it('refuses a manifest that promises trees.json when the file is missing', async () => {
-    await expect(verifyArtifact(manifestWith(() => undefined), files['model.onnx'])).rejects.toThrow(/trees.json is missing/);
+    await expect(
+      verifyArtifact(
+        manifestWith(() => undefined),
+        files['model.onnx'],
+      ),
+    ).rejects.toThrow(/trees.json is missing/);
   });
 
   it('serves a version made before reasons existed (no explanation in its manifest), without an explainer', async () => {
-    const old = await verifyArtifact(manifestWith((m) => delete m.explanation), files['model.onnx']);
+    const old = await verifyArtifact(
+      manifestWith((m) => delete m.explanation),
+      files['model.onnx'],
+    );
     expect(old.explainer).toBeNull();
     await old.release();
   });

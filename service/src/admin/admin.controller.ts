@@ -6,7 +6,9 @@ import { AdminService } from './admin.service.js';
 import { ModelListDto } from './dto/model-list.dto.js';
 import { RefreshOutcomeDto } from './dto/refresh-outcome.dto.js';
 
-const MOVE_FAILED = { 422: 'The version failed verification (sha256, feature spec or canaries); the previous one keeps serving.' };
+const MOVE_FAILED = {
+  422: 'The version failed verification (sha256, feature spec or canaries); the previous one keeps serving.',
+};
 
 @ApiTags('admin')
 @Access('admin')
@@ -15,7 +17,9 @@ export class AdminController {
   constructor(private readonly admin: AdminService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Every version with its metrics, which one this instance serves, and where the channel points' })
+  @ApiOperation({
+    summary: 'Every version with its metrics, which one this instance serves, and where the channel points',
+  })
   @ApiOkResponse({ type: ModelListDto })
   list(): Promise<ModelListDto> {
     return this.admin.list();

@@ -36,10 +36,21 @@ export class AdminService {
       pinned: this.models.pinnedVersion,
       production: channel,
       challengers: {
-        shadow: { channel_version: shadow?.version ?? null, serving: this.challengers.current('shadow')?.version ?? null },
-        canary: { channel_version: canary?.version ?? null, serving: this.challengers.current('canary')?.version ?? null, weight: canary?.weight ?? null },
+        shadow: {
+          channel_version: shadow?.version ?? null,
+          serving: this.challengers.current('shadow')?.version ?? null,
+        },
+        canary: {
+          channel_version: canary?.version ?? null,
+          serving: this.challengers.current('canary')?.version ?? null,
+          weight: canary?.weight ?? null,
+        },
       },
-      versions: versions.map((v) => ({ ...v, active: v.version === active, production: v.version === channel?.version })),
+      versions: versions.map((v) => ({
+        ...v,
+        active: v.version === active,
+        production: v.version === channel?.version,
+      })),
     };
   }
 
@@ -59,9 +70,12 @@ export class AdminService {
   }
 }
 
-/** A move that did not happen is an error answer: 404 for an unknown version, 422 (with the outcome) for a failed load. */
+/**
+ * A move that did not happen is an error answer: 404 for an unknown version, 422 (with the outcome) for a failed load.
+ */
 function answer(outcome: ActivateOutcome): RefreshOutcomeDto {
-  if (outcome.status === 'not_found') throw new NotFoundException(`version ${outcome.version} is not in the model store`);
+  if (outcome.status === 'not_found')
+    throw new NotFoundException(`version ${outcome.version} is not in the model store`);
   if (outcome.status === 'failed') throw new UnprocessableEntityException({ message: outcome.reason, ...outcome });
   return outcome;
 }

@@ -16,10 +16,16 @@ import { PredictionCaptureService } from './prediction-capture.service.js';
       provide: PREDICTION_SINK,
       inject: [appConfig.KEY],
       useFactory: (config: ConfigType<typeof appConfig>): Promise<PredictionSink> | null =>
-        config.predictionLog === 'off' ? null : createBlobStore(config.predictionLog, { timeoutMs: config.storeTimeoutMs }),
+        config.predictionLog === 'off'
+          ? null
+          : createBlobStore(config.predictionLog, { timeoutMs: config.storeTimeoutMs }),
     },
     // The worker thread starts only when there is something to write.
-    { provide: RECORD_ENCODER, inject: [PREDICTION_SINK], useFactory: (sink: PredictionSink) => (sink ? new ChunkEncoder() : null) },
+    {
+      provide: RECORD_ENCODER,
+      inject: [PREDICTION_SINK],
+      useFactory: (sink: PredictionSink) => (sink ? new ChunkEncoder() : null),
+    },
     PredictionCaptureService,
   ],
   exports: [PredictionCaptureService],

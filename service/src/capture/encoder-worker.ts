@@ -5,7 +5,10 @@ import { encodeChunk, RecordChunk } from './record-chunk.js';
 parentPort!.on('message', ({ id, chunk }: { id: number; chunk: RecordChunk }) => {
   try {
     const parts = encodeChunk(chunk);
-    parentPort!.postMessage({ id, parts }, parts.map((p) => p.body.buffer as ArrayBuffer));
+    parentPort!.postMessage(
+      { id, parts },
+      parts.map((p) => p.body.buffer as ArrayBuffer),
+    );
   } catch (error) {
     parentPort!.postMessage({ id, error: (error as Error).message });
   }

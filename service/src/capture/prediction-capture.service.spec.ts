@@ -45,15 +45,30 @@ class MemorySink implements BlobStore {
   }
   /** Every record written, parsed. */
   records(): Record<string, unknown>[] {
-    return [...this.files.values()].flatMap((gz) => gunzipSync(gz).toString().split('\n').filter(Boolean).map((line) => JSON.parse(line)));
+    return [...this.files.values()].flatMap((gz) =>
+      gunzipSync(gz)
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line)),
+    );
   }
 }
 
 const mainThreadEncoder: RecordEncoder = { encode: async (chunk) => encodeChunk(chunk), close: async () => undefined };
 
 const APPLICATION: LoanApplication = {
-  annual_income: 52000, debt_to_income_ratio: 0.18, credit_score: 702, loan_amount: 15000, interest_rate: 11.5, gender: 'Female',
-  marital_status: 'Married', education_level: "Bachelor's", employment_status: 'Employed', loan_purpose: 'Debt consolidation', grade_subgrade: 'B3',
+  annual_income: 52000,
+  debt_to_income_ratio: 0.18,
+  credit_score: 702,
+  loan_amount: 15000,
+  interest_rate: 11.5,
+  gender: 'Female',
+  marital_status: 'Married',
+  education_level: "Bachelor's",
+  employment_status: 'Employed',
+  loan_purpose: 'Debt consolidation',
+  grade_subgrade: 'B3',
 };
 const MODEL = { version: '20261126T214935Z-f0098e1', threshold: 0.2279 } as LoadedModel;
 
@@ -63,7 +78,12 @@ async function captureWith(
   spill = mkdtempSync(path.join(os.tmpdir(), 'capture-spill-')),
   encoder: RecordEncoder = mainThreadEncoder,
 ) {
-  const config = loadAppConfig({ PREDICTION_LOG: 'memory', CAPTURE_SPILL_DIR: spill, CAPTURE_FLUSH_MS: '3600000', ...env });
+  const config = loadAppConfig({
+    PREDICTION_LOG: 'memory',
+    CAPTURE_SPILL_DIR: spill,
+    CAPTURE_FLUSH_MS: '3600000',
+    ...env,
+  });
   const moduleRef = await Test.createTestingModule({
     providers: [
       PredictionCaptureService,
@@ -82,16 +102,38 @@ async function captureWith(
   const score = (count: number, time = Date.UTC(2026, 10, 26, 12)) => {
     const applications = Array.from({ length: count }, () => APPLICATION);
     const answers = applications.map(() => ({
-      prediction_id: `00000000-0000-4000-8000-${String(n++).padStart(12, '0')}`, probability_of_default: 0.125, decision: 'approve' as const,
-      threshold: MODEL.threshold, model_version: MODEL.version,
+      prediction_id: `00000000-0000-4000-8000-${String(n++).padStart(12, '0')}`,
+      probability_of_default: 0.125,
+      decision: 'approve' as const,
+      threshold: MODEL.threshold,
+      model_version: MODEL.version,
     }));
-    events.emit({ applications, answers, scores: new Float32Array(count).fill(0.125), model: MODEL, role: 'production', time, requestId: 'req-1' });
+    events.emit({
+      applications,
+      answers,
+      scores: new Float32Array(count).fill(0.125),
+      model: MODEL,
+      role: 'production',
+      time,
+      requestId: 'req-1',
+    });
     return answers;
   };
-  const metric = async (name: 'captureDropped' | 'captureWritten' | 'captureSpilled' | 'captureWriteFailures' | 'captureSpillDelivered' | 'captureSpillFiles') =>
-    (await moduleRef.get(MetricsService)[name].get()).values[0]?.value ?? 0;
+  const metric = async (
+    name:
+      | 'captureDropped'
+      | 'captureWritten'
+      | 'captureSpilled'
+      | 'captureWriteFailures'
+      | 'captureSpillDelivered'
+      | 'captureSpillFiles',
+  ) => (await moduleRef.get(MetricsService)[name].get()).values[0]?.value ?? 0;
   return {
-    sink, spill, score, metric, capture: moduleRef.get(PredictionCaptureService),
+    sink,
+    spill,
+    score,
+    metric,
+    capture: moduleRef.get(PredictionCaptureService),
     close: async (keepSpill = false) => {
       await moduleRef.close();
       if (!keepSpill) rmSync(spill, { recursive: true, force: true });
@@ -111,7 +153,12 @@ describe('PredictionCaptureService (fakes through the testing module)', () => {
       const answers = [...t.score(1), ...t.score(3)];
       await t.capture.flush();
       expect(t.sink.records().map((r) => r.prediction_id)).toEqual(answers.map((a) => a.prediction_id));
-      expect(t.sink.records()[0]).toMatchObject({ inputs: APPLICATION, model_version: MODEL.version, request_id: 'req-1', timestamp: '2026-11-26T12:00:00.000Z' });
+      expect(t.sink.records()[0]).toMatchObject({
+        inputs: APPLICATION,
+        model_version: MODEL.version,
+        request_id: 'req-1',
+        timestamp: '2026-11-26T12:00:00.000Z',
+      });
       expect(await t.metric('captureWritten')).toBe(4);
     } finally {
       await t.close();
@@ -165,9 +212,17 @@ describe('PredictionCaptureService (fakes through the testing module)', () => {
       t.sink.gate = null;
       open();
       await until(() => t.capture.pending === 0);
-      const recordsPerFile = [...t.sink.files.entries()].map(([key, gz]) => [key.slice(0, 13), gunzipSync(gz).toString().split('\n').filter(Boolean).length]);
+      const recordsPerFile = [...t.sink.files.entries()].map(([key, gz]) => [
+        key.slice(0, 13),
+        gunzipSync(gz).toString().split('\n').filter(Boolean).length,
+      ]);
       // 10 alone, then 50 (200 / 4), then the 10 left of the first day with the next day's 10 in its own partition.
-      expect(recordsPerFile).toEqual([['dt=2026-11-26', 10], ['dt=2026-11-26', 50], ['dt=2026-11-26', 10], ['dt=2026-11-27', 10]]);
+      expect(recordsPerFile).toEqual([
+        ['dt=2026-11-26', 10],
+        ['dt=2026-11-26', 50],
+        ['dt=2026-11-26', 10],
+        ['dt=2026-11-27', 10],
+      ]);
       expect(t.sink.records().map((r) => r.prediction_id)).toEqual(answers.map((a) => a.prediction_id));
       expect(await t.metric('captureWritten')).toBe(80);
     } finally {
@@ -230,7 +285,9 @@ describe('PredictionCaptureService (fakes through the testing module)', () => {
       expect(files.filter((file) => made.some((body) => body.equals(file)))).toHaveLength(2);
       expect(files).toHaveLength(3);
       const lines = files.flatMap((file) => gunzipSync(file).toString().split('\n').filter(Boolean));
-      expect(new Set(lines.map((l) => JSON.parse(l).prediction_id))).toEqual(new Set(answers.map((a) => a.prediction_id)));
+      expect(new Set(lines.map((l) => JSON.parse(l).prediction_id))).toEqual(
+        new Set(answers.map((a) => a.prediction_id)),
+      );
     } finally {
       await t.close();
     }
@@ -244,7 +301,12 @@ describe('PredictionCaptureService (fakes through the testing module)', () => {
       t.capture.spillNow('test');
       expect(await t.metric('captureSpilled')).toBe(3);
       const partition = path.join(t.spill, 'dt=2026-11-26');
-      const lines = readdirSync(partition).flatMap((f) => gunzipSync(readFileSync(path.join(partition, f))).toString().split('\n').filter(Boolean));
+      const lines = readdirSync(partition).flatMap((f) =>
+        gunzipSync(readFileSync(path.join(partition, f)))
+          .toString()
+          .split('\n')
+          .filter(Boolean),
+      );
       expect(lines.map((l) => JSON.parse(l).prediction_id)).toEqual(answers.map((a) => a.prediction_id));
       expect(t.capture.pending).toBe(0);
     } finally {
@@ -302,7 +364,8 @@ describe('PredictionCaptureService (fakes through the testing module)', () => {
       expect(sink.records().map((r) => r.prediction_id)).toEqual(answers.map((a) => a.prediction_id));
       expect(await second.metric('captureSpillDelivered')).toBe(sink.files.size);
       // Under the same keys as the log's own files.
-      for (const key of sink.files.keys()) expect(key).toMatch(/^dt=2026-11-26\/part-\d{8}T\d{9}Z-[0-9a-f]{8}-\d{6}\.jsonl\.gz$/);
+      for (const key of sink.files.keys())
+        expect(key).toMatch(/^dt=2026-11-26\/part-\d{8}T\d{9}Z-[0-9a-f]{8}-\d{6}\.jsonl\.gz$/);
     } finally {
       await second.close();
     }
@@ -339,6 +402,8 @@ describe('PredictionCaptureService (fakes through the testing module)', () => {
     sink.failing = false;
     const later = second.score(5);
     await second.close();
-    expect(new Set(sink.records().map((r) => r.prediction_id))).toEqual(new Set([...earlier, ...later].map((a) => a.prediction_id)));
+    expect(new Set(sink.records().map((r) => r.prediction_id))).toEqual(
+      new Set([...earlier, ...later].map((a) => a.prediction_id)),
+    );
   });
 });

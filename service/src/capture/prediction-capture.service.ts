@@ -19,7 +19,15 @@ import { ShadowScoringService } from '../shadow/shadow-scoring.service.js';
 import type { ShadowAnswer } from '../shadow/shadow-scoring.service.js';
 import { PREDICTION_SINK, RECORD_ENCODER } from './capture.tokens.js';
 import type { PredictionSink, RecordEncoder } from './capture.tokens.js';
-import { AnsweredPrediction, ChunkWriter, EncodedPart, encodeChunk, joinParts, RecordChunk, RecordGroup } from './record-chunk.js';
+import {
+  AnsweredPrediction,
+  ChunkWriter,
+  EncodedPart,
+  encodeChunk,
+  joinParts,
+  RecordChunk,
+  RecordGroup,
+} from './record-chunk.js';
 import { SpillDirectory } from './spill-directory.js';
 /** Longest pause between write attempts while the log keeps failing. */
 const MAX_BACKOFF_MS = 60_000;
@@ -48,7 +56,9 @@ const SPILL_RESERVE_MS = 1_000;
  * a write that hung and completed after all may also be in the spill.
  */
 @Injectable()
-export class PredictionCaptureService implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class PredictionCaptureService
+  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger(PredictionCaptureService.name);
   private readonly throttle = new LogThrottle(5_000);
   /** The chunk being filled, and the full ones waiting to be written, oldest first. */
@@ -71,11 +81,19 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   private readonly spilling = new Set<RecordChunk>();
   private spillingRows = 0;
   /** Each queued chunk's encoding, under way or done (its files once the worker has answered); gone with the chunk. */
-  private readonly encodings = new WeakMap<RecordChunk, { files: Promise<EncodedPart[]>; done: EncodedPart[] | null }>();
+  private readonly encodings = new WeakMap<
+    RecordChunk,
+    { files: Promise<EncodedPart[]>; done: EncodedPart[] | null }
+  >();
   private spillRetryAt = 0;
   private delivering: Promise<void> | null = null;
   /** Records waiting for their shadow score (see captureAfterShadow). */
-  private readonly shadowWaiting = new Set<{ applications: readonly LoanApplication[]; answers: readonly AnsweredPrediction[]; group: RecordGroup; done: boolean }>();
+  private readonly shadowWaiting = new Set<{
+    applications: readonly LoanApplication[];
+    answers: readonly AnsweredPrediction[];
+    group: RecordGroup;
+    done: boolean;
+  }>();
   private shadowRows = 0;
   private shutdownDeadline: number | null = null;
 
@@ -91,7 +109,9 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     this.spill = new SpillDirectory(path.resolve(config.captureSpillDir), config.captureSpillMaxMb * 1024 * 1024);
   }
 
-  /** Records waiting: for their shadow score, in the chunk being filled, the queue, the write under way and the spill. */
+  /**
+   * Records waiting: for their shadow score, in the chunk being filled, the queue, the write under way and the spill.
+   */
   get pending(): number {
     return this.shadowRows + this.writer.rows + this.queuedRows + this.inFlightRows + this.spillingRows;
   }
@@ -101,7 +121,12 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
    * then records them with both answers; without it (the shadow failed) they are recorded as production gave them.
    * Waiting rows count against CAPTURE_QUEUE_LIMIT, and the shutdown records them without the shadow's answer.
    */
-  private captureAfterShadow(shadowAnswer: Promise<ShadowAnswer | null>, applications: readonly LoanApplication[], answers: readonly AnsweredPrediction[], group: RecordGroup): void {
+  private captureAfterShadow(
+    shadowAnswer: Promise<ShadowAnswer | null>,
+    applications: readonly LoanApplication[],
+    answers: readonly AnsweredPrediction[],
+    group: RecordGroup,
+  ): void {
     const waiting = { applications, answers, group, done: false };
     this.shadowWaiting.add(waiting);
     this.shadowRows += applications.length;
@@ -119,7 +144,12 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     const sink = this.sink;
     if (!sink) return;
     this.events.subscribe((event) => {
-      const group: RecordGroup = { time: event.time, requestId: event.requestId, modelVersion: event.model.version, threshold: event.model.threshold };
+      const group: RecordGroup = {
+        time: event.time,
+        requestId: event.requestId,
+        modelVersion: event.model.version,
+        threshold: event.model.threshold,
+      };
       // Records wait for the shadow's answer only while the queue has room for them; the shadow is scored anyway.
       const roomToWait = this.pending + event.applications.length <= this.config.captureQueueLimit / 2;
       const shadowAnswer = roomToWait ? this.shadowScoring.scoreFor(event) : null;
@@ -130,10 +160,19 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     // Files an earlier run spilled (a restart during an outage) wait for the log like this run's.
     // A broken spill directory is a fallback lost, not a reason to refuse traffic: said, and tried again when needed.
     await this.spill.load().catch((error: Error) =>
-      this.logger.error({ message: 'spill directory unreadable; records spilled by an earlier run are not delivered', spill: this.spill.root, reason: error.message }),
+      this.logger.error({
+        message: 'spill directory unreadable; records spilled by an earlier run are not delivered',
+        spill: this.spill.root,
+        reason: error.message,
+      }),
     );
     this.metrics.captureSpillFiles.set(this.spill.files);
-    if (this.spill.files > 0) this.logger.warn({ message: 'spilled prediction files found; delivering them to the log', files: this.spill.files, spill: this.spill.root });
+    if (this.spill.files > 0)
+      this.logger.warn({
+        message: 'spilled prediction files found; delivering them to the log',
+        files: this.spill.files,
+        spill: this.spill.root,
+      });
   }
 
   private async probe(sink: NonNullable<PredictionSink>): Promise<void> {
@@ -144,7 +183,7 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     try {
       await Promise.race([sink.probe!(), timeout]);
     } catch (error) {
-      throw new Error(`PREDICTION_LOG ${sink.location} is not writable: ${(error as Error).message}`);
+      throw new Error(`PREDICTION_LOG ${sink.location} is not writable: ${(error as Error).message}`, { cause: error });
     } finally {
       clearTimeout(timer);
     }
@@ -175,7 +214,7 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
       taken = Math.max(room, 0);
       this.drop(answers.length - taken);
     }
-    for (let from = 0; from < taken; ) {
+    for (let from = 0; from < taken;) {
       const count = Math.min(this.writer.room, taken - from);
       this.writer.append(applications, answers, from, count, group);
       from += count;
@@ -193,7 +232,12 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   private spillBacklog(): void {
     if (this.spilling.size > 0 || this.shutdownDeadline !== null || Date.now() < this.spillRetryAt) return;
     void (async () => {
-      while (this.retryAt > 0 && this.queuedRows > this.config.captureQueueLimit / 2 && this.shutdownDeadline === null && Date.now() >= this.spillRetryAt) {
+      while (
+        this.retryAt > 0 &&
+        this.queuedRows > this.config.captureQueueLimit / 2 &&
+        this.shutdownDeadline === null &&
+        Date.now() >= this.spillRetryAt
+      ) {
         const chunk = this.queue.shift()!;
         this.queuedRows -= chunk.rows;
         this.spillingRows += chunk.rows;
@@ -234,7 +278,8 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
 
   private checkSpillRoom(parts: readonly EncodedPart[]): void {
     const bytes = parts.reduce((n, part) => n + part.body.byteLength, 0);
-    if (!this.spill.hasRoom(bytes)) throw new Error(`the spill directory holds its limit (CAPTURE_SPILL_MAX_MB=${this.config.captureSpillMaxMb})`);
+    if (!this.spill.hasRoom(bytes))
+      throw new Error(`the spill directory holds its limit (CAPTURE_SPILL_MAX_MB=${this.config.captureSpillMaxMb})`);
   }
 
   /** Chunks the spill could not take go back to the queue: the write retries them, or the shutdown spills them. */
@@ -248,7 +293,12 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
   private spillFailed(error: Error): void {
     this.spillRetryAt = Date.now() + SPILL_RETRY_MS;
     this.throttle.run('spill-failed', (suppressed) =>
-      this.logger.error({ message: 'prediction records not spilled; kept in the queue', reason: error.message, spill: this.spill.root, suppressed }),
+      this.logger.error({
+        message: 'prediction records not spilled; kept in the queue',
+        reason: error.message,
+        spill: this.spill.root,
+        suppressed,
+      }),
     );
   }
 
@@ -272,11 +322,21 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
 
   /** Delivers spilled files to the log, oldest first, for one turn; a failure waits like a failed write. */
   private deliverSpill(): void {
-    if (this.delivering || this.spill.files === 0 || !this.sink || this.shutdownDeadline !== null || Date.now() < this.retryAt) return;
+    if (
+      this.delivering ||
+      this.spill.files === 0 ||
+      !this.sink ||
+      this.shutdownDeadline !== null ||
+      Date.now() < this.retryAt
+    )
+      return;
     const started = Date.now();
-    this.delivering = this.deliverSpillWhile(() => Date.now() - started < DELIVERY_TURN_MS && this.shutdownDeadline === null)
+    this.delivering = this.deliverSpillWhile(
+      () => Date.now() - started < DELIVERY_TURN_MS && this.shutdownDeadline === null,
+    )
       .then((failure) => {
-        if (failure) this.writeFailed(failure, 'spilled prediction files not delivered; kept for retry', this.spill.files);
+        if (failure)
+          this.writeFailed(failure, 'spilled prediction files not delivered; kept for retry', this.spill.files);
       })
       .finally(() => {
         this.delivering = null;
@@ -402,7 +462,11 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     const rows = this.inFlightRows;
     try {
       for (const part of joinParts(await Promise.all(chunks.map((chunk) => this.encode(chunk))))) {
-        await this.sink!.put(this.partKey(part.partition), Buffer.from(part.body.buffer, part.body.byteOffset, part.body.byteLength), { contentType: 'application/gzip' });
+        await this.sink!.put(
+          this.partKey(part.partition),
+          Buffer.from(part.body.buffer, part.body.byteOffset, part.body.byteLength),
+          { contentType: 'application/gzip' },
+        );
       }
       if (this.inFlight !== chunks) return; // spilled at the shutdown deadline while this write hung
       this.metrics.captureWritten.inc(rows);
@@ -431,7 +495,14 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     this.retryAt = Date.now() + this.backoffMs;
     this.metrics.captureWriteFailures.inc();
     this.throttle.run('write-failed', (suppressed) =>
-      this.logger.error({ message, records, pending: this.pending, retry_in_ms: this.backoffMs, suppressed, reason: error.message }),
+      this.logger.error({
+        message,
+        records,
+        pending: this.pending,
+        retry_in_ms: this.backoffMs,
+        suppressed,
+        reason: error.message,
+      }),
     );
   }
 
@@ -456,7 +527,7 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
       timer = setTimeout(() => resolve('deadline'), Math.max(0, deadline - Date.now()));
     });
     try {
-      for (let failures = 0; this.pending > 0 && failures < 3 && Date.now() < deadline; ) {
+      for (let failures = 0; this.pending > 0 && failures < 3 && Date.now() < deadline;) {
         const before = this.pending;
         this.seal();
         if ((await Promise.race([this.writing ?? this.flush(true), outOfTime])) === 'deadline') break;
@@ -470,7 +541,10 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     }
     this.spillNow('prediction log unwritable at shutdown');
     await this.encoder?.close();
-    this.logger.log({ message: 'prediction log flushed', written_total: (await this.metrics.captureWritten.get()).values[0]?.value ?? 0 });
+    this.logger.log({
+      message: 'prediction log flushed',
+      written_total: (await this.metrics.captureWritten.get()).values[0]?.value ?? 0,
+    });
   }
 
   private async deliverSpillBefore(deadline: number, outOfTime: Promise<'deadline'>): Promise<void> {
@@ -520,10 +594,16 @@ export class PredictionCaptureService implements OnModuleInit, OnApplicationBoot
     }
     const lost = total - spilled;
     this.metrics.captureSpilled.inc(spilled);
-    if (spilled > 0) this.logger.error({ message: `${reason}; records spilled to disk`, records: spilled, spill: root });
+    if (spilled > 0)
+      this.logger.error({ message: `${reason}; records spilled to disk`, records: spilled, spill: root });
     if (lost > 0) {
       this.metrics.captureLost.inc(lost);
-      this.logger.error({ message: `${reason}; spill failed, records lost`, records: lost, spill: root, reason: failure });
+      this.logger.error({
+        message: `${reason}; spill failed, records lost`,
+        records: lost,
+        spill: root,
+        reason: failure,
+      });
     }
   }
 }

@@ -1,5 +1,12 @@
 import { gzipSync } from 'node:zlib';
-import { ENUM_RULES, GRADE_FIELD, GRADE_LETTERS, INPUT_FIELDS, LoanApplication, NUMBER_RULES } from '../contract/loan-application.contract.js';
+import {
+  ENUM_RULES,
+  GRADE_FIELD,
+  GRADE_LETTERS,
+  INPUT_FIELDS,
+  LoanApplication,
+  NUMBER_RULES,
+} from '../contract/loan-application.contract.js';
 
 /*
  * Prediction records kept as columns of numbers until they are written: the numeric inputs and the probability
@@ -26,10 +33,21 @@ const LAYOUT: Slot[] = INPUT_FIELDS.map((field, i): Slot => {
   const key = `${i === 0 ? '{' : ','}${JSON.stringify(field)}:`;
   if (field in NUMBER_RULES) return { kind: 'number', field, key };
   if (field === GRADE_FIELD) {
-    return { kind: 'grade', field, key, json: [...GRADE_LETTERS].map((letter) => Array.from({ length: 10 }, (_, digit) => `${key}"${letter}${digit}"`)) };
+    return {
+      kind: 'grade',
+      field,
+      key,
+      json: [...GRADE_LETTERS].map((letter) => Array.from({ length: 10 }, (_, digit) => `${key}"${letter}${digit}"`)),
+    };
   }
   const values = ENUM_RULES[field as EnumField] as readonly string[];
-  return { kind: 'enum', field, key, codeOf: new Map(values.map((v, code) => [v, code])), json: values.map((v) => key + JSON.stringify(v)) };
+  return {
+    kind: 'enum',
+    field,
+    key,
+    codeOf: new Map(values.map((v, code) => [v, code])),
+    json: values.map((v) => key + JSON.stringify(v)),
+  };
 });
 /** Numbers per record: the numeric inputs, then probability_of_default, then the shadow's (NaN without one). */
 const NUMBERS = LAYOUT.filter((slot) => slot.kind === 'number').length + 2;
@@ -41,7 +59,8 @@ const DECISIONS = ['approve', 'decline'] as const;
 const DECISION_TAIL = DECISIONS.map((d) => `,"decision":"${d}"`);
 // The enum texts are written as bytes one char code each (JsonBytes.ascii): that is only right for ASCII.
 for (const slot of LAYOUT) {
-  if (slot.kind !== 'number' && !/^[\x20-\x7e]*$/.test(slot.json.flat().join(''))) throw new Error(`${slot.field}: values must be ASCII`);
+  if (slot.kind !== 'number' && !/^[\x20-\x7e]*$/.test(slot.json.flat().join('')))
+    throw new Error(`${slot.field}: values must be ASCII`);
 }
 
 /** What every record of one request shares. */
@@ -357,7 +376,9 @@ export function chunkText(chunk: RecordChunk): Map<string, PartitionText> {
       out.entry(chunk.groupRequestIds, g);
       const shadow = chunk.groupShadowVersions[g];
       if (shadow !== NO_SHADOW) {
-        out.ascii(`,"shadow":{"model_version":${JSON.stringify(chunk.versions[shadow])},"probability_of_default":${numbers[n + 1]}${DECISION_TAIL[codes[c + 1]]}}`);
+        out.ascii(
+          `,"shadow":{"model_version":${JSON.stringify(chunk.versions[shadow])},"probability_of_default":${numbers[n + 1]}${DECISION_TAIL[codes[c + 1]]}}`,
+        );
       }
       out.ascii('}\n');
     }

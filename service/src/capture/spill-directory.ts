@@ -8,7 +8,8 @@ const PART_FILE = /\.jsonl\.gz$/;
 /**
  * CAPTURE_SPILL_DIR: prediction files the log could not take yet, under the keys they will have in the log
  * (dt=YYYY-MM-DD/part-….jsonl.gz), and no more than maxBytes of them. Files are written whole (a .tmp renamed,
- * by FsBlobStore except at the last moment of a shutdown), so a crash leaves no half file under a final name; files left by an earlier run are found at start. Each is
+ * by FsBlobStore except at the last moment of a shutdown), so a crash leaves no half file under a final name; files
+ * left by an earlier run are found at start. Each is
  * delivered later, oldest first, and deleted only once the log has it (at least once: a crash between the
  * two sends it again).
  */
@@ -39,7 +40,12 @@ export class SpillDirectory {
       throw error;
     }
     const found = await Promise.all(
-      entries.filter((e) => PART_FILE.test(e)).map(async (key) => ({ key: key.split(path.sep).join('/'), bytes: (await stat(path.join(this.root, key))).size })),
+      entries
+        .filter((e) => PART_FILE.test(e))
+        .map(async (key) => ({
+          key: key.split(path.sep).join('/'),
+          bytes: (await stat(path.join(this.root, key))).size,
+        })),
     );
     // Part names start with their write time: name order is age order within a day, and days sort by name.
     for (const file of found.sort((a, b) => a.key.localeCompare(b.key))) this.track(file.key, file.bytes);

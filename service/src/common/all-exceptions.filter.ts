@@ -19,7 +19,7 @@ const clip = (text: string) => (text.length > MAX_FIELD_NAME ? `${text.slice(0, 
 /** One shape for every 4xx, whether Nest or Fastify (body parsing, size, media type) raised it. */
 /** An HttpException (or a Fastify error with a status) in the one error shape, its extra fields kept. */
 function knownError(exception: unknown, status: number, requestId: string) {
-  let body: Record<string, unknown> = {};
+  let body: Record<string, unknown>;
   if (exception instanceof HttpException) {
     const response = exception.getResponse();
     body = typeof response === 'string' ? { message: response } : { ...(response as Record<string, unknown>) };
@@ -35,7 +35,8 @@ function knownError(exception: unknown, status: number, requestId: string) {
 
 /**
  * A cheap answer for a body far outside the contract, before class-validator sees it: explaining 100,000
- * unknown keys (1.1 MB) one by one held the event loop for 5.0 s, in class-transformer. An object (or batch item) with more keys
+ * unknown keys (1.1 MB) one by one held the event loop for 5.0 s, in class-transformer. An object (or batch item) with
+ * more keys
  * than its schema has properties must hold unknown ones, and gets one problem.
  */
 function tooManyFields(body: unknown, schema: JsonSchema | undefined, at = 'body'): FieldProblem | null {
@@ -44,7 +45,10 @@ function tooManyFields(body: unknown, schema: JsonSchema | undefined, at = 'body
   const allowed = Object.keys(properties).length;
   const count = Object.keys(body).length;
   if (count > allowed) {
-    return { field: at, message: `${at} has ${count} fields; at most ${allowed} are allowed (unknown fields are rejected)` };
+    return {
+      field: at,
+      message: `${at} has ${count} fields; at most ${allowed} are allowed (unknown fields are rejected)`,
+    };
   }
   for (const [name, property] of Object.entries(properties)) {
     const value = (body as Record<string, unknown>)[name];
@@ -60,8 +64,12 @@ function tooManyFields(body: unknown, schema: JsonSchema | undefined, at = 'body
 
 /** The first MAX_PROBLEMS problems, names clipped, and a last line that counts the rest. */
 function bounded(problems: FieldProblem[]): FieldProblem[] {
-  const shown = problems.slice(0, MAX_PROBLEMS).map((p) => ({ field: clip(p.field), message: p.field.length > MAX_FIELD_NAME ? p.message.replace(p.field, clip(p.field)) : p.message }));
-  if (problems.length > MAX_PROBLEMS) shown.push({ field: 'body', message: `and ${problems.length - MAX_PROBLEMS} more problems` });
+  const shown = problems.slice(0, MAX_PROBLEMS).map((p) => ({
+    field: clip(p.field),
+    message: p.field.length > MAX_FIELD_NAME ? p.message.replace(p.field, clip(p.field)) : p.message,
+  }));
+  if (problems.length > MAX_PROBLEMS)
+    shown.push({ field: 'body', message: `and ${problems.length - MAX_PROBLEMS} more problems` });
   return shown;
 }
 
@@ -77,11 +85,20 @@ export class AllExceptionsFilter implements ExceptionFilter {
    * A body the route's JSON Schema refused: class-validator, whose decorators the schema was derived from,
    * names each offending field and rule. (ajv's own words are the fallback, and should never be needed.)
    */
-  private async explainInvalidBody(request: FastifyRequest, reply: FastifyReply, schemaErrors: SchemaError[], requestId: string) {
+  private async explainInvalidBody(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    schemaErrors: SchemaError[],
+    requestId: string,
+  ) {
     const schema = request.routeOptions?.schema?.body as JsonSchema | undefined;
     const crowded = tooManyFields(request.body, schema);
     const dto = dtoOfSchema(schema);
-    let problems: FieldProblem[] = crowded ? [crowded] : dto ? await validateAgainstDto(dto as new () => object, request.body).catch(() => []) : [];
+    let problems: FieldProblem[] = crowded
+      ? [crowded]
+      : dto
+        ? await validateAgainstDto(dto as new () => object, request.body).catch(() => [])
+        : [];
     if (problems.length === 0) {
       problems = schemaErrors.map((e) => {
         const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || 'body';
@@ -89,7 +106,14 @@ export class AllExceptionsFilter implements ExceptionFilter {
       });
     }
     problems = bounded(problems);
-    void reply.status(400).send(errorBody(400, problems.map((p) => p.message), requestId, { errors: problems }));
+    void reply.status(400).send(
+      errorBody(
+        400,
+        problems.map((p) => p.message),
+        requestId,
+        { errors: problems },
+      ),
+    );
   }
 
   catch(exception: unknown, host: ArgumentsHost): void {

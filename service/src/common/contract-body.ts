@@ -31,6 +31,7 @@ export const ContractRoute = (dto: Dto, response?: Dto) =>
  */
 export const ContractBody = createParamDecorator((_: unknown, context: ExecutionContext) => {
   const request = context.switchToHttp().getRequest<FastifyRequest>();
-  if (!request.routeOptions?.schema?.body) throw new InternalServerErrorException('ContractBody used on a route without @ContractRoute');
+  if (!request.routeOptions?.schema?.body)
+    throw new InternalServerErrorException('ContractBody used on a route without @ContractRoute');
   return request.body;
 });

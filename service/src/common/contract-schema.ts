@@ -13,7 +13,11 @@ type Dto = new (...args: never[]) => object;
 const schemaOwners = new WeakMap<object, Dto>();
 const cache = new Map<Dto, JsonSchema>();
 
-function propertySchema(target: Dto, property: string, metas: ReturnType<ReturnType<typeof getMetadataStorage>['getTargetValidationMetadatas']>) {
+function propertySchema(
+  target: Dto,
+  property: string,
+  metas: ReturnType<ReturnType<typeof getMetadataStorage>['getTargetValidationMetadatas']>,
+) {
   const schema: JsonSchema = {};
   const items: JsonSchema = {};
   let defined = false;
@@ -23,28 +27,60 @@ function propertySchema(target: Dto, property: string, metas: ReturnType<ReturnT
     const [first, second] = meta.constraints ?? [];
     const into = meta.each && key !== ValidationTypes.NESTED_VALIDATION ? items : schema;
     switch (key) {
-      case ValidationTypes.IS_DEFINED: defined = true; break;
-      case ValidationTypes.CONDITIONAL_VALIDATION: optional = true; break;
+      case ValidationTypes.IS_DEFINED:
+        defined = true;
+        break;
+      case ValidationTypes.CONDITIONAL_VALIDATION:
+        optional = true;
+        break;
       case ValidationTypes.NESTED_VALIDATION: {
         const typeMeta = defaultMetadataStorage.findTypeMetadata(target, property);
         if (!typeMeta) throw new Error(`${target.name}.${property}: @ValidateNested needs @Type`);
         Object.assign(items, schemaFor(typeMeta.typeFunction() as Dto));
         break;
       }
-      case 'isNumber': into.type = 'number'; break;
-      case 'isInt': into.type = 'integer'; break;
-      case 'isString': into.type = 'string'; break;
-      case 'isObject': into.type = 'object'; break;
-      case 'isArray': into.type = 'array'; break;
-      case 'isPositive': into.exclusiveMinimum = 0; break;
-      case 'min': into.minimum = first; break;
-      case 'max': into.maximum = first; break;
-      case 'isIn': into.enum = [...(first as unknown[])]; break;
-      case 'matches': into.pattern = (first as RegExp).source; break;
-      case 'isLength': into.minLength = first; into.maxLength = second; break;
-      case 'arrayMinSize': into.minItems = first; break;
-      case 'arrayMaxSize': into.maxItems = first; break;
-      case ValidationTypes.WHITELIST: break;
+      case 'isNumber':
+        into.type = 'number';
+        break;
+      case 'isInt':
+        into.type = 'integer';
+        break;
+      case 'isString':
+        into.type = 'string';
+        break;
+      case 'isObject':
+        into.type = 'object';
+        break;
+      case 'isArray':
+        into.type = 'array';
+        break;
+      case 'isPositive':
+        into.exclusiveMinimum = 0;
+        break;
+      case 'min':
+        into.minimum = first;
+        break;
+      case 'max':
+        into.maximum = first;
+        break;
+      case 'isIn':
+        into.enum = [...(first as unknown[])];
+        break;
+      case 'matches':
+        into.pattern = (first as RegExp).source;
+        break;
+      case 'isLength':
+        into.minLength = first;
+        into.maxLength = second;
+        break;
+      case 'arrayMinSize':
+        into.minItems = first;
+        break;
+      case 'arrayMaxSize':
+        into.maxItems = first;
+        break;
+      case ValidationTypes.WHITELIST:
+        break;
       default:
         throw new Error(`${target.name}.${property}: no JSON Schema translation for @${key}`);
     }
@@ -63,7 +99,11 @@ export function schemaFor(dto: Dto): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
   const required: string[] = [];
   for (const property of [...new Set(metas.map((m) => m.propertyName))]) {
-    const result = propertySchema(dto, property, metas.filter((m) => m.propertyName === property));
+    const result = propertySchema(
+      dto,
+      property,
+      metas.filter((m) => m.propertyName === property),
+    );
     properties[property] = result.schema;
     if (result.required) required.push(property);
   }
@@ -74,4 +114,5 @@ export function schemaFor(dto: Dto): JsonSchema {
 }
 
 /** The DTO a body schema was derived from (to explain a failed body with class-validator's messages). */
-export const dtoOfSchema = (schema: unknown): Dto | undefined => (schema && typeof schema === 'object' ? schemaOwners.get(schema) : undefined);
+export const dtoOfSchema = (schema: unknown): Dto | undefined =>
+  schema && typeof schema === 'object' ? schemaOwners.get(schema) : undefined;

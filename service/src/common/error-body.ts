@@ -9,8 +9,20 @@ export interface ErrorBody {
   [extra: string]: unknown;
 }
 
-export const reasonPhrase = (status: number): string => STATUS_CODES[status] ?? (status < 500 ? 'Client Error' : 'Server Error');
+export const reasonPhrase = (status: number): string =>
+  STATUS_CODES[status] ?? (status < 500 ? 'Client Error' : 'Server Error');
 
-export function errorBody(status: number, message: string | string[], requestId: string, extra: Record<string, unknown> = {}): ErrorBody {
-  return { ...extra, statusCode: status, error: reasonPhrase(status), message: Array.isArray(message) ? message : [message], request_id: requestId };
+export function errorBody(
+  status: number,
+  message: string | string[],
+  requestId: string,
+  extra: Record<string, unknown> = {},
+): ErrorBody {
+  return {
+    ...extra,
+    statusCode: status,
+    error: reasonPhrase(status),
+    message: Array.isArray(message) ? message : [message],
+    request_id: requestId,
+  };
 }

@@ -16,10 +16,17 @@ export class ErrorResponseDto {
   })
   message!: string[];
 
-  @ApiProperty({ example: '2f1c1f0e-7c1a-4c55-9a57-9d1f3f0e2b11', description: 'The x-request-id of the call, for support.' })
+  @ApiProperty({
+    example: '2f1c1f0e-7c1a-4c55-9a57-9d1f3f0e2b11',
+    description: 'The x-request-id of the call, for support.',
+  })
   request_id!: string;
 }
 
 /** Documents error answers, each with the ErrorResponseDto schema. */
 export const ApiErrors = (errors: Record<number, string>) =>
-  applyDecorators(...Object.entries(errors).map(([status, description]) => ApiResponse({ status: Number(status), description, type: ErrorResponseDto })));
+  applyDecorators(
+    ...Object.entries(errors).map(([status, description]) =>
+      ApiResponse({ status: Number(status), description, type: ErrorResponseDto }),
+    ),
+  );

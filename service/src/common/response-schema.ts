@@ -17,7 +17,8 @@ const cache = new Map<Dto, JsonSchema>();
 function typeSchema(type: unknown, meta: ApiPropertyMetadata): JsonSchema {
   if (meta.enum) return { type: 'string', enum: [...meta.enum] };
   if (meta.oneOf) return { anyOf: meta.oneOf };
-  if (type === 'object' && meta.additionalProperties) return { type: 'object', additionalProperties: meta.additionalProperties };
+  if (type === 'object' && meta.additionalProperties)
+    return { type: 'object', additionalProperties: meta.additionalProperties };
   if (type === String) return { type: 'string' };
   if (type === Number) return { type: 'number' };
   if (type === Boolean) return { type: 'boolean' };
@@ -33,18 +34,26 @@ function typeSchema(type: unknown, meta: ApiPropertyMetadata): JsonSchema {
 export function responseSchemaFor(dto: Dto): JsonSchema {
   const known = cache.get(dto);
   if (known) return known;
-  const names = ((Reflect.getMetadata(DECORATORS.API_MODEL_PROPERTIES_ARRAY, dto.prototype) as string[] | undefined) ?? []).map((n) => n.slice(1));
+  const names = (
+    (Reflect.getMetadata(DECORATORS.API_MODEL_PROPERTIES_ARRAY, dto.prototype) as string[] | undefined) ?? []
+  ).map((n) => n.slice(1));
   const properties: Record<string, JsonSchema> = {};
   const required: string[] = [];
   for (const name of names) {
-    const meta = (Reflect.getMetadata(DECORATORS.API_MODEL_PROPERTIES, dto.prototype, name) ?? {}) as ApiPropertyMetadata;
+    const meta = (Reflect.getMetadata(DECORATORS.API_MODEL_PROPERTIES, dto.prototype, name) ??
+      {}) as ApiPropertyMetadata;
     let type = meta.oneOf ? undefined : (meta.type ?? Reflect.getMetadata('design:type', dto.prototype, name));
     let isArray = meta.isArray === true;
     if (Array.isArray(type)) {
       isArray = true;
       type = type[0];
     }
-    if (typeof type === 'function' && !meta.enum && ![String, Number, Boolean].includes(type as never) && (type as Dto).prototype === undefined) {
+    if (
+      typeof type === 'function' &&
+      !meta.enum &&
+      ![String, Number, Boolean].includes(type as never) &&
+      (type as Dto).prototype === undefined
+    ) {
       type = (type as () => unknown)(); // a lazy type: () => SomeDto
     }
     const item = typeSchema(type, meta);

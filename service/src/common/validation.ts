@@ -19,7 +19,9 @@ export function fieldProblems(errors: ValidationError[], parent = ''): FieldProb
     if (keys.length > 0) {
       const key = keys.includes(UNKNOWN_FIELD) ? UNKNOWN_FIELD : keys[0];
       const message =
-        key === UNKNOWN_FIELD ? `${field} is not a field of this request (unknown fields are rejected)` : constraints[key];
+        key === UNKNOWN_FIELD
+          ? `${field} is not a field of this request (unknown fields are rejected)`
+          : constraints[key];
       problems.push({ field, message: parent && key !== UNKNOWN_FIELD ? `${parent}.${message}` : message });
     }
     if (error.children?.length) problems.push(...fieldProblems(error.children, field));
@@ -58,7 +60,12 @@ const VALIDATOR_OPTIONS = {
 };
 
 export function badRequest(problems: FieldProblem[]): BadRequestException {
-  return new BadRequestException({ statusCode: 400, error: 'Bad Request', message: problems.map((p) => p.message), errors: problems });
+  return new BadRequestException({
+    statusCode: 400,
+    error: 'Bad Request',
+    message: problems.map((p) => p.message),
+    errors: problems,
+  });
 }
 
 class ContractValidationPipe extends ValidationPipe {

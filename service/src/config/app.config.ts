@@ -90,16 +90,23 @@ const text = (env: NodeJS.ProcessEnv, key: string, fallback: string) => (env[key
 /** Reads and checks the environment contract of docs/configuration.md; a bad value stops startup with its name. */
 export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   const logLevel = text(env, 'LOG_LEVEL', 'info');
-  if (!LOG_LEVELS.includes(logLevel)) throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
   const adminToken = env.ADMIN_TOKEN?.trim() || undefined;
   if (adminToken !== undefined && adminToken.length < 16) throw new Error('ADMIN_TOKEN must be at least 16 characters');
   const metricsToken = env.METRICS_TOKEN?.trim() || undefined;
-  if (metricsToken !== undefined && metricsToken.length < 16) throw new Error('METRICS_TOKEN must be at least 16 characters');
+  if (metricsToken !== undefined && metricsToken.length < 16)
+    throw new Error('METRICS_TOKEN must be at least 16 characters');
   const redisUrl = env.REDIS_URL?.trim() || undefined;
-  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) throw new Error(`REDIS_URL must start with redis:// or rediss://, got '${redisUrl.slice(0, 40)}'`);
-  const trustedProxies = (env.TRUST_PROXY ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl))
+    throw new Error(`REDIS_URL must start with redis:// or rediss://, got '${redisUrl.slice(0, 40)}'`);
+  const trustedProxies = (env.TRUST_PROXY ?? '')
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
   const notCidr = trustedProxies.find((c) => !IPV4_CIDR.test(c));
-  if (notCidr !== undefined) throw new Error(`TRUST_PROXY must be IPv4 addresses or CIDRs separated by commas, got '${notCidr.slice(0, 40)}'`);
+  if (notCidr !== undefined)
+    throw new Error(`TRUST_PROXY must be IPv4 addresses or CIDRs separated by commas, got '${notCidr.slice(0, 40)}'`);
   const config: AppConfig = {
     redisUrl,
     trustedProxies,
@@ -112,7 +119,10 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     pollIntervalS: integer(env, 'MODEL_POLL_INTERVAL_S', 30, 0, 86_400),
     predictionLog: text(env, 'PREDICTION_LOG', './var/predictions'),
     adminToken,
-    apiKeys: (env.API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
+    apiKeys: (env.API_KEYS ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean),
     logLevel,
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     captureBatchSize: integer(env, 'CAPTURE_BATCH_SIZE', 1000, 1, 100_000),
@@ -140,7 +150,9 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     );
   }
   if (config.headersTimeoutMs > config.requestTimeoutMs) {
-    throw new Error(`HEADERS_TIMEOUT_MS (${config.headersTimeoutMs}) must be at most REQUEST_TIMEOUT_MS (${config.requestTimeoutMs})`);
+    throw new Error(
+      `HEADERS_TIMEOUT_MS (${config.headersTimeoutMs}) must be at most REQUEST_TIMEOUT_MS (${config.requestTimeoutMs})`,
+    );
   }
   return config;
 }

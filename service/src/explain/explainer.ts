@@ -55,9 +55,11 @@ export class Explainer {
     spec: FeatureSpec,
   ) {
     const names = spec.features.map((f) => f.name);
-    if (trees.features.join() !== names.join()) throw new Error(`trees.json features ${trees.features.join()} differ from the feature spec's ${names.join()}`);
+    if (trees.features.join() !== names.join())
+      throw new Error(`trees.json features ${trees.features.join()} differ from the feature spec's ${names.join()}`);
     const covered = catalogue.flatMap((r) => r.features).sort();
-    if (covered.join() !== [...names].sort().join()) throw new Error('the reason catalogue does not cover every feature exactly once');
+    if (covered.join() !== [...names].sort().join())
+      throw new Error('the reason catalogue does not cover every feature exactly once');
     this.expectedRaw = trees.expectedRaw();
     this.shap = new TreeShap(trees);
     this.columns = catalogue.map((r) => r.features.map((f) => names.indexOf(f)));
@@ -95,13 +97,22 @@ export class Explainer {
       if (!(contribution > 0)) continue;
       const entry = this.catalogue[r];
       const value = this.valueOf[r](application);
-      out.push({ code: entry.code, feature: entry.input, value, contribution, text: entry.text.replace('{value}', String(value)) });
+      out.push({
+        code: entry.code,
+        feature: entry.input,
+        value,
+        contribution,
+        text: entry.text.replace('{value}', String(value)),
+      });
     }
     return out.sort((a, b) => b.contribution - a.contribution).slice(0, this.maxReasons);
   }
 
   /** Every feature's contribution, by tensor feature name. */
   named(phi: Float64Array): Contributions {
-    return { base_log_odds: this.expectedRaw, features: Object.fromEntries(this.trees.features.map((name, i) => [name, phi[i]])) };
+    return {
+      base_log_odds: this.expectedRaw,
+      features: Object.fromEntries(this.trees.features.map((name, i) => [name, phi[i]])),
+    };
   }
 }

@@ -4,7 +4,14 @@ export interface TreesDocument {
   features: string[];
   /** The raw-score (log-odds) baseline the ONNX graph adds to the sum of the trees. */
   baseline: number;
-  trees: { feature: number[]; threshold: number[]; left: number[]; right: number[]; value: number[]; cover: number[] }[];
+  trees: {
+    feature: number[];
+    threshold: number[];
+    left: number[];
+    right: number[];
+    value: number[];
+    cover: number[];
+  }[];
 }
 
 export const SUPPORTED_TREES_FORMAT = 1;
@@ -27,7 +34,8 @@ export class TreeEnsemble {
   readonly maxDepth: number;
 
   constructor(doc: TreesDocument) {
-    if (doc?.format !== SUPPORTED_TREES_FORMAT) throw new Error(`trees format ${doc?.format} is not supported (expected ${SUPPORTED_TREES_FORMAT})`);
+    if (doc?.format !== SUPPORTED_TREES_FORMAT)
+      throw new Error(`trees format ${doc?.format} is not supported (expected ${SUPPORTED_TREES_FORMAT})`);
     if (!Array.isArray(doc.trees) || doc.trees.length === 0) throw new Error('trees.json holds no trees');
     this.features = doc.features;
     this.baseline = doc.baseline;
@@ -54,8 +62,10 @@ export class TreeEnsemble {
         this.value[at + n] = tree.value[n];
         this.cover[at + n] = tree.cover[n];
         if (f >= 0) {
-          if (!(tree.left[n] > n && tree.left[n] < size && tree.right[n] > n && tree.right[n] < size)) throw new Error(`tree ${t} node ${n}: children out of range`);
-          if (tree.cover[tree.left[n]] + tree.cover[tree.right[n]] !== tree.cover[n]) throw new Error(`tree ${t} node ${n}: children's covers do not add up`);
+          if (!(tree.left[n] > n && tree.left[n] < size && tree.right[n] > n && tree.right[n] < size))
+            throw new Error(`tree ${t} node ${n}: children out of range`);
+          if (tree.cover[tree.left[n]] + tree.cover[tree.right[n]] !== tree.cover[n])
+            throw new Error(`tree ${t} node ${n}: children's covers do not add up`);
         }
         this.left[at + n] = at + tree.left[n];
         this.right[at + n] = at + tree.right[n];
@@ -87,7 +97,10 @@ export class TreeEnsemble {
     return sum;
   }
 
-  /** E[f(x)] under the training distribution the covers describe: the baseline plus each tree's cover-weighted mean leaf. */
+  /**
+   * E[f(x)] under the training distribution the covers describe: the baseline plus each tree's cover-weighted mean
+   * leaf.
+   */
   expectedRaw(): number {
     let sum = this.baseline;
     for (let t = 0; t < this.roots.length; t++) sum += this.expected(this.roots[t]);

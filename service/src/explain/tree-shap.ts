@@ -67,11 +67,22 @@ export class TreeShap {
   explain(x: Float32Array, row = 0, out = new Float64Array(this.width)): Float64Array {
     out.fill(0);
     const base = row * this.width;
-    const { splitStart, splitCount, usedStart, usedCount, tableStart, splitFeature, splitThreshold, usedFeature, table } = this;
+    const {
+      splitStart,
+      splitCount,
+      usedStart,
+      usedCount,
+      tableStart,
+      splitFeature,
+      splitThreshold,
+      usedFeature,
+      table,
+    } = this;
     for (let t = 0; t < splitStart.length; t++) {
       const s = splitStart[t];
       let directions = 0;
-      for (let j = 0; j < splitCount[t]; j++) if (x[base + splitFeature[s + j]] <= splitThreshold[s + j]) directions |= 1 << j;
+      for (let j = 0; j < splitCount[t]; j++)
+        if (x[base + splitFeature[s + j]] <= splitThreshold[s + j]) directions |= 1 << j;
       const u = usedStart[t];
       const k = usedCount[t];
       const from = tableStart[t] + directions * k;
@@ -83,11 +94,17 @@ export class TreeShap {
 
 interface Leaf {
   node: number;
-  /** Per distinct feature on the path: the fraction of training rows that took the path's way at its splits on it, and those splits with the way taken. */
+  /**
+   * Per distinct feature on the path: the fraction of training rows that took the path's way at its splits on it, and
+   * those splits with the way taken.
+   */
   path: { feature: number; zero: number; splits: { bit: number; left: boolean }[] }[];
 }
 
-/** One tree's split nodes, the features it uses and, for every combination of directions at its splits, their contributions. */
+/**
+ * One tree's split nodes, the features it uses and, for every combination of directions at its splits, their
+ * contributions.
+ */
 function treeTable(trees: TreeEnsemble, root: number): { splits: number[]; features: number[]; table: Float64Array } {
   const splits: number[] = [];
   const leaves: Leaf[] = [];
@@ -106,12 +123,17 @@ function treeTable(trees: TreeEnsemble, root: number): { splits: number[]; featu
         child,
         seen < 0
           ? [...path, { feature: f, zero: ratio, splits: [{ bit, left }] }]
-          : path.map((p, i) => (i === seen ? { feature: f, zero: p.zero * ratio, splits: [...p.splits, { bit, left }] } : p)),
+          : path.map((p, i) =>
+              i === seen ? { feature: f, zero: p.zero * ratio, splits: [...p.splits, { bit, left }] } : p,
+            ),
       );
     }
   };
   walk(root, []);
-  if (splits.length > MAX_TABLE_SPLITS) throw new Error(`a tree with ${splits.length} splits is too large for TreeSHAP tables (at most ${MAX_TABLE_SPLITS})`);
+  if (splits.length > MAX_TABLE_SPLITS)
+    throw new Error(
+      `a tree with ${splits.length} splits is too large for TreeSHAP tables (at most ${MAX_TABLE_SPLITS})`,
+    );
   const features = [...new Set(splits.map((n) => trees.feature[n]))];
   const column = new Map(features.map((f, i) => [f, i]));
   const table = new Float64Array((1 << splits.length) * features.length);
@@ -121,7 +143,8 @@ function treeTable(trees: TreeEnsemble, root: number): { splits: number[]; featu
     const k = leaf.path.length;
     const out = new Float64Array((1 << k) * k);
     const zero = Float64Array.from(leaf.path, (p) => p.zero);
-    for (let pattern = 0; pattern < 1 << k; pattern++) leafSharesInto(zero, pattern, trees.value[leaf.node], out, pattern * k);
+    for (let pattern = 0; pattern < 1 << k; pattern++)
+      leafSharesInto(zero, pattern, trees.value[leaf.node], out, pattern * k);
     return out;
   });
   for (let directions = 0; directions < 1 << splits.length; directions++) {

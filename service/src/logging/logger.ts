@@ -5,7 +5,11 @@ import winston from 'winston';
 export function createJsonLineLogger(level = 'info'): winston.Logger {
   return winston.createLogger({
     level,
-    format: winston.format.combine(winston.format.timestamp(), winston.format.errors({ stack: false }), winston.format.json()),
+    format: winston.format.combine(
+      winston.format.timestamp(),
+      winston.format.errors({ stack: false }),
+      winston.format.json(),
+    ),
     transports: [new winston.transports.Console()],
   });
 }

@@ -45,14 +45,22 @@ export class MetricsService {
   });
 
   // Counted on every request or row: plain numbers, published at scrape time (plain-metrics.ts says why).
-  readonly httpRequests = new PlainCounter<'method' | 'route' | 'status'>('http_requests_total', 'HTTP requests answered, by method, route and status', this.registry);
+  readonly httpRequests = new PlainCounter<'method' | 'route' | 'status'>(
+    'http_requests_total',
+    'HTTP requests answered, by method, route and status',
+    this.registry,
+  );
   readonly httpDuration = new PlainHistogram<'method' | 'route' | 'status'>(
     'http_request_duration_seconds',
     'Time from request to answer, by method, route and status',
     this.registry,
     [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   );
-  readonly predictions = new PlainCounter<'decision'>('predictions_total', 'Applications scored, by decision', this.registry);
+  readonly predictions = new PlainCounter<'decision'>(
+    'predictions_total',
+    'Applications scored, by decision',
+    this.registry,
+  );
   readonly scores = new PlainHistogram<never>(
     'prediction_probability_of_default',
     'Distribution of probability_of_default answered',
@@ -160,10 +168,15 @@ export class MetricsService {
 
   private readonly requestSeries = new Map<string, { count: CounterSeries; duration: HistogramSeries }>();
 
-  private readonly decisions = { approve: this.predictions.labels({ decision: 'approve' }), decline: this.predictions.labels({ decision: 'decline' }) };
+  private readonly decisions = {
+    approve: this.predictions.labels({ decision: 'approve' }),
+    decline: this.predictions.labels({ decision: 'decline' }),
+  };
   private readonly scoreSeries = this.scores.labels({} as Record<never, string>);
 
-  observePredictions(predictions: readonly { decision: 'approve' | 'decline'; probability_of_default: number }[]): void {
+  observePredictions(
+    predictions: readonly { decision: 'approve' | 'decline'; probability_of_default: number }[],
+  ): void {
     for (const p of predictions) {
       this.decisions[p.decision].inc();
       this.scoreSeries.observe(p.probability_of_default);

@@ -3,7 +3,8 @@ import type { Registry } from 'prom-client';
 /*
  * Counters and histograms for the hot path, counted in plain numbers and turned into Prometheus series only
  * at scrape time. prom-client's own children re-hash their label set on every inc()/observe() (a child is a
- * closure over `metric.observe(labels, value)`; issue 12's profile put it at about 2 us per request); here a request finds its
+ * closure over `metric.observe(labels, value)`; issue 12's profile put it at about 2 us per request); here a request
+ * finds its
  * series once by a string key and then adds to fields. Registered on the same registry, in prom-client's
  * exposition format, so names, labels and /metrics stay as they were.
  */
@@ -91,7 +92,12 @@ export class HistogramSeries {
 export class PlainHistogram<L extends string> extends PlainMetric<L, HistogramSeries> {
   readonly type = 'histogram';
 
-  constructor(name: string, help: string, registry: Registry, private readonly buckets: readonly number[]) {
+  constructor(
+    name: string,
+    help: string,
+    registry: Registry,
+    private readonly buckets: readonly number[],
+  ) {
     super(name, help, registry);
   }
 

@@ -76,7 +76,10 @@ export class ChallengersService implements OnApplicationBootstrap, OnApplication
     return draw < weight ? model.acquire() : null;
   }
 
-  /** Reads both challenger channels (side by side) and loads what changed; one refresh at a time, each store call under its deadline. */
+  /**
+   * Reads both challenger channels (side by side) and loads what changed; one refresh at a time, each store call under
+   * its deadline.
+   */
   refresh(): Promise<void> {
     this.refreshing ??= Promise.all(CHALLENGER_CHANNELS.map((channel) => this.follow(channel)))
       .then(() => undefined)
@@ -97,7 +100,8 @@ export class ChallengersService implements OnApplicationBootstrap, OnApplication
       return;
     }
     const version = pointer?.version ?? null;
-    challenger.weight = channel === 'canary' ? Math.min(MAX_CANARY_WEIGHT, Math.max(0, Number(pointer?.weight ?? 0) || 0)) : 0;
+    challenger.weight =
+      channel === 'canary' ? Math.min(MAX_CANARY_WEIGHT, Math.max(0, Number(pointer?.weight ?? 0) || 0)) : 0;
     if (version === null) {
       this.replace(channel, null);
       return;
@@ -109,11 +113,23 @@ export class ChallengersService implements OnApplicationBootstrap, OnApplication
     const fingerprint = await this.store.fingerprint(modelName, version).catch(() => null);
     if (challenger.failed?.version === version && challenger.failed.fingerprint === fingerprint) return;
     try {
-      const model = await loadVersion(this.store, modelName, version, (spec) => this.preprocessing.compile(spec), this.cache ?? undefined, servingBatching(this.config));
+      const model = await loadVersion(
+        this.store,
+        modelName,
+        version,
+        (spec) => this.preprocessing.compile(spec),
+        this.cache ?? undefined,
+        servingBatching(this.config),
+      );
       challenger.failed = null;
       this.replace(channel, model);
       this.metrics.challengerLoads.inc({ channel, outcome: 'success' });
-      this.logger.log({ message: `${channel} version activated`, channel, version, weight: channel === 'canary' ? challenger.weight : undefined });
+      this.logger.log({
+        message: `${channel} version activated`,
+        channel,
+        version,
+        weight: channel === 'canary' ? challenger.weight : undefined,
+      });
     } catch (error) {
       challenger.failed = { version, fingerprint };
       this.fail(channel, version, error);
@@ -135,14 +151,21 @@ export class ChallengersService implements OnApplicationBootstrap, OnApplication
     this.metrics.challengerActive.reset();
     for (const channel of CHALLENGER_CHANNELS) {
       const { model, weight } = this.challengers[channel];
-      if (model) this.metrics.challengerActive.set({ channel, version: model.version }, channel === 'canary' ? weight : 1);
+      if (model)
+        this.metrics.challengerActive.set({ channel, version: model.version }, channel === 'canary' ? weight : 1);
     }
   }
 
   private fail(channel: ChallengerChannel, version: string | null, error: unknown): void {
     this.metrics.challengerLoads.inc({ channel, outcome: 'failure' });
     this.throttle.run(`${channel}-${version}`, (suppressed) =>
-      this.logger.error({ message: `${channel} version not loaded; production is unaffected`, channel, version, reason: (error as Error).message, suppressed }),
+      this.logger.error({
+        message: `${channel} version not loaded; production is unaffected`,
+        channel,
+        version,
+        reason: (error as Error).message,
+        suppressed,
+      }),
     );
   }
 }

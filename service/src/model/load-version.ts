@@ -17,9 +17,11 @@ export async function loadVersion(
   let manifest: ModelManifest;
   let bytes: Buffer;
   let trees: Buffer | undefined;
-  let cached = false;
+  let cached: boolean;
   try {
-    manifest = JSON.parse((await store.readVersionFile(name, version, MANIFEST_FILE)).toString('utf8')) as ModelManifest;
+    manifest = JSON.parse(
+      (await store.readVersionFile(name, version, MANIFEST_FILE)).toString('utf8'),
+    ) as ModelManifest;
     const local = cache && manifest?.onnx?.sha256 ? await cache.get(name, version, manifest.onnx.sha256) : null;
     cached = local !== null;
     bytes = local ?? (await store.readVersionFile(name, version, MODEL_FILE));
@@ -30,7 +32,10 @@ export async function loadVersion(
     throw new ModelRejectedError(version, `cannot read the artifact: ${(error as Error).message}`, error);
   }
   if (manifest?.version !== version || manifest?.name !== name) {
-    throw new ModelRejectedError(version, `manifest names ${manifest?.name}@${manifest?.version}, expected ${name}@${version}`);
+    throw new ModelRejectedError(
+      version,
+      `manifest names ${manifest?.name}@${manifest?.version}, expected ${name}@${version}`,
+    );
   }
   const model = await verifyArtifact(manifest, bytes, compile, batching, trees);
   if (cache && !cached) await cache.put(name, version, bytes).catch(() => undefined);
@@ -38,7 +43,9 @@ export async function loadVersion(
 }
 
 /** How the service scores with a loaded version: its micro-batching and ONNX Runtime threads, from configuration. */
-export const servingBatching = (config: Pick<AppConfig, 'microbatchMaxRows' | 'microbatchWaitMs' | 'ortIntraOpThreads'>): BatchingOptions => ({
+export const servingBatching = (
+  config: Pick<AppConfig, 'microbatchMaxRows' | 'microbatchWaitMs' | 'ortIntraOpThreads'>,
+): BatchingOptions => ({
   maxRows: config.microbatchMaxRows,
   waitMs: config.microbatchWaitMs,
   intraOpThreads: config.ortIntraOpThreads,

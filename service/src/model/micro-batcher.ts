@@ -5,7 +5,8 @@
  * Requests of maxRows rows or more skip the queue.
  */
 export class MicroBatcher<Row> {
-  private queue: { rows: readonly Row[]; resolve: (scores: Float32Array) => void; reject: (error: unknown) => void }[] = [];
+  private queue: { rows: readonly Row[]; resolve: (scores: Float32Array) => void; reject: (error: unknown) => void }[] =
+    [];
   private queuedRows = 0;
   private running = false;
   private timer: NodeJS.Timeout | null = null;

@@ -18,14 +18,17 @@ import { createModelStore } from './stores/create-model-store.js';
     {
       provide: MODEL_STORE,
       inject: [appConfig.KEY],
-      useFactory: (config: ConfigType<typeof appConfig>) => createModelStore(config.modelStore, { timeoutMs: config.storeTimeoutMs }),
+      useFactory: (config: ConfigType<typeof appConfig>) =>
+        createModelStore(config.modelStore, { timeoutMs: config.storeTimeoutMs }),
     },
     {
       provide: ARTIFACT_CACHE,
       inject: [appConfig.KEY],
       // Remote stores get a local cache of verified artifacts; a directory store is local already.
       useFactory: (config: ConfigType<typeof appConfig>) =>
-        config.modelStore.startsWith('s3://') ? new ArtifactCache(path.join(os.tmpdir(), 'loan-default-model-cache')) : null,
+        config.modelStore.startsWith('s3://')
+          ? new ArtifactCache(path.join(os.tmpdir(), 'loan-default-model-cache'))
+          : null,
     },
     ModelService,
     ChallengersService,

@@ -17,7 +17,8 @@ import { ModelService } from './model.service.js';
  * store that cannot be read. No server, no process.
  */
 const DEMO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../models/loan-default');
-const DEMO_VERSION = (JSON.parse(readFileSync(path.join(DEMO, 'channels/production.json'), 'utf8')) as ChannelPointer).version;
+const DEMO_VERSION = (JSON.parse(readFileSync(path.join(DEMO, 'channels/production.json'), 'utf8')) as ChannelPointer)
+  .version;
 
 /** An in-memory model store; `failing` makes every read throw, `reads` counts artifact reads. */
 class MemoryModelStore implements ModelStore {
@@ -56,11 +57,17 @@ class MemoryModelStore implements ModelStore {
   }
   /** The demo artifact under another version id (same ONNX bytes, so it verifies), or with damaged bytes. */
   addDemoAs(version: string, damaged = false): void {
-    const manifest = JSON.parse(readFileSync(path.join(DEMO, 'versions', DEMO_VERSION, MANIFEST_FILE), 'utf8')) as ModelManifest;
+    const manifest = JSON.parse(
+      readFileSync(path.join(DEMO, 'versions', DEMO_VERSION, MANIFEST_FILE), 'utf8'),
+    ) as ModelManifest;
     const onnx = readFileSync(path.join(DEMO, 'versions', DEMO_VERSION, MODEL_FILE));
     if (damaged) onnx[onnx.length - 1] ^= 0xff;
     const trees = readFileSync(path.join(DEMO, 'versions', DEMO_VERSION, TREES_FILE));
-    this.versions.set(version, { [MANIFEST_FILE]: Buffer.from(JSON.stringify({ ...manifest, version })), [MODEL_FILE]: onnx, [TREES_FILE]: trees });
+    this.versions.set(version, {
+      [MANIFEST_FILE]: Buffer.from(JSON.stringify({ ...manifest, version })),
+      [MODEL_FILE]: onnx,
+      [TREES_FILE]: trees,
+    });
   }
   point(version: string): void {
     this.channel = { version, updated_at: new Date().toISOString(), previous: this.channel?.version ?? null };
@@ -117,7 +124,10 @@ describe('ModelService (fake store through the testing module)', () => {
     expect(models.describeActive()).toMatchObject({ version: B, pinned: true });
     expect(await models.unpin()).toMatchObject({ status: 'swapped', version: A });
     expect(models.pinnedVersion).toBeNull();
-    expect(await models.activate('20991231T000000Z-0000000')).toEqual({ status: 'not_found', version: '20991231T000000Z-0000000' });
+    expect(await models.activate('20991231T000000Z-0000000')).toEqual({
+      status: 'not_found',
+      version: '20991231T000000Z-0000000',
+    });
   });
 
   it('refuses a version whose bytes do not match its manifest, keeps serving the previous one, and does not retry it unchanged', async () => {
@@ -135,7 +145,9 @@ describe('ModelService (fake store through the testing module)', () => {
     const old = models.current()!;
     const release = jest.spyOn(old.session, 'release');
     let finish!: () => void;
-    const request = models.withModel((model) => new Promise<string>((resolve) => (finish = () => resolve(model.version))));
+    const request = models.withModel(
+      (model) => new Promise<string>((resolve) => (finish = () => resolve(model.version))),
+    );
     store.point(B);
     await models.refresh();
     expect(models.current()?.version).toBe(B);

@@ -1,4 +1,11 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, ServiceUnavailableException } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { appConfig } from '../config/app.config.js';
 import { LogThrottle } from '../logging/log-throttle.js';
@@ -60,7 +67,13 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   /** The active version, when it was made, its holdout metrics and threshold; 503 before a model is loaded. */
-  describeActive(): { version: string; created_at: string; metrics: Record<string, number | string>; threshold: number; pinned: boolean } {
+  describeActive(): {
+    version: string;
+    created_at: string;
+    metrics: Record<string, number | string>;
+    threshold: number;
+    pinned: boolean;
+  } {
     const model = this.active;
     if (!model) throw new ServiceUnavailableException('no model is loaded yet; retry shortly');
     const { version, created_at, metrics, threshold } = model.manifest;
@@ -159,7 +172,10 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     const kind = this.countStoreFailure(error);
     this.logThrottle.run(`store-${kind}-${version === null ? 'channel' : 'artifact'}`, (suppressed) =>
       this.logger.error({
-        message: version === null ? 'model channel unreadable; keeping the current model' : 'model store unreadable; keeping the current model',
+        message:
+          version === null
+            ? 'model channel unreadable; keeping the current model'
+            : 'model store unreadable; keeping the current model',
         reason,
         kind,
         suppressed,
@@ -180,24 +196,55 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
       /* otherwise the load below fails and says why */
     }
     const last = this.failed;
-    if (!force && last && last.version === version && last.channelStamp === channelStamp && last.fingerprint === fingerprint) {
-      return { status: 'unchanged', version: this.active?.version ?? null, reason: `version ${version} failed before: ${last.reason}` };
+    if (
+      !force &&
+      last &&
+      last.version === version &&
+      last.channelStamp === channelStamp &&
+      last.fingerprint === fingerprint
+    ) {
+      return {
+        status: 'unchanged',
+        version: this.active?.version ?? null,
+        reason: `version ${version} failed before: ${last.reason}`,
+      };
     }
     return this.swapTo(version, fingerprint, channelStamp);
   }
 
-  private async swapTo(version: string, fingerprint: string | null, channelStamp: string | null): Promise<RefreshOutcome> {
+  private async swapTo(
+    version: string,
+    fingerprint: string | null,
+    channelStamp: string | null,
+  ): Promise<RefreshOutcome> {
     const stopTimer = this.metrics.modelLoadSeconds.startTimer();
     try {
-      const next = await loadVersion(this.store, this.config.modelName, version, (spec) => this.preprocessing.compile(spec), this.cache ?? undefined, servingBatching(this.config));
+      const next = await loadVersion(
+        this.store,
+        this.config.modelName,
+        version,
+        (spec) => this.preprocessing.compile(spec),
+        this.cache ?? undefined,
+        servingBatching(this.config),
+      );
       const previous = this.active;
       this.active = next;
       this.failed = null;
       previous?.retire();
       this.metrics.modelSwaps.inc({ outcome: 'success' });
       this.metrics.setActiveModel(version);
-      this.logger.log({ message: 'model activated', version, previous: previous?.version ?? null, load_s: stopTimer(), reasons: next.explainer !== null });
-      if (!next.explainer) this.logger.warn({ message: 'model version has no trees for TreeSHAP: declines are answered without reasons', version });
+      this.logger.log({
+        message: 'model activated',
+        version,
+        previous: previous?.version ?? null,
+        load_s: stopTimer(),
+        reasons: next.explainer !== null,
+      });
+      if (!next.explainer)
+        this.logger.warn({
+          message: 'model version has no trees for TreeSHAP: declines are answered without reasons',
+          version,
+        });
       return { status: 'swapped', version, previous: previous?.version ?? null };
     } catch (error) {
       stopTimer();
@@ -205,7 +252,12 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
       if (error instanceof ModelRejectedError && error.readFailure) this.countStoreFailure(error.readFailure);
       this.failed = { version, fingerprint, channelStamp, reason };
       this.metrics.modelSwaps.inc({ outcome: 'failure' });
-      this.logger.error({ message: 'model rejected; keeping the current model', version, reason, serving: this.active?.version ?? null });
+      this.logger.error({
+        message: 'model rejected; keeping the current model',
+        version,
+        reason,
+        serving: this.active?.version ?? null,
+      });
       return { status: 'failed', version, reason, serving: this.active?.version ?? null };
     }
   }

@@ -40,9 +40,11 @@ export async function verifyArtifact(
   const reject = (reason: string): never => {
     throw new ModelRejectedError(version, reason);
   };
-  if (!manifest || typeof manifest !== 'object' || !manifest.onnx || !manifest.threshold) reject('manifest is incomplete');
+  if (!manifest || typeof manifest !== 'object' || !manifest.onnx || !manifest.threshold)
+    reject('manifest is incomplete');
   const digest = sha256(onnxBytes);
-  if (digest !== manifest.onnx.sha256) reject(`sha256 of model.onnx is ${digest}, the manifest says ${manifest.onnx.sha256}`);
+  if (digest !== manifest.onnx.sha256)
+    reject(`sha256 of model.onnx is ${digest}, the manifest says ${manifest.onnx.sha256}`);
   // Compiling the encoder is the feature-spec check (it refuses a spec outside the data contract).
   let encoder: FeatureEncoder;
   try {
@@ -51,7 +53,8 @@ export async function verifyArtifact(
     return reject((error as Error).message);
   }
   const threshold = manifest.threshold.value;
-  if (typeof threshold !== 'number' || !(threshold > 0 && threshold < 1)) reject(`threshold ${threshold} is not in (0, 1)`);
+  if (typeof threshold !== 'number' || !(threshold > 0 && threshold < 1))
+    reject(`threshold ${threshold} is not in (0, 1)`);
   if (!Array.isArray(manifest.canaries) || manifest.canaries.length === 0) reject('manifest has no canaries');
 
   let session: ort.InferenceSession;
@@ -82,7 +85,10 @@ export async function verifyArtifact(
       // The trees explained must be the trees scored: they reproduce ONNX Runtime's own canary answers.
       model.explainer = explainerFor(manifest, treesBytes, reject);
       const gap = model.explainer.worstGap(encoder.encode(manifest.canaries.map((c) => c.inputs)), Array.from(scores));
-      if (!(gap <= tolerance)) reject(`${TREES_FILE} does not reproduce ONNX Runtime's canary probabilities: worst difference ${gap} exceeds ${tolerance}`);
+      if (!(gap <= tolerance))
+        reject(
+          `${TREES_FILE} does not reproduce ONNX Runtime's canary probabilities: worst difference ${gap} exceeds ${tolerance}`,
+        );
     }
     return model;
   } catch (error) {
@@ -92,22 +98,38 @@ export async function verifyArtifact(
 }
 
 /** The explainer a manifest promises, from bytes that match its sha256; any fault rejects the version. */
-function explainerFor(manifest: ModelManifest, treesBytes: Uint8Array | undefined, reject: (reason: string) => never): Explainer {
+function explainerFor(
+  manifest: ModelManifest,
+  treesBytes: Uint8Array | undefined,
+  reject: (reason: string) => never,
+): Explainer {
   const explanation = manifest.explanation!;
   if (explanation.file !== TREES_FILE) reject(`explanation.file must be ${TREES_FILE}, got ${explanation.file}`);
   if (!treesBytes) reject(`${TREES_FILE} is missing`);
   const digest = sha256(treesBytes!);
-  if (digest !== explanation.sha256) reject(`sha256 of ${TREES_FILE} is ${digest}, the manifest says ${explanation.sha256}`);
+  if (digest !== explanation.sha256)
+    reject(`sha256 of ${TREES_FILE} is ${digest}, the manifest says ${explanation.sha256}`);
   try {
     const doc = JSON.parse(Buffer.from(treesBytes!).toString('utf8')) as TreesDocument;
-    return new Explainer(new TreeEnsemble(doc), explanation.reasons, explanation.max_reasons ?? 4, manifest.feature_spec);
+    return new Explainer(
+      new TreeEnsemble(doc),
+      explanation.reasons,
+      explanation.max_reasons ?? 4,
+      manifest.feature_spec,
+    );
   } catch (error) {
     return reject(`${TREES_FILE}: ${(error as Error).message}`);
   }
 }
 
-/** verifyArtifact over a version's files as training leaves them (model.onnx, manifest.json, trees.json when present). */
-export function verifyArtifactFiles(files: Record<string, Buffer>, compile: EncoderFactory = compileEncoder, batching: BatchingOptions = NO_BATCHING) {
+/**
+ * verifyArtifact over a version's files as training leaves them (model.onnx, manifest.json, trees.json when present).
+ */
+export function verifyArtifactFiles(
+  files: Record<string, Buffer>,
+  compile: EncoderFactory = compileEncoder,
+  batching: BatchingOptions = NO_BATCHING,
+) {
   const manifest = JSON.parse(files[MANIFEST_FILE].toString('utf8')) as ModelManifest;
   return verifyArtifact(manifest, files[MODEL_FILE], compile, batching, files[TREES_FILE]);
 }

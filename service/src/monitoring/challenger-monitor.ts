@@ -66,7 +66,10 @@ class PairedWindow {
     this.difference = new Float64Array(capacity);
   }
 
-  push(production: { version: string; threshold: number; scores: ArrayLike<number> }, challenger: { version: string; threshold: number; scores: ArrayLike<number> }): void {
+  push(
+    production: { version: string; threshold: number; scores: ArrayLike<number> },
+    challenger: { version: string; threshold: number; scores: ArrayLike<number> },
+  ): void {
     if (challenger.version !== this.challenger.version || production.version !== this.production.version) {
       this.challenger.restart(challenger.version);
       this.production.restart(production.version);
@@ -141,7 +144,8 @@ export class ChallengerMonitor implements OnModuleInit {
     this.capacity = config.driftWindow;
     this.shadow = new PairedWindow(this.capacity);
     this.canary = new PairedWindow(this.capacity);
-    const self = this;
+    // collect() runs with `this` as the gauge: the service's report comes through arrow functions.
+    const report = () => this.report();
     new Gauge({
       name: 'challenger_comparison',
       help: 'Shadow and canary against production on the same applications, by channel and figure (psi, approval_rate, production_approval_rate, decision_agreement, mean_abs_difference)',
@@ -149,9 +153,9 @@ export class ChallengerMonitor implements OnModuleInit {
       registers: [metrics.registry],
       collect() {
         this.reset();
-        const report = self.report();
+        const current = report();
         for (const channel of ['shadow', 'canary'] as const) {
-          for (const [figure, value] of Object.entries(report[channel])) {
+          for (const [figure, value] of Object.entries(current[channel])) {
             if (typeof value === 'number' && figure !== 'count') this.set({ channel, figure }, value);
           }
         }
@@ -169,7 +173,10 @@ export class ChallengerMonitor implements OnModuleInit {
   }
 
   /** Production's scores of applications the canary answered; a failure only leaves them out of the comparison. */
-  private async scoreWithProduction(applications: ScoredEvent['applications'], canary: { version: string; threshold: number; scores: Float32Array }): Promise<void> {
+  private async scoreWithProduction(
+    applications: ScoredEvent['applications'],
+    canary: { version: string; threshold: number; scores: Float32Array },
+  ): Promise<void> {
     try {
       await this.models.withModel(async (production) => {
         const scores = await production.score(applications);

@@ -7,7 +7,16 @@ import { LoadedModel } from '../model/loaded-model.js';
 import { Reference } from '../model/manifest.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ScoringEvents } from '../scoring/scoring-events.js';
-import { binner, DRIFT_ABOVE, driftStatus, DriftStatus, MIN_WINDOW, psi, SlidingHistogram, WATCH_ABOVE } from './psi.js';
+import {
+  binner,
+  DRIFT_ABOVE,
+  driftStatus,
+  DriftStatus,
+  MIN_WINDOW,
+  psi,
+  SlidingHistogram,
+  WATCH_ABOVE,
+} from './psi.js';
 
 interface Tracked {
   name: string;
@@ -41,7 +50,9 @@ export class DriftService implements OnModuleInit {
     metrics: MetricsService,
     private readonly events: ScoringEvents,
   ) {
-    const self = this;
+    // collect() runs with `this` as the gauge: the service's report comes through arrow functions.
+    const report = () => this.report();
+    const windowSize = () => this.inputs[0]?.window.size ?? 0;
     new Gauge({
       name: 'drift_psi',
       help: 'Population stability index of the live window against the reference, by feature (score for the output)',
@@ -49,9 +60,9 @@ export class DriftService implements OnModuleInit {
       registers: [metrics.registry],
       collect() {
         this.reset();
-        const report = self.report();
-        for (const [feature, value] of Object.entries(report.features)) this.set({ feature }, value.psi);
-        if (report.score) this.set({ feature: 'probability_of_default' }, report.score.psi);
+        const current = report();
+        for (const [feature, value] of Object.entries(current.features)) this.set({ feature }, value.psi);
+        if (current.score) this.set({ feature: 'probability_of_default' }, current.score.psi);
       },
     });
     new Gauge({
@@ -59,7 +70,7 @@ export class DriftService implements OnModuleInit {
       help: 'Applications in the drift window',
       registers: [metrics.registry],
       collect() {
-        this.set(self.inputs[0]?.window.size ?? 0);
+        this.set(windowSize());
       },
     });
   }

@@ -45,7 +45,8 @@ export class EmfPublisher implements OnApplicationBootstrap, OnApplicationShutdo
     // Loaded beside startup, not before listening: publish() skips a line until it is there.
     void import('aws-embedded-metrics').then(
       (emf) => (this.emf = emf),
-      (error: Error) => this.logger.warn({ message: 'EMF metrics off: aws-embedded-metrics did not load', reason: error.message }),
+      (error: Error) =>
+        this.logger.warn({ message: 'EMF metrics off: aws-embedded-metrics did not load', reason: error.message }),
     );
     this.events.subscribe((event) => {
       if (event.role !== 'production') return;
@@ -57,7 +58,9 @@ export class EmfPublisher implements OnApplicationBootstrap, OnApplicationShutdo
     this.timer = setInterval(
       () =>
         void this.publish().catch((error: Error) =>
-          this.throttle.run('emf', (suppressed) => this.logger.warn({ message: 'EMF metrics not written', reason: error.message, suppressed })),
+          this.throttle.run('emf', (suppressed) =>
+            this.logger.warn({ message: 'EMF metrics not written', reason: error.message, suppressed }),
+          ),
         ),
       this.config.emfIntervalS * 1000,
     );
@@ -86,7 +89,8 @@ export class EmfPublisher implements OnApplicationBootstrap, OnApplicationShutdo
     const judged = Object.entries(drift.features).filter(([, f]) => f.status !== 'insufficient_data');
     for (const [feature, figure] of judged) detail.putMetric(`drift_psi.${feature}`, figure.psi, Unit.None);
     if (judged.length > 0) summary.putMetric('drift_psi_max', Math.max(...judged.map(([, f]) => f.psi)), Unit.None);
-    if (drift.score && drift.score.status !== 'insufficient_data') detail.putMetric('drift_psi.probability_of_default', drift.score.psi, Unit.None);
+    if (drift.score && drift.score.status !== 'insufficient_data')
+      detail.putMetric('drift_psi.probability_of_default', drift.score.psi, Unit.None);
     const ratios: number[] = [];
     for (const [attribute, groups] of Object.entries(this.fairness.report().attributes)) {
       for (const [group, figures] of Object.entries(groups)) {
@@ -99,7 +103,8 @@ export class EmfPublisher implements OnApplicationBootstrap, OnApplicationShutdo
     const challengers = this.challengers.report();
     for (const channel of ['shadow', 'canary'] as const) {
       const figures = challengers[channel];
-      if (figures.decision_agreement !== null) detail.putMetric(`challenger_agreement.${channel}`, figures.decision_agreement, Unit.None);
+      if (figures.decision_agreement !== null)
+        detail.putMetric(`challenger_agreement.${channel}`, figures.decision_agreement, Unit.None);
       if (figures.psi !== null) detail.putMetric(`challenger_psi.${channel}`, figures.psi, Unit.None);
     }
     await Promise.all([summary.flush(), detail.flush()]);

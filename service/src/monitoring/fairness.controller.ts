@@ -12,7 +12,9 @@ export class FairnessController {
   constructor(private readonly fairness: FairnessService) {}
 
   @Get('fairness')
-  @ApiOperation({ summary: 'Approval rate and adverse impact ratio by gender and marital status over the recent decisions' })
+  @ApiOperation({
+    summary: 'Approval rate and adverse impact ratio by gender and marital status over the recent decisions',
+  })
   @ApiOkResponse({ type: FairnessReportDto })
   report(): FairnessReportDto {
     return this.fairness.report();

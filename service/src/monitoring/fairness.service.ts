@@ -32,7 +32,9 @@ export class FairnessService implements OnModuleInit {
   private next = 0;
   private size = 0;
   private counts = emptyCounts();
-  private readonly codeOf = ATTRIBUTES.map((a) => new Map<string, number>(PROTECTED_ATTRIBUTES[a].map((g, i) => [g, i])));
+  private readonly codeOf = ATTRIBUTES.map(
+    (a) => new Map<string, number>(PROTECTED_ATTRIBUTES[a].map((g, i) => [g, i])),
+  );
 
   constructor(
     @Inject(appConfig.KEY) private readonly config: ConfigType<typeof appConfig>,
@@ -41,7 +43,8 @@ export class FairnessService implements OnModuleInit {
   ) {
     this.codes = ATTRIBUTES.map(() => new Uint8Array(config.driftWindow));
     this.approved = new Uint8Array(config.driftWindow);
-    const self = this;
+    // collect() runs with `this` as the gauge: the service's report comes through arrow functions.
+    const report = () => this.report();
     new Gauge({
       name: 'fairness_adverse_impact_ratio',
       help: "A group's approval rate over the highest group's, in the fairness window (groups with enough applications)",
@@ -49,7 +52,7 @@ export class FairnessService implements OnModuleInit {
       registers: [metrics.registry],
       collect() {
         this.reset();
-        for (const [attribute, groups] of Object.entries(self.report().attributes)) {
+        for (const [attribute, groups] of Object.entries(report().attributes)) {
           for (const [group, figures] of Object.entries(groups)) {
             if (figures.adverse_impact_ratio !== null) this.set({ attribute, group }, figures.adverse_impact_ratio);
           }

@@ -29,7 +29,10 @@ export function emptyCounts(): ApprovalCounts {
 }
 
 /** Counts for a set of applications and whether each was approved (same order). */
-export function countApprovals(applications: readonly LoanApplication[], approved: (i: number) => boolean): ApprovalCounts {
+export function countApprovals(
+  applications: readonly LoanApplication[],
+  approved: (i: number) => boolean,
+): ApprovalCounts {
   const counts = emptyCounts();
   applications.forEach((application, i) => {
     for (const attribute of Object.keys(PROTECTED_ATTRIBUTES) as ProtectedAttribute[]) {
@@ -54,9 +57,21 @@ export function fairnessTable(counts: ApprovalCounts, minCount: number): Fairnes
     const best = Math.max(0, ...groups.filter(([, c]) => c.count >= minCount).map(([, c]) => rate(c)!));
     table[attribute] = Object.fromEntries(
       groups.map(([group, c]) => {
-        if (c.count < minCount) return [group, { count: c.count, approval_rate: rate(c), adverse_impact_ratio: null, status: 'insufficient_data' }];
+        if (c.count < minCount)
+          return [
+            group,
+            { count: c.count, approval_rate: rate(c), adverse_impact_ratio: null, status: 'insufficient_data' },
+          ];
         const air = best > 0 ? rate(c)! / best : null;
-        return [group, { count: c.count, approval_rate: rate(c), adverse_impact_ratio: air, status: air !== null && air < FOUR_FIFTHS ? 'below_four_fifths' : 'ok' }];
+        return [
+          group,
+          {
+            count: c.count,
+            approval_rate: rate(c),
+            adverse_impact_ratio: air,
+            status: air !== null && air < FOUR_FIFTHS ? 'below_four_fifths' : 'ok',
+          },
+        ];
       }),
     );
   }

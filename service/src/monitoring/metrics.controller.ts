@@ -12,7 +12,10 @@ export class MetricsController {
   @Get()
   @ApiOperation({ summary: 'Prometheus metrics (text exposition format 0.0.4)' })
   @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Every metric of the process, in Prometheus text format.', content: { 'text/plain': { schema: { type: 'string' } } } })
+  @ApiOkResponse({
+    description: 'Every metric of the process, in Prometheus text format.',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   render(): Promise<string> {
     return this.metrics.render();

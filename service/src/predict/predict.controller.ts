@@ -36,7 +36,11 @@ export class PredictController {
   @ApiErrors({ 503: 'No model is loaded yet.' })
   @ContractRoute(LoanApplicationDto, PredictionDto)
   @EXPLAIN_QUERY
-  async predict(@ContractBody() application: LoanApplicationDto, @Req() request: FastifyRequest, @Query('explain') explain?: string): Promise<PredictionDto> {
+  async predict(
+    @ContractBody() application: LoanApplicationDto,
+    @Req() request: FastifyRequest,
+    @Query('explain') explain?: string,
+  ): Promise<PredictionDto> {
     const [prediction] = await this.predictions.predict([application], String(request.id), explainFlag(explain));
     return prediction;
   }
@@ -48,7 +52,11 @@ export class PredictController {
   @ApiErrors({ 503: 'No model is loaded yet.' })
   @ContractRoute(BatchRequestDto, BatchResponseDto)
   @EXPLAIN_QUERY
-  async predictBatch(@ContractBody() body: BatchRequestDto, @Req() request: FastifyRequest, @Query('explain') explain?: string): Promise<BatchResponseDto> {
+  async predictBatch(
+    @ContractBody() body: BatchRequestDto,
+    @Req() request: FastifyRequest,
+    @Query('explain') explain?: string,
+  ): Promise<BatchResponseDto> {
     return { predictions: await this.predictions.predict(body.applications, String(request.id), explainFlag(explain)) };
   }
 }

@@ -19,7 +19,11 @@ export class PredictService {
    * Answers with the canary when it is routed this request (see ChallengersService), else with production, leased
    * for the call; drift, metrics and the prediction log hear of it once, and none waits on I/O.
    */
-  async predict(applications: LoanApplicationDto[], requestId: string | null = null, explain = false): Promise<PredictionDto[]> {
+  async predict(
+    applications: LoanApplicationDto[],
+    requestId: string | null = null,
+    explain = false,
+  ): Promise<PredictionDto[]> {
     const canary = this.challengers.routeToCanary(applications);
     if (canary) {
       try {
@@ -28,7 +32,9 @@ export class PredictService {
         canary.releaseLease();
       }
     }
-    const answers = await this.models.withModel((model) => this.answerWith(model, 'production', applications, requestId, explain));
+    const answers = await this.models.withModel((model) =>
+      this.answerWith(model, 'production', applications, requestId, explain),
+    );
     if (!answers) throw new ServiceUnavailableException('no model is loaded yet; retry shortly');
     return answers;
   }
@@ -52,14 +58,21 @@ export class PredictService {
    * Reasons on every decline (and every feature's contribution with `explain`), from TreeSHAP over the trees of
    * the model that scored: only the rows to explain are encoded again (a batch's approvals are not).
    */
-  private explain(model: LoadedModel, applications: LoanApplicationDto[], answers: PredictionDto[], all: boolean): void {
+  private explain(
+    model: LoadedModel,
+    applications: LoanApplicationDto[],
+    answers: PredictionDto[],
+    all: boolean,
+  ): void {
     const explainer = model.explainer;
     if (!explainer) return;
     // A loop, not flatMap: that made an array for every answer, approvals included, on every /predict.
     const rows: number[] = [];
     for (let i = 0; i < answers.length; i++) if (all || answers[i].decision === 'decline') rows.push(i);
     if (rows.length === 0) return;
-    const x = model.encoder.encode(rows.length === applications.length ? applications : rows.map((i) => applications[i]));
+    const x = model.encoder.encode(
+      rows.length === applications.length ? applications : rows.map((i) => applications[i]),
+    );
     rows.forEach((i, row) => {
       const phi = explainer.contributions(x, row);
       if (answers[i].decision === 'decline') answers[i].reasons = explainer.reasons(applications[i], phi);
@@ -67,7 +80,12 @@ export class PredictService {
     });
   }
 
-  private answer(applications: LoanApplicationDto[], scores: Float32Array, threshold: number, version: string): PredictionDto[] {
+  private answer(
+    applications: LoanApplicationDto[],
+    scores: Float32Array,
+    threshold: number,
+    version: string,
+  ): PredictionDto[] {
     return applications.map((application, i) => {
       const probability = scores[i];
       const prediction: PredictionDto = {
@@ -77,7 +95,8 @@ export class PredictService {
         threshold,
         model_version: version,
       };
-      if (application.application_id != null) prediction.application_id = application.application_id;
+      if (application.application_id !== undefined && application.application_id !== null)
+        prediction.application_id = application.application_id;
       return prediction;
     });
   }

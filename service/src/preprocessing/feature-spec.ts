@@ -44,7 +44,9 @@ export function featureSpecProblems(spec: FeatureSpec | undefined): string[] {
   if (!spec || !Array.isArray(spec.features)) return ['feature_spec is missing or has no features'];
   const problems: string[] = [];
   if (spec.spec_version !== SUPPORTED_SPEC_VERSION) {
-    problems.push(`feature_spec.spec_version ${spec.spec_version} is not supported (expected ${SUPPORTED_SPEC_VERSION})`);
+    problems.push(
+      `feature_spec.spec_version ${spec.spec_version} is not supported (expected ${SUPPORTED_SPEC_VERSION})`,
+    );
   }
   if (spec.tensor?.dtype !== 'float32') problems.push(`tensor dtype must be float32, got ${spec.tensor?.dtype}`);
   if (!spec.tensor?.input_name) problems.push('tensor.input_name is missing');
@@ -58,7 +60,8 @@ export function featureSpecProblems(spec: FeatureSpec | undefined): string[] {
     names.add(feature.name);
     switch (feature.kind) {
       case 'number':
-        if (!isNumberField(feature.source)) problems.push(`feature '${feature.name}': '${feature.source}' is not a numeric input`);
+        if (!isNumberField(feature.source))
+          problems.push(`feature '${feature.name}': '${feature.source}' is not a numeric input`);
         break;
       case 'category': {
         if (!isEnumField(feature.source)) {
@@ -70,18 +73,25 @@ export function featureSpecProblems(spec: FeatureSpec | undefined): string[] {
         if (!Array.isArray(feature.vocabulary) || feature.vocabulary.length === 0) {
           problems.push(`feature '${feature.name}': vocabulary is empty`);
         } else if (outside.length > 0) {
-          problems.push(`feature '${feature.name}': vocabulary values ${JSON.stringify(outside)} are not allowed by the contract`);
+          problems.push(
+            `feature '${feature.name}': vocabulary values ${JSON.stringify(outside)} are not allowed by the contract`,
+          );
         }
         break;
       }
       case 'grade_letter':
-        if (feature.source !== GRADE_FIELD) problems.push(`feature '${feature.name}': grade_letter must read ${GRADE_FIELD}`);
-        if (!Array.isArray(feature.vocabulary) || feature.vocabulary.some((v) => v.length !== 1 || !GRADE_LETTERS.includes(v))) {
+        if (feature.source !== GRADE_FIELD)
+          problems.push(`feature '${feature.name}': grade_letter must read ${GRADE_FIELD}`);
+        if (
+          !Array.isArray(feature.vocabulary) ||
+          feature.vocabulary.some((v) => v.length !== 1 || !GRADE_LETTERS.includes(v))
+        ) {
           problems.push(`feature '${feature.name}': vocabulary must hold letters A-G`);
         }
         break;
       case 'grade_ordinal':
-        if (feature.source !== GRADE_FIELD) problems.push(`feature '${feature.name}': grade_ordinal must read ${GRADE_FIELD}`);
+        if (feature.source !== GRADE_FIELD)
+          problems.push(`feature '${feature.name}': grade_ordinal must read ${GRADE_FIELD}`);
         break;
       case 'ratio':
         if (!isNumberField(feature.numerator) || !isNumberField(feature.denominator)) {
@@ -91,7 +101,9 @@ export function featureSpecProblems(spec: FeatureSpec | undefined): string[] {
         }
         break;
       default:
-        problems.push(`feature '${(feature as { name: string }).name}': unknown kind '${(feature as { kind: string }).kind}'`);
+        problems.push(
+          `feature '${(feature as { name: string }).name}': unknown kind '${(feature as { kind: string }).kind}'`,
+        );
     }
   }
   const width = spec.tensor?.shape?.[1];

@@ -39,7 +39,9 @@ const SWAGGER: Record<AccessKind, MethodDecorator & ClassDecorator> = {
   ),
 };
 
-/** Marks a controller (every handler in it) or one handler with its kind of caller: auth, limits and Swagger together. */
+/**
+ * Marks a controller (every handler in it) or one handler with its kind of caller: auth, limits and Swagger together.
+ */
 export function Access(kind: AccessKind): ClassDecorator & MethodDecorator {
   const config = RouteConfig({ access: kind } satisfies AccessRouteConfig);
   return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor): void => {

@@ -21,7 +21,13 @@ export class FixedWindowThrottlerStorage implements RateLimitStorage {
   }
 
   /** Synchronous: the request hook uses the answer without awaiting. */
-  increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): ThrottlerStorageRecord {
+  increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): ThrottlerStorageRecord {
     const now = Date.now();
     const id = `${throttlerName}:${key}`;
     let window = this.windows.get(id);
@@ -30,7 +36,8 @@ export class FixedWindowThrottlerStorage implements RateLimitStorage {
       this.windows.set(id, window);
     }
     window.hits++;
-    if (window.hits > limit && window.blockedUntil <= now) window.blockedUntil = now + (blockDuration > 0 ? blockDuration : window.startedAt + ttl - now);
+    if (window.hits > limit && window.blockedUntil <= now)
+      window.blockedUntil = now + (blockDuration > 0 ? blockDuration : window.startedAt + ttl - now);
     const isBlocked = window.blockedUntil > now;
     return {
       totalHits: window.hits,

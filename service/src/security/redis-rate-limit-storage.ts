@@ -30,12 +30,20 @@ export class RedisRateLimitStorage implements RateLimitStorage {
     });
     // Without a listener an unreachable Redis would be an unhandled 'error' event.
     this.redis.on('error', (error: Error) =>
-      this.throttle.run('redis', (suppressed) => this.logger.warn({ message: 'redis unreachable; rate limits fail open', reason: error.message, suppressed })),
+      this.throttle.run('redis', (suppressed) =>
+        this.logger.warn({ message: 'redis unreachable; rate limits fail open', reason: error.message, suppressed }),
+      ),
     );
     this.store = new ThrottlerStorageRedisService(this.redis);
   }
 
-  increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+  increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
     return this.store.increment(key, ttl, limit, blockDuration > 0 ? blockDuration : ttl, throttlerName);
   }
 

@@ -7,7 +7,11 @@ import { LogThrottle } from '../logging/log-throttle.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { AccessKind, AccessRouteConfig } from './access.decorator.js';
 import { SecretSet } from './secret-set.js';
-import { RATE_LIMIT_STORAGE, type RateLimitStorage, type ThrottlerStorageRecord } from './throttler-storage.interface.js';
+import {
+  RATE_LIMIT_STORAGE,
+  type RateLimitStorage,
+  type ThrottlerStorageRecord,
+} from './throttler-storage.interface.js';
 
 export const API_KEY_HEADER = 'x-api-key';
 const MINUTE_MS = 60_000;
@@ -88,7 +92,10 @@ export class RequestGate {
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
     if (!match) {
       const name = access === 'admin' ? 'ADMIN_TOKEN' : 'METRICS_TOKEN';
-      return this.failed(ip, kind, 401, `${access} routes need Authorization: Bearer <${name}>`, ['www-authenticate', 'Bearer']);
+      return this.failed(ip, kind, 401, `${access} routes need Authorization: Bearer <${name}>`, [
+        'www-authenticate',
+        'Bearer',
+      ]);
     }
     if (secrets.indexOf(match[1]) < 0) return this.failed(ip, kind, 403, `the ${access} token is not valid`);
     return { client: access === 'admin' ? `admin:${ip}` : null };
@@ -116,7 +123,12 @@ export class RequestGate {
       this.refused.delete(ip);
       return null;
     }
-    return { status: 429, kind: 'auth_failures', message: 'too many wrong credentials from this address; see Retry-After', header: ['retry-after', String(Math.ceil(left / 1000))] };
+    return {
+      status: 429,
+      kind: 'auth_failures',
+      message: 'too many wrong credentials from this address; see Retry-After',
+      header: ['retry-after', String(Math.ceil(left / 1000))],
+    };
   }
 
   /** A wrong or missing credential: counted per address; the one that crosses the limit already gets 429. */
@@ -131,7 +143,14 @@ export class RequestGate {
       this.refused.set(ip, Date.now() + record.timeToBlockExpire * 1000);
       if (first) {
         this.throttle.run(`auth-blocked:${ip}`, (suppressed) =>
-          this.logger.warn({ message: 'too many wrong credentials; address refused', ip, kind, limit_per_minute: this.config.authFailuresPerMinute, block_s: record.timeToBlockExpire, suppressed }),
+          this.logger.warn({
+            message: 'too many wrong credentials; address refused',
+            ip,
+            kind,
+            limit_per_minute: this.config.authFailuresPerMinute,
+            block_s: record.timeToBlockExpire,
+            suppressed,
+          }),
         );
       }
       return true;
@@ -154,15 +173,24 @@ export class RequestGate {
     if (!(result instanceof Promise)) return result;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(this.storageFailed(new Error(`no answer in ${STORAGE_DEADLINE_MS} ms`))), STORAGE_DEADLINE_MS);
+      timer = setTimeout(
+        () => resolve(this.storageFailed(new Error(`no answer in ${STORAGE_DEADLINE_MS} ms`))),
+        STORAGE_DEADLINE_MS,
+      );
     });
-    return Promise.race([result.catch((error: unknown) => this.storageFailed(error)), deadline]).finally(() => clearTimeout(timer));
+    return Promise.race([result.catch((error: unknown) => this.storageFailed(error)), deadline]).finally(() =>
+      clearTimeout(timer),
+    );
   }
 
   private storageFailed(error: unknown): null {
     this.metrics.rateLimitStorageFailures.inc();
     this.throttle.run('storage', (suppressed) =>
-      this.logger.error({ message: 'rate-limit storage unavailable; requests pass uncounted', reason: (error as Error).message, suppressed }),
+      this.logger.error({
+        message: 'rate-limit storage unavailable; requests pass uncounted',
+        reason: (error as Error).message,
+        suppressed,
+      }),
     );
     return null;
   }

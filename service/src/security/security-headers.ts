@@ -53,4 +53,3 @@ export const API_HEADERS: Readonly<Record<string, string>> = {
 
 /** The routes that serve HTML (Swagger UI and its assets): they get helmet's full set. */
 export const isDocument = (url: string) => url === '/docs' || url.startsWith('/docs/') || url.startsWith('/docs?');
-

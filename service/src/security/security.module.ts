@@ -17,7 +17,8 @@ import { RATE_LIMIT_STORAGE } from './throttler-storage.interface.js';
     {
       provide: RATE_LIMIT_STORAGE,
       inject: [appConfig.KEY],
-      useFactory: (config: ConfigType<typeof appConfig>) => (config.redisUrl ? new RedisRateLimitStorage(config.redisUrl) : new FixedWindowThrottlerStorage()),
+      useFactory: (config: ConfigType<typeof appConfig>) =>
+        config.redisUrl ? new RedisRateLimitStorage(config.redisUrl) : new FixedWindowThrottlerStorage(),
     },
     RequestGate,
   ],

@@ -65,13 +65,19 @@ export class ShadowScoringService implements OnModuleInit {
     }
     this.waitingRows += rows;
     const model = shadow.acquire();
-    return new Promise<Float32Array>((resolve, reject) => setImmediate(() => model.score(event.applications).then(resolve, reject)))
+    return new Promise<Float32Array>((resolve, reject) =>
+      setImmediate(() => model.score(event.applications).then(resolve, reject)),
+    )
       .then(
         (scores) => {
           this.metrics.shadowScores.inc({ outcome: 'scored' }, rows);
           const answer = { version: model.version, threshold: model.threshold, scores };
           this.events.emitShadow({
-            production: { version: event.model.version, threshold: event.model.threshold, scores: event.answers.map((a) => a.probability_of_default) },
+            production: {
+              version: event.model.version,
+              threshold: event.model.threshold,
+              scores: event.answers.map((a) => a.probability_of_default),
+            },
             shadow: answer,
           });
           return answer;
@@ -79,7 +85,12 @@ export class ShadowScoringService implements OnModuleInit {
         (error: Error) => {
           this.metrics.shadowScores.inc({ outcome: 'failed' }, rows);
           this.throttle.run('shadow', (suppressed) =>
-            this.logger.error({ message: 'shadow scoring failed; answers recorded without it', version: model.version, reason: error.message, suppressed }),
+            this.logger.error({
+              message: 'shadow scoring failed; answers recorded without it',
+              version: model.version,
+              reason: error.message,
+              suppressed,
+            }),
           );
           return null;
         },

@@ -19,7 +19,9 @@ export interface BlobStore {
 /** True for "no such file or object" from either implementation (by shape, so the AWS SDK need not load). */
 export function isMissing(error: unknown): boolean {
   const e = error as { code?: string; name?: string; $metadata?: { httpStatusCode?: number } } | undefined;
-  return e?.code === 'ENOENT' || e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
+  return (
+    e?.code === 'ENOENT' || e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404
+  );
 }
 
 /** True when a store call ran out of its deadline. */

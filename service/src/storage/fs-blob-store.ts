@@ -6,7 +6,9 @@ import { BlobExistsError, BlobStore, safeKey } from './blob-store.js';
 /** An fs error retold by key: its code stays (so isMissing works), the absolute path does not leak into answers. */
 function byKey(error: unknown, operation: string, key: string): Error {
   const code = (error as NodeJS.ErrnoException)?.code;
-  const retold = new Error(`${operation} ${key}: ${code === 'ENOENT' ? 'not found' : (code ?? 'failed')}`) as NodeJS.ErrnoException;
+  const retold = new Error(
+    `${operation} ${key}: ${code === 'ENOENT' ? 'not found' : (code ?? 'failed')}`,
+  ) as NodeJS.ErrnoException;
   retold.code = code;
   return retold;
 }

@@ -1,8 +1,15 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { BlobExistsError, BlobStore, isMissing, safeKey, StoreTimeoutError } from './blob-store.js';
 import { createS3Client, DEFAULT_S3_TIMEOUT_MS, joinKey, parseS3Uri, S3Location } from './s3-location.js';
 
-const httpStatus = (error: unknown) => (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+const httpStatus = (error: unknown) =>
+  (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 
 export class S3BlobStore implements BlobStore {
   readonly location: string;
@@ -50,7 +57,10 @@ export class S3BlobStore implements BlobStore {
     // The HEAD first serves servers without conditional writes (s3rver ignores If-None-Match). On AWS a HEAD of a
     // missing key answers 403, not 404, to a role whose s3:ListBucket is limited by an s3:prefix condition (the
     // retraining task's): that is no answer at all, and the conditional PUT below decides.
-    if (options.ifAbsent && (await this.exists(key).catch((error: unknown) => (httpStatus(error) === 403 ? false : Promise.reject(error))))) {
+    if (
+      options.ifAbsent &&
+      (await this.exists(key).catch((error: unknown) => (httpStatus(error) === 403 ? false : Promise.reject(error))))
+    ) {
       throw new BlobExistsError(this.location, key);
     }
     try {
@@ -74,7 +84,9 @@ export class S3BlobStore implements BlobStore {
 
   async get(key: string): Promise<Buffer> {
     return this.withDeadline('get', key, async (abortSignal) => {
-      const answer = await this.s3.send(new GetObjectCommand({ Bucket: this.where.bucket, Key: this.keyOf(key) }), { abortSignal });
+      const answer = await this.s3.send(new GetObjectCommand({ Bucket: this.where.bucket, Key: this.keyOf(key) }), {
+        abortSignal,
+      });
       return Buffer.from(await answer.Body!.transformToByteArray());
     });
   }
@@ -101,7 +113,10 @@ export class S3BlobStore implements BlobStore {
     let token: string | undefined;
     do {
       const page = await this.withDeadline('list', prefix || '/', (abortSignal) =>
-        this.s3.send(new ListObjectsV2Command({ Bucket: this.where.bucket, Prefix: base + prefix, ContinuationToken: token }), { abortSignal }),
+        this.s3.send(
+          new ListObjectsV2Command({ Bucket: this.where.bucket, Prefix: base + prefix, ContinuationToken: token }),
+          { abortSignal },
+        ),
       );
       for (const object of page.Contents ?? []) keys.push((object.Key ?? '').slice(base.length));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;

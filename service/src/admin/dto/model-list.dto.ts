@@ -18,7 +18,11 @@ export class VersionSummaryDto {
   @ApiProperty({ type: String, nullable: true, description: 'null when the manifest cannot be read.' })
   created_at!: string | null;
 
-  @ApiProperty({ type: 'object', nullable: true, additionalProperties: { oneOf: [{ type: 'number' }, { type: 'string' }] } })
+  @ApiProperty({
+    type: 'object',
+    nullable: true,
+    additionalProperties: { oneOf: [{ type: 'number' }, { type: 'string' }] },
+  })
   metrics!: Record<string, number | string> | null;
 
   @ApiProperty({ type: Number, nullable: true })
@@ -38,7 +42,12 @@ export class ChallengerStateDto {
   @ApiProperty({ type: String, nullable: true, description: 'The version this instance has loaded for the channel.' })
   serving!: string | null;
 
-  @ApiProperty({ type: Number, nullable: true, required: false, description: 'canary: the share of applications it answers.' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    required: false,
+    description: 'canary: the share of applications it answers.',
+  })
   weight?: number | null;
 }
 
@@ -67,7 +76,11 @@ export class ModelListDto {
   @ApiProperty({ type: String, nullable: true, description: 'The version this instance is pinned to, if any.' })
   pinned!: string | null;
 
-  @ApiProperty({ type: ChannelPointerDto, nullable: true, description: 'Where the channel points; null when it cannot be read.' })
+  @ApiProperty({
+    type: ChannelPointerDto,
+    nullable: true,
+    description: 'Where the channel points; null when it cannot be read.',
+  })
   production!: ChannelPointerDto | null;
 
   @ApiProperty({ type: ChallengersDto, description: 'The shadow and canary channels beside production.' })

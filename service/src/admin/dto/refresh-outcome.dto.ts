@@ -2,7 +2,10 @@ import { ApiProperty } from '@nestjs/swagger';
 
 /** What a reload, activate or unpin did (model/model.service.ts RefreshOutcome). */
 export class RefreshOutcomeDto {
-  @ApiProperty({ enum: ['unchanged', 'swapped'], description: "A failure answers 422 instead, with the error shape and the outcome's fields." })
+  @ApiProperty({
+    enum: ['unchanged', 'swapped'],
+    description: "A failure answers 422 instead, with the error shape and the outcome's fields.",
+  })
   status!: 'unchanged' | 'swapped';
 
   @ApiProperty({ type: String, nullable: true, description: 'The version serving after the call.' })

@@ -1,5 +1,12 @@
 import { BlobExistsError, BlobStore, isMissing } from '../../storage/blob-store.js';
-import { ChallengerPointer, ChannelPointer, MANIFEST_FILE, MODEL_FILE, NAME_PATTERN, VERSION_PATTERN } from '../manifest.js';
+import {
+  ChallengerPointer,
+  ChannelPointer,
+  MANIFEST_FILE,
+  MODEL_FILE,
+  NAME_PATTERN,
+  VERSION_PATTERN,
+} from '../manifest.js';
 import { ModelStore, VersionExistsError } from '../model-store.js';
 
 export function assertSafeSegments(name: string, version?: string, file?: string): void {
@@ -63,7 +70,9 @@ export class BlobModelStore implements ModelStore {
   async fingerprint(name: string, version: string): Promise<string> {
     assertSafeSegments(name, version);
     const parts = await Promise.all(
-      [MANIFEST_FILE, MODEL_FILE].map(async (file) => `${file}:${(await this.blobs.stat(`${name}/versions/${version}/${file}`)) ?? 'missing'}`),
+      [MANIFEST_FILE, MODEL_FILE].map(
+        async (file) => `${file}:${(await this.blobs.stat(`${name}/versions/${version}/${file}`)) ?? 'missing'}`,
+      ),
     );
     return parts.join('|');
   }

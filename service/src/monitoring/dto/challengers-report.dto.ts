@@ -11,16 +11,36 @@ export class ChallengerFiguresDto implements ChallengerFigures {
   @ApiProperty({ type: Number, nullable: true, example: 0.74 })
   approval_rate!: number | null;
 
-  @ApiProperty({ type: Number, nullable: true, example: 0.76, description: "Production's approval rate on the same applications." })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 0.76,
+    description: "Production's approval rate on the same applications.",
+  })
   production_approval_rate!: number | null;
 
-  @ApiProperty({ type: Number, nullable: true, example: 0.012, description: "PSI of the challenger's scores against production's on the same applications (20 bins)." })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 0.012,
+    description: "PSI of the challenger's scores against production's on the same applications (20 bins).",
+  })
   psi!: number | null;
 
-  @ApiProperty({ type: Number, nullable: true, example: 0.97, description: 'The share of the same applications both decided alike.' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 0.97,
+    description: 'The share of the same applications both decided alike.',
+  })
   decision_agreement!: number | null;
 
-  @ApiProperty({ type: Number, nullable: true, example: 0.013, description: 'Mean |difference| of probability on the same applications.' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 0.013,
+    description: 'Mean |difference| of probability on the same applications.',
+  })
   mean_abs_difference!: number | null;
 }
 

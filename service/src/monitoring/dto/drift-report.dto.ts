@@ -8,7 +8,10 @@ export class DriftFigureDto {
   @ApiProperty({ example: 0.031, description: 'Population stability index against the reference.' })
   psi!: number;
 
-  @ApiProperty({ enum: STATUSES, description: 'ok, watch (> 0.1), drift (> 0.25), or insufficient_data (window under min_window).' })
+  @ApiProperty({
+    enum: STATUSES,
+    description: 'ok, watch (> 0.1), drift (> 0.25), or insufficient_data (window under min_window).',
+  })
   status!: DriftStatus;
 }
 
@@ -25,7 +28,11 @@ export class DriftThresholdsDto {
 
 /** GET /monitoring/drift. */
 export class DriftReportDto implements DriftReport {
-  @ApiProperty({ type: String, nullable: true, description: 'The version whose reference the window is compared with.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The version whose reference the window is compared with.',
+  })
   model_version!: string | null;
 
   @ApiProperty({ example: 5000 })
@@ -37,7 +44,11 @@ export class DriftReportDto implements DriftReport {
   @ApiProperty({ type: DriftThresholdsDto })
   thresholds!: DriftThresholdsDto;
 
-  @ApiProperty({ type: 'object', additionalProperties: { $ref: '#/components/schemas/DriftFigureDto' }, description: 'One figure per model input.' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { $ref: '#/components/schemas/DriftFigureDto' },
+    description: 'One figure per model input.',
+  })
   features!: Record<string, DriftFigureDto>;
 
   @ApiProperty({ type: DriftFigureDto, nullable: true, description: 'The score, or null before a model is loaded.' })

@@ -9,7 +9,12 @@ export class GroupFiguresDto implements GroupFigures {
   @ApiProperty({ type: Number, nullable: true, example: 0.76 })
   approval_rate!: number | null;
 
-  @ApiProperty({ type: Number, nullable: true, example: 0.97, description: "Approval rate over the highest group's; null under min_group_size." })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 0.97,
+    description: "Approval rate over the highest group's; null under min_group_size.",
+  })
   adverse_impact_ratio!: number | null;
 
   @ApiProperty({ enum: ['ok', 'below_four_fifths', 'insufficient_data'] })

@@ -94,7 +94,8 @@ export function OptionalApplicationId(): PropertyDecorator {
       maxLength: max,
       // IsOptional lets null through as "not sent"; the document says so.
       nullable: true,
-      description: 'Your identifier for the application, echoed back so outcomes can be joined later. null is the same as leaving it out.',
+      description:
+        'Your identifier for the application, echoed back so outcomes can be joined later. null is the same as leaving it out.',
     }),
     IsOptional(),
     IsString({ message: 'application_id must be a string' }),

@@ -4,32 +4,52 @@ export type Decision = 'approve' | 'decline';
 
 /** One principal reason for a decline (explain/explainer.ts Reason). */
 export class ReasonDto {
-  @ApiProperty({ example: 'R01', description: 'Stable across model versions: the same code always names the same input and says the same thing.' })
+  @ApiProperty({
+    example: 'R01',
+    description: 'Stable across model versions: the same code always names the same input and says the same thing.',
+  })
   code!: string;
 
-  @ApiProperty({ example: 'debt_to_income_ratio', description: 'The input the reason is about (grade and sub-grade together as grade_subgrade).' })
+  @ApiProperty({
+    example: 'debt_to_income_ratio',
+    description: 'The input the reason is about (grade and sub-grade together as grade_subgrade).',
+  })
   feature!: string;
 
-  @ApiProperty({ oneOf: [{ type: 'string' }, { type: 'number' }], example: 0.45, description: 'The input as sent (for the loan-to-income reason, the ratio).' })
+  @ApiProperty({
+    oneOf: [{ type: 'string' }, { type: 'number' }],
+    example: 0.45,
+    description: 'The input as sent (for the loan-to-income reason, the ratio).',
+  })
   value!: string | number;
 
-  @ApiProperty({ example: 0.8123, description: "Log-odds this input adds above the population's average (TreeSHAP, path-dependent)." })
+  @ApiProperty({
+    example: 0.8123,
+    description: "Log-odds this input adds above the population's average (TreeSHAP, path-dependent).",
+  })
   contribution!: number;
 
-  @ApiProperty({ example: 'Debt-to-income ratio of 0.45 is high', description: 'The reason in words an applicant can read.' })
+  @ApiProperty({
+    example: 'Debt-to-income ratio of 0.45 is high',
+    description: 'The reason in words an applicant can read.',
+  })
   text!: string;
 }
 
 /** Every feature's contribution (explain=true). */
 export class ContributionsDto {
-  @ApiProperty({ example: -1.52, description: 'The average log-odds over the training population; the contributions add to it.' })
+  @ApiProperty({
+    example: -1.52,
+    description: 'The average log-odds over the training population; the contributions add to it.',
+  })
   base_log_odds!: number;
 
   @ApiProperty({
     type: 'object',
     additionalProperties: { type: 'number' },
     example: { debt_to_income_ratio: 0.81, credit_score: 0.12, grade: 0.3 },
-    description: "Each model feature's contribution in log-odds; base_log_odds plus their sum is the answer's log-odds.",
+    description:
+      "Each model feature's contribution in log-odds; base_log_odds plus their sum is the answer's log-odds.",
   })
   features!: Record<string, number>;
 }
@@ -55,11 +75,23 @@ export class PredictionDto {
 
   @ApiPropertyOptional({
     type: [ReasonDto],
-    description: 'On every decline: up to four principal reasons that raised the risk, largest first (absent only for a model version published without trees.json).',
-    example: [{ code: 'R01', feature: 'debt_to_income_ratio', value: 0.45, contribution: 0.8123, text: 'Debt-to-income ratio of 0.45 is high' }],
+    description:
+      'On every decline: up to four principal reasons that raised the risk, largest first (absent only for a model version published without trees.json).',
+    example: [
+      {
+        code: 'R01',
+        feature: 'debt_to_income_ratio',
+        value: 0.45,
+        contribution: 0.8123,
+        text: 'Debt-to-income ratio of 0.45 is high',
+      },
+    ],
   })
   reasons?: ReasonDto[];
 
-  @ApiPropertyOptional({ type: ContributionsDto, description: 'With explain=true only: every feature\'s contribution, for any decision.' })
+  @ApiPropertyOptional({
+    type: ContributionsDto,
+    description: "With explain=true only: every feature's contribution, for any decision.",
+  })
   contributions?: ContributionsDto;
 }
