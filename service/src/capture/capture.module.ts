@@ -3,7 +3,17 @@ import type { ConfigType } from '@nestjs/config';
 import { appConfig } from '../config/app.config.js';
 import { ShadowModule } from '../shadow/shadow.module.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
-import { PREDICTION_SINK, PredictionSink, RECORD_ENCODER } from './capture.tokens.js';
+import path from 'node:path';
+import {
+  CAPTURE_CLOCK,
+  PREDICTION_SINK,
+  PredictionSink,
+  RECORD_ENCODER,
+  SPILL_STORE,
+  SpillStore,
+  SYSTEM_CLOCK,
+} from './capture.tokens.js';
+import { SpillDirectory } from './spill-directory.js';
 import { ChunkEncoder } from './chunk-encoder.js';
 import { PredictionCaptureService } from './prediction-capture.service.js';
 
@@ -26,6 +36,13 @@ import { PredictionCaptureService } from './prediction-capture.service.js';
       inject: [PREDICTION_SINK],
       useFactory: (sink: PredictionSink) => (sink ? new ChunkEncoder() : null),
     },
+    {
+      provide: SPILL_STORE,
+      inject: [appConfig.KEY],
+      useFactory: (config: ConfigType<typeof appConfig>): SpillStore =>
+        new SpillDirectory(path.resolve(config.captureSpillDir), config.captureSpillMaxMb * 1024 * 1024),
+    },
+    { provide: CAPTURE_CLOCK, useValue: SYSTEM_CLOCK },
     PredictionCaptureService,
   ],
   exports: [PredictionCaptureService],

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { Worker } from 'node:worker_threads';
 import type { RecordEncoder } from './capture.tokens.js';
-import { EncodedPart, encodeChunk, RecordChunk } from './record-chunk.js';
+import { EncodedPart, encodeChunk } from './chunk-json.js';
+import type { RecordChunk } from './record-layout.js';
 
 /** The worker holds one chunk at a time (a few hundred KB): a small heap keeps the process near its RSS budget. */
 const WORKER_LIMITS = { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 };

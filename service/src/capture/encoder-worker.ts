@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { encodeChunk, RecordChunk } from './record-chunk.js';
+import { encodeChunk } from './chunk-json.js';
+import type { RecordChunk } from './record-layout.js';
 
 /** Turns record chunks into gzip JSON lines off the main thread; the bytes travel back transferred, not copied. */
 parentPort!.on('message', ({ id, chunk }: { id: number; chunk: RecordChunk }) => {

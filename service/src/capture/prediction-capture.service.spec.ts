@@ -10,9 +10,17 @@ import type { LoadedModel } from '../model/loaded-model.js';
 import { ScoringEvents } from '../scoring/scoring-events.js';
 import { ShadowScoringService } from '../shadow/shadow-scoring.service.js';
 import { BlobStore } from '../storage/blob-store.js';
-import { PREDICTION_SINK, RECORD_ENCODER, RecordEncoder } from './capture.tokens.js';
+import {
+  CAPTURE_CLOCK,
+  PREDICTION_SINK,
+  RECORD_ENCODER,
+  RecordEncoder,
+  SPILL_STORE,
+  SYSTEM_CLOCK,
+} from './capture.tokens.js';
 import { PredictionCaptureService } from './prediction-capture.service.js';
-import { encodeChunk } from './record-chunk.js';
+import { encodeChunk } from './chunk-json.js';
+import { SpillDirectory } from './spill-directory.js';
 
 /*
  * PredictionCaptureService with fakes through Nest's testing module: an in-memory sink that can be made to
@@ -92,6 +100,8 @@ async function captureWith(
       { provide: appConfig.KEY, useValue: config },
       { provide: PREDICTION_SINK, useValue: sink },
       { provide: RECORD_ENCODER, useValue: encoder },
+      { provide: SPILL_STORE, useValue: new SpillDirectory(spill, config.captureSpillMaxMb * 1024 * 1024) },
+      { provide: CAPTURE_CLOCK, useValue: SYSTEM_CLOCK },
       // No shadow version set.
       { provide: ShadowScoringService, useValue: { scoreFor: () => null } },
     ],

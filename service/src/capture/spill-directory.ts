@@ -2,6 +2,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { FsBlobStore } from '../storage/fs-blob-store.js';
+import type { SpillStore } from './capture.tokens.js';
 
 const PART_FILE = /\.jsonl\.gz$/;
 
@@ -13,7 +14,7 @@ const PART_FILE = /\.jsonl\.gz$/;
  * delivered later, oldest first, and deleted only once the log has it (at least once: a crash between the
  * two sends it again).
  */
-export class SpillDirectory {
+export class SpillDirectory implements SpillStore {
   /** Keys waiting for delivery, oldest first, with their sizes. */
   private readonly waiting: { key: string; bytes: number }[] = [];
   private bytes = 0;

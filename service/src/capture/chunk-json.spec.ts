@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { chunkText, ChunkWriter } from '../../service/src/capture/record-chunk.js';
-import { PredictionRecord } from '../../service/src/capture/prediction-record.js';
+import { chunkText } from './chunk-json.js';
+import { ChunkWriter } from './chunk-writer.js';
+import { PredictionRecord } from './prediction-record.js';
 import {
   EDUCATION_LEVELS,
   EMPLOYMENT_STATUSES,
@@ -10,7 +11,7 @@ import {
   LOAN_PURPOSES,
   LoanApplication,
   MARITAL_STATUSES,
-} from '../../service/src/contract/loan-application.contract.js';
+} from '../contract/loan-application.contract.js';
 
 const pick = <T>(xs: readonly T[]) => xs[Math.floor(Math.random() * xs.length)];
 const awkward = () => pick([0.1 + 0.2, 1e-7, 123456789.125, 5e-324, 1 / 3, 52000, 0.16, Math.random() * 1e8]);

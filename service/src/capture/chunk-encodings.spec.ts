@@ -1,0 +1,65 @@
+import { gunzipSync } from 'node:zlib';
+import { ChunkWriter } from './chunk-writer.js';
+import { ChunkEncodings } from './chunk-encodings.js';
+import { encodeChunk } from './chunk-json.js';
+import type { RecordEncoder } from './capture.tokens.js';
+import type { LoanApplication } from '../contract/loan-application.contract.js';
+
+const APPLICATION = {
+  annual_income: 1,
+  debt_to_income_ratio: 0.1,
+  credit_score: 700,
+  loan_amount: 1,
+  interest_rate: 1,
+  gender: 'Male',
+  marital_status: 'Single',
+  education_level: 'PhD',
+  employment_status: 'Retired',
+  loan_purpose: 'Car',
+  grade_subgrade: 'A1',
+} as LoanApplication;
+
+function chunk() {
+  const writer = new ChunkWriter(2);
+  writer.append([APPLICATION], [{ prediction_id: 'p', probability_of_default: 0.5, decision: 'decline' }], 0, 1, {
+    time: Date.UTC(2026, 0, 1),
+    requestId: null,
+    modelVersion: 'v',
+    threshold: 0.4,
+  });
+  return writer.take();
+}
+
+describe('ChunkEncodings', () => {
+  it('encodes a chunk once however often it is asked, and encodes it again after a failure', async () => {
+    let calls = 0;
+    let fail = true;
+    const encoder: RecordEncoder = {
+      encode: async (c) => {
+        calls++;
+        if (fail) throw new Error('worker gone');
+        return encodeChunk(c);
+      },
+      close: async () => undefined,
+    };
+    const encodings = new ChunkEncodings(encoder);
+    const c = chunk();
+    await expect(encodings.encode(c)).rejects.toThrow('worker gone');
+    fail = false;
+    const [a, b] = await Promise.all([encodings.encode(c), encodings.encode(c)]);
+    expect(a).toBe(b);
+    expect(calls).toBe(2);
+  });
+
+  it("gives the worker's files at once when they are done, and encodes on this thread when they are not", async () => {
+    const encoder: RecordEncoder = { encode: async (c) => encodeChunk(c), close: async () => undefined };
+    const encodings = new ChunkEncodings(encoder);
+    const done = chunk();
+    const fromWorker = await encodings.encode(done);
+    expect(encodings.encodedNow(done)).toBe(fromWorker);
+    const fresh = chunk();
+    const now = encodings.encodedNow(fresh);
+    expect(now).toHaveLength(1);
+    expect(JSON.parse(gunzipSync(now[0].body).toString())).toMatchObject({ prediction_id: 'p', decision: 'decline' });
+  });
+});
