@@ -26,7 +26,7 @@ describe('loadAppConfig', () => {
       MODEL_POLL_INTERVAL_S: '0',
       PREDICTION_LOG: 'off',
       ADMIN_TOKEN: 'a-long-enough-token',
-      API_KEYS: 'k1, k2,',
+      API_KEYS: 'key-one-0123456789, key-two-0123456789,',
       LOG_LEVEL: 'debug',
       TRUST_PROXY: '172.31.0.0/16, 10.0.0.1',
     });
@@ -34,7 +34,7 @@ describe('loadAppConfig', () => {
       port: 8080,
       modelStore: 's3://b/p',
       pollIntervalS: 0,
-      apiKeys: ['k1', 'k2'],
+      apiKeys: ['key-one-0123456789', 'key-two-0123456789'],
       logLevel: 'debug',
       trustedProxies: ['172.31.0.0/16', '10.0.0.1'],
     });
@@ -54,8 +54,24 @@ describe('loadAppConfig', () => {
     [{ HEADERS_TIMEOUT_MS: '40000' }, /HEADERS_TIMEOUT_MS \(40000\) must be at most REQUEST_TIMEOUT_MS \(30000\)/],
     [{ STORE_TIMEOUT_MS: '0' }, /STORE_TIMEOUT_MS must be an integer from 100/],
     [{ TRUST_PROXY: 'true' }, /TRUST_PROXY must be IPv4 addresses or CIDRs/],
+    // Keys are secrets like the tokens: `API_KEYS=a` was accepted.
+    [{ API_KEYS: 'a' }, /API_KEYS: key 1 is shorter than 16 characters/],
+    [{ API_KEYS: 'key-one-0123456789,short' }, /API_KEYS: key 2 is shorter than 16/],
+    [{ MODEL_VERIFY_TIMEOUT_MS: '10' }, /MODEL_VERIFY_TIMEOUT_MS must be an integer from 1000/],
   ])('names the variable of a bad value %p', (env, message) => {
     expect(() => loadAppConfig(env)).toThrow(message);
+  });
+
+  it('never echoes a malformed REDIS_URL, which can hold its AUTH token', () => {
+    const secret = 'hunter2-auth-token-0123456789';
+    let message = '';
+    try {
+      loadAppConfig({ REDIS_URL: `http://:${secret}@cache.internal:6379` });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/REDIS_URL must start with redis:\/\/ or rediss:\/\//);
+    expect(message).not.toContain('hunter2');
   });
 
   it('bounds every outside call and the shutdown by default, below a container stop timeout of 10 s', () => {

@@ -29,6 +29,8 @@ export interface AppConfig {
   ortIntraOpThreads: number;
   /** Deadline of one call to S3 (model store and prediction log), retries included. */
   storeTimeoutMs: number;
+  /** Deadline of a candidate model version's verification on its worker thread. */
+  modelVerifyTimeoutMs: number;
   /** From SIGTERM to exit: past it, what the prediction log still holds is spilled to disk and the process exits. */
   shutdownTimeoutMs: number;
   /** Where prediction files wait while the log cannot take them (an outage, or shutdown); delivered later. */
@@ -88,18 +90,32 @@ export function defaultMaxConnections(nofile: number | null = openFileLimit()): 
 const text = (env: NodeJS.ProcessEnv, key: string, fallback: string) => (env[key] ?? '').trim() || fallback;
 
 /** Reads and checks the environment contract of docs/configuration.md; a bad value stops startup with its name. */
+/** The shortest API key or token accepted. */
+export const MIN_SECRET_LENGTH = 16;
+
 export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
   const logLevel = text(env, 'LOG_LEVEL', 'info');
   if (!LOG_LEVELS.includes(logLevel))
     throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${logLevel}'`);
   const adminToken = env.ADMIN_TOKEN?.trim() || undefined;
-  if (adminToken !== undefined && adminToken.length < 16) throw new Error('ADMIN_TOKEN must be at least 16 characters');
+  if (adminToken !== undefined && adminToken.length < MIN_SECRET_LENGTH)
+    throw new Error(`ADMIN_TOKEN must be at least ${MIN_SECRET_LENGTH} characters`);
   const metricsToken = env.METRICS_TOKEN?.trim() || undefined;
-  if (metricsToken !== undefined && metricsToken.length < 16)
-    throw new Error('METRICS_TOKEN must be at least 16 characters');
+  if (metricsToken !== undefined && metricsToken.length < MIN_SECRET_LENGTH)
+    throw new Error(`METRICS_TOKEN must be at least ${MIN_SECRET_LENGTH} characters`);
+  const apiKeys = (env.API_KEYS ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  // As long as the tokens: a key is the only secret between the internet and /predict, and the lockout of
+  // wrong guesses lets a right one through (see security/request-gate.ts), so it must not be guessable.
+  const shortKey = apiKeys.findIndex((k) => k.length < MIN_SECRET_LENGTH);
+  if (shortKey >= 0)
+    throw new Error(`API_KEYS: key ${shortKey + 1} is shorter than ${MIN_SECRET_LENGTH} characters (keys are secrets)`);
   const redisUrl = env.REDIS_URL?.trim() || undefined;
+  // The URL is never echoed: it can hold the AUTH token.
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl))
-    throw new Error(`REDIS_URL must start with redis:// or rediss://, got '${redisUrl.slice(0, 40)}'`);
+    throw new Error('REDIS_URL must start with redis:// or rediss://');
   const trustedProxies = (env.TRUST_PROXY ?? '')
     .split(',')
     .map((c) => c.trim())
@@ -119,10 +135,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     pollIntervalS: integer(env, 'MODEL_POLL_INTERVAL_S', 30, 0, 86_400),
     predictionLog: text(env, 'PREDICTION_LOG', './var/predictions'),
     adminToken,
-    apiKeys: (env.API_KEYS ?? '')
-      .split(',')
-      .map((k) => k.trim())
-      .filter(Boolean),
+    apiKeys,
     logLevel,
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 2 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     captureBatchSize: integer(env, 'CAPTURE_BATCH_SIZE', 1000, 1, 100_000),
@@ -135,6 +148,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     microbatchWaitMs: integer(env, 'MICROBATCH_WAIT_MS', 0, 0, 100),
     ortIntraOpThreads: integer(env, 'ORT_INTRA_OP_THREADS', 1, 1, 64),
     storeTimeoutMs: integer(env, 'STORE_TIMEOUT_MS', 5_000, 100, 600_000),
+    modelVerifyTimeoutMs: integer(env, 'MODEL_VERIFY_TIMEOUT_MS', 30_000, 1_000, 600_000),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 8_000, 500, 600_000),
     captureSpillDir: text(env, 'CAPTURE_SPILL_DIR', './var/predictions-spill'),
     captureSpillMaxMb: integer(env, 'CAPTURE_SPILL_MAX_MB', 1024, 1, 1_000_000),

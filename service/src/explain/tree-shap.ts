@@ -14,6 +14,27 @@ import { TreeEnsemble } from './tree-ensemble.js';
  * the recursion, 33 us with a table per leaf, about 4 us with a table per tree.
  */
 export const MAX_TABLE_SPLITS = 12;
+/**
+ * The most bytes of tables one model may need. The demo model's take 0.1 MB; a thousand trees of eight leaves
+ * about 8 MB. Building them costs about a second per 100 MB of tables on the main thread (and as much memory),
+ * so a version past this is refused before anything is built.
+ */
+export const MAX_TABLE_BYTES = 32 * 1024 * 1024;
+
+/** What one tree's table will take: 2^splits rows of its distinct features, in float64. */
+function plannedTableBytes(trees: TreeEnsemble, t: number): { splits: number; bytes: number } {
+  const from = trees.roots[t];
+  const to = t + 1 < trees.roots.length ? trees.roots[t + 1] : trees.feature.length;
+  const used = new Set<number>();
+  let splits = 0;
+  for (let n = from; n < to; n++) {
+    if (trees.feature[n] >= 0) {
+      splits++;
+      used.add(trees.feature[n]);
+    }
+  }
+  return { splits, bytes: splits > MAX_TABLE_SPLITS ? Infinity : 2 ** splits * used.size * 8 };
+}
 
 export class TreeShap {
   private readonly width: number;
@@ -31,6 +52,18 @@ export class TreeShap {
   constructor(trees: TreeEnsemble) {
     this.width = trees.width;
     const count = trees.roots.length;
+    // Sized before anything is built: a version whose tables would be too large costs one pass over its nodes.
+    let planned = 0;
+    for (let t = 0; t < count; t++) {
+      const { splits, bytes } = plannedTableBytes(trees, t);
+      if (splits > MAX_TABLE_SPLITS)
+        throw new Error(`tree ${t} has ${splits} splits, too many for TreeSHAP tables (at most ${MAX_TABLE_SPLITS})`);
+      planned += bytes;
+    }
+    if (planned > MAX_TABLE_BYTES)
+      throw new Error(
+        `TreeSHAP tables would take ${(planned / 2 ** 20).toFixed(1)} MiB, more than ${MAX_TABLE_BYTES / 2 ** 20} MiB`,
+      );
     this.splitStart = new Int32Array(count);
     this.splitCount = new Int32Array(count);
     this.usedStart = new Int32Array(count);

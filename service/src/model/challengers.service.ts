@@ -1,11 +1,12 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { appConfig } from '../config/app.config.js';
 import { LogThrottle } from '../logging/log-throttle.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { PreprocessingService } from '../preprocessing/preprocessing.service.js';
 import { ARTIFACT_CACHE, ArtifactCache } from './artifact-cache.js';
-import { loadVersion, servingBatching } from './load-version.js';
+import { ArtifactPreflight, loadVersion, servingBatching } from './load-version.js';
+import { ARTIFACT_PREFLIGHT } from './off-thread-verifier.js';
 import { LoadedModel } from './loaded-model.js';
 import { RefreshSchedule } from './refresh-schedule.js';
 import { CHALLENGER_CHANNELS, ChallengerChannel, ChallengerPointer, MAX_CANARY_WEIGHT } from './manifest.js';
@@ -49,6 +50,7 @@ export class ChallengersService implements OnApplicationBootstrap, OnApplication
     private readonly preprocessing: PreprocessingService,
     private readonly metrics: MetricsService,
     @Inject(ARTIFACT_CACHE) private readonly cache: ArtifactCache | null,
+    @Optional() @Inject(ARTIFACT_PREFLIGHT) private readonly preflight: ArtifactPreflight | null,
   ) {
     this.schedule = new RefreshSchedule(() => this.refresh(), config.pollIntervalS);
   }
@@ -113,14 +115,12 @@ export class ChallengersService implements OnApplicationBootstrap, OnApplication
     const fingerprint = await this.store.fingerprint(modelName, version).catch(() => null);
     if (challenger.failed?.version === version && challenger.failed.fingerprint === fingerprint) return;
     try {
-      const model = await loadVersion(
-        this.store,
-        modelName,
-        version,
-        (spec) => this.preprocessing.compile(spec),
-        this.cache ?? undefined,
-        servingBatching(this.config),
-      );
+      const model = await loadVersion(this.store, modelName, version, {
+        compile: (spec) => this.preprocessing.compile(spec),
+        cache: this.cache ?? undefined,
+        batching: servingBatching(this.config),
+        preflight: this.preflight ?? undefined,
+      });
       challenger.failed = null;
       this.replace(channel, model);
       this.metrics.challengerLoads.inc({ channel, outcome: 'success' });

@@ -13,7 +13,11 @@ export interface ModelStore {
   /** production's pointer, or a challenger's (whose version is null when cleared). */
   writeChannel(name: string, channel: string, pointer: ChannelPointer | ChallengerPointer): Promise<void>;
   listVersions(name: string): Promise<string[]>;
-  readVersionFile(name: string, version: string, file: string): Promise<Buffer>;
+  /**
+   * One file of a version. With maxBytes, a file larger than that is refused (ArtifactTooLargeError) from its
+   * size alone (a HEAD on S3), before it is downloaded.
+   */
+  readVersionFile(name: string, version: string, file: string, maxBytes?: number): Promise<Buffer>;
   /** Cheap identity of a version's artifact (sizes, times or ETags): changes when its files change. */
   fingerprint(name: string, version: string): Promise<string>;
   /** Writes every file of a new version; refuses a version that exists, and never leaves half of one. */
@@ -21,6 +25,12 @@ export interface ModelStore {
 }
 
 export const MODEL_STORE = Symbol('MODEL_STORE');
+
+export class ArtifactTooLargeError extends Error {
+  constructor(file: string, bytes: number, maxBytes: number) {
+    super(`${file} is ${bytes} bytes, more than the ${maxBytes} a version's ${file} may be`);
+  }
+}
 
 export class VersionExistsError extends Error {
   constructor(name: string, version: string, location: string) {

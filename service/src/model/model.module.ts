@@ -10,6 +10,7 @@ import { ChallengersService } from './challengers.service.js';
 import { ModelService } from './model.service.js';
 import { ModelsController } from './models.controller.js';
 import { createModelStore } from './stores/create-model-store.js';
+import { ARTIFACT_PREFLIGHT, OffThreadVerifier } from './off-thread-verifier.js';
 
 @Module({
   imports: [PreprocessingModule],
@@ -29,6 +30,11 @@ import { createModelStore } from './stores/create-model-store.js';
         config.modelStore.startsWith('s3://')
           ? new ArtifactCache(path.join(os.tmpdir(), 'loan-default-model-cache'))
           : null,
+    },
+    {
+      provide: ARTIFACT_PREFLIGHT,
+      inject: [appConfig.KEY],
+      useFactory: (config: ConfigType<typeof appConfig>) => new OffThreadVerifier(config.modelVerifyTimeoutMs).verify,
     },
     ModelService,
     ChallengersService,

@@ -4,6 +4,7 @@ import {
   Logger,
   OnApplicationBootstrap,
   OnApplicationShutdown,
+  Optional,
   ServiceUnavailableException,
 } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
@@ -15,7 +16,8 @@ import { isTimeout } from '../storage/blob-store.js';
 import { ARTIFACT_CACHE, ArtifactCache } from './artifact-cache.js';
 import { LoadedModel } from './loaded-model.js';
 import { RefreshSchedule } from './refresh-schedule.js';
-import { loadVersion, servingBatching } from './load-version.js';
+import { ArtifactPreflight, loadVersion, servingBatching } from './load-version.js';
+import { ARTIFACT_PREFLIGHT } from './off-thread-verifier.js';
 import { ModelRejectedError } from './verify-artifact.js';
 import { ChannelPointer } from './manifest.js';
 import { MODEL_STORE, type ModelStore } from './model-store.js';
@@ -58,6 +60,7 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly preprocessing: PreprocessingService,
     private readonly metrics: MetricsService,
     @Inject(ARTIFACT_CACHE) private readonly cache: ArtifactCache | null,
+    @Optional() @Inject(ARTIFACT_PREFLIGHT) private readonly preflight: ArtifactPreflight | null,
   ) {
     this.schedule = new RefreshSchedule(() => this.refresh(), config.pollIntervalS);
   }
@@ -219,14 +222,12 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
   ): Promise<RefreshOutcome> {
     const stopTimer = this.metrics.modelLoadSeconds.startTimer();
     try {
-      const next = await loadVersion(
-        this.store,
-        this.config.modelName,
-        version,
-        (spec) => this.preprocessing.compile(spec),
-        this.cache ?? undefined,
-        servingBatching(this.config),
-      );
+      const next = await loadVersion(this.store, this.config.modelName, version, {
+        compile: (spec) => this.preprocessing.compile(spec),
+        cache: this.cache ?? undefined,
+        batching: servingBatching(this.config),
+        preflight: this.preflight ?? undefined,
+      });
       const previous = this.active;
       this.active = next;
       this.failed = null;

@@ -5,6 +5,7 @@ import { BatchingOptions, LoadedModel, NO_BATCHING, sessionOptions } from './loa
 import { MANIFEST_FILE, MODEL_FILE, ModelManifest, TREES_FILE } from './manifest.js';
 import { Explainer } from '../explain/explainer.js';
 import { TreeEnsemble, TreesDocument } from '../explain/tree-ensemble.js';
+import { externalDataTensor } from './onnx-external-data.js';
 import { sha256 } from './sha256.js';
 
 /** The strictest canary tolerance docs/model-store.md allows; a manifest may ask for tighter, never looser. */
@@ -57,6 +58,15 @@ export async function verifyArtifact(
     reject(`threshold ${threshold} is not in (0, 1)`);
   if (!Array.isArray(manifest.canaries) || manifest.canaries.length === 0) reject('manifest has no canaries');
 
+  // Before any session: onnxruntime-node would read external data from the working directory.
+  let external: string | null;
+  try {
+    external = externalDataTensor(onnxBytes);
+  } catch (error) {
+    return reject((error as Error).message);
+  }
+  if (external !== null)
+    reject(`model.onnx keeps tensor '${external}' as external data; a version must hold all of its weights`);
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(onnxBytes, sessionOptions(batching.intraOpThreads));

@@ -7,7 +7,7 @@ import {
   NAME_PATTERN,
   VERSION_PATTERN,
 } from '../manifest.js';
-import { ModelStore, VersionExistsError } from '../model-store.js';
+import { ArtifactTooLargeError, ModelStore, VersionExistsError } from '../model-store.js';
 
 export function assertSafeSegments(name: string, version?: string, file?: string): void {
   if (!NAME_PATTERN.test(name)) throw new Error(`invalid model name '${name}'`);
@@ -62,9 +62,20 @@ export class BlobModelStore implements ModelStore {
       .sort();
   }
 
-  async readVersionFile(name: string, version: string, file: string): Promise<Buffer> {
+  async readVersionFile(name: string, version: string, file: string, maxBytes?: number): Promise<Buffer> {
     assertSafeSegments(name, version, file);
-    return this.blobs.get(`${name}/versions/${version}/${file}`);
+    const key = `${name}/versions/${version}/${file}`;
+    if (maxBytes !== undefined) {
+      // stat's identity starts with the size (a HEAD on S3): a file too large is never downloaded.
+      const identity = await this.blobs.stat(key);
+      const size = identity === null ? NaN : Number(identity.split(':')[0]);
+      if (size > maxBytes) throw new ArtifactTooLargeError(file, size, maxBytes);
+    }
+    const bytes = await this.blobs.get(key);
+    // The object may have been replaced between the two calls.
+    if (maxBytes !== undefined && bytes.length > maxBytes)
+      throw new ArtifactTooLargeError(file, bytes.length, maxBytes);
+    return bytes;
   }
 
   async fingerprint(name: string, version: string): Promise<string> {
