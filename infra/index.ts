@@ -54,6 +54,14 @@ const adminToken =
 // scoring route is never open to everyone in allowedCidr by default.
 const apiKeys =
   config.getSecret('apiKeys') ?? new random.RandomPassword('api-key', { length: 40, special: false }).result;
+// The token /metrics and /monitoring/* ask for (approval rates by gender and marital status among them):
+// `pulumi config set --secret metricsToken ...`, or, in fleet mode, where those routes face the internet through
+// the load balancer, a generated one. A single instance leaves them open to allowedCidr unless one is set.
+const metricsToken =
+  config.getSecret('metricsToken') ??
+  (settings.deployment === 'fleet'
+    ? new random.RandomPassword('metrics-token', { length: 40, special: false }).result
+    : undefined);
 
 // The default VPC, or the stack's own (vpcId and subnetIds): every compute component runs in it.
 const network = new Network(
@@ -69,7 +77,7 @@ const serviceArgs = {
   predictionsPrefix: PREDICTIONS_PREFIX,
   modelName: settings.modelName,
   logGroup: logging.serviceLogGroup,
-  secrets: { adminToken, apiKeys },
+  secrets: { adminToken, apiKeys, metricsToken },
   pollIntervalS: 30,
   tags,
 };
@@ -120,6 +128,7 @@ export const alarmTopicArn = logging.alarmTopic.arn;
 export const instanceId = compute?.instance.id;
 export const adminTokenParameter = (compute?.adminTokenParameter ?? fleet!.parameters.adminToken).name;
 export const apiKeysParameter = (compute?.apiKeysParameter ?? fleet!.parameters.apiKeys).name;
+export const metricsTokenParameter = (compute?.metricsTokenParameter ?? fleet?.parameters.metricsToken)?.name;
 export const fleetCluster = fleet?.cluster.name;
 export const fleetService = fleet?.service.name;
 /** Set when the fleet serves plain HTTP (no certificateArn). */

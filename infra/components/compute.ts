@@ -44,6 +44,7 @@ export class Compute extends pulumi.ComponentResource {
   readonly address: aws.ec2.Eip;
   readonly adminTokenParameter: aws.ssm.Parameter;
   readonly apiKeysParameter: aws.ssm.Parameter;
+  readonly metricsTokenParameter: aws.ssm.Parameter | undefined;
 
   constructor(name: string, args: ComputeArgs, opts?: pulumi.ComponentResourceOptions) {
     super('loan-default:compute:Compute', name, {}, opts);
@@ -53,6 +54,7 @@ export class Compute extends pulumi.ComponentResource {
     const parameters = serviceParameters(name, args.secrets, args.tags, this);
     this.adminTokenParameter = parameters.adminToken;
     this.apiKeysParameter = parameters.apiKeys;
+    this.metricsTokenParameter = parameters.metricsToken;
 
     this.role = new aws.iam.Role(
       `${name}-role`,
@@ -76,7 +78,11 @@ export class Compute extends pulumi.ComponentResource {
               Sid: 'ReadSecrets',
               Effect: 'Allow',
               Action: ['ssm:GetParameter'],
-              Resource: [this.adminTokenParameter.arn, this.apiKeysParameter.arn],
+              Resource: [
+                this.adminTokenParameter.arn,
+                this.apiKeysParameter.arn,
+                ...(this.metricsTokenParameter ? [this.metricsTokenParameter.arn] : []),
+              ],
             },
             // Shell access through Session Manager: only its channel actions. AmazonSSMManagedInstanceCore would
             // also let the internet-facing container read every SSM parameter in the account.
@@ -119,22 +125,35 @@ export class Compute extends pulumi.ComponentResource {
         args.logGroup.name,
         this.adminTokenParameter.name,
         this.apiKeysParameter.name,
+        this.metricsTokenParameter ? this.metricsTokenParameter.name : '',
       ])
-      .apply(([regionName, imageRef, repositoryUrl, modelsBucket, dataBucket, logGroup, parameter, apiKeysParameter]) =>
-        renderServiceUserData({
-          region: regionName,
+      .apply(
+        ([
+          regionName,
           imageRef,
-          registryHost: repositoryUrl.split('/')[0],
-          servicePort: args.listen.servicePort,
-          containerPort: args.listen.containerPort,
-          modelStore: `s3://${modelsBucket}`,
-          modelName: args.modelName,
-          predictionLog: `s3://${dataBucket}/${args.predictionsPrefix.replace(/\/$/, '')}`,
-          adminTokenParameter: parameter,
-          apiKeysParameter,
+          repositoryUrl,
+          modelsBucket,
+          dataBucket,
           logGroup,
-          pollIntervalS: args.pollIntervalS,
-        }),
+          parameter,
+          apiKeysParameter,
+          metricsTokenParameter,
+        ]) =>
+          renderServiceUserData({
+            region: regionName,
+            imageRef,
+            registryHost: repositoryUrl.split('/')[0],
+            servicePort: args.listen.servicePort,
+            containerPort: args.listen.containerPort,
+            modelStore: `s3://${modelsBucket}`,
+            modelName: args.modelName,
+            predictionLog: `s3://${dataBucket}/${args.predictionsPrefix.replace(/\/$/, '')}`,
+            adminTokenParameter: parameter,
+            apiKeysParameter,
+            ...(metricsTokenParameter ? { metricsTokenParameter } : {}),
+            logGroup,
+            pollIntervalS: args.pollIntervalS,
+          }),
       );
 
     this.instance = new aws.ec2.Instance(

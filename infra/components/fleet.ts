@@ -59,7 +59,12 @@ export class Fleet extends pulumi.ComponentResource {
   readonly cache: RateLimitCache;
   readonly executionRole: RoleWithPolicy;
   readonly taskRole: RoleWithPolicy;
-  readonly parameters: { adminToken: aws.ssm.Parameter; apiKeys: aws.ssm.Parameter; redisUrl: aws.ssm.Parameter };
+  readonly parameters: {
+    adminToken: aws.ssm.Parameter;
+    apiKeys: aws.ssm.Parameter;
+    metricsToken: aws.ssm.Parameter | undefined;
+    redisUrl: aws.ssm.Parameter;
+  };
 
   constructor(name: string, args: FleetArgs, opts?: pulumi.ComponentResourceOptions) {
     super('loan-default:fleet:Fleet', name, {}, opts);
@@ -116,7 +121,16 @@ export class Fleet extends pulumi.ComponentResource {
         parent,
       ),
     };
-    const secretArns = [this.parameters.adminToken.arn, this.parameters.apiKeys.arn, this.parameters.redisUrl.arn];
+    // The container's secrets, by variable: ECS reads each from SSM when it starts a task.
+    const secrets: [string, aws.ssm.Parameter][] = [
+      ['ADMIN_TOKEN', this.parameters.adminToken],
+      ['API_KEYS', this.parameters.apiKeys],
+      ['REDIS_URL', this.parameters.redisUrl],
+      ...(this.parameters.metricsToken
+        ? [['METRICS_TOKEN', this.parameters.metricsToken] as [string, aws.ssm.Parameter]]
+        : []),
+    ];
+    const secretArns = secrets.map(([, parameter]) => parameter.arn);
 
     // ECS itself (pull the image, ship logs, hand the secrets to the container) and the service's own role.
     this.executionRole = ecsTaskRole(
@@ -146,9 +160,9 @@ export class Fleet extends pulumi.ComponentResource {
         args.dataBucket.name,
         region,
         network.cidrBlock,
-        ...secretArns,
+        pulumi.all(secretArns),
       ])
-      .apply(([image, logGroup, modelsBucket, dataBucket, regionName, vpcCidr, adminToken, apiKeys, redisUrl]) => {
+      .apply(([image, logGroup, modelsBucket, dataBucket, regionName, vpcCidr, arns]) => {
         const environment = [
           ...serviceEnvironment({
             containerPort: args.listen.containerPort,
@@ -168,11 +182,7 @@ export class Fleet extends pulumi.ComponentResource {
             essential: true,
             portMappings: [{ containerPort: args.listen.containerPort, protocol: 'tcp' }],
             environment: environment.map(([key, value]) => ({ name: key, value: String(value) })),
-            secrets: [
-              { name: 'ADMIN_TOKEN', valueFrom: adminToken },
-              { name: 'API_KEYS', valueFrom: apiKeys },
-              { name: 'REDIS_URL', valueFrom: redisUrl },
-            ],
+            secrets: secrets.map(([variable], i) => ({ name: variable, valueFrom: arns[i] })),
             // As on the instance (docker run --read-only --tmpfs): the image is immutable, scratch space is not.
             // Writable by the image's user because the image declares these paths as VOLUMEs (service/Dockerfile);
             // they live as long as the task: spilled records not yet delivered at its end are lost with it.

@@ -8,10 +8,16 @@ export interface ServiceSecrets {
   adminToken: pulumi.Input<string>;
   /** Comma-separated keys required on /predict (x-api-key). */
   apiKeys: pulumi.Input<string>;
+  /**
+   * Bearer token for /metrics, /monitoring/* and /models/active (approval rates by gender and marital status
+   * among them); unset leaves those routes open to whoever reaches the port.
+   */
+  metricsToken?: pulumi.Input<string>;
 }
 
 /**
- * The admin token and the API keys as SecureString parameters (read at start: never in user data or a task definition).
+ * The admin token, the API keys and the metrics token (when there is one) as SecureString parameters, read at
+ * start: never in user data or a task definition.
  */
 export function serviceParameters(
   name: string,
@@ -40,6 +46,19 @@ export function serviceParameters(
       },
       { parent },
     ),
+    metricsToken:
+      secrets.metricsToken === undefined
+        ? undefined
+        : new aws.ssm.Parameter(
+            `${name}-metrics-token`,
+            {
+              type: 'SecureString',
+              value: secrets.metricsToken,
+              description: 'Bearer token for the service metrics and monitoring routes',
+              tags,
+            },
+            { parent },
+          ),
   };
 }
 

@@ -6,6 +6,8 @@ export interface ServiceUserDataArgs extends ServiceEnvironmentArgs {
   servicePort: number;
   adminTokenParameter: string;
   apiKeysParameter: string;
+  /** Set when the stack has a metrics token: read like the admin token, at every start. */
+  metricsTokenParameter?: string;
   logGroup: string;
 }
 
@@ -115,7 +117,12 @@ install -m 600 /dev/null ${envFile}.new
 {
 ${env.map(([k, v]) => `  echo ${shellQuote(`${k}=${v}`)}`).join('\n')}
   printf 'ADMIN_TOKEN=%s\\n' "$ADMIN_TOKEN"
-  printf 'API_KEYS=%s\\n' "$API_KEYS"
+  printf 'API_KEYS=%s\\n' "$API_KEYS"${
+    a.metricsTokenParameter
+      ? `
+  printf 'METRICS_TOKEN=%s\\n' "$(aws ssm get-parameter --region ${shellQuote(a.region)} --name ${shellQuote(a.metricsTokenParameter)} --with-decryption --query Parameter.Value --output text)"`
+      : ''
+  }
 } > ${envFile}.new
 mv ${envFile}.new ${envFile}
 SCRIPT

@@ -308,7 +308,7 @@ describe('abuse is refused before work', () => {
       { ADMIN_TOKEN },
     ],
   ])(
-    'ends 1,000 wrong %s from one client in 429s, and then refuses even the right one',
+    'ends 1,000 wrong %s from one client in 429s, and still lets the right one through from that address',
     async (_kind, route, headers, env) => {
       const service = await startService({ ...env, AUTH_FAILURES_PER_MINUTE: '30' });
       try {
@@ -319,10 +319,18 @@ describe('abuse is refused before work', () => {
         expect(statuses.slice(30)).toEqual(Array(970).fill(429));
         const right: Record<string, string> =
           route === '/predict' ? { 'x-api-key': 'key-one-0123456789' } : { authorization: `Bearer ${ADMIN_TOKEN}` };
-        const refused = await postJson(`${service.url}${route}`, VALID_APPLICATION, right);
+        // Valid clients that share the guesser's address (one NAT, a proxy without TRUST_PROXY) are not locked
+        // out: the right credential passes, while the next wrong one is refused still.
+        const served = await postJson(`${service.url}${route}`, VALID_APPLICATION, right);
+        expect(served.status).toBe(200);
+        const refused = await postJson(`${service.url}${route}`, VALID_APPLICATION, headers(1_000));
         expect(refused.status).toBe(429);
         expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-        expect(service.logs.some((l) => l.message === 'too many wrong credentials; address refused')).toBe(true);
+        expect(
+          service.logs.some(
+            (l) => l.message === 'too many wrong credentials; wrong credentials from this network refused',
+          ),
+        ).toBe(true);
         expect(await metricValue(service.url, 'rate_limited_total', { reason: 'auth_failures' })).toBe(971);
       } finally {
         await service.stop();
@@ -345,12 +353,36 @@ describe('behind a load balancer (TRUST_PROXY)', () => {
       // A client may forge the left of the header; the balancer appends the address it saw, which is what counts.
       for (let i = 0; i < 4; i++)
         await postJson(`${service.url}/predict`, VALID_APPLICATION, wrong('10.9.9.9, 198.51.100.7'));
-      expect((await postJson(`${service.url}/predict`, VALID_APPLICATION, right('198.51.100.7'))).status).toBe(429);
+      expect((await postJson(`${service.url}/predict`, VALID_APPLICATION, wrong('198.51.100.7'))).status).toBe(429);
       expect(
-        (await postJson(`${service.url}/predict`, VALID_APPLICATION, right('10.9.9.9, 198.51.100.8'))).status,
-      ).toBe(200);
-      const refusal = service.logs.find((l) => l.message === 'too many wrong credentials; address refused');
-      expect(refusal?.ip).toBe('198.51.100.7');
+        (await postJson(`${service.url}/predict`, VALID_APPLICATION, wrong('10.9.9.9, 198.51.100.8'))).status,
+      ).toBe(401);
+      const refusal = service.logs.find(
+        (l) => l.message === 'too many wrong credentials; wrong credentials from this network refused',
+      );
+      expect(refusal?.network).toBe('198.51.100.7');
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('counts an IPv6 client by its /64: 50 addresses of one prefix share one limit of wrong keys', async () => {
+    const service = await startService({
+      API_KEYS: 'key-one-0123456789',
+      AUTH_FAILURES_PER_MINUTE: '3',
+      TRUST_PROXY: '127.0.0.0/8',
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 1; i <= 50; i++)
+        statuses.push(
+          (await postJson(`${service.url}/predict`, VALID_APPLICATION, wrong(`2001:db8:7:1::${i.toString(16)}`)))
+            .status,
+        );
+      expect(statuses.slice(0, 3)).toEqual([401, 401, 401]);
+      expect(statuses.slice(3)).toEqual(Array(47).fill(429));
+      // The next /64 is another client.
+      expect((await postJson(`${service.url}/predict`, VALID_APPLICATION, wrong('2001:db8:7:2::1'))).status).toBe(401);
     } finally {
       await service.stop();
     }
@@ -361,7 +393,10 @@ describe('behind a load balancer (TRUST_PROXY)', () => {
     try {
       for (let i = 0; i < 4; i++) await postJson(`${service.url}/predict`, VALID_APPLICATION, wrong(`198.51.100.${i}`));
       // Every forged address was the one socket address: the lockout holds whatever the header says.
-      expect((await postJson(`${service.url}/predict`, VALID_APPLICATION, right('198.51.100.200'))).status).toBe(429);
+      expect((await postJson(`${service.url}/predict`, VALID_APPLICATION, wrong('198.51.100.200'))).status).toBe(429);
+      // ...and a valid key from that socket still passes.
+      expect((await postJson(`${service.url}/predict`, VALID_APPLICATION, right('198.51.100.200'))).status).toBe(200);
+      expect(service.logs.some((l) => /TRUST_PROXY is not/.test(String(l.message)))).toBe(true);
     } finally {
       await service.stop();
     }

@@ -19,8 +19,8 @@ import { RunningService, startService, waitFor } from '../helpers/service-proces
  */
 const NAME = 'loan-default';
 const LIMIT = 400;
-const KEYS = Array.from({ length: 12 }, (_, i) => `fleet-key-${String(i).padStart(2, '0')}`);
-const REDIS_KEYS = Array.from({ length: 12 }, (_, i) => `redis-key-${String(i).padStart(2, '0')}`);
+const KEYS = Array.from({ length: 12 }, (_, i) => `fleet-key-0123456789-${String(i).padStart(2, '0')}`);
+const REDIS_KEYS = Array.from({ length: 12 }, (_, i) => `redis-key-0123456789-${String(i).padStart(2, '0')}`);
 let s3: S3TestServer;
 let redis: RedisTestServer;
 let store: S3ModelStore;
@@ -44,7 +44,7 @@ beforeAll(async () => {
     PREDICTION_LOG: 's3://predictions',
     CAPTURE_FLUSH_MS: '200',
     REDIS_URL: redis.url,
-    API_KEYS: [...KEYS, ...REDIS_KEYS, 'limit-key'].join(','),
+    API_KEYS: [...KEYS, ...REDIS_KEYS, 'limit-key-0123456789'].join(','),
     RATE_LIMIT_PER_MINUTE: String(LIMIT),
   };
   fleet = await Promise.all([0, 1, 2].map(() => startService(env)));
@@ -104,7 +104,7 @@ it('holds one key to its limit across the three together (429 onset within 5% of
     const service = fleet[i % 3];
     const answer = await fetch(`${service.url}/predict`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-api-key': 'limit-key' },
+      headers: { 'content-type': 'application/json', 'x-api-key': 'limit-key-0123456789' },
       body: JSON.stringify({ ...randomApplications(1, i)[0], application_id: `limit-${i}` }),
     });
     statuses.push(answer.status);

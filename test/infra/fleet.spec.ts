@@ -139,6 +139,9 @@ describe('fleet mode', () => {
       { name: 'ADMIN_TOKEN', valueFrom: arnOf('admin-token') },
       { name: 'API_KEYS', valueFrom: arnOf('api-keys') },
       { name: 'REDIS_URL', valueFrom: arnOf('redis-url') },
+      // On by default in fleet mode: the monitoring routes (approval rates by gender among them) face the
+      // internet through the load balancer.
+      { name: 'METRICS_TOKEN', valueFrom: arnOf('metrics-token') },
     ]);
     expect(JSON.stringify(c.environment)).not.toMatch(/generated-admin-token|rediss:/);
   });
@@ -315,7 +318,7 @@ describe('fleet mode', () => {
     expect(Object.keys(url.inputs.value)).toContain('4dabf18193072939515e22adb298388d');
   });
 
-  it('gives ECS only the image, the log group and three parameters, and the tasks only the model store and predictions/', () => {
+  it('gives ECS only the image, the log group and four parameters, and the tasks only the model store and predictions/', () => {
     const statements = (name: string) =>
       policyDoc(named(name, T.rolePolicy)).Statement as { Sid: string; Action: string[]; Resource: unknown }[];
     const execution = statements('loan-default-fleet-execution');
@@ -325,7 +328,9 @@ describe('fleet mode', () => {
     ]);
     expect(execution.find((s) => s.Sid === 'ReadSecrets')).toMatchObject({
       Action: ['ssm:GetParameters'],
-      Resource: ['admin-token', 'api-keys', 'redis-url'].map((p) => named(`loan-default-fleet-${p}`).state.arn),
+      Resource: ['admin-token', 'api-keys', 'redis-url', 'metrics-token'].map(
+        (p) => named(`loan-default-fleet-${p}`).state.arn,
+      ),
     });
     const task = statements('loan-default-fleet-task');
     expect(task).toEqual([

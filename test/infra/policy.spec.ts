@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { readSettings } from '../../infra/config.js';
 import { cappedName } from '../../infra/components/names.js';
 import {
@@ -403,4 +407,31 @@ it('quotes user-data values so no config value can break out of the script', () 
     pollIntervalS: 30,
   });
   expect(script).toContain(`echo 'MODEL_STORE=s3://b'\\''; rm -rf /'`);
+});
+
+it('hands the instance a metrics token read from SSM at every start, when the stack has one, and passes shellcheck', () => {
+  const args = {
+    region: 'eu-west-1',
+    imageRef: 'r@sha256:1',
+    registryHost: 'h',
+    servicePort: 80,
+    containerPort: 3000,
+    modelStore: 's3://models',
+    modelName: 'm',
+    predictionLog: 'off',
+    adminTokenParameter: '/p',
+    apiKeysParameter: '/k',
+    logGroup: '/g',
+    pollIntervalS: 30,
+  };
+  const envScript = (script: string) => /<<'SCRIPT'\n([\s\S]*?)\nSCRIPT\n/.exec(script)![1];
+  expect(envScript(renderServiceUserData(args))).not.toContain('METRICS_TOKEN');
+  const withToken = envScript(renderServiceUserData({ ...args, metricsTokenParameter: '/metrics-token' }));
+  expect(withToken).toContain(
+    `printf 'METRICS_TOKEN=%s\\n' "$(aws ssm get-parameter --region 'eu-west-1' --name '/metrics-token' --with-decryption --query Parameter.Value --output text)"`,
+  );
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'env-script-')), 'env.sh');
+  writeFileSync(file, withToken);
+  const result = spawnSync('shellcheck', ['--shell=bash', '--severity=style', file], { encoding: 'utf8' });
+  expect([result.error, result.stdout, result.status]).toEqual([undefined, '', 0]);
 });

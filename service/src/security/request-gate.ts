@@ -6,6 +6,7 @@ import { appConfig } from '../config/app.config.js';
 import { LogThrottle } from '../logging/log-throttle.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { AccessKind, AccessRouteConfig } from './access.decorator.js';
+import { clientNetwork } from './client-network.js';
 import { SecretSet } from './secret-set.js';
 import {
   RATE_LIMIT_STORAGE,
@@ -21,15 +22,18 @@ const BEARER = /^Bearer\s+(\S+)$/i;
 /** Most addresses remembered as refused at once (a bound on memory; see forgetExpiredBlocks). */
 const MAX_REFUSED_ADDRESSES = 10_000;
 
-type Verdict = { status: number; message: string; kind: string; header?: [string, string] } | { client: string | null };
+type Verdict = { status: number; message: string; kind: string; header?: [string, string] } | { client: string };
 
 /**
  * The cheap checks of every request, in a Fastify onRequest hook, before the body is read, parsed or
- * validated: the caller's credential for the route's kind (see @Access), the per-client rate limit, and a
- * per-IP limit on wrong credentials (AUTH_FAILURES_PER_MINUTE; past it every credentialed request from that
- * address gets 429 until the block ends, so a guess can no longer be told right from wrong). Before this, the
- * checks ran as Nest guards after parsing, and a 1 MB body of unknown keys was explained before its key was
- * even looked at.
+ * validated: the caller's credential for the route's kind (see @Access), the per-client rate limit, and a limit
+ * on wrong credentials per client network (AUTH_FAILURES_PER_MINUTE; an IPv4 address, an IPv6 /64). Past it,
+ * every wrong or missing credential from that network gets 429 until the block ends, so guessing stops paying;
+ * a valid credential still passes, so a sender of wrong keys cannot lock out the valid clients that share its
+ * address (behind one NAT, or behind a proxy without TRUST_PROXY). A guesser learns nothing from that: keys and
+ * tokens are at least 16 characters, far beyond what a few dozen guesses a minute can find.
+ * Before this, the checks ran as Nest guards after parsing, and a 1 MB body of unknown keys was explained before
+ * its key was even looked at.
  * With the in-process counters the hook never awaits; with a remote store it awaits at most
  * STORAGE_DEADLINE_MS and lets the request through if the store does not answer (counted and logged).
  */
@@ -40,7 +44,7 @@ export class RequestGate {
   private readonly apiKeys: SecretSet;
   private readonly adminToken: SecretSet;
   private readonly metricsToken: SecretSet;
-  /** Addresses refused for wrong credentials, and until when (ms); learnt from the shared counter. */
+  /** Client networks refused for wrong credentials, and until when (ms); learnt from the shared counter. */
   private readonly refused = new Map<string, number>();
 
   constructor(
@@ -51,6 +55,13 @@ export class RequestGate {
     this.apiKeys = new SecretSet(config.apiKeys);
     this.adminToken = new SecretSet(config.adminToken ? [config.adminToken] : []);
     this.metricsToken = new SecretSet(config.metricsToken ? [config.metricsToken] : []);
+    if (config.apiKeys.length > 0 && config.trustedProxies.length === 0) {
+      this.logger.warn({
+        message:
+          'API_KEYS is set and TRUST_PROXY is not: limits count the address of the socket. Behind a load balancer ' +
+          'or proxy, every client shares its address; set TRUST_PROXY to the proxies (docs/configuration.md)',
+      });
+    }
   }
 
   /** The hook to add with fastify.addHook('onRequest', ...). */
@@ -59,7 +70,7 @@ export class RequestGate {
     if (!access) return done();
     const verdict = this.check(access, request);
     if ('status' in verdict) return this.refuse(request, reply, verdict);
-    if (verdict.client === null || this.config.rateLimitPerMinute === 0) return done();
+    if (this.config.rateLimitPerMinute === 0) return done();
     const counted = this.count(`client:${verdict.client}`, this.config.rateLimitPerMinute);
     if (counted instanceof Promise) {
       counted.then(
@@ -72,24 +83,23 @@ export class RequestGate {
     done();
   };
 
-  /** The credential check for a route kind; on success, the client to count the request against (null: not counted). */
+  /** The credential check for a route kind; on success, the client to count the request against. */
   private check(access: AccessKind, request: FastifyRequest): Verdict {
-    if (access === 'monitoring' && this.metricsToken.size === 0) return { client: null };
     const ip = request.ip;
-    const refused = this.refusedVerdict(ip);
-    if (refused) return refused;
+    if (access === 'monitoring' && this.metricsToken.size === 0) return { client: `monitoring:${ip}` };
+    if (access === 'client' && this.apiKeys.size === 0) return { client: `ip:${ip}` };
     if (access === 'client') {
-      if (this.apiKeys.size === 0) return { client: `ip:${ip}` };
       const given = request.headers[API_KEY_HEADER];
       const index = typeof given === 'string' ? this.apiKeys.indexOf(given) : -1;
-      if (index < 0) return this.failed(ip, 'api_key', 401, `a valid ${API_KEY_HEADER} header is required`);
       // Limits follow keys that were actually issued: an unchecked key would open a fresh budget per request.
-      return { client: `key:${this.apiKeys.ids[index]}` };
+      if (index >= 0) return { client: `key:${this.apiKeys.ids[index]}` };
+      return this.failed(ip, 'api_key', 401, `a valid ${API_KEY_HEADER} header is required`);
     }
     const secrets = access === 'admin' ? this.adminToken : this.metricsToken;
     const kind = access === 'admin' ? 'admin_token' : 'metrics_token';
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
+    if (match && secrets.indexOf(match[1]) >= 0) return { client: `${access}:${ip}` };
     if (!match) {
       const name = access === 'admin' ? 'ADMIN_TOKEN' : 'METRICS_TOKEN';
       return this.failed(ip, kind, 401, `${access} routes need Authorization: Bearer <${name}>`, [
@@ -97,8 +107,7 @@ export class RequestGate {
         'Bearer',
       ]);
     }
-    if (secrets.indexOf(match[1]) < 0) return this.failed(ip, kind, 403, `the ${access} token is not valid`);
-    return { client: access === 'admin' ? `admin:${ip}` : null };
+    return this.failed(ip, kind, 403, `the ${access} token is not valid`);
   }
 
   /**
@@ -107,45 +116,51 @@ export class RequestGate {
    */
   private forgetExpiredBlocks(): void {
     const now = Date.now();
-    for (const [ip, until] of this.refused) if (until <= now) this.refused.delete(ip);
-    for (const ip of this.refused.keys()) {
+    for (const [network, until] of this.refused) if (until <= now) this.refused.delete(network);
+    for (const network of this.refused.keys()) {
       if (this.refused.size < MAX_REFUSED_ADDRESSES) break;
-      this.refused.delete(ip);
+      this.refused.delete(network);
     }
   }
 
-  /** The 429 for an address refused for wrong credentials, while its block lasts. */
-  private refusedVerdict(ip: string): Verdict | null {
-    const until = this.refused.get(ip);
+  /** The 429 for a wrong credential from a network refused for wrong credentials, while its block lasts. */
+  private refusedVerdict(network: string): Verdict | null {
+    const until = this.refused.get(network);
     if (until === undefined) return null;
     const left = until - Date.now();
     if (left <= 0) {
-      this.refused.delete(ip);
+      this.refused.delete(network);
       return null;
     }
     return {
       status: 429,
       kind: 'auth_failures',
-      message: 'too many wrong credentials from this address; see Retry-After',
+      message: 'too many wrong credentials from this network; see Retry-After',
       header: ['retry-after', String(Math.ceil(left / 1000))],
     };
   }
 
-  /** A wrong or missing credential: counted per address; the one that crosses the limit already gets 429. */
+  /**
+   * A wrong or missing credential: 429 while its network is refused; else counted per network, and the one that
+   * crosses the limit already gets 429.
+   */
   private failed(ip: string, kind: string, status: number, message: string, header?: [string, string]): Verdict {
     this.metrics.authFailures.inc({ kind });
-    const counted = this.count(`auth:${ip}`, this.config.authFailuresPerMinute);
+    const network = clientNetwork(ip);
+    const refused = this.refusedVerdict(network);
+    if (refused) return refused;
+    const counted = this.count(`auth:${network}`, this.config.authFailuresPerMinute);
     // A remote store answers later; the block then applies from the next request of this address.
     const apply = (record: ThrottlerStorageRecord | null) => {
       if (!record?.isBlocked) return false;
-      const first = !this.refused.has(ip);
+      const first = !this.refused.has(network);
       if (first && this.refused.size >= MAX_REFUSED_ADDRESSES) this.forgetExpiredBlocks();
-      this.refused.set(ip, Date.now() + record.timeToBlockExpire * 1000);
+      this.refused.set(network, Date.now() + record.timeToBlockExpire * 1000);
       if (first) {
-        this.throttle.run(`auth-blocked:${ip}`, (suppressed) =>
+        this.throttle.run(`auth-blocked:${network}`, (suppressed) =>
           this.logger.warn({
-            message: 'too many wrong credentials; address refused',
-            ip,
+            message: 'too many wrong credentials; wrong credentials from this network refused',
+            network,
             kind,
             limit_per_minute: this.config.authFailuresPerMinute,
             block_s: record.timeToBlockExpire,
@@ -159,7 +174,7 @@ export class RequestGate {
       void counted.then(apply, () => false);
       return { status, kind, message, header };
     }
-    return (apply(counted) && this.refusedVerdict(ip)) || { status, kind, message, header };
+    return (apply(counted) && this.refusedVerdict(network)) || { status, kind, message, header };
   }
 
   /** One counter hit; a remote store's answer is awaited for at most STORAGE_DEADLINE_MS (then null: fail open). */
