@@ -390,40 +390,30 @@ describe('names AWS caps at 32 characters', () => {
   });
 });
 
+/** The instance's user data arguments, for tests that render it. */
+const USER_DATA = {
+  region: 'eu-west-1',
+  imageRef: 'r@sha256:1',
+  registryHost: 'h',
+  servicePort: 80,
+  containerPort: 3000,
+  modelStore: 's3://models',
+  modelName: 'm',
+  predictionLog: 'off',
+  adminTokenParameter: '/p',
+  apiKeysParameter: '/k',
+  logGroup: '/g',
+  pollIntervalS: 30,
+};
+
 it('quotes user-data values so no config value can break out of the script', () => {
   expect(shellQuote("it's")).toBe(`'it'\\''s'`);
-  const script = renderServiceUserData({
-    region: 'eu-west-1',
-    imageRef: 'r@sha256:1',
-    registryHost: 'h',
-    servicePort: 80,
-    containerPort: 3000,
-    modelStore: "s3://b'; rm -rf /",
-    modelName: 'm',
-    predictionLog: 'off',
-    adminTokenParameter: '/p',
-    apiKeysParameter: '/k',
-    logGroup: '/g',
-    pollIntervalS: 30,
-  });
+  const script = renderServiceUserData({ ...USER_DATA, modelStore: "s3://b'; rm -rf /" });
   expect(script).toContain(`echo 'MODEL_STORE=s3://b'\\''; rm -rf /'`);
 });
 
 it('hands the instance a metrics token read from SSM at every start, when the stack has one, and passes shellcheck', () => {
-  const args = {
-    region: 'eu-west-1',
-    imageRef: 'r@sha256:1',
-    registryHost: 'h',
-    servicePort: 80,
-    containerPort: 3000,
-    modelStore: 's3://models',
-    modelName: 'm',
-    predictionLog: 'off',
-    adminTokenParameter: '/p',
-    apiKeysParameter: '/k',
-    logGroup: '/g',
-    pollIntervalS: 30,
-  };
+  const args = USER_DATA;
   const envScript = (script: string) => /<<'SCRIPT'\n([\s\S]*?)\nSCRIPT\n/.exec(script)![1];
   expect(envScript(renderServiceUserData(args))).not.toContain('METRICS_TOKEN');
   const withToken = envScript(renderServiceUserData({ ...args, metricsTokenParameter: '/metrics-token' }));

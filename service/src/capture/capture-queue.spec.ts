@@ -1,24 +1,11 @@
-import type { LoanApplication } from '../contract/loan-application.contract.js';
+import { VALID_APPLICATION } from '../../../test/helpers/applications.js';
 import { CaptureQueue } from './capture-queue.js';
 import type { RecordChunk, RecordGroup } from './record-layout.js';
 
-const APPLICATION = {
-  annual_income: 52000,
-  debt_to_income_ratio: 0.18,
-  credit_score: 702,
-  loan_amount: 15000,
-  interest_rate: 11.5,
-  gender: 'Female',
-  marital_status: 'Married',
-  education_level: "Bachelor's",
-  employment_status: 'Employed',
-  loan_purpose: 'Debt consolidation',
-  grade_subgrade: 'B3',
-} as LoanApplication;
 const GROUP: RecordGroup = { time: Date.UTC(2026, 10, 26), requestId: 'r', modelVersion: 'v1', threshold: 0.3 };
 
 function records(count: number) {
-  const applications = Array.from({ length: count }, () => APPLICATION);
+  const applications = Array.from({ length: count }, () => VALID_APPLICATION);
   const answers = applications.map((_, i) => ({
     prediction_id: `p${i}`,
     probability_of_default: 0.1,

@@ -1,27 +1,13 @@
+import { VALID_APPLICATION } from '../../../test/helpers/applications.js';
 import { gunzipSync } from 'node:zlib';
 import { ChunkWriter } from './chunk-writer.js';
 import { ChunkEncodings } from './chunk-encodings.js';
 import { encodeChunk } from './chunk-json.js';
 import type { RecordEncoder } from './capture.tokens.js';
-import type { LoanApplication } from '../contract/loan-application.contract.js';
-
-const APPLICATION = {
-  annual_income: 1,
-  debt_to_income_ratio: 0.1,
-  credit_score: 700,
-  loan_amount: 1,
-  interest_rate: 1,
-  gender: 'Male',
-  marital_status: 'Single',
-  education_level: 'PhD',
-  employment_status: 'Retired',
-  loan_purpose: 'Car',
-  grade_subgrade: 'A1',
-} as LoanApplication;
 
 function chunk() {
   const writer = new ChunkWriter(2);
-  writer.append([APPLICATION], [{ prediction_id: 'p', probability_of_default: 0.5, decision: 'decline' }], 0, 1, {
+  writer.append([VALID_APPLICATION], [{ prediction_id: 'p', probability_of_default: 0.5, decision: 'decline' }], 0, 1, {
     time: Date.UTC(2026, 0, 1),
     requestId: null,
     modelVersion: 'v',

@@ -1,21 +1,10 @@
-import type { LoanApplication } from '../contract/loan-application.contract.js';
+import { VALID_APPLICATION } from '../../../test/helpers/applications.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { CODES, LAYOUT, NO_SHADOW, NUMBERS } from './record-layout.js';
 import { INPUT_FIELDS } from '../contract/loan-application.contract.js';
 
-const APPLICATION = {
-  annual_income: 52000,
-  debt_to_income_ratio: 0.18,
-  credit_score: 702,
-  loan_amount: 15000,
-  interest_rate: 11.5,
-  gender: 'Female',
-  marital_status: 'Married',
-  education_level: "Bachelor's",
-  employment_status: 'Employed',
-  loan_purpose: 'Debt consolidation',
-  grade_subgrade: 'G5',
-} as LoanApplication;
+/** The last grade there is: its letter and digit codes are the largest. */
+const GRADE_G5 = { ...VALID_APPLICATION, grade_subgrade: 'G5' };
 
 describe('ChunkWriter and the record layout', () => {
   it('keeps every input in the contract order: numbers in numbers, enums and the grade as codes', () => {
@@ -31,8 +20,8 @@ describe('ChunkWriter and the record layout', () => {
       { prediction_id: 'p2', probability_of_default: 0.1, decision: 'approve' as const },
     ];
     const group = { time: 1, requestId: 'r1', modelVersion: 'v2', threshold: 0.5 };
-    writer.append([APPLICATION, APPLICATION], answers, 0, 2, group);
-    writer.append([APPLICATION], [answers[1]], 0, 1, {
+    writer.append([GRADE_G5, GRADE_G5], answers, 0, 2, group);
+    writer.append([GRADE_G5], [answers[1]], 0, 1, {
       ...group,
       requestId: null,
       shadow: { version: 'v3', threshold: 0.05, scores: [0.2] },

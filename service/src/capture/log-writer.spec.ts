@@ -1,5 +1,5 @@
+import { VALID_APPLICATION } from '../../../test/helpers/applications.js';
 import { gunzipSync } from 'node:zlib';
-import type { LoanApplication } from '../contract/loan-application.contract.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { ChunkEncodings } from './chunk-encodings.js';
 import { encodeChunk } from './chunk-json.js';
@@ -7,25 +7,11 @@ import { ChunkWriter } from './chunk-writer.js';
 import { LogWriter } from './log-writer.js';
 import { PartNames } from './part-names.js';
 
-const APPLICATION = {
-  annual_income: 1,
-  debt_to_income_ratio: 0.1,
-  credit_score: 700,
-  loan_amount: 1,
-  interest_rate: 1,
-  gender: 'Male',
-  marital_status: 'Single',
-  education_level: 'PhD',
-  employment_status: 'Retired',
-  loan_purpose: 'Car',
-  grade_subgrade: 'A1',
-} as LoanApplication;
-
 const chunkAt = (time: number, ids: string[]) => {
   const writer = new ChunkWriter(ids.length);
   const answers = ids.map((id) => ({ prediction_id: id, probability_of_default: 0.2, decision: 'approve' as const }));
   writer.append(
-    ids.map(() => APPLICATION),
+    ids.map(() => VALID_APPLICATION),
     answers,
     0,
     ids.length,
