@@ -1,9 +1,15 @@
 import type { PredictionRecord } from '../../service/src/capture/prediction-record.js';
 import { countApprovals, FairnessTable, fairnessTable } from '../../service/src/monitoring/fairness.js';
 import { BlobStore } from '../../service/src/storage/blob-store.js';
-import { readCapturedPredictions, timeId } from '../retraining/data-root.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { INPUT_FIELDS } from '../../service/src/contract/loan-application.contract.js';
+import { timeId } from '../retraining/data-root.js';
+import { compact } from '../tables/compaction.js';
+import { openEngine } from '../tables/engine.js';
+import { JoinedRow, joinOutcomes, matchedRows } from '../tables/outcome-join.js';
 import escapeHtml from '../retraining/html-escape.js';
-import { parseOutcomes } from '../retraining/outcomes.js';
 import { DEFAULT_GATE_LIMITS, judgePromotion, MIN_AIR_GROUP } from '../promotion-gate/gate.js';
 import { rocAuc } from '../retraining/roc-auc.js';
 
@@ -89,6 +95,27 @@ function figures(
   };
 }
 
+/** A joined row as the prediction record it came from (the fields the comparison reads). */
+function asRecord(row: JoinedRow): PredictionRecord {
+  const inputs = Object.fromEntries(INPUT_FIELDS.map((f) => [f, row[f]])) as unknown as PredictionRecord['inputs'];
+  return {
+    prediction_id: String(row.prediction_id),
+    application_id: row.application_id,
+    inputs,
+    probability_of_default: Number(row.probability_of_default),
+    decision: row.decision as PredictionRecord['decision'],
+    threshold: Number(row.threshold),
+    model_version: String(row.model_version),
+    timestamp: String(row.answered_at),
+    request_id: row.request_id === null ? null : String(row.request_id),
+    shadow: {
+      model_version: String(row.shadow_model_version),
+      probability_of_default: Number(row.shadow_probability_of_default),
+      decision: row.shadow_decision as PredictionRecord['decision'],
+    },
+  };
+}
+
 /**
  * Champion against challenger on real outcomes: the captured records that carry both production's and the
  * shadow's scores, joined with observed outcomes, judged by the retraining gate (ROC-AUC floor, largest drop,
@@ -97,13 +124,21 @@ function figures(
 export async function compare(options: CompareOptions): Promise<ComparisonReport> {
   const now = options.now ?? (() => new Date());
   const minAir = options.minAir ?? DEFAULT_GATE_LIMITS.minAir;
-  const outcomes = parseOutcomes(options.outcomes);
-  const { byApplication } = await readCapturedPredictions(options.dataRoot);
-  const joined = outcomes
-    .map((o) => ({ outcome: o, record: byApplication.get(o.application_id) }))
-    .filter(
-      (j): j is { outcome: (typeof outcomes)[number]; record: PredictionRecord } => j.record?.shadow !== undefined,
-    );
+  // The prediction log through the tables, as the monthly run reads it: compacted, then joined in the engine.
+  const work = await mkdtemp(path.join(os.tmpdir(), 'compare-'));
+  const engine = await openEngine({ workDir: work });
+  let rows: JoinedRow[];
+  try {
+    await compact(options.dataRoot, engine, { asOf: now(), includeOpenDay: true });
+    await joinOutcomes(options.dataRoot, engine, options.outcomes, []);
+    rows = await matchedRows(engine);
+  } finally {
+    engine.close();
+    await rm(work, { recursive: true, force: true });
+  }
+  const joined = rows
+    .filter((row) => row.shadow_model_version !== null)
+    .map((row) => ({ outcome: { loan_paid_back: row.loan_paid_back }, record: asRecord(row) }));
   const report: ComparisonReport = {
     run_id: timeId(now(), `${joined.length}-${Math.random()}`),
     verdict: 'keep',

@@ -1,16 +1,10 @@
 import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gunzip as gunzipCallback } from 'node:zlib';
-import { PredictionRecord } from '../../service/src/capture/prediction-record.js';
 import { BlobStore } from '../../service/src/storage/blob-store.js';
-
-const gunzip = promisify(gunzipCallback);
 
 /**
  * The data root (a directory or s3://bucket): predictions/ as the service writes it, snapshots/<id>/ with
  * data.csv and manifest.json (immutable), retraining/<run>/ with the decision reports.
  */
-export const PREDICTIONS = 'predictions/';
 export const SNAPSHOTS = 'snapshots/';
 export const RETRAINING = 'retraining/';
 
@@ -23,25 +17,6 @@ export interface SnapshotManifest {
 }
 
 export const sha256Hex = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
-
-/** Every captured prediction with an application_id, the latest per application. */
-export async function readCapturedPredictions(
-  root: BlobStore,
-): Promise<{ byApplication: Map<string, PredictionRecord>; files: number }> {
-  const keys = (await root.list(PREDICTIONS)).filter((k) => k.endsWith('.jsonl.gz'));
-  const byApplication = new Map<string, PredictionRecord>();
-  for (const key of keys) {
-    const text = (await gunzip(await root.get(key))).toString('utf8');
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      const record = JSON.parse(line) as PredictionRecord;
-      if (!record.application_id) continue;
-      const known = byApplication.get(record.application_id);
-      if (!known || known.timestamp <= record.timestamp) byApplication.set(record.application_id, record);
-    }
-  }
-  return { byApplication, files: keys.length };
-}
 
 export async function latestSnapshot(root: BlobStore): Promise<SnapshotManifest | null> {
   const manifests = (await root.list(SNAPSHOTS)).filter((k) => k.endsWith('/manifest.json')).sort();

@@ -1,3 +1,4 @@
+import type { CompactionReport } from '../tables/compaction.js';
 import type { FairnessTable } from '../../service/src/monitoring/fairness.js';
 import html from './html-escape.js';
 
@@ -12,12 +13,20 @@ export interface RetrainReport {
   finished_at: string;
   thresholds: { min_auc: number; max_drop: number; min_air: number };
   snapshot: { id: string; parent: string | null; rows: number; new_rows: number; sha256: string } | null;
+  /** Every outcome row ends up matched, unmatched, duplicate, already known or invalid: they add up to outcomes. */
   join: {
     outcomes: number;
     matched: number;
     unmatched: number;
+    duplicate: number;
     already_known: number;
+    invalid: number;
+    invalid_examples: string[];
+    /** Log files compacted by this run (a compacted file is never read again). */
     prediction_files: number;
+    compaction: CompactionReport;
+    /** Table parts held on local disk for the join (S3 roots; 0 for a directory). */
+    local_table_bytes: number;
   } | null;
   evaluation: { slice: string; rows: number } | null;
   candidate: {
@@ -51,7 +60,7 @@ ${row('largest drop allowed', report.thresholds.max_drop)}
 ${row('lowest adverse impact ratio allowed', report.thresholds.min_air)}
 ${row('evaluation slice', report.evaluation ? `${report.evaluation.slice} (${report.evaluation.rows} rows)` : null)}
 ${row('snapshot', report.snapshot ? `${report.snapshot.id} (${report.snapshot.rows} rows, ${report.snapshot.new_rows} new; parent ${report.snapshot.parent ?? 'none'})` : null)}
-${row('outcomes joined', report.join ? `${report.join.matched} of ${report.join.outcomes} (${report.join.unmatched} without a captured prediction, ${report.join.already_known} already known)` : null)}
+${row('outcomes joined', report.join ? `${report.join.matched} of ${report.join.outcomes} (${report.join.unmatched} without a captured prediction, ${report.join.duplicate} duplicates, ${report.join.already_known} already known, ${report.join.invalid} invalid)` : null)}
 ${row('promoted', report.promoted_version)}
 ${row('put on the shadow channel', report.shadow_version)}
 </table>

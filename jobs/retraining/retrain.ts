@@ -9,13 +9,15 @@ import { ModelManifest } from '../../service/src/model/manifest.js';
 import { ModelStore } from '../../service/src/model/model-store.js';
 import { promote, publishVerified, readArtifactDir, setChallenger } from '../../service/src/model/channels.js';
 import { BlobStore } from '../../service/src/storage/blob-store.js';
-import { latestSnapshot, readCapturedPredictions, RETRAINING, SNAPSHOTS, timeId, writeSnapshot } from './data-root.js';
-import { joinOutcomes, parseOutcomes } from './outcomes.js';
+import { latestSnapshot, RETRAINING, SNAPSHOTS, timeId, writeSnapshot } from './data-root.js';
+import { compact } from '../tables/compaction.js';
+import { Engine, openEngine } from '../tables/engine.js';
+import { joinOutcomes, writeMatchedCsv } from '../tables/outcome-join.js';
 import { renderReportHtml, RetrainReport } from './report.js';
 import { rocAuc } from './roc-auc.js';
 import { countApprovals, FairnessTable, fairnessTable } from '../../service/src/monitoring/fairness.js';
 import { DEFAULT_GATE_LIMITS, judgePromotion, MIN_AIR_GROUP } from '../promotion-gate/gate.js';
-import { parseCsv, toApplication, toCsv, toSnapshotRows } from './snapshot-rows.js';
+import { parseCsv, SNAPSHOT_COLUMNS, toApplication, toCsv, toSnapshotRows } from './snapshot-rows.js';
 
 export interface RetrainOptions {
   store: ModelStore;
@@ -91,6 +93,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     stage: options.stage ?? 'production',
   };
   const work = await mkdtemp(path.join(os.tmpdir(), 'retrain-'));
+  let engine: Engine | undefined;
   try {
     // 1. New labelled rows from captured predictions and observed outcomes.
     const parent = await latestSnapshot(dataRoot);
@@ -104,13 +107,21 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
       parentCsv = toCsv([]);
     }
     const parentRows = parseCsv(parentCsv);
-    const outcomes = parseOutcomes(options.outcomes);
-    const captured = await readCapturedPredictions(dataRoot);
-    const joined = joinOutcomes(
-      outcomes,
-      captured.byApplication,
-      new Set(parentRows.map((r) => r.application_id).filter(Boolean)),
+    // The prediction log through the tables: compacted (today's files too: they may have outcomes in tests and
+    // late runs), then joined in the engine, so memory follows the month's matches, not the history.
+    engine = await openEngine({ workDir: path.join(work, 'engine') });
+    const compaction = await compact(dataRoot, engine, { asOf: now(), includeOpenDay: true });
+    const join = await joinOutcomes(
+      dataRoot,
+      engine,
+      options.outcomes,
+      parentRows.map((r) => r.application_id).filter(Boolean),
     );
+    // The month's matches as CSV, written by the engine in the snapshot's column order.
+    const newRowsFile = path.join(work, 'new-rows.csv');
+    await writeMatchedCsv(engine, newRowsFile, SNAPSHOT_COLUMNS);
+    const newRowsCsv = await readFile(newRowsFile, 'utf8');
+    const joined = { rows: { length: join.counts.matched } };
     if (!parent && !options.base && joined.rows.length < MIN_FIRST_SNAPSHOT_ROWS) {
       throw new Error(
         `no snapshot in ${dataRoot.location}/${SNAPSHOTS}, no --base file, and ${joined.rows.length} new labelled applications: ` +
@@ -118,19 +129,21 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
       );
     }
     report.join = {
-      outcomes: outcomes.length,
-      matched: joined.matched,
-      unmatched: joined.unmatched,
-      already_known: joined.alreadyInParent,
-      prediction_files: captured.files,
+      outcomes: join.counts.rows,
+      matched: join.counts.matched,
+      unmatched: join.counts.unmatched,
+      duplicate: join.counts.duplicate,
+      already_known: join.counts.already_known,
+      invalid: join.counts.invalid,
+      invalid_examples: join.examples,
+      prediction_files: compaction.files,
+      compaction,
+      local_table_bytes: join.local_bytes,
     };
     logger.info({ message: 'outcomes joined', ...report.join });
 
     // 2. The new snapshot: parent rows plus the new ones, immutable.
-    const csv =
-      parentCsv.endsWith('\n') || parentCsv === ''
-        ? parentCsv + toCsv(joined.rows, false)
-        : `${parentCsv}\n${toCsv(joined.rows, false)}`;
+    const csv = parentCsv.endsWith('\n') || parentCsv === '' ? parentCsv + newRowsCsv : `${parentCsv}\n${newRowsCsv}`;
     const snapshot = await writeSnapshot(
       dataRoot,
       {
@@ -139,7 +152,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
         parent: parent?.id ?? null,
         sources: {
           outcomes_file: options.outcomesName,
-          prediction_files: captured.files,
+          prediction_files: compaction.files,
           base: parent ? null : options.base ? 'initial file' : 'none: the first month of outcomes alone',
         },
       },
@@ -225,6 +238,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     report.reasons.push((error as Error).message);
     logger.error({ message: 'retraining failed', reason: (error as Error).message });
   } finally {
+    engine?.close();
     await rm(work, { recursive: true, force: true });
   }
   report.finished_at = now().toISOString();

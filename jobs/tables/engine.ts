@@ -1,0 +1,51 @@
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * The data jobs' embedded analytical engine: DuckDB in-process, with a memory limit and a spill directory, so
+ * that a join larger than memory goes to disk instead of killing the job. Its database file and spill live in
+ * the job's work directory and go with it.
+ */
+export interface Engine {
+  readonly connection: DuckDBConnection;
+  /** Where the job may write local files (downloads, staged rows, parts before upload). */
+  readonly workDir: string;
+  close(): void;
+}
+
+export interface EngineOptions {
+  workDir: string;
+  /** DuckDB's own memory limit; the job's Node heap and Python come on top. */
+  memoryLimitMb?: number;
+  threads?: number;
+}
+
+export const DEFAULT_ENGINE_MEMORY_MB = 512;
+
+export async function openEngine({
+  workDir,
+  memoryLimitMb = DEFAULT_ENGINE_MEMORY_MB,
+  threads = 2,
+}: EngineOptions): Promise<Engine> {
+  await mkdir(path.join(workDir, 'spill'), { recursive: true });
+  const instance = await DuckDBInstance.create(path.join(workDir, 'engine.duckdb'), {
+    memory_limit: `${memoryLimitMb}MB`,
+    temp_directory: path.join(workDir, 'spill'),
+    threads: String(threads),
+    // Row order within a part does not matter to any reader; keeping it costs memory.
+    preserve_insertion_order: 'false',
+  });
+  const connection = await instance.connect();
+  return {
+    connection,
+    workDir,
+    close: () => {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+/** A string as a SQL literal. */
+export const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;

@@ -1,0 +1,168 @@
+import { parse } from 'csv-parse';
+import { createWriteStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type { BlobStore } from '../../service/src/storage/blob-store.js';
+import { committedParts } from './compaction.js';
+import { Engine, sqlString } from './engine.js';
+import { APPLICATION_COLUMNS } from './layout.js';
+import { LocalFiles } from './local-files.js';
+
+/** Why an outcome row was not used. Every row of the file ends up matched or in exactly one of these. */
+export interface OutcomeCounts {
+  rows: number;
+  matched: number;
+  /** No captured answer for the application (never scored here, or its day not compacted yet). */
+  unmatched: number;
+  /** The application appeared on an earlier row of the file. */
+  duplicate: number;
+  /** The application is in the parent snapshot already. */
+  already_known: number;
+  /** The row breaks the format (id, label 0 or 1, a date). */
+  invalid: number;
+}
+
+/** A matched outcome with the application's latest captured answer (the applications table's columns). */
+export type JoinedRow = Record<string, string | number | null> & {
+  application_id: string;
+  loan_paid_back: number;
+  observed_at: string;
+};
+
+export interface OutcomeJoin {
+  counts: OutcomeCounts;
+  /**
+   * The matched rows stay in the engine (the table `outcome_matched`, in the file's order): a caller reads them
+   * (matchedRows) or has the engine write them (writeMatchedCsv), so a month of matches never has to be objects.
+   */
+  matchedTable: string;
+  /** The first few invalid rows, by line. */
+  examples: string[];
+  /** Bytes of table parts the job held on local disk (downloaded from S3, or 0 for a directory root). */
+  local_bytes: number;
+}
+
+const REQUIRED = ['application_id', 'loan_paid_back', 'observed_at'];
+
+/**
+ * Streams an outcomes file (application_id, loan_paid_back, observed_at), checking it row by row: invalid rows
+ * are counted with their line numbers and the rest goes on, into the engine. Then joins the valid outcomes with
+ * the applications table (each application's latest captured answer, over the committed parts) and sorts every
+ * row into matched, unmatched, duplicate or already known. No row becomes an object here: the file's rows go
+ * through a staging file, the join runs in the engine (spilling past its memory limit), and the matches stay there.
+ */
+export async function joinOutcomes(
+  root: BlobStore,
+  engine: Engine,
+  outcomes: Buffer,
+  knownIds: Iterable<string>,
+): Promise<OutcomeJoin> {
+  const counts: OutcomeCounts = { rows: 0, matched: 0, unmatched: 0, duplicate: 0, already_known: 0, invalid: 0 };
+  const examples: string[] = [];
+  const staged = path.join(engine.workDir, 'outcomes.ndjson');
+  const out = createWriteStream(staged);
+  const write = async (text: string) => {
+    if (!out.write(text)) await new Promise<void>((r) => out.once('drain', () => r()));
+  };
+  let checkedHeader = false;
+  const parser = Readable.from([outcomes]).pipe(parse({ columns: true, skip_empty_lines: true, bom: true }));
+  for await (const row of parser as AsyncIterable<Record<string, string>>) {
+    if (!checkedHeader) {
+      const missing = REQUIRED.filter((c) => !(c in row));
+      if (missing.length) throw new Error(`the outcomes file lacks columns: ${missing.join(', ')}`);
+      checkedHeader = true;
+    }
+    counts.rows++;
+    const line = counts.rows + 1;
+    const problem = !row.application_id
+      ? 'application_id is empty'
+      : row.loan_paid_back !== '0' && row.loan_paid_back !== '1'
+        ? `loan_paid_back must be 0 or 1, got '${String(row.loan_paid_back).slice(0, 20)}'`
+        : Number.isNaN(Date.parse(row.observed_at))
+          ? `observed_at '${String(row.observed_at).slice(0, 40)}' is not a date`
+          : null;
+    if (problem) {
+      counts.invalid++;
+      if (examples.length < 5) examples.push(`line ${line}: ${problem}`);
+      continue;
+    }
+    const observedAt = new Date(row.observed_at).toISOString();
+    await write(
+      `${JSON.stringify({ line, application_id: row.application_id, loan_paid_back: Number(row.loan_paid_back), observed_at: observedAt })}\n`,
+    );
+  }
+  out.end();
+  await finished(out);
+  if (counts.rows === 0) throw new Error('the outcomes file has no rows');
+
+  const known = path.join(engine.workDir, 'known.ndjson');
+  const knownOut = createWriteStream(known);
+  for (const id of knownIds) {
+    if (!knownOut.write(`${JSON.stringify({ application_id: id })}\n`))
+      await new Promise<void>((r) => knownOut.once('drain', () => r()));
+  }
+  knownOut.end();
+  await finished(knownOut);
+
+  const files = new LocalFiles(root, engine.workDir);
+  const parts = await committedParts(root);
+  const paths = await Promise.all(parts.map((k) => files.pathOf(k)));
+  const local_bytes = root.location.startsWith('s3://')
+    ? (await Promise.all(paths.map((p) => stat(p)))).reduce((n, s) => n + s.size, 0)
+    : 0;
+  // Only the applications the outcomes name are deduplicated and joined: memory follows the outcomes, and the
+  // history costs a scan of its application_id column.
+  const applications = paths.length
+    ? `SELECT * FROM read_parquet([${paths.map(sqlString).join(', ')}])
+       WHERE application_id IN (SELECT application_id FROM outcome_rows)
+       QUALIFY row_number() OVER (PARTITION BY application_id ORDER BY answered_at DESC, prediction_id DESC) = 1`
+    : 'SELECT * FROM no_applications';
+  const c = engine.connection;
+  // The table's columns with no rows: what a data root with nothing compacted yet holds.
+  await c.run(`CREATE OR REPLACE TEMP TABLE no_applications (${APPLICATION_COLUMNS})`);
+  await c.run(`CREATE OR REPLACE TEMP TABLE outcome_rows AS
+      SELECT *, row_number() OVER (PARTITION BY application_id ORDER BY line) AS occurrence
+      FROM read_json(${sqlString(staged)}, format = 'newline_delimited',
+        columns = {line: 'INTEGER', application_id: 'VARCHAR', loan_paid_back: 'INTEGER', observed_at: 'VARCHAR'})`);
+  await c.run(`CREATE OR REPLACE TEMP TABLE known_ids AS
+      SELECT DISTINCT application_id FROM read_json(${sqlString(known)}, format = 'newline_delimited',
+        columns = {application_id: 'VARCHAR'})`);
+  await c.run(`CREATE OR REPLACE TEMP TABLE outcome_join AS
+      SELECT o.line, o.loan_paid_back, o.observed_at,
+        CASE WHEN o.occurrence > 1 THEN 'duplicate'
+             WHEN k.application_id IS NOT NULL THEN 'already_known'
+             WHEN a.application_id IS NULL THEN 'unmatched'
+             ELSE 'matched' END AS verdict,
+        a.* EXCLUDE (application_id), o.application_id
+      FROM outcome_rows o
+      LEFT JOIN known_ids k ON k.application_id = o.application_id
+      LEFT JOIN (${applications}) a ON a.application_id = o.application_id`);
+  for (const row of (
+    await c.runAndReadAll(`SELECT verdict, count(*)::INTEGER AS n FROM outcome_join GROUP BY 1`)
+  ).getRowObjects()) {
+    counts[row.verdict as 'matched' | 'unmatched' | 'duplicate' | 'already_known'] = row.n as number;
+  }
+  await c.run(`CREATE OR REPLACE TEMP TABLE ${MATCHED} AS
+      SELECT * EXCLUDE (verdict, answered_at), strftime(answered_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS answered_at
+      FROM outcome_join WHERE verdict = 'matched'`);
+  await c.run('DROP TABLE outcome_rows; DROP TABLE known_ids; DROP TABLE outcome_join; DROP TABLE no_applications');
+  await Promise.all([rm(staged, { force: true }), rm(known, { force: true }), ...parts.map((k) => files.release(k))]);
+  return { counts, matchedTable: MATCHED, examples, local_bytes };
+}
+
+const MATCHED = 'outcome_matched';
+
+/** The matched rows as objects, in the outcomes file's order: for a caller that needs them all at once. */
+export async function matchedRows(engine: Engine): Promise<JoinedRow[]> {
+  const result = await engine.connection.runAndReadAll(`SELECT * EXCLUDE (line) FROM ${MATCHED} ORDER BY line`);
+  return result.getRowObjects().map((r) => r as unknown as JoinedRow);
+}
+
+/** Has the engine write the matched rows' `columns` as CSV (no header), in the file's order. */
+export async function writeMatchedCsv(engine: Engine, file: string, columns: readonly string[]): Promise<void> {
+  await engine.connection.run(
+    `COPY (SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM ${MATCHED} ORDER BY line) TO ${sqlString(file)} (FORMAT csv, HEADER false)`,
+  );
+}

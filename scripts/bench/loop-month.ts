@@ -1,0 +1,35 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { compact } from '../../jobs/tables/compaction.js';
+import { openEngine } from '../../jobs/tables/engine.js';
+import { joinOutcomes } from '../../jobs/tables/outcome-join.js';
+import { FsBlobStore } from '../../service/src/storage/fs-blob-store.js';
+
+/**
+ * One month of the loop's data work, in a process of its own so that its peak RSS is its own: compact what the
+ * month added to the prediction log, then join the month's outcomes through the tables. Prints one JSON line.
+ */
+const [dataRoot, outcomesFile, asOf] = process.argv.slice(2);
+const started = performance.now();
+const work = await mkdtemp(path.join(os.tmpdir(), 'loop-month-'));
+const engine = await openEngine({ workDir: work });
+const root = new FsBlobStore(dataRoot);
+const compaction = await compact(root, engine, { asOf: new Date(asOf) });
+const outcomes = await readFile(outcomesFile);
+// The first months have no outcomes yet (they come 3 to 12 months after the application).
+const none = { rows: 0, matched: 0, unmatched: 0, duplicate: 0, already_known: 0, invalid: 0 };
+const join =
+  outcomes.indexOf(10) === outcomes.length - 1 ? { counts: none } : await joinOutcomes(root, engine, outcomes, []);
+engine.close();
+await rm(work, { recursive: true, force: true });
+process.stdout.write(
+  `${JSON.stringify({
+    compacted_files: compaction.files,
+    compacted_rows: compaction.rows_written,
+    lines_read: compaction.lines_read,
+    outcomes: join.counts,
+    seconds: (performance.now() - started) / 1000,
+    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+  })}\n`,
+);

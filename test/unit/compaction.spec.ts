@@ -1,0 +1,203 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { FsBlobStore } from '../../service/src/storage/fs-blob-store.js';
+import { S3BlobStore } from '../../service/src/storage/s3-blob-store.js';
+import type { BlobStore } from '../../service/src/storage/blob-store.js';
+import { committedParts, compact } from '../../jobs/tables/compaction.js';
+import { Engine, openEngine, sqlString } from '../../jobs/tables/engine.js';
+import { LocalFiles } from '../../jobs/tables/local-files.js';
+import { joinOutcomes, matchedRows } from '../../jobs/tables/outcome-join.js';
+import { VALID_APPLICATION } from '../helpers/applications.js';
+import { S3TestServer, startS3Server } from '../helpers/s3-server.js';
+
+/*
+ * Compaction of the prediction log into the applications table, against a directory and a real S3-compatible
+ * server: one row per application per day (its latest answer), bad data counted by kind and the rest kept,
+ * every line read accounted for, open days left alone, and a run killed mid-way finished by the next with every
+ * record once.
+ */
+const record = (applicationId: string | null, timestamp: string, probability: number, n: number) => ({
+  prediction_id: `p-${n}`,
+  application_id: applicationId,
+  inputs: VALID_APPLICATION,
+  probability_of_default: probability,
+  decision: probability >= 0.3 ? 'decline' : 'approve',
+  threshold: 0.3,
+  model_version: '20261126T234937Z-9dc2709',
+  timestamp,
+  request_id: `r-${n}`,
+});
+const gz = (lines: string[]) => gzipSync(lines.map((l) => `${l}\n`).join(''));
+
+/** A log of three closed days and today's, with every kind of damage the loop must survive. */
+async function writeLog(root: BlobStore) {
+  let n = 0;
+  const day = (d: string, apps: number, from = 0) =>
+    Array.from({ length: apps }, (_, i) =>
+      JSON.stringify(record(`app-${d}-${from + i}`, `${d}T10:00:00.000Z`, 0.1, n++)),
+    );
+  await root.put('predictions/dt=2026-11-01/part-a.jsonl.gz', gz(day('2026-11-01', 100)));
+  // The same applications answered again later that day: only the latest answer is kept.
+  await root.put(
+    'predictions/dt=2026-11-01/part-b.jsonl.gz',
+    gz(
+      Array.from({ length: 10 }, (_, i) =>
+        JSON.stringify(record(`app-2026-11-01-${i}`, '2026-11-01T12:00:00.000Z', 0.9, n++)),
+      ),
+    ),
+  );
+  // A file cut short by a killed process: its whole lines count, the cut one is rejected.
+  const whole = gz(day('2026-11-02', 50));
+  await root.put('predictions/dt=2026-11-02/part-a.jsonl.gz', whole.subarray(0, Math.floor(whole.length * 0.6)));
+  // Malformed lines, a record missing fields, a record without an application id.
+  const bad = [
+    ...day('2026-11-03', 20),
+    '{not json',
+    JSON.stringify({ prediction_id: 'x', timestamp: '2026-11-03T00:00:00Z' }),
+  ];
+  bad.push(JSON.stringify(record(null, '2026-11-03T11:00:00.000Z', 0.2, n++)));
+  await root.put('predictions/dt=2026-11-03/part-a.jsonl.gz', gz(bad));
+  // Today: still being written.
+  await root.put('predictions/dt=2026-11-04/part-a.jsonl.gz', gz(day('2026-11-04', 5)));
+}
+
+const AS_OF = new Date('2026-11-04T08:00:00Z');
+
+describe.each([
+  [
+    'a directory',
+    async () => ({
+      root: new FsBlobStore(await mkdtemp(path.join(os.tmpdir(), 'tables-'))) as BlobStore,
+      done: async () => undefined,
+    }),
+  ],
+  [
+    's3rver',
+    async () => {
+      const s3: S3TestServer = await startS3Server();
+      await s3.createBucket('data');
+      return { root: new S3BlobStore('s3://data/root', s3.client) as BlobStore, done: () => s3.dispose() };
+    },
+  ],
+])('compaction on %s', (_kind, make) => {
+  let root: BlobStore;
+  let done: () => Promise<void>;
+  let engine: Engine;
+  let work: string;
+
+  beforeEach(async () => {
+    ({ root, done } = await make());
+    work = await mkdtemp(path.join(os.tmpdir(), 'tables-work-'));
+    engine = await openEngine({ workDir: work, memoryLimitMb: 256 });
+    await writeLog(root);
+  });
+  afterEach(async () => {
+    engine.close();
+    await rm(work, { recursive: true, force: true });
+    await done();
+  });
+
+  /** Every committed row, by application: how often it appears and its probability. */
+  async function table() {
+    const files = new LocalFiles(root, work);
+    const paths = await Promise.all((await committedParts(root)).map((k) => files.pathOf(k)));
+    if (paths.length === 0) return [];
+    const list = `[${paths.map(sqlString).join(', ')}]`;
+    return (
+      await engine.connection.runAndReadAll(
+        `SELECT application_id, count(*)::INTEGER AS n, max(probability_of_default) AS p FROM read_parquet(${list}) GROUP BY 1`,
+      )
+    ).getRowObjects() as { application_id: string; n: number; p: number }[];
+  }
+
+  it('keeps the latest answer of each application of each closed day, and accounts for every line', async () => {
+    const report = await compact(root, engine, { asOf: AS_OF });
+    expect(report.days_compacted).toEqual(['2026-11-01', '2026-11-02', '2026-11-03']);
+    expect(report.days_open).toBe(1);
+    const rows = await table();
+    expect(rows.every((r) => r.n === 1)).toBe(true);
+    const first = rows.filter((r) => r.application_id.startsWith('app-2026-11-01-'));
+    expect(first).toHaveLength(100);
+    expect(first.filter((r) => r.p === 0.9)).toHaveLength(10);
+    // Reconciliation: every line read is written, superseded, without an id, or rejected by kind.
+    const rejected = Object.values(report.rejected).reduce((a, b) => a + b, 0);
+    expect(report.rows_written + report.superseded + report.without_application_id + rejected).toBe(report.lines_read);
+    expect(report.rows_written).toBe(rows.length);
+    expect(report.superseded).toBe(10);
+    expect(report.without_application_id).toBe(1);
+    expect(report.rejected.malformed_line).toBe(1);
+    expect(report.rejected.missing_fields).toBe(1);
+    expect(report.truncated_files).toBe(1);
+    expect(report.rejected.truncated_line).toBe(1);
+    const truncatedDay = rows.filter((r) => r.application_id.startsWith('app-2026-11-02-')).length;
+    expect(truncatedDay).toBeGreaterThan(10);
+    expect(truncatedDay).toBeLessThan(50);
+    expect(report.examples.some((e) => /dt=2026-11-03\/part-a\.jsonl\.gz line 21: malformed_line/.test(e))).toBe(true);
+  });
+
+  it('never reads a compacted file again: a second run does nothing; a late file of a closed day gets its own part', async () => {
+    await compact(root, engine, { asOf: AS_OF });
+    expect((await compact(root, engine, { asOf: AS_OF })).files).toBe(0);
+    await root.put(
+      'predictions/dt=2026-11-02/part-late.jsonl.gz',
+      gz([JSON.stringify(record('late-1', '2026-11-02T23:00:00.000Z', 0.5, 999))]),
+    );
+    const late = await compact(root, engine, { asOf: AS_OF });
+    expect([late.files, late.rows_written, late.days_compacted]).toEqual([1, 1, ['2026-11-02']]);
+  });
+
+  it('finishes a run killed between a part and its ledger entry: every record once', async () => {
+    // The store fails the second ledger write, as a process killed after writing that day's part would.
+    let ledgerWrites = 0;
+    const crashing: BlobStore = Object.create(root, {
+      put: {
+        value: async (key: string, bytes: Buffer, options?: object) => {
+          if (key.includes('/_ledger/') && ++ledgerWrites === 2) throw new Error('killed');
+          return root.put(key, bytes, options as never);
+        },
+      },
+    });
+    await expect(compact(crashing, engine, { asOf: AS_OF })).rejects.toThrow('killed');
+    const resumed = await compact(root, engine, { asOf: AS_OF });
+    expect(resumed.days_compacted).toEqual(['2026-11-02', '2026-11-03']);
+    const rows = await table();
+    expect(rows.every((r) => r.n === 1)).toBe(true);
+    expect(rows.filter((r) => r.application_id.startsWith('app-2026-11-01-'))).toHaveLength(100);
+    expect(rows.filter((r) => r.application_id.startsWith('app-2026-11-03-'))).toHaveLength(20);
+  });
+
+  it('joins outcomes to the table and sorts every row into matched, unmatched, duplicate, already known or invalid', async () => {
+    await compact(root, engine, { asOf: AS_OF });
+    const csv = [
+      'application_id,loan_paid_back,observed_at,extra_column',
+      'app-2026-11-01-0,1,2027-03-01T00:00:00Z,x',
+      'app-2026-11-01-1,0,2027-03-02,x',
+      'app-2026-11-03-4,0,2027-03-02,x',
+      'app-2026-11-01-1,1,2027-03-05,x',
+      'never-scored,1,2027-03-01,x',
+      'app-2026-11-01-2,1,2027-03-01,x',
+      'app-2026-11-01-3,2,2027-03-01,x',
+      'app-2026-11-01-4,1,not a date,x',
+      ',1,2027-03-01,x',
+    ].join('\n');
+    const join = await joinOutcomes(root, engine, Buffer.from(csv), ['app-2026-11-01-2']);
+    expect(join.counts).toEqual({ rows: 9, matched: 3, unmatched: 1, duplicate: 1, already_known: 1, invalid: 3 });
+    const { matched, unmatched, duplicate, already_known, invalid } = join.counts;
+    expect(matched + unmatched + duplicate + already_known + invalid).toBe(join.counts.rows);
+    expect(join.examples).toEqual([
+      "line 8: loan_paid_back must be 0 or 1, got '2'",
+      "line 9: observed_at 'not a date' is not a date",
+      'line 10: application_id is empty',
+    ]);
+    // Matched rows carry the application's latest answer and its inputs, in the file's order.
+    const rows = await matchedRows(engine);
+    expect(rows.map((r) => [r.application_id, r.loan_paid_back, r.probability_of_default, r.credit_score])).toEqual([
+      ['app-2026-11-01-0', 1, 0.9, VALID_APPLICATION.credit_score],
+      ['app-2026-11-01-1', 0, 0.9, VALID_APPLICATION.credit_score],
+      ['app-2026-11-03-4', 0, 0.1, VALID_APPLICATION.credit_score],
+    ]);
+    expect(rows[0].observed_at).toBe('2027-03-01T00:00:00.000Z');
+  });
+});
