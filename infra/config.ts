@@ -14,7 +14,14 @@ export interface StackSettings {
   images: { keepImages: number; imageTag: string | undefined };
   logging: { retentionDays: number; alarmEmail: string | undefined };
   /** EventBridge Scheduler expression for retraining, and its promotion gate. */
-  retraining: { schedule: string; minAuc: number; maxDrop: number; stage: 'production' | 'shadow' };
+  retraining: {
+    schedule: string;
+    minAuc: number;
+    maxDrop: number;
+    stage: 'production' | 'shadow';
+    /** The Fargate task's size: CPU units, MiB, and GiB of ephemeral disk (the engine's spill and downloads). */
+    task: { cpu: number; memory: number; ephemeralGiB: number };
+  };
   /** `single`: one free-tier EC2 instance. `fleet`: ECS Fargate tasks behind an ALB (the fleet section applies). */
   deployment: 'single' | 'fleet';
   fleet: FleetSettings;
@@ -140,7 +147,47 @@ export function readSettings(config = new pulumi.Config(), region = stackRegion(
       minAuc: config.getNumber('retrainMinAuc') ?? 0.7,
       maxDrop: config.getNumber('retrainMaxDrop') ?? 0.01,
       stage: retrainStage,
+      task: readRetrainingTask(config),
     },
+  };
+}
+
+/** Fargate's ephemeral storage: 21 GiB by default, up to 200. */
+export const FARGATE_EPHEMERAL_GIB = { min: 21, max: 200 } as const;
+
+/** An integer config value within a range, or its default. */
+function integerSetting(config: pulumi.Config, key: string, fallback: number, min: number, max: number): number {
+  const value = config.getNumber(key) ?? fallback;
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new Error(`${key} must be an integer from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+/** A CPU and memory pair Fargate offers, refused otherwise with the sizes it does offer. */
+function fargateSize(config: pulumi.Config, cpuKey: string, memoryKey: string, cpu: number, memory: number) {
+  const taskCpu = integerSetting(config, cpuKey, cpu, 256, 2048);
+  const taskMemory = integerSetting(config, memoryKey, memory, 512, 16384);
+  if (!FARGATE_SIZES[taskCpu]?.includes(taskMemory)) {
+    throw new Error(
+      `${cpuKey} ${taskCpu} with ${memoryKey} ${taskMemory} is not a Fargate size (${Object.entries(FARGATE_SIZES)
+        .map(([c, m]) => `${c}: ${m.join('/')}`)
+        .join('; ')})`,
+    );
+  }
+  return { cpu: taskCpu, memory: taskMemory };
+}
+
+/** The monthly task: 1 vCPU and 2 GiB by default (the loop's data work peaks near 0.6 GB at 3 million records). */
+function readRetrainingTask(config: pulumi.Config): StackSettings['retraining']['task'] {
+  return {
+    ...fargateSize(config, 'retrainCpu', 'retrainMemory', 1024, 2048),
+    ephemeralGiB: integerSetting(
+      config,
+      'retrainEphemeralGiB',
+      21,
+      FARGATE_EPHEMERAL_GIB.min,
+      FARGATE_EPHEMERAL_GIB.max,
+    ),
   };
 }
 
@@ -194,25 +241,13 @@ function readHttpsSettings(config: pulumi.Config, region: string | undefined): F
 }
 
 function readFleetSettings(config: pulumi.Config, region: string | undefined): FleetSettings {
-  const number = (key: string, fallback: number, min: number, max: number) => {
-    const value = config.getNumber(key) ?? fallback;
-    if (!Number.isInteger(value) || value < min || value > max)
-      throw new Error(`${key} must be an integer from ${min} to ${max}, got ${value}`);
-    return value;
-  };
+  const number = (key: string, fallback: number, min: number, max: number) =>
+    integerSetting(config, key, fallback, min, max);
   // Two tasks at least: one per availability zone, so a zone or a task can fail without an outage.
   const minTasks = number('minTasks', 2, 2, 100);
   const maxTasks = number('maxTasks', 10, 2, 100);
   if (maxTasks < minTasks) throw new Error(`maxTasks (${maxTasks}) must be at least minTasks (${minTasks})`);
-  const taskCpu = number('taskCpu', 512, 256, 2048);
-  const taskMemory = number('taskMemory', 1024, 512, 16384);
-  if (!FARGATE_SIZES[taskCpu]?.includes(taskMemory)) {
-    throw new Error(
-      `taskCpu ${taskCpu} with taskMemory ${taskMemory} is not a Fargate size (${Object.entries(FARGATE_SIZES)
-        .map(([c, m]) => `${c}: ${m.join('/')}`)
-        .join('; ')})`,
-    );
-  }
+  const { cpu: taskCpu, memory: taskMemory } = fargateSize(config, 'taskCpu', 'taskMemory', 512, 1024);
   return {
     minTasks,
     maxTasks,

@@ -30,6 +30,8 @@ export interface RetrainingArgs {
     maxDrop: number;
     /** Where a candidate that passes goes: production, or the shadow channel to be watched first. */
     stage: 'production' | 'shadow';
+    /** The task's CPU units, MiB and GiB of ephemeral disk (a Fargate combination; infra/config.ts checks it). */
+    task: { cpu: number; memory: number; ephemeralGiB: number };
   };
   /** Where a failed run is reported (the alarm topic, which lets this account's EventBridge rules publish). */
   alarmTopic: aws.sns.Topic;
@@ -164,8 +166,10 @@ export class Retraining extends pulumi.ComponentResource {
         family: `${name}-retraining`,
         requiresCompatibilities: ['FARGATE'],
         networkMode: 'awsvpc',
-        cpu: '1024',
-        memory: '2048',
+        cpu: String(args.run.task.cpu),
+        memory: String(args.run.task.memory),
+        // Fargate gives 21 GiB unasked; more is asked for only when configured.
+        ...(args.run.task.ephemeralGiB > 21 ? { ephemeralStorage: { sizeInGib: args.run.task.ephemeralGiB } } : {}),
         executionRoleArn: this.executionRole.role.arn,
         taskRoleArn: this.taskRole.role.arn,
         runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },

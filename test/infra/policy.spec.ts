@@ -328,7 +328,15 @@ describe('stack settings', () => {
     [{ allowedCidr: '10.0.0.0/8', deployment: 'cluster' }, /deployment must be single or fleet/],
     [{ allowedCidr: '10.0.0.0/8', minTasks: '1' }, /minTasks must be an integer from 2/],
     [{ allowedCidr: '10.0.0.0/8', minTasks: '4', maxTasks: '3' }, /maxTasks \(3\) must be at least minTasks \(4\)/],
-    [{ allowedCidr: '10.0.0.0/8', taskCpu: '256', taskMemory: '4096' }, /not a Fargate size/],
+    [
+      { allowedCidr: '10.0.0.0/8', taskCpu: '256', taskMemory: '4096' },
+      /taskCpu 256 with taskMemory 4096 is not a Fargate size/,
+    ],
+    [
+      { allowedCidr: '10.0.0.0/8', retrainCpu: '512', retrainMemory: '8192' },
+      /retrainCpu 512 with retrainMemory 8192 is not a Fargate size/,
+    ],
+    [{ allowedCidr: '10.0.0.0/8', retrainEphemeralGiB: '20' }, /retrainEphemeralGiB must be an integer from 21 to 200/],
     [{ allowedCidr: '10.0.0.0/8', certificateArn: 'my-cert' }, /certificateArn must be an ACM certificate ARN/],
     [{ allowedCidr: '10.0.0.0/8', wafRequestsPer5Min: '5' }, /wafRequestsPer5Min must be an integer from 10/],
     // S3 refuses a lifecycle transition to STANDARD_IA before 30 days: refused here, not at `pulumi up`.
@@ -357,6 +365,20 @@ describe('stack settings', () => {
     [{ allowedCidr: '10.0.0.0/8', vpcId: 'vpc-0123456789abcdef0', subnetIds: 'sn-1' }, /subnetIds must be subnet ids/],
   ])('refuses %p', (values, message) => {
     expect(() => readSettings(fake(values), 'eu-west-1')).toThrow(message);
+  });
+
+  it('sizes the retraining task from config, 1 vCPU, 2 GiB and 21 GiB of disk by default', () => {
+    expect(readSettings(fake({ allowedCidr: '10.0.0.0/8' }), 'eu-west-1').retraining.task).toEqual({
+      cpu: 1024,
+      memory: 2048,
+      ephemeralGiB: 21,
+    });
+    const large = { allowedCidr: '10.0.0.0/8', retrainCpu: '2048', retrainMemory: '8192', retrainEphemeralGiB: '60' };
+    expect(readSettings(fake(large), 'eu-west-1').retraining.task).toEqual({
+      cpu: 2048,
+      memory: 8192,
+      ephemeralGiB: 60,
+    });
   });
 
   it('refuses a certificate from another region than the stack (ACM certificates are regional)', () => {
