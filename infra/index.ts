@@ -2,6 +2,7 @@ import * as pulumi from '@pulumi/pulumi';
 import * as random from '@pulumi/random';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Analytics } from './components/analytics.js';
 import { Compute } from './components/compute.js';
 import { Fleet } from './components/fleet.js';
 import { Logging } from './components/logging.js';
@@ -109,6 +110,14 @@ const retraining = new Retraining('loan-default', {
   tags,
 });
 
+// The same tables for analysts, in the Glue Data Catalog and an Athena workgroup.
+const analytics = new Analytics('loan-default', {
+  dataBucket: storage.dataBucket,
+  databaseName: `${settings.project}_${settings.stack}`.toLowerCase().replace(/[^a-z0-9_]/g, '_'),
+  bytesScannedCutoffPerQuery: 100 * 2 ** 30,
+  tags,
+});
+
 const portSuffix = settings.network.servicePort === 80 ? '' : `:${settings.network.servicePort}`;
 // Single: the Elastic IP's name, not the instance's (it stays the same when the instance is replaced).
 export const serviceUrl = fleet
@@ -138,3 +147,5 @@ export const loadBalancerDnsName = fleet?.loadBalancer.alb.dnsName;
 export const retrainingSchedule = retraining.schedule.name;
 export const retrainingCluster = retraining.cluster.name;
 export const outcomesUri = pulumi.interpolate`s3://${storage.dataBucket.name}/${OUTCOMES_KEY}`;
+export const analyticsDatabase = analytics.database.name;
+export const athenaWorkgroup = analytics.workgroup.name;

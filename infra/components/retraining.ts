@@ -87,21 +87,28 @@ export class Retraining extends pulumi.ComponentResource {
             Effect: 'Allow',
             Action: ['s3:ListBucket'],
             Resource: [args.dataBucket.arn],
-            Condition: { StringLike: { 's3:prefix': ['predictions/*', 'snapshots/*', 'retraining/*', 'outcomes/*'] } },
+            Condition: {
+              StringLike: {
+                's3:prefix': ['predictions/*', 'applications/*', 'snapshots/*', 'retraining/*', 'outcomes/*'],
+              },
+            },
           },
           {
             Sid: 'ReadData',
             Effect: 'Allow',
             Action: ['s3:GetObject'],
-            Resource: ['predictions/*', 'snapshots/*', 'outcomes/*'].map(
+            Resource: ['predictions/*', 'applications/*', 'snapshots/*', 'outcomes/*'].map(
               (p) => pulumi.interpolate`${args.dataBucket.arn}/${p}`,
             ),
           },
           {
-            Sid: 'WriteSnapshotsAndReports',
+            // The compacted log (applications/ and its ledger), snapshots and the run's reports.
+            Sid: 'WriteTablesAndReports',
             Effect: 'Allow',
             Action: ['s3:PutObject'],
-            Resource: ['snapshots/*', 'retraining/*'].map((p) => pulumi.interpolate`${args.dataBucket.arn}/${p}`),
+            Resource: ['applications/*', 'snapshots/*', 'retraining/*'].map(
+              (p) => pulumi.interpolate`${args.dataBucket.arn}/${p}`,
+            ),
           },
           { Sid: 'ListModels', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [args.modelsBucket.arn] },
           {

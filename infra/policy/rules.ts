@@ -48,6 +48,8 @@ const T = {
   replicationGroup: 'aws:elasticache/replicationGroup:ReplicationGroup',
   webAcl: 'aws:wafv2/webAcl:WebAcl',
   webAclAssociation: 'aws:wafv2/webAclAssociation:WebAclAssociation',
+  athenaWorkgroup: 'aws:athena/workgroup:Workgroup',
+  glueTable: 'aws:glue/catalogTable:CatalogTable',
 } as const;
 export const RESOURCE_TYPES = T;
 
@@ -309,6 +311,29 @@ export const RESOURCE_RULES: ResourceRule[] = [
       )
         ? []
         : ['a rule must block by rateBasedStatement per IP'],
+    ),
+  },
+  {
+    name: 'athena-results-encrypted',
+    description: 'Athena workgroups enforce their settings, encrypt query results and cap the bytes a query scans.',
+    check: only(T.athenaWorkgroup, (p) => {
+      const c = p.configuration ?? {};
+      return [
+        ...(c.enforceWorkgroupConfiguration === true ? [] : ['enforceWorkgroupConfiguration must be true']),
+        ...(c.resultConfiguration?.encryptionConfiguration?.encryptionOption
+          ? []
+          : ['query results must be encrypted']),
+        ...(c.bytesScannedCutoffPerQuery > 0 ? [] : ['bytesScannedCutoffPerQuery must be set']),
+      ];
+    }),
+  },
+  {
+    name: 'glue-tables-in-s3',
+    description: 'Catalog tables read S3 locations only, never a local or HTTP path.',
+    check: only(T.glueTable, (p) =>
+      typeof p.storageDescriptor?.location === 'string' && p.storageDescriptor.location.startsWith('s3://')
+        ? []
+        : ['storageDescriptor.location must be an s3:// location'],
     ),
   },
   {

@@ -447,3 +447,26 @@ it('hands the instance a metrics token read from SSM at every start, when the st
   const result = spawnSync('shellcheck', ['--shell=bash', '--severity=style', file], { encoding: 'utf8' });
   expect([result.error, result.stdout, result.status]).toEqual([undefined, '', 0]);
 });
+
+it('refuses an Athena workgroup that lets queries skip encryption or scan without a cap, and a table off S3', () => {
+  const athena = rule('athena-results-encrypted');
+  const good = {
+    enforceWorkgroupConfiguration: true,
+    bytesScannedCutoffPerQuery: 1e9,
+    resultConfiguration: { outputLocation: 's3://b/r/', encryptionConfiguration: { encryptionOption: 'SSE_S3' } },
+  };
+  expect(athena.check({ type: T.athenaWorkgroup, props: { configuration: good } })).toEqual([]);
+  expect(
+    athena.check({
+      type: T.athenaWorkgroup,
+      props: { configuration: { ...good, enforceWorkgroupConfiguration: false, resultConfiguration: {} } },
+    }),
+  ).toEqual(['enforceWorkgroupConfiguration must be true', 'query results must be encrypted']);
+  const glue = rule('glue-tables-in-s3');
+  expect(glue.check({ type: T.glueTable, props: { storageDescriptor: { location: 's3://b/predictions/' } } })).toEqual(
+    [],
+  );
+  expect(glue.check({ type: T.glueTable, props: { storageDescriptor: { location: 'file:///etc' } } })).toEqual([
+    'storageDescriptor.location must be an s3:// location',
+  ]);
+});

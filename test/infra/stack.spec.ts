@@ -16,6 +16,7 @@ import {
 import { RESOURCE_TYPES as T, SESSION_MANAGER_ACTIONS, violations } from '../../infra/policy/rules.js';
 import { DROPPED_RECORDS_PATTERN, STALE_CHANNEL_PATTERN } from '../../infra/components/logging.js';
 import { contextHash, contextPaths } from '../../infra/components/build-context.js';
+import { APPLICATION_COLUMNS } from '../../jobs/tables/layout.js';
 import { loadAppConfig } from '../../service/src/config/app.config.js';
 import { EMF_NAMESPACE } from '../../service/src/monitoring/emf-publisher.js';
 
@@ -537,11 +538,12 @@ describe('retraining', () => {
     });
   });
 
-  it('gives only the retraining task the right to write snapshots and move the model channel', () => {
+  it('gives only the retraining task the right to write the tables and snapshots and move the model channel', () => {
     const models = buckets().find((b) => b.name === 'loan-default-models')!;
     const data = buckets().find((b) => b.name === 'loan-default-data')!;
     const by = (sid: string) => taskPolicy().find((s) => s.Sid === sid);
-    expect(by('WriteSnapshotsAndReports').Resource).toEqual([
+    expect(by('WriteTablesAndReports').Resource).toEqual([
+      `${data.state.arn}/applications/*`,
       `${data.state.arn}/snapshots/*`,
       `${data.state.arn}/retraining/*`,
     ]);
@@ -550,7 +552,7 @@ describe('retraining', () => {
       `${models.state.arn}/loan-default/channels/*`,
     ]);
     expect(by('ReadData').Resource).toEqual(
-      ['predictions/*', 'snapshots/*', 'outcomes/*'].map((p) => `${data.state.arn}/${p}`),
+      ['predictions/*', 'applications/*', 'snapshots/*', 'outcomes/*'].map((p) => `${data.state.arn}/${p}`),
     );
     const service = policyDoc(ofType(T.rolePolicy).find((r) => r.name === 'loan-default-service')!).Statement as any[];
     expect(
@@ -572,6 +574,46 @@ describe('retraining', () => {
     expect(statements.find((s) => s.Sid === 'PassTaskRoles').Resource).toHaveLength(2);
     const sg = ofType(T.securityGroup).find((g) => g.name === 'loan-default-task-sg')!;
     expect(sg.inputs.ingress).toEqual([]);
+  });
+});
+
+describe('analytics', () => {
+  const data = () => buckets().find((b) => b.name === 'loan-default-data')!.state.bucket;
+
+  it('catalogs the prediction log, the applications and the outcomes for Athena, partitions projected by name', () => {
+    expect(one('aws:glue/catalogDatabase:CatalogDatabase').inputs.name).toBe('loan_default_dev');
+    const tables = Object.fromEntries(ofType(T.glueTable).map((t) => [t.inputs.name, t.inputs]));
+    expect(Object.keys(tables).sort()).toEqual(['applications', 'outcomes', 'predictions']);
+    expect(tables.predictions.storageDescriptor.location).toBe(`s3://${data()}/predictions/`);
+    expect(tables.predictions.partitionKeys).toEqual([{ name: 'dt', type: 'string' }]);
+    // New days need no crawler: the partitions are projected from the key names the service writes.
+    expect(tables.predictions.parameters).toMatchObject({
+      'projection.enabled': 'true',
+      'projection.dt.type': 'date',
+      'projection.dt.format': 'yyyy-MM-dd',
+      'storage.location.template': `s3://${data()}/predictions/dt=\${dt}/`,
+    });
+    expect(tables.applications.parameters).toMatchObject({
+      'projection.month.format': 'yyyy-MM',
+      'storage.location.template': `s3://${data()}/applications/month=\${month}/`,
+    });
+    expect(tables.applications.storageDescriptor.serDeInfo.serializationLibrary).toMatch(/ParquetHiveSerDe$/);
+    // The columns analysts query are the ones compaction writes.
+    const columns = tables.applications.storageDescriptor.columns.map((c: { name: string }) => c.name);
+    expect(columns).toEqual(APPLICATION_COLUMNS.split(',').map((c) => c.trim().split(/\s+/)[0]));
+    expect(tables.outcomes.parameters['skip.header.line.count']).toBe('1');
+  });
+
+  it('runs queries in a workgroup that enforces encrypted results in the private data bucket and caps each scan', () => {
+    const workgroup = one(T.athenaWorkgroup).inputs.configuration;
+    expect(workgroup).toMatchObject({
+      enforceWorkgroupConfiguration: true,
+      resultConfiguration: {
+        outputLocation: `s3://${data()}/athena-results/`,
+        encryptionConfiguration: { encryptionOption: 'SSE_S3' },
+      },
+    });
+    expect(workgroup.bytesScannedCutoffPerQuery).toBe(100 * 2 ** 30);
   });
 });
 

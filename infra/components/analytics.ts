@@ -1,0 +1,184 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import type { PrivateBucket } from './private-bucket.js';
+
+export interface AnalyticsArgs {
+  /** The data bucket: the prediction log, the applications table and the outcomes, and Athena's results. */
+  dataBucket: PrivateBucket;
+  /** Glue names allow lower case, digits and underscores only. */
+  databaseName: string;
+  /** The most one query may scan: a runaway query costs at most this ($5 per TB scanned). */
+  bytesScannedCutoffPerQuery: number;
+  tags: Record<string, string>;
+}
+
+/** Where Athena writes query results, inside the private data bucket. */
+export const ATHENA_RESULTS_PREFIX = 'athena-results/';
+/** The first day the partition projections cover; later days need no crawler and no new partition. */
+export const PROJECTION_START = { day: '2024-01-01', month: '2024-01' } as const;
+
+const INPUTS = [
+  { name: 'annual_income', type: 'double' },
+  { name: 'debt_to_income_ratio', type: 'double' },
+  { name: 'credit_score', type: 'int' },
+  { name: 'loan_amount', type: 'double' },
+  { name: 'interest_rate', type: 'double' },
+  { name: 'gender', type: 'string' },
+  { name: 'marital_status', type: 'string' },
+  { name: 'education_level', type: 'string' },
+  { name: 'employment_status', type: 'string' },
+  { name: 'loan_purpose', type: 'string' },
+  { name: 'grade_subgrade', type: 'string' },
+];
+const inputsStruct = `struct<${INPUTS.map((c) => `${c.name}:${c.type}`).join(',')}>`;
+
+/**
+ * The data bucket's tables in the Glue Data Catalog, for Athena: the prediction log (gzip JSON lines by `dt`),
+ * the compacted applications (Parquet by `month`) and the outcomes (CSV). Partitions are projected from their
+ * names, so a new day or month is queryable without a crawler. An Athena workgroup enforces its configuration:
+ * results go, SSE-S3 encrypted, to a private prefix of the data bucket, and one query scans at most a set number
+ * of bytes. A lender that outgrows the monthly task keeps working with the same tables here.
+ */
+export class Analytics extends pulumi.ComponentResource {
+  readonly database: aws.glue.CatalogDatabase;
+  readonly tables: Record<'predictions' | 'applications' | 'outcomes', aws.glue.CatalogTable>;
+  readonly workgroup: aws.athena.Workgroup;
+
+  constructor(name: string, args: AnalyticsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('loan-default:analytics:Analytics', name, {}, opts);
+    if (!/^[a-z0-9_]{1,255}$/.test(args.databaseName))
+      throw new Error(
+        `Analytics: databaseName must be lower case letters, digits and underscores, got '${args.databaseName}'`,
+      );
+    const parent = { parent: this };
+    const bucket = args.dataBucket.name;
+    this.database = new aws.glue.CatalogDatabase(
+      `${name}-catalog`,
+      {
+        name: args.databaseName,
+        description: 'Loan default platform: prediction log, applications, outcomes',
+        tags: args.tags,
+      },
+      parent,
+    );
+    const table = (
+      id: 'predictions' | 'applications' | 'outcomes',
+      spec: Omit<aws.glue.CatalogTableArgs, 'databaseName' | 'name' | 'tableType'>,
+    ) =>
+      new aws.glue.CatalogTable(
+        `${name}-${id}`,
+        { databaseName: this.database.name, name: id, tableType: 'EXTERNAL_TABLE', ...spec },
+        parent,
+      );
+
+    this.tables = {
+      predictions: table('predictions', {
+        description: 'Every answer of the service, as it wrote it (gzip JSON lines), by day',
+        partitionKeys: [{ name: 'dt', type: 'string' }],
+        parameters: {
+          classification: 'json',
+          'projection.enabled': 'true',
+          'projection.dt.type': 'date',
+          'projection.dt.format': 'yyyy-MM-dd',
+          'projection.dt.range': `${PROJECTION_START.day},NOW`,
+          'projection.dt.interval': '1',
+          'projection.dt.interval.unit': 'DAYS',
+          'storage.location.template': pulumi.interpolate`s3://${bucket}/predictions/dt=\${dt}/`,
+        },
+        storageDescriptor: {
+          location: pulumi.interpolate`s3://${bucket}/predictions/`,
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          serDeInfo: {
+            serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+            parameters: { 'ignore.malformed.json': 'true' },
+          },
+          columns: [
+            { name: 'prediction_id', type: 'string' },
+            { name: 'application_id', type: 'string' },
+            { name: 'inputs', type: inputsStruct },
+            { name: 'probability_of_default', type: 'double' },
+            { name: 'decision', type: 'string' },
+            { name: 'threshold', type: 'double' },
+            { name: 'model_version', type: 'string' },
+            { name: 'timestamp', type: 'string' },
+            { name: 'request_id', type: 'string' },
+            { name: 'shadow', type: 'struct<model_version:string,probability_of_default:double,decision:string>' },
+          ],
+        },
+      }),
+      applications: table('applications', {
+        description: "The log compacted: each application's latest answer of the day, typed (Parquet), by month",
+        partitionKeys: [{ name: 'month', type: 'string' }],
+        parameters: {
+          classification: 'parquet',
+          'projection.enabled': 'true',
+          'projection.month.type': 'date',
+          'projection.month.format': 'yyyy-MM',
+          'projection.month.range': `${PROJECTION_START.month},NOW`,
+          'projection.month.interval': '1',
+          'projection.month.interval.unit': 'MONTHS',
+          'storage.location.template': pulumi.interpolate`s3://${bucket}/applications/month=\${month}/`,
+        },
+        storageDescriptor: {
+          location: pulumi.interpolate`s3://${bucket}/applications/`,
+          inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+          serDeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+          columns: [
+            { name: 'application_id', type: 'string' },
+            { name: 'prediction_id', type: 'string' },
+            ...INPUTS,
+            { name: 'probability_of_default', type: 'double' },
+            { name: 'decision', type: 'string' },
+            { name: 'threshold', type: 'double' },
+            { name: 'model_version', type: 'string' },
+            { name: 'answered_at', type: 'timestamp' },
+            { name: 'request_id', type: 'string' },
+            { name: 'shadow_model_version', type: 'string' },
+            { name: 'shadow_probability_of_default', type: 'double' },
+            { name: 'shadow_decision', type: 'string' },
+          ],
+        },
+      }),
+      outcomes: table('outcomes', {
+        description: "What the lender's systems report back: application_id, loan_paid_back, observed_at (CSV)",
+        parameters: { classification: 'csv', 'skip.header.line.count': '1' },
+        storageDescriptor: {
+          location: pulumi.interpolate`s3://${bucket}/outcomes/`,
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          serDeInfo: {
+            serializationLibrary: 'org.apache.hadoop.hive.serde2.OpenCSVSerde',
+            parameters: { separatorChar: ',' },
+          },
+          columns: [
+            { name: 'application_id', type: 'string' },
+            { name: 'loan_paid_back', type: 'string' },
+            { name: 'observed_at', type: 'string' },
+          ],
+        },
+      }),
+    };
+
+    this.workgroup = new aws.athena.Workgroup(
+      `${name}-athena`,
+      {
+        description: 'Queries over the loan default tables: results encrypted in the private data bucket',
+        forceDestroy: true,
+        configuration: {
+          enforceWorkgroupConfiguration: true,
+          publishCloudwatchMetricsEnabled: true,
+          bytesScannedCutoffPerQuery: args.bytesScannedCutoffPerQuery,
+          resultConfiguration: {
+            outputLocation: pulumi.interpolate`s3://${bucket}/${ATHENA_RESULTS_PREFIX}`,
+            encryptionConfiguration: { encryptionOption: 'SSE_S3' },
+          },
+        },
+        tags: args.tags,
+      },
+      parent,
+    );
+    this.registerOutputs({ database: this.database.name, workgroup: this.workgroup.name });
+  }
+}
