@@ -18,6 +18,13 @@ module.exports = {
       from: { path: '^service/src' },
       to: { path: '^(jobs|scripts|infra)/' },
     },
+    {
+      name: 'service-without-the-jobs-engine',
+      severity: 'error',
+      comment: 'DuckDB is the data jobs\' engine; the service image leaves it out (scripts/prune-production-modules.sh)',
+      from: { path: '^service/src' },
+      to: { path: '@duckdb' },
+    },
   ],
   options: {
     tsPreCompilationDeps: true,

@@ -9,6 +9,9 @@ rm -rf onnxruntime-node/bin/napi-v*/darwin onnxruntime-node/bin/napi-v*/win32 on
 rm -rf typescript
 # @nestjs/terminus loads gRPC only for its gRPC health indicator (checked with assertPackages), unused here.
 rm -rf @grpc protobufjs @protobufjs
+# The data jobs' engine (DuckDB, about 60 MB) is for the retraining image; the service image passes `service`, and
+# the service never imports it (a dependency-cruiser rule in .dependency-cruiser.cjs).
+if [ "${2:-}" = service ]; then rm -rf @duckdb; fi
 # Type declarations, source maps and documents are for editors, debuggers and people, not for node.
 rm -rf @types
 find . -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' -o -name '*.md' -o -name '*.markdown' \) -delete
