@@ -21,7 +21,7 @@ module.exports = {
     {
       name: 'service-without-the-jobs-engine',
       severity: 'error',
-      comment: 'DuckDB is the data jobs\' engine; the service image leaves it out (scripts/prune-production-modules.sh)',
+      comment: "DuckDB is the data jobs' engine; the service image leaves it out (scripts/prune-production-modules.sh)",
       from: { path: '^service/src' },
       to: { path: '@duckdb' },
     },
