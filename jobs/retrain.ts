@@ -5,11 +5,20 @@ import { createBlobStore } from '../service/src/storage/create-blob-store.js';
 import { parseCli, required, runCli, UsageError } from '../scripts/lib/cli.js';
 import { runTraining } from '../scripts/lib/python.js';
 import { fraction, GATE_OPTIONS, readInput } from './job-inputs.js';
+import { DEFAULT_TRAINING_FRAME } from './tables/training-frame.js';
 
 const USAGE =
-  'usage: npm run retrain -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--min-air 0.8] [--stage production|shadow] [--base FILE] [--name loan-default]';
+  'usage: npm run retrain -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--min-air 0.8] [--stage production|shadow] [--base FILE] [--train-months 24] [--max-train-rows 1000000] [--name loan-default]';
 /** Exit codes: promoted or shadowed, rejected (ran fine, candidate not good enough), failed. */
 const RETRAIN_EXIT = { promoted: 0, shadowed: 0, failed: 1, rejected: 3 } as const;
+
+/** A --option that must be a whole number of at least 1. */
+function positiveInteger(values: Record<string, unknown>, name: string): number {
+  const value = Number(values[name]);
+  if (!Number.isInteger(value) || value < 1)
+    throw new UsageError(`--${name} must be a whole number of at least 1, got '${values[name]}'`);
+  return value;
+}
 
 function stageOf(value: unknown): 'production' | 'shadow' {
   if (value === 'production' || value === 'shadow') return value;
@@ -25,7 +34,13 @@ runCli(
       base: { type: 'string' },
       channel: { type: 'string', default: 'production' },
       seed: { type: 'string', default: '42' },
+      'train-months': { type: 'string', default: String(DEFAULT_TRAINING_FRAME.months) },
+      'max-train-rows': { type: 'string', default: String(DEFAULT_TRAINING_FRAME.maxRows) },
     });
+    const trainingFrame = {
+      months: positiveInteger(values, 'train-months'),
+      maxRows: positiveInteger(values, 'max-train-rows'),
+    };
     const outcomesPath = required(values, 'outcomes');
     const [minAuc, maxDrop] = [fraction(values, 'min-auc'), fraction(values, 'max-drop')];
     const [storeLocation, dataRootLocation] = [required(values, 'store'), required(values, 'data-root')];
@@ -35,6 +50,7 @@ runCli(
       outcomes: await readInput(outcomesPath),
       outcomesName: outcomesPath,
       base: values.base ? await readInput(values.base as string) : undefined,
+      trainingFrame,
       name: values.name as string,
       channel: values.channel as string,
       minAuc,

@@ -1,4 +1,5 @@
 import type { CompactionReport } from '../tables/compaction.js';
+import type { TrainingFrame } from '../tables/training-frame.js';
 import type { FairnessTable } from '../../service/src/monitoring/fairness.js';
 import html from './html-escape.js';
 
@@ -29,6 +30,8 @@ export interface RetrainReport {
     local_table_bytes: number;
   } | null;
   evaluation: { slice: string; rows: number } | null;
+  /** The rows the candidate trained on: the window, the cap and what they kept of the snapshot. */
+  training_frame: TrainingFrame | null;
   candidate: {
     version: string;
     roc_auc: number;

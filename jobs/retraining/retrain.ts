@@ -13,6 +13,7 @@ import { latestSnapshot, RETRAINING, SNAPSHOTS, timeId, writeSnapshot } from './
 import { compact } from '../tables/compaction.js';
 import { Engine, openEngine } from '../tables/engine.js';
 import { joinOutcomes, writeMatchedCsv } from '../tables/outcome-join.js';
+import { DEFAULT_TRAINING_FRAME, TrainingFrameOptions, writeTrainingFrame } from '../tables/training-frame.js';
 import { renderReportHtml, RetrainReport } from './report.js';
 import { rocAuc } from './roc-auc.js';
 import { countApprovals, FairnessTable, fairnessTable } from '../../service/src/monitoring/fairness.js';
@@ -26,6 +27,8 @@ export interface RetrainOptions {
   outcomesName: string;
   /** The first snapshot's rows, when the data root has none yet. */
   base?: Buffer;
+  /** Which of the snapshot's rows the candidate trains on (default: 24 months, at most 1,000,000 rows). */
+  trainingFrame?: TrainingFrameOptions;
   name: string;
   channel: string;
   minAuc: number;
@@ -87,6 +90,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     snapshot: null,
     join: null,
     evaluation: null,
+    training_frame: null,
     candidate: null,
     production: null,
     promoted_version: null,
@@ -169,10 +173,19 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     };
     logger.info({ message: 'snapshot written', ...report.snapshot });
 
-    // 3. The candidate, trained on the snapshot; its holdout is the most recent slice.
+    // 3. The candidate, trained on the snapshot's training frame (recent months, capped); its holdout is the most
+    // recent slice of the frame.
+    const snapshotFile = path.join(work, 'snapshot.csv');
     const dataFile = path.join(work, 'data.csv');
     const holdoutFile = path.join(work, 'holdout.csv');
-    await writeFile(dataFile, csv);
+    await writeFile(snapshotFile, csv);
+    report.training_frame = await writeTrainingFrame(
+      engine,
+      snapshotFile,
+      dataFile,
+      options.trainingFrame ?? DEFAULT_TRAINING_FRAME,
+    );
+    logger.info({ message: 'training frame chosen', ...report.training_frame });
     await options.train(
       dataFile,
       path.join(work, 'candidate'),
@@ -182,7 +195,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     const files = await readArtifactDir(path.join(work, 'candidate'));
     const manifest = JSON.parse(files['manifest.json'].toString('utf8')) as ModelManifest;
     const holdout = parseCsv(await readFile(holdoutFile));
-    report.evaluation = { slice: `most recent 20% of the snapshot by ${TIME_COLUMN}`, rows: holdout.length };
+    report.evaluation = { slice: `most recent 20% of the training frame by ${TIME_COLUMN}`, rows: holdout.length };
 
     // 4. Both models on the same slice, through the serving runtime.
     const candidate = await verifyArtifactFiles(files);
