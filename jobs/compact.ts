@@ -1,10 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { parseCli, required, runCli, UsageError } from '../scripts/lib/cli.js';
 import { createBlobStore } from '../service/src/storage/create-blob-store.js';
 import { compact } from './tables/compaction.js';
-import { openEngine } from './tables/engine.js';
+import { withEngine } from './tables/engine.js';
 
 const USAGE =
   'usage: npm run compact -- --data-root DIR|s3://... [--as-of YYYY-MM-DD] [--include-open-day] (the prediction log into applications/ Parquet)';
@@ -19,14 +16,9 @@ runCli(USAGE, async () => {
   if (Number.isNaN(asOf.getTime()))
     throw new UsageError(`--as-of must be a date (YYYY-MM-DD), got '${values['as-of']}'`);
   const root = await createBlobStore(required(values, 'data-root'));
-  const work = await mkdtemp(path.join(os.tmpdir(), 'compact-'));
-  const engine = await openEngine({ workDir: work });
-  try {
-    const report = await compact(root, engine, { asOf, includeOpenDay: Boolean(values['include-open-day']) });
-    process.stdout.write(`${JSON.stringify(report)}\n`);
-  } finally {
-    engine.close();
-    await rm(work, { recursive: true, force: true });
-  }
+  const report = await withEngine('compact', (engine) =>
+    compact(root, engine, { asOf, includeOpenDay: Boolean(values['include-open-day']) }),
+  );
+  process.stdout.write(`${JSON.stringify(report)}\n`);
   return 0;
 });

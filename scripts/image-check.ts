@@ -191,47 +191,38 @@ async function waitReady(url: string, timeoutMs: number): Promise<number> {
   return Infinity;
 }
 
+/**
+ * Starts the service image detached, read-only, on a free loopback port with `mounts` and `env`, and checks it is
+ * ready within 30 s: right after a build, the first start reads a cold 400 MB image through overlayfs (4.6 s warm,
+ * past 10 s twice in a row cold on the CI machine). Its logs are printed when it never is. Answers its URL.
+ */
+async function startServiceContainer(name: string, mounts: string[], env: string[], what: string): Promise<string> {
+  const port = await freePort();
+  const environment = [`PORT=${port}`, 'HOST=127.0.0.1', 'MODEL_POLL_INTERVAL_S=0', ...env].flatMap((e) => ['-e', e]);
+  await podman(['run', '-d', '--name', name, ...RUN_LIMITS, '--read-only', ...mounts, ...environment, SERVICE_IMAGE], {
+    quiet: true,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const readyMs = await waitReady(url, 30_000);
+  if (readyMs === Infinity) log((await podman(['logs', name], { quiet: true, allowFail: true })).out.slice(-4_000));
+  check(readyMs < 30_000, `ready within 30 s (${Math.round(readyMs)} ms, ${what})`);
+  return url;
+}
+
 /** The service image, run as the EC2 user data runs it (read-only root, tmpfs on /tmp and /app/var). */
 async function checkService(work: string): Promise<{ dataRoot: string; rows: Record<string, string>[] }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
   const dataRoot = path.join(work, 'data');
   const predictions = path.join(dataRoot, 'predictions');
   await mkdir(predictions, { recursive: true });
   await chmod(predictions, 0o777);
   const name = `loan-default-check-${process.pid}`;
-  await podman(
-    [
-      'run',
-      '-d',
-      '--name',
-      name,
-      ...RUN_LIMITS,
-      '--read-only',
-      '--tmpfs',
-      '/tmp',
-      '--tmpfs',
-      '/app/var',
-      '-v',
-      `${predictions}:/app/var/predictions`,
-      '-e',
-      `PORT=${port}`,
-      '-e',
-      'HOST=127.0.0.1',
-      '-e',
-      'CAPTURE_FLUSH_MS=60000',
-      '-e',
-      'MODEL_POLL_INTERVAL_S=0',
-      SERVICE_IMAGE,
-    ],
-    { quiet: true },
-  );
   try {
-    // 30 s: right after a build, the first start reads a cold 400 MB image through overlayfs; it took 4.6 s warm and
-    // passed 10 s twice in a row cold on the CI machine. The time is printed either way.
-    const readyMs = await waitReady(url, 30_000);
-    if (readyMs === Infinity) log((await podman(['logs', name], { quiet: true, allowFail: true })).out.slice(-4_000));
-    check(readyMs < 30_000, `ready within 30 s (${Math.round(readyMs)} ms, read-only root, tmpfs /tmp and /app/var)`);
+    const url = await startServiceContainer(
+      name,
+      ['--tmpfs', '/tmp', '--tmpfs', '/app/var', '-v', `${predictions}:/app/var/predictions`],
+      ['CAPTURE_FLUSH_MS=60000'],
+      'read-only root, tmpfs /tmp and /app/var',
+    );
     // This month's applications (from the project's own generator), with ids so outcomes can be joined later.
     const fresh = path.join(work, 'fresh.csv');
     await runTraining(['generate', '--rows', '1500', '--seed', '42', '--out', fresh]);
@@ -305,7 +296,6 @@ async function checkService(work: string): Promise<{ dataRoot: string; rows: Rec
  * its prediction log, its spill directory and its model cache there.
  */
 async function checkFargateScratch(work: string): Promise<void> {
-  const port = await freePort();
   const name = `loan-default-fargate-${process.pid}`;
   const declared =
     JSON.parse(
@@ -327,32 +317,8 @@ async function checkFargateScratch(work: string): Promise<void> {
     }
   }
   log(`  (image VOLUMEs: ${Object.keys(declared).join(', ') || 'none'})`);
-  await podman(
-    [
-      'run',
-      '-d',
-      '--name',
-      name,
-      ...RUN_LIMITS,
-      '--read-only',
-      ...mounts,
-      '-e',
-      `PORT=${port}`,
-      '-e',
-      'HOST=127.0.0.1',
-      '-e',
-      'MODEL_POLL_INTERVAL_S=0',
-      SERVICE_IMAGE,
-    ],
-    { quiet: true },
-  );
   try {
-    const readyMs = await waitReady(`http://127.0.0.1:${port}`, 30_000);
-    if (readyMs === Infinity) log((await podman(['logs', name], { quiet: true, allowFail: true })).out.slice(-4_000));
-    check(
-      readyMs < 30_000,
-      `ready within 30 s with Fargate's volumes on ${Object.values(SCRATCH_PATHS).join(' and ')}`,
-    );
+    await startServiceContainer(name, mounts, [], `Fargate's volumes on ${Object.values(SCRATCH_PATHS).join(' and ')}`);
     // The directories the service writes: the log, the spill directory (an outage's records) and the model cache.
     for (const dir of ['/app/var/predictions', '/app/var/predictions-spill', '/tmp']) {
       const probe = await podman(

@@ -1,13 +1,10 @@
 import type { PredictionRecord } from '../../service/src/capture/prediction-record.js';
 import { countApprovals, FairnessTable, fairnessTable } from '../../service/src/monitoring/fairness.js';
 import { BlobStore } from '../../service/src/storage/blob-store.js';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { INPUT_FIELDS } from '../../service/src/contract/loan-application.contract.js';
 import { timeId } from '../retraining/data-root.js';
 import { compact } from '../tables/compaction.js';
-import { openEngine } from '../tables/engine.js';
+import { withEngine } from '../tables/engine.js';
 import { JoinedRow, joinOutcomes, matchedRows } from '../tables/outcome-join.js';
 import escapeHtml from '../retraining/html-escape.js';
 import { DEFAULT_GATE_LIMITS, judgePromotion, MIN_AIR_GROUP } from '../promotion-gate/gate.js';
@@ -125,17 +122,11 @@ export async function compare(options: CompareOptions): Promise<ComparisonReport
   const now = options.now ?? (() => new Date());
   const minAir = options.minAir ?? DEFAULT_GATE_LIMITS.minAir;
   // The prediction log through the tables, as the monthly run reads it: compacted, then joined in the engine.
-  const work = await mkdtemp(path.join(os.tmpdir(), 'compare-'));
-  const engine = await openEngine({ workDir: work });
-  let rows: JoinedRow[];
-  try {
+  const rows = await withEngine('compare', async (engine) => {
     await compact(options.dataRoot, engine, { asOf: now(), includeOpenDay: true });
     await joinOutcomes(options.dataRoot, engine, options.outcomes, []);
-    rows = await matchedRows(engine);
-  } finally {
-    engine.close();
-    await rm(work, { recursive: true, force: true });
-  }
+    return matchedRows(engine);
+  });
   const joined = rows
     .filter((row) => row.shadow_model_version !== null)
     .map((row) => ({ outcome: { loan_paid_back: row.loan_paid_back }, record: asRecord(row) }));

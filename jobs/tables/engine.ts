@@ -1,5 +1,6 @@
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 
 /**
@@ -45,6 +46,22 @@ export async function openEngine({
       instance.closeSync();
     },
   };
+}
+
+/** Runs `work` with an engine in a fresh temporary directory, and removes both after it, whatever happens. */
+export async function withEngine<T>(
+  name: string,
+  work: (engine: Engine) => Promise<T>,
+  options: Omit<EngineOptions, 'workDir'> = {},
+): Promise<T> {
+  const workDir = await mkdtemp(path.join(os.tmpdir(), `${name}-`));
+  const engine = await openEngine({ ...options, workDir });
+  try {
+    return await work(engine);
+  } finally {
+    engine.close();
+    await rm(workDir, { recursive: true, force: true });
+  }
 }
 
 /** A string as a SQL literal. */

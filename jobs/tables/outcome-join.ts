@@ -32,12 +32,11 @@ export type JoinedRow = Record<string, string | number | null> & {
 };
 
 export interface OutcomeJoin {
-  counts: OutcomeCounts;
   /**
-   * The matched rows stay in the engine (the table `outcome_matched`, in the file's order): a caller reads them
-   * (matchedRows) or has the engine write them (writeMatchedCsv), so a month of matches never has to be objects.
+   * The matched rows stay in the engine, in the file's order: a caller reads them (matchedRows) or has the engine
+   * write them (writeMatchedCsv), so a month of matches never has to be objects.
    */
-  matchedTable: string;
+  counts: OutcomeCounts;
   /** The first few invalid rows, by line. */
   examples: string[];
   /** Bytes of table parts the job held on local disk (downloaded from S3, or 0 for a directory root). */
@@ -149,7 +148,7 @@ export async function joinOutcomes(
       FROM outcome_join WHERE verdict = 'matched'`);
   await c.run('DROP TABLE outcome_rows; DROP TABLE known_ids; DROP TABLE outcome_join; DROP TABLE no_applications');
   await Promise.all([rm(staged, { force: true }), rm(known, { force: true }), ...parts.map((k) => files.release(k))]);
-  return { counts, matchedTable: MATCHED, examples, local_bytes };
+  return { counts, examples, local_bytes };
 }
 
 const MATCHED = 'outcome_matched';

@@ -1,8 +1,6 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { compact } from '../../jobs/tables/compaction.js';
-import { openEngine } from '../../jobs/tables/engine.js';
+import { withEngine } from '../../jobs/tables/engine.js';
 import { joinOutcomes } from '../../jobs/tables/outcome-join.js';
 import { FsBlobStore } from '../../service/src/storage/fs-blob-store.js';
 
@@ -12,17 +10,15 @@ import { FsBlobStore } from '../../service/src/storage/fs-blob-store.js';
  */
 const [dataRoot, outcomesFile, asOf] = process.argv.slice(2);
 const started = performance.now();
-const work = await mkdtemp(path.join(os.tmpdir(), 'loop-month-'));
-const engine = await openEngine({ workDir: work });
 const root = new FsBlobStore(dataRoot);
-const compaction = await compact(root, engine, { asOf: new Date(asOf) });
-const outcomes = await readFile(outcomesFile);
 // The first months have no outcomes yet (they come 3 to 12 months after the application).
 const none = { rows: 0, matched: 0, unmatched: 0, duplicate: 0, already_known: 0, invalid: 0 };
-const join =
-  outcomes.indexOf(10) === outcomes.length - 1 ? { counts: none } : await joinOutcomes(root, engine, outcomes, []);
-engine.close();
-await rm(work, { recursive: true, force: true });
+const { compaction, join } = await withEngine('loop-month', async (engine) => {
+  const compaction = await compact(root, engine, { asOf: new Date(asOf) });
+  const outcomes = await readFile(outcomesFile);
+  const hasRows = outcomes.indexOf(10) < outcomes.length - 1;
+  return { compaction, join: hasRows ? await joinOutcomes(root, engine, outcomes, []) : { counts: none } };
+});
 process.stdout.write(
   `${JSON.stringify({
     compacted_files: compaction.files,

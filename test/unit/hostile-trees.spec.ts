@@ -49,6 +49,14 @@ describe('trees from an untrusted store', () => {
     expect(MAX_TABLE_BYTES).toBe(32 * 2 ** 20);
   });
 
+  it('refuses a tree of more splits than a TreeSHAP table can take, naming it', () => {
+    const doc = demo();
+    doc.trees.push(zeroTree(13, doc.features.length));
+    expect(() => new TreeShap(new TreeEnsemble(doc))).toThrow(
+      `tree ${doc.trees.length - 1} has 13 splits, too many for TreeSHAP tables (at most 12)`,
+    );
+  });
+
   it('still reads the demo model, and agrees with it', () => {
     const trees = new TreeEnsemble(demo());
     expect(trees.roots.length).toBe(demo().trees.length);

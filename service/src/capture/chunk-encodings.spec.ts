@@ -1,3 +1,4 @@
+import { MAIN_THREAD_ENCODER } from '../../../test/helpers/capture.js';
 import { VALID_APPLICATION } from '../../../test/helpers/applications.js';
 import { gunzipSync } from 'node:zlib';
 import { ChunkWriter } from './chunk-writer.js';
@@ -38,8 +39,7 @@ describe('ChunkEncodings', () => {
   });
 
   it("gives the worker's files at once when they are done, and encodes on this thread when they are not", async () => {
-    const encoder: RecordEncoder = { encode: async (c) => encodeChunk(c), close: async () => undefined };
-    const encodings = new ChunkEncodings(encoder);
+    const encodings = new ChunkEncodings(MAIN_THREAD_ENCODER);
     const done = chunk();
     const fromWorker = await encodings.encode(done);
     expect(encodings.encodedNow(done)).toBe(fromWorker);

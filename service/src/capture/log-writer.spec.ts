@@ -1,8 +1,8 @@
+import { MAIN_THREAD_ENCODER } from '../../../test/helpers/capture.js';
 import { VALID_APPLICATION } from '../../../test/helpers/applications.js';
 import { gunzipSync } from 'node:zlib';
 import type { BlobStore } from '../storage/blob-store.js';
 import { ChunkEncodings } from './chunk-encodings.js';
-import { encodeChunk } from './chunk-json.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { LogWriter } from './log-writer.js';
 import { PartNames } from './part-names.js';
@@ -25,7 +25,7 @@ describe('LogWriter and PartNames', () => {
     const puts: { key: string; body: Buffer }[] = [];
     const sink = { put: async (key: string, body: Buffer) => void puts.push({ key, body }) } as unknown as BlobStore;
     const clock = { now: () => Date.UTC(2026, 10, 26, 12, 30, 45, 123) };
-    const encodings = new ChunkEncodings({ encode: async (c) => encodeChunk(c), close: async () => undefined });
+    const encodings = new ChunkEncodings(MAIN_THREAD_ENCODER);
     const writer = new LogWriter(sink, encodings, new PartNames(clock));
     const day1 = Date.UTC(2026, 10, 26, 23);
     const day2 = Date.UTC(2026, 10, 27, 1);
@@ -49,7 +49,7 @@ describe('LogWriter and PartNames', () => {
         throw new Error('log down');
       },
     } as unknown as BlobStore;
-    const encodings = new ChunkEncodings({ encode: async (c) => encodeChunk(c), close: async () => undefined });
+    const encodings = new ChunkEncodings(MAIN_THREAD_ENCODER);
     const writer = new LogWriter(sink, encodings, new PartNames({ now: () => 0 }));
     await expect(writer.write([chunkAt(0, ['a'])])).rejects.toThrow('log down');
   });

@@ -1,10 +1,11 @@
+import { MAIN_THREAD_ENCODER } from '../../../test/helpers/capture.js';
+import { VALID_APPLICATION } from '../../../test/helpers/applications.js';
 import { Test } from '@nestjs/testing';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { appConfig, loadAppConfig } from '../config/app.config.js';
-import { LoanApplication } from '../contract/loan-application.contract.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { LoadedModel } from '../model/loaded-model.js';
 import { ScoringEvents } from '../scoring/scoring-events.js';
@@ -63,28 +64,14 @@ class MemorySink implements BlobStore {
   }
 }
 
-const mainThreadEncoder: RecordEncoder = { encode: async (chunk) => encodeChunk(chunk), close: async () => undefined };
-
-const APPLICATION: LoanApplication = {
-  annual_income: 52000,
-  debt_to_income_ratio: 0.18,
-  credit_score: 702,
-  loan_amount: 15000,
-  interest_rate: 11.5,
-  gender: 'Female',
-  marital_status: 'Married',
-  education_level: "Bachelor's",
-  employment_status: 'Employed',
-  loan_purpose: 'Debt consolidation',
-  grade_subgrade: 'B3',
-};
+const APPLICATION = VALID_APPLICATION;
 const MODEL = { version: '20261126T214935Z-f0098e1', threshold: 0.2279 } as LoadedModel;
 
 async function captureWith(
   env: Record<string, string>,
   sink = new MemorySink(),
   spill = mkdtempSync(path.join(os.tmpdir(), 'capture-spill-')),
-  encoder: RecordEncoder = mainThreadEncoder,
+  encoder: RecordEncoder = MAIN_THREAD_ENCODER,
 ) {
   const config = loadAppConfig({
     PREDICTION_LOG: 'memory',

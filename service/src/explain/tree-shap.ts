@@ -162,11 +162,8 @@ function treeTable(trees: TreeEnsemble, root: number): { splits: number[]; featu
       );
     }
   };
+  // (The constructor has refused any tree of more than MAX_TABLE_SPLITS splits before this runs.)
   walk(root, []);
-  if (splits.length > MAX_TABLE_SPLITS)
-    throw new Error(
-      `a tree with ${splits.length} splits is too large for TreeSHAP tables (at most ${MAX_TABLE_SPLITS})`,
-    );
   const features = [...new Set(splits.map((n) => trees.feature[n]))];
   const column = new Map(features.map((f, i) => [f, i]));
   const table = new Float64Array((1 << splits.length) * features.length);
