@@ -1,14 +1,14 @@
 import { createJsonLineLogger } from '../service/src/logging/logger.js';
 import { createModelStore } from '../service/src/model/stores/create-model-store.js';
-import { retrain, TIME_COLUMN } from './retraining/retrain.js';
+import { pythonTrainer } from './retraining/python-trainer.js';
+import { retrain } from './retraining/retrain.js';
 import { createBlobStore } from '../service/src/storage/create-blob-store.js';
 import { parseCli, required, runCli, UsageError } from '../scripts/lib/cli.js';
-import { runTraining } from '../scripts/lib/python.js';
 import { fraction, GATE_OPTIONS, readInput } from './job-inputs.js';
 import { DEFAULT_TRAINING_FRAME } from './tables/training-frame.js';
 
 const USAGE =
-  'usage: npm run retrain -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--min-air 0.8] [--stage production|shadow] [--base FILE] [--train-months 24] [--max-train-rows 1000000] [--name loan-default]';
+  'usage: npm run retrain -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--min-air 0.8] [--stage production|shadow] [--base FILE] [--train-months 24] [--max-train-rows 500000] [--name loan-default]';
 /** Exit codes: promoted or shadowed, rejected (ran fine, candidate not good enough), failed. */
 const RETRAIN_EXIT = { promoted: 0, shadowed: 0, failed: 1, rejected: 3 } as const;
 
@@ -58,23 +58,7 @@ runCli(
       minAir: fraction(values, 'min-air'),
       stage: stageOf(values.stage),
       logger: createJsonLineLogger(process.env.LOG_LEVEL ?? 'info'),
-      train: async (dataFile, outDir, holdoutFile, dataUri) => {
-        await runTraining([
-          'train',
-          '--data',
-          dataFile,
-          '--out',
-          outDir,
-          '--seed',
-          String(values.seed),
-          '--holdout-by',
-          TIME_COLUMN,
-          '--holdout-out',
-          holdoutFile,
-          '--data-uri',
-          dataUri,
-        ]);
-      },
+      train: pythonTrainer(Number(values.seed)),
     });
     process.stdout.write(JSON.stringify(report) + '\n');
     return RETRAIN_EXIT[report.status];

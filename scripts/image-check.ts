@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCsv, toApplication } from '../jobs/retraining/snapshot-rows.js';
+import { parseCsv, toApplication } from '../jobs/retraining/data-rows.js';
 import { recordsInFile } from '../service/src/capture/prediction-file.js';
 import { FsBlobStore } from '../service/src/storage/fs-blob-store.js';
 import { renderServiceUserData, SCRATCH_PATHS } from '../infra/components/user-data.js';

@@ -124,7 +124,7 @@ export async function compare(options: CompareOptions): Promise<ComparisonReport
   // The prediction log through the tables, as the monthly run reads it: compacted, then joined in the engine.
   const rows = await withEngine('compare', async (engine) => {
     await compact(options.dataRoot, engine, { asOf: now(), includeOpenDay: true });
-    await joinOutcomes(options.dataRoot, engine, options.outcomes, []);
+    await joinOutcomes(options.dataRoot, engine, options.outcomes, { knownParts: [] });
     return matchedRows(engine);
   });
   const joined = rows

@@ -13,7 +13,15 @@ export interface RetrainReport {
   started_at: string;
   finished_at: string;
   thresholds: { min_auc: number; max_drop: number; min_air: number };
-  snapshot: { id: string; parent: string | null; rows: number; new_rows: number; sha256: string } | null;
+  /** The snapshot this run wrote: its rows over all its parts, and the sha256 of the part it added (if any). */
+  snapshot: {
+    id: string;
+    parent: string | null;
+    rows: number;
+    new_rows: number;
+    parts: number;
+    sha256: string | null;
+  } | null;
   /** Every outcome row ends up matched, unmatched, duplicate, already known or invalid: they add up to outcomes. */
   join: {
     outcomes: number;
@@ -26,9 +34,11 @@ export interface RetrainReport {
     /** Log files compacted by this run (a compacted file is never read again). */
     prediction_files: number;
     compaction: CompactionReport;
-    /** Table parts held on local disk for the join (S3 roots; 0 for a directory). */
+    /** The most bytes of table parts held on local disk at once by the join (S3 roots; 0 for a directory). */
     local_table_bytes: number;
   } | null;
+  /** The most bytes of downloaded parts the whole run held on local disk at once (S3 roots; 0 for a directory). */
+  local_disk_peak_bytes?: number;
   evaluation: { slice: string; rows: number } | null;
   /** The rows the candidate trained on: the window, the cap and what they kept of the snapshot. */
   training_frame: TrainingFrame | null;
@@ -62,7 +72,7 @@ ${row('minimum ROC-AUC', report.thresholds.min_auc)}
 ${row('largest drop allowed', report.thresholds.max_drop)}
 ${row('lowest adverse impact ratio allowed', report.thresholds.min_air)}
 ${row('evaluation slice', report.evaluation ? `${report.evaluation.slice} (${report.evaluation.rows} rows)` : null)}
-${row('snapshot', report.snapshot ? `${report.snapshot.id} (${report.snapshot.rows} rows, ${report.snapshot.new_rows} new; parent ${report.snapshot.parent ?? 'none'})` : null)}
+${row('snapshot', report.snapshot ? `${report.snapshot.id} (${report.snapshot.rows} rows, ${report.snapshot.new_rows} new, ${report.snapshot.parts} parts; parent ${report.snapshot.parent ?? 'none'})` : null)}
 ${row('outcomes joined', report.join ? `${report.join.matched} of ${report.join.outcomes} (${report.join.unmatched} without a captured prediction, ${report.join.duplicate} duplicates, ${report.join.already_known} already known, ${report.join.invalid} invalid)` : null)}
 ${row('promoted', report.promoted_version)}
 ${row('put on the shadow channel', report.shadow_version)}

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import winston from 'winston';
@@ -9,16 +9,25 @@ import { ModelManifest } from '../../service/src/model/manifest.js';
 import { ModelStore } from '../../service/src/model/model-store.js';
 import { promote, publishVerified, readArtifactDir, setChallenger } from '../../service/src/model/channels.js';
 import { BlobStore } from '../../service/src/storage/blob-store.js';
-import { latestSnapshot, RETRAINING, SNAPSHOTS, timeId, writeSnapshot } from './data-root.js';
+import { RETRAINING, timeId } from './data-root.js';
 import { compact } from '../tables/compaction.js';
 import { Engine, openEngine } from '../tables/engine.js';
-import { joinOutcomes, writeMatchedCsv } from '../tables/outcome-join.js';
+import { LocalFiles } from '../tables/local-files.js';
+import { joinOutcomes, MATCHED } from '../tables/outcome-join.js';
+import {
+  MATCHED_AS_PART_ROWS,
+  partKey,
+  SNAPSHOTS,
+  startingParts,
+  writePart,
+  writeSnapshotManifest,
+} from '../tables/snapshots.js';
 import { DEFAULT_TRAINING_FRAME, TrainingFrameOptions, writeTrainingFrame } from '../tables/training-frame.js';
 import { renderReportHtml, RetrainReport } from './report.js';
 import { rocAuc } from './roc-auc.js';
 import { countApprovals, FairnessTable, fairnessTable } from '../../service/src/monitoring/fairness.js';
 import { DEFAULT_GATE_LIMITS, judgePromotion, MIN_AIR_GROUP } from '../promotion-gate/gate.js';
-import { parseCsv, SNAPSHOT_COLUMNS, toApplication, toCsv, toSnapshotRows } from './snapshot-rows.js';
+import { parseCsv, toApplication } from './data-rows.js';
 
 export interface RetrainOptions {
   store: ModelStore;
@@ -27,7 +36,7 @@ export interface RetrainOptions {
   outcomesName: string;
   /** The first snapshot's rows, when the data root has none yet. */
   base?: Buffer;
-  /** Which of the snapshot's rows the candidate trains on (default: 24 months, at most 1,000,000 rows). */
+  /** Which of the snapshot's rows the candidate trains on (default: 24 months, at most 500,000 rows). */
   trainingFrame?: TrainingFrameOptions;
   name: string;
   channel: string;
@@ -38,27 +47,40 @@ export interface RetrainOptions {
   /** Where a candidate that passes goes: production (the default), or the shadow channel to be watched first. */
   stage?: 'production' | 'shadow';
   /** Trains on a CSV into a directory (model.onnx, manifest.json) and writes the holdout rows it scored. */
-  train: (dataFile: string, outDir: string, holdoutFile: string, dataUri: string) => Promise<void>;
+  train: (dataFile: string, outDir: string, holdoutFile: string, data: TrainingData) => Promise<void>;
   logger: winston.Logger;
   now?: () => Date;
 }
 
 export const TIME_COLUMN = 'observed_at';
 
-async function holdoutAuc(model: LoadedModel, rows: Record<string, string>[]): Promise<number> {
-  const scores = await model.score(rows.map(toApplication));
-  return rocAuc(
-    rows.map((r) => (r.loan_paid_back === '0' ? 1 : 0)),
-    scores,
-  );
+/** What the model's manifest records of its training data: the snapshot, and how the frame was chosen from it. */
+export interface TrainingData {
+  uri: string;
+  frame: Record<string, unknown>;
 }
 
+/** Rows scored per call: the holdout's tensors and answers stay small however large the frame. */
+const SCORE_SLICE = 10_000;
+
+/** The model's probabilities on the holdout rows, scored a slice at a time. */
+async function scoreHoldout(model: LoadedModel, rows: Record<string, string>[]): Promise<Float32Array> {
+  const scores = new Float32Array(rows.length);
+  for (let from = 0; from < rows.length; from += SCORE_SLICE)
+    scores.set(await model.score(rows.slice(from, from + SCORE_SLICE).map(toApplication)), from);
+  return scores;
+}
+
+const holdoutAuc = (rows: Record<string, string>[], scores: Float32Array) =>
+  rocAuc(
+    rows.map((r) => (r.loan_paid_back === '0' ? 1 : 0)),
+    Array.from(scores),
+  );
+
 /** The candidate's decisions on the holdout, by protected group (the same figures /monitoring/fairness gives live). */
-async function holdoutFairness(model: LoadedModel, rows: Record<string, string>[]): Promise<FairnessTable> {
-  const applications = rows.map(toApplication);
-  const scores = await model.score(applications);
+function holdoutFairness(model: LoadedModel, rows: Record<string, string>[], scores: Float32Array): FairnessTable {
   return fairnessTable(
-    countApprovals(applications, (i) => scores[i] < model.threshold),
+    countApprovals(rows.map(toApplication), (i) => scores[i] < model.threshold),
     MIN_AIR_GROUP,
   );
 }
@@ -99,36 +121,33 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
   const work = await mkdtemp(path.join(os.tmpdir(), 'retrain-'));
   let engine: Engine | undefined;
   try {
-    // 1. New labelled rows from captured predictions and observed outcomes.
-    const parent = await latestSnapshot(dataRoot);
-    let parentCsv: string;
-    if (parent) {
-      parentCsv = (await dataRoot.get(parent.data.file)).toString('utf8');
-    } else if (options.base) {
-      parentCsv = toCsv(toSnapshotRows(parseCsv(options.base)));
-    } else {
-      // A new stack: the first snapshot holds this month's labelled applications alone (checked below).
-      parentCsv = toCsv([]);
-    }
-    const parentRows = parseCsv(parentCsv);
-    // The prediction log through the tables: compacted (today's files too: they may have outcomes in tests and
-    // late runs), then joined in the engine, so memory follows the month's matches, not the history.
-    engine = await openEngine({ workDir: path.join(work, 'engine') });
+    // 384 MB for the engine: with the job's Node heap it stays under Python's training peak, which comes after.
+    engine = await openEngine({ workDir: path.join(work, 'engine'), memoryLimitMb: 384 });
+    const local = new LocalFiles(dataRoot, engine.workDir);
+    const snapshotId = timeId(started, report.run_id);
+
+    // 1. Where the new snapshot starts: the parent's parts (a parent of one CSV file, or a first --base file,
+    // becomes a Parquet part of this snapshot once).
+    const {
+      parent,
+      parts: parentParts,
+      converted,
+    } = await startingParts(dataRoot, engine, local, {
+      snapshotId,
+      base: options.base,
+    });
+
+    // 2. New labelled rows: the prediction log compacted (today's files too: they may have outcomes in tests and
+    // late runs), then joined with the month's outcomes in the engine, so memory and disk follow the month's
+    // outcomes, not the history.
     const compaction = await compact(dataRoot, engine, { asOf: now(), includeOpenDay: true });
-    const join = await joinOutcomes(
-      dataRoot,
-      engine,
-      options.outcomes,
-      parentRows.map((r) => r.application_id).filter(Boolean),
-    );
-    // The month's matches as CSV, written by the engine in the snapshot's column order.
-    const newRowsFile = path.join(work, 'new-rows.csv');
-    await writeMatchedCsv(engine, newRowsFile, SNAPSHOT_COLUMNS);
-    const newRowsCsv = await readFile(newRowsFile, 'utf8');
-    const joined = { rows: { length: join.counts.matched } };
-    if (!parent && !options.base && joined.rows.length < MIN_FIRST_SNAPSHOT_ROWS) {
+    const join = await joinOutcomes(dataRoot, engine, options.outcomes, {
+      knownParts: parentParts.map((p) => p.file),
+      files: local,
+    });
+    if (!parent && !options.base && join.counts.matched < MIN_FIRST_SNAPSHOT_ROWS) {
       throw new Error(
-        `no snapshot in ${dataRoot.location}/${SNAPSHOTS}, no --base file, and ${joined.rows.length} new labelled applications: ` +
+        `no snapshot in ${dataRoot.location}/${SNAPSHOTS}, no --base file, and ${join.counts.matched} new labelled applications: ` +
           `a first snapshot from this month's outcomes alone needs at least ${MIN_FIRST_SNAPSHOT_ROWS}`,
       );
     }
@@ -146,70 +165,74 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     };
     logger.info({ message: 'outcomes joined', ...report.join });
 
-    // 2. The new snapshot: parent rows plus the new ones, immutable.
-    const csv = parentCsv.endsWith('\n') || parentCsv === '' ? parentCsv + newRowsCsv : `${parentCsv}\n${newRowsCsv}`;
-    const snapshot = await writeSnapshot(
-      dataRoot,
-      {
-        id: timeId(now(), csv),
-        created_at: now().toISOString(),
-        parent: parent?.id ?? null,
-        sources: {
-          outcomes_file: options.outcomesName,
-          prediction_files: compaction.files,
-          base: parent ? null : options.base ? 'initial file' : 'none: the first month of outcomes alone',
-        },
+    // 3. The new snapshot: the parent's parts and this month's, immutable; its manifest written last.
+    const newPart =
+      join.counts.matched > 0
+        ? await writePart(dataRoot, engine, MATCHED_AS_PART_ROWS(MATCHED), partKey(snapshotId, 'new'))
+        : null;
+    const snapshot = await writeSnapshotManifest(dataRoot, {
+      id: snapshotId,
+      created_at: now().toISOString(),
+      parent: parent?.manifest.id ?? null,
+      new_rows: join.counts.matched,
+      parts: [...parentParts, ...(newPart ? [newPart] : [])],
+      sources: {
+        outcomes_file: options.outcomesName,
+        prediction_files: compaction.files,
+        base: parent ? null : options.base ? 'initial file' : 'none: the first month of outcomes alone',
+        converted,
       },
-      csv,
-      parentRows.length + joined.rows.length,
-      joined.rows.length,
-    );
+    });
     report.snapshot = {
       id: snapshot.id,
       parent: snapshot.parent,
-      rows: snapshot.data.rows,
-      new_rows: snapshot.data.new_rows,
-      sha256: snapshot.data.sha256,
+      rows: snapshot.rows,
+      new_rows: snapshot.new_rows,
+      parts: snapshot.parts.length,
+      sha256: newPart?.sha256 ?? null,
     };
     logger.info({ message: 'snapshot written', ...report.snapshot });
 
-    // 3. The candidate, trained on the snapshot's training frame (recent months, capped); its holdout is the most
+    // 4. The candidate, trained on the snapshot's training frame (recent months, capped); its holdout is the most
     // recent slice of the frame.
-    const snapshotFile = path.join(work, 'snapshot.csv');
     const dataFile = path.join(work, 'data.csv');
     const holdoutFile = path.join(work, 'holdout.csv');
-    await writeFile(snapshotFile, csv);
     report.training_frame = await writeTrainingFrame(
       engine,
-      snapshotFile,
+      local,
+      snapshot.parts,
       dataFile,
       options.trainingFrame ?? DEFAULT_TRAINING_FRAME,
     );
+    report.local_disk_peak_bytes = local.peakBytes;
     logger.info({ message: 'training frame chosen', ...report.training_frame });
-    await options.train(
-      dataFile,
-      path.join(work, 'candidate'),
-      holdoutFile,
-      `${dataRoot.location}/${snapshot.data.file}`,
-    );
+    // The engine's work is done: its memory goes back before Python's training takes its own.
+    engine.close();
+    engine = undefined;
+    await options.train(dataFile, path.join(work, 'candidate'), holdoutFile, {
+      uri: `${dataRoot.location}/${SNAPSHOTS}${snapshot.id}/manifest.json`,
+      frame: { snapshot: snapshot.id, ...report.training_frame },
+    });
     const files = await readArtifactDir(path.join(work, 'candidate'));
     const manifest = JSON.parse(files['manifest.json'].toString('utf8')) as ModelManifest;
     const holdout = parseCsv(await readFile(holdoutFile));
     report.evaluation = { slice: `most recent 20% of the training frame by ${TIME_COLUMN}`, rows: holdout.length };
 
-    // 4. Both models on the same slice, through the serving runtime.
+    // 5. Both models on the same slice, through the serving runtime.
     const candidate = await verifyArtifactFiles(files);
+    const candidateScores = await scoreHoldout(candidate, holdout);
     report.candidate = {
       version: manifest.version,
-      roc_auc: await holdoutAuc(candidate, holdout),
-      fairness: await holdoutFairness(candidate, holdout),
+      roc_auc: holdoutAuc(holdout, candidateScores),
+      fairness: holdoutFairness(candidate, holdout, candidateScores),
       training_metrics: manifest.metrics,
     };
     await candidate.release();
     const pointer = await store.readChannel(options.name, options.channel);
     if (pointer) {
       const production = await loadVersion(store, options.name, pointer.version);
-      report.production = { version: pointer.version, roc_auc: await holdoutAuc(production, holdout) };
+      const productionScores = await scoreHoldout(production, holdout);
+      report.production = { version: pointer.version, roc_auc: holdoutAuc(holdout, productionScores) };
       await production.release();
     }
     logger.info({
@@ -218,7 +241,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
       production: report.production?.roc_auc ?? null,
     });
 
-    // 5. The gate.
+    // 6. The gate.
     const verdict = judgePromotion({
       names: { model: 'candidate', incumbent: "production's" },
       model: report.candidate,

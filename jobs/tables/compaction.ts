@@ -5,7 +5,7 @@ import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { isMissing } from '../../service/src/storage/blob-store.js';
 import type { BlobStore } from '../../service/src/storage/blob-store.js';
-import { Engine, sqlString } from './engine.js';
+import { Engine, readParquet, sqlString } from './engine.js';
 import { APPLICATIONS, LEDGER, LOG_FILE, PREDICTIONS } from './layout.js';
 import { LocalFiles } from './local-files.js';
 import { LogRejection, readLogFile } from './prediction-log-file.js';
@@ -168,9 +168,7 @@ async function compactDay(
         FROM read_json(${sqlString(staged)}, format = 'newline_delimited', columns = ${LINE_COLUMNS})
         QUALIFY row_number() OVER (PARTITION BY application_id ORDER BY timestamp DESC, prediction_id DESC) = 1
       ) TO ${sqlString(local)} (FORMAT parquet, COMPRESSION zstd)`);
-    const counted = await engine.connection.runAndReadAll(
-      `SELECT count(*)::INTEGER AS n FROM read_parquet(${sqlString(local)})`,
-    );
+    const counted = await engine.connection.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM ${readParquet([local])}`);
     rows = counted.getRowObjects()[0].n as number;
     await files.upload(local, part, 'application/vnd.apache.parquet');
   }

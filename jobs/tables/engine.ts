@@ -66,3 +66,10 @@ export async function withEngine<T>(
 
 /** A string as a SQL literal. */
 export const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+/**
+ * A table function over Parquet files, read as written: the folders' `month=` names are not columns (the parts
+ * carry their own), so a part reads the same wherever it lies.
+ */
+export const readParquet = (paths: string[]) =>
+  `read_parquet([${paths.map(sqlString).join(', ')}], hive_partitioning = false)`;

@@ -1,12 +1,12 @@
 import { parse } from 'csv-parse';
 import { createWriteStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { BlobStore } from '../../service/src/storage/blob-store.js';
 import { committedParts } from './compaction.js';
-import { Engine, sqlString } from './engine.js';
+import { Engine, readParquet, sqlString } from './engine.js';
 import { APPLICATION_COLUMNS } from './layout.js';
 import { LocalFiles } from './local-files.js';
 
@@ -33,38 +33,49 @@ export type JoinedRow = Record<string, string | number | null> & {
 
 export interface OutcomeJoin {
   /**
-   * The matched rows stay in the engine, in the file's order: a caller reads them (matchedRows) or has the engine
-   * write them (writeMatchedCsv), so a month of matches never has to be objects.
+   * The matched rows stay in the engine (table MATCHED): a caller reads them (matchedRows) or has the engine write
+   * them (a snapshot's part), so a month of matches never has to be objects.
    */
   counts: OutcomeCounts;
   /** The first few invalid rows, by line. */
   examples: string[];
-  /** Bytes of table parts the job held on local disk (downloaded from S3, or 0 for a directory root). */
+  /** The most bytes of table parts the job held on local disk at once (downloaded from S3; 0 for a directory). */
   local_bytes: number;
 }
 
 const REQUIRED = ['application_id', 'loan_paid_back', 'observed_at'];
 
+/** The engine's table of this run's matches (the applications table's columns, the label, the line). */
+export const MATCHED = 'outcome_matched';
+
+/** Where the join looks beyond the outcomes file. */
+export interface JoinSources {
+  /** Parts of the parent snapshot: an outcome for an application in one is already known. */
+  knownParts: string[];
+  /** The local copies of S3 objects, shared by the job's steps so that its local disk peak is one figure. */
+  files?: LocalFiles;
+}
+
 /**
  * Streams an outcomes file (application_id, loan_paid_back, observed_at), checking it row by row: invalid rows
  * are counted with their line numbers and the rest goes on, into the engine. Then joins the valid outcomes with
  * the applications table (each application's latest captured answer, over the committed parts) and sorts every
- * row into matched, unmatched, duplicate or already known. No row becomes an object here: the file's rows go
- * through a staging file, the join runs in the engine (spilling past its memory limit), and the matches stay there.
+ * row into matched, unmatched, duplicate or already known (in a part of the parent snapshot). No row becomes an
+ * object here: the file's rows go through a staging file, the join runs in the engine (spilling past its memory
+ * limit), and the matches stay there. Parts are read in batches within the local disk budget, and only the
+ * applications the outcomes name are kept from them: memory and disk follow the month's outcomes, and the history
+ * costs a scan of its application_id column.
  */
 export async function joinOutcomes(
   root: BlobStore,
   engine: Engine,
   outcomes: Buffer,
-  knownIds: Iterable<string>,
+  { knownParts, files = new LocalFiles(root, engine.workDir) }: JoinSources,
 ): Promise<OutcomeJoin> {
   const counts: OutcomeCounts = { rows: 0, matched: 0, unmatched: 0, duplicate: 0, already_known: 0, invalid: 0 };
   const examples: string[] = [];
   const staged = path.join(engine.workDir, 'outcomes.ndjson');
   const out = createWriteStream(staged);
-  const write = async (text: string) => {
-    if (!out.write(text)) await new Promise<void>((r) => out.once('drain', () => r()));
-  };
   let checkedHeader = false;
   const parser = Readable.from([outcomes]).pipe(parse({ columns: true, skip_empty_lines: true, bom: true }));
   for await (const row of parser as AsyncIterable<Record<string, string>>) {
@@ -88,46 +99,28 @@ export async function joinOutcomes(
       continue;
     }
     const observedAt = new Date(row.observed_at).toISOString();
-    await write(
-      `${JSON.stringify({ line, application_id: row.application_id, loan_paid_back: Number(row.loan_paid_back), observed_at: observedAt })}\n`,
-    );
+    const text = `${JSON.stringify({ line, application_id: row.application_id, loan_paid_back: Number(row.loan_paid_back), observed_at: observedAt })}\n`;
+    if (!out.write(text)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   out.end();
   await finished(out);
   if (counts.rows === 0) throw new Error('the outcomes file has no rows');
 
-  const known = path.join(engine.workDir, 'known.ndjson');
-  const knownOut = createWriteStream(known);
-  for (const id of knownIds) {
-    if (!knownOut.write(`${JSON.stringify({ application_id: id })}\n`))
-      await new Promise<void>((r) => knownOut.once('drain', () => r()));
-  }
-  knownOut.end();
-  await finished(knownOut);
-
-  const files = new LocalFiles(root, engine.workDir);
-  const parts = await committedParts(root);
-  const paths = await Promise.all(parts.map((k) => files.pathOf(k)));
-  const local_bytes = root.location.startsWith('s3://')
-    ? (await Promise.all(paths.map((p) => stat(p)))).reduce((n, s) => n + s.size, 0)
-    : 0;
-  // Only the applications the outcomes name are deduplicated and joined: memory follows the outcomes, and the
-  // history costs a scan of its application_id column.
-  const applications = paths.length
-    ? `SELECT * FROM read_parquet([${paths.map(sqlString).join(', ')}])
-       WHERE application_id IN (SELECT application_id FROM outcome_rows)
-       QUALIFY row_number() OVER (PARTITION BY application_id ORDER BY answered_at DESC, prediction_id DESC) = 1`
-    : 'SELECT * FROM no_applications';
   const c = engine.connection;
-  // The table's columns with no rows: what a data root with nothing compacted yet holds.
-  await c.run(`CREATE OR REPLACE TEMP TABLE no_applications (${APPLICATION_COLUMNS})`);
   await c.run(`CREATE OR REPLACE TEMP TABLE outcome_rows AS
       SELECT *, row_number() OVER (PARTITION BY application_id ORDER BY line) AS occurrence
       FROM read_json(${sqlString(staged)}, format = 'newline_delimited',
         columns = {line: 'INTEGER', application_id: 'VARCHAR', loan_paid_back: 'INTEGER', observed_at: 'VARCHAR'})`);
-  await c.run(`CREATE OR REPLACE TEMP TABLE known_ids AS
-      SELECT DISTINCT application_id FROM read_json(${sqlString(known)}, format = 'newline_delimited',
-        columns = {application_id: 'VARCHAR'})`);
+  await rm(staged, { force: true });
+  const named = 'application_id IN (SELECT application_id FROM outcome_rows)';
+  await c.run(`CREATE OR REPLACE TEMP TABLE known_ids (application_id VARCHAR)`);
+  await files.inBatches(knownParts, (paths) =>
+    c.run(`INSERT INTO known_ids SELECT DISTINCT application_id FROM ${readParquet(paths)} WHERE ${named}`),
+  );
+  await c.run(`CREATE OR REPLACE TEMP TABLE named_answers (${APPLICATION_COLUMNS})`);
+  await files.inBatches(await committedParts(root), (paths) =>
+    c.run(`INSERT INTO named_answers SELECT * FROM ${readParquet(paths)} WHERE ${named}`),
+  );
   await c.run(`CREATE OR REPLACE TEMP TABLE outcome_join AS
       SELECT o.line, o.loan_paid_back, o.observed_at,
         CASE WHEN o.occurrence > 1 THEN 'duplicate'
@@ -136,8 +129,10 @@ export async function joinOutcomes(
              ELSE 'matched' END AS verdict,
         a.* EXCLUDE (application_id), o.application_id
       FROM outcome_rows o
-      LEFT JOIN known_ids k ON k.application_id = o.application_id
-      LEFT JOIN (${applications}) a ON a.application_id = o.application_id`);
+      LEFT JOIN (SELECT DISTINCT application_id FROM known_ids) k ON k.application_id = o.application_id
+      LEFT JOIN (SELECT * FROM named_answers
+        QUALIFY row_number() OVER (PARTITION BY application_id ORDER BY answered_at DESC, prediction_id DESC) = 1
+      ) a ON a.application_id = o.application_id`);
   for (const row of (
     await c.runAndReadAll(`SELECT verdict, count(*)::INTEGER AS n FROM outcome_join GROUP BY 1`)
   ).getRowObjects()) {
@@ -146,22 +141,12 @@ export async function joinOutcomes(
   await c.run(`CREATE OR REPLACE TEMP TABLE ${MATCHED} AS
       SELECT * EXCLUDE (verdict, answered_at), strftime(answered_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS answered_at
       FROM outcome_join WHERE verdict = 'matched'`);
-  await c.run('DROP TABLE outcome_rows; DROP TABLE known_ids; DROP TABLE outcome_join; DROP TABLE no_applications');
-  await Promise.all([rm(staged, { force: true }), rm(known, { force: true }), ...parts.map((k) => files.release(k))]);
-  return { counts, examples, local_bytes };
+  await c.run('DROP TABLE outcome_rows; DROP TABLE known_ids; DROP TABLE named_answers; DROP TABLE outcome_join');
+  return { counts, examples, local_bytes: files.peakBytes };
 }
-
-const MATCHED = 'outcome_matched';
 
 /** The matched rows as objects, in the outcomes file's order: for a caller that needs them all at once. */
 export async function matchedRows(engine: Engine): Promise<JoinedRow[]> {
   const result = await engine.connection.runAndReadAll(`SELECT * EXCLUDE (line) FROM ${MATCHED} ORDER BY line`);
   return result.getRowObjects().map((r) => r as unknown as JoinedRow);
-}
-
-/** Has the engine write the matched rows' `columns` as CSV (no header), in the file's order. */
-export async function writeMatchedCsv(engine: Engine, file: string, columns: readonly string[]): Promise<void> {
-  await engine.connection.run(
-    `COPY (SELECT ${columns.map((c) => `"${c}"`).join(', ')} FROM ${MATCHED} ORDER BY line) TO ${sqlString(file)} (FORMAT csv, HEADER false)`,
-  );
 }

@@ -1,4 +1,6 @@
-import { Engine, sqlString } from './engine.js';
+import { Engine, readParquet, sqlString } from './engine.js';
+import { LocalFiles } from './local-files.js';
+import { SNAPSHOT_COLUMN_NAMES, SNAPSHOT_TABLE_COLUMNS, SnapshotPart } from './snapshots.js';
 
 /** Which rows of a snapshot a candidate trains on: a window of recent months, and a cap thinned evenly. */
 export interface TrainingFrameOptions {
@@ -8,7 +10,12 @@ export interface TrainingFrameOptions {
   maxRows: number;
 }
 
-export const DEFAULT_TRAINING_FRAME: TrainingFrameOptions = { months: 24, maxRows: 1_000_000 };
+/**
+ * 500,000 rows: Python's training of that many peaks at about 670 MB (1,000,000: 1.18 GB), which with the job's
+ * Node process stays under the task's 1 GB goal; 24 months: two years of seasons, and the age of the oldest
+ * outcome a lender would still trust.
+ */
+export const DEFAULT_TRAINING_FRAME: TrainingFrameOptions = { months: 24, maxRows: 500_000 };
 
 export interface TrainingFrame extends TrainingFrameOptions {
   snapshot_rows: number;
@@ -18,48 +25,68 @@ export interface TrainingFrame extends TrainingFrameOptions {
   rows: number;
   first_month: string | null;
   last_month: string | null;
+  /** Parts read (those holding a month of the window), of the snapshot's. */
+  parts_read: number;
+}
+
+/** The window and the share kept, planned from the parts' month counts alone, before any row is read. */
+export function planFrame(parts: SnapshotPart[], { months, maxRows }: TrainingFrameOptions) {
+  const byMonth = new Map<string, number>();
+  for (const part of parts)
+    for (const [month, n] of Object.entries(part.months)) byMonth.set(month, (byMonth.get(month) ?? 0) + n);
+  const window = [...byMonth.keys()].sort().slice(-Math.max(1, Math.floor(months)));
+  const windowRows = window.reduce((n, m) => n + byMonth.get(m)!, 0);
+  return {
+    window,
+    windowRows,
+    snapshotRows: [...byMonth.values()].reduce((a, b) => a + b, 0),
+    share: windowRows > maxRows ? maxRows / windowRows : 1,
+    parts: parts.filter((p) => Object.keys(p.months).some((m) => window.includes(m))),
+  };
 }
 
 /**
- * Writes the training frame of a snapshot CSV (the snapshot's columns, text as written) to `frameFile`, through
- * the engine, so that neither this process nor Python holds more than the frame. Thinning is by a hash of the row's
- * position: the same snapshot gives the same frame.
+ * Writes the training frame of a snapshot (its parts) as CSV with the snapshot's columns to `frameFile`, through
+ * the engine, so that neither this process nor Python holds more than the frame. Only the parts holding a month
+ * of the window are read, in batches within the local disk budget. Thinning is by a hash of the row's content:
+ * the same snapshot gives the same frame, and a row kept once stays kept while its month is in the window.
  */
 export async function writeTrainingFrame(
   engine: Engine,
-  snapshotFile: string,
+  files: LocalFiles,
+  parts: SnapshotPart[],
   frameFile: string,
-  { months, maxRows }: TrainingFrameOptions,
+  options: TrainingFrameOptions,
 ): Promise<TrainingFrame> {
+  const plan = planFrame(parts, options);
   const c = engine.connection;
-  await c.run(`CREATE OR REPLACE TEMP TABLE snapshot_rows AS
-      SELECT *, substr(observed_at, 1, 7) AS frame_month, row_number() OVER () AS frame_row
-      FROM read_csv(${sqlString(snapshotFile)}, header = true, all_varchar = true)`);
-  await c.run(`CREATE OR REPLACE TEMP TABLE frame_window AS
-      SELECT * FROM snapshot_rows WHERE frame_month IN (
-        SELECT DISTINCT frame_month FROM snapshot_rows ORDER BY frame_month DESC LIMIT ${Math.max(1, Math.floor(months))})`);
-  const [counts] = (
-    await c.runAndReadAll(`SELECT (SELECT count(*) FROM snapshot_rows)::BIGINT AS snapshot_rows,
-        count(*)::BIGINT AS window_rows, min(frame_month) AS first_month, max(frame_month) AS last_month
-      FROM frame_window`)
-  ).getRowObjects();
-  const windowRows = Number(counts.window_rows);
-  const share = windowRows > maxRows ? maxRows / windowRows : 1;
-  const keep = share >= 1 ? 'true' : `hash(frame_row) % 1000000 < ${Math.floor(share * 1_000_000)}`;
-  await c.run(`COPY (SELECT * EXCLUDE (frame_month, frame_row) FROM frame_window WHERE ${keep} ORDER BY frame_row)
+  const keep =
+    plan.share >= 1
+      ? 'true'
+      : `hash(application_id, observed_at, annual_income, loan_amount, credit_score) % 1000000 < ${Math.floor(plan.share * 1_000_000)}`;
+  const inWindow = `strftime(observed_at, '%Y-%m') IN (${plan.window.map(sqlString).join(', ') || "''"})`;
+  await c.run(`CREATE OR REPLACE TEMP TABLE frame_rows (${SNAPSHOT_TABLE_COLUMNS})`);
+  await files.inBatches(
+    plan.parts.map((p) => p.file),
+    (paths) =>
+      c.run(`INSERT INTO frame_rows SELECT ${SNAPSHOT_COLUMN_NAMES.map((n) => `"${n}"`).join(', ')}
+        FROM ${readParquet(paths)} WHERE ${inWindow} AND ${keep}`),
+  );
+  const columns = SNAPSHOT_COLUMN_NAMES.map((n) =>
+    n === 'observed_at' ? `strftime(observed_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS observed_at` : `"${n}"`,
+  );
+  await c.run(`COPY (SELECT ${columns.join(', ')} FROM frame_rows ORDER BY frame_rows.observed_at, application_id)
       TO ${sqlString(frameFile)} (FORMAT csv, HEADER true)`);
-  const [kept] = (
-    await c.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM read_csv(${sqlString(frameFile)}, header = true)`)
-  ).getRowObjects();
-  await c.run('DROP TABLE snapshot_rows; DROP TABLE frame_window');
+  const [kept] = (await c.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM frame_rows`)).getRowObjects();
+  await c.run('DROP TABLE frame_rows');
   return {
-    months,
-    maxRows,
-    snapshot_rows: Number(counts.snapshot_rows),
-    window_rows: windowRows,
-    kept_share: share,
+    ...options,
+    snapshot_rows: plan.snapshotRows,
+    window_rows: plan.windowRows,
+    kept_share: plan.share,
     rows: Number(kept.n),
-    first_month: (counts.first_month as string | null) ?? null,
-    last_month: (counts.last_month as string | null) ?? null,
+    first_month: plan.window[0] ?? null,
+    last_month: plan.window[plan.window.length - 1] ?? null,
+    parts_read: plan.parts.length,
   };
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
 import { runTraining } from '../../scripts/lib/python.js';
-import { parseCsv, toApplication } from '../../jobs/retraining/snapshot-rows.js';
+import { parseCsv, toApplication } from '../../jobs/retraining/data-rows.js';
 import { VALID_APPLICATION } from '../helpers/applications.js';
 import { metricValue } from '../helpers/admin.js';
 import { filesInDirectory, idsIn } from '../helpers/prediction-log.js';

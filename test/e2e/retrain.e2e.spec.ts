@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runTraining } from '../../scripts/lib/python.js';
 import { promote, publishVerified, readArtifactDir } from '../../service/src/model/channels.js';
 import { FsModelStore } from '../../service/src/model/stores/fs-model-store.js';
-import { parseCsv, toApplication } from '../../jobs/retraining/snapshot-rows.js';
+import { parseCsv, toApplication } from '../../jobs/retraining/data-rows.js';
 import { runJob } from '../helpers/cli.js';
 import { postJson, startService } from '../helpers/service-process.js';
 
@@ -138,7 +139,23 @@ it('promotes a good candidate and records why', async () => {
   const snapshotManifest = JSON.parse(
     await readFile(path.join(root, 'data/snapshots', report.snapshot.id, 'manifest.json'), 'utf8'),
   );
-  expect(snapshotManifest.data).toMatchObject({ rows: 10000, new_rows: 2000, sha256: report.snapshot.sha256 });
+  expect(snapshotManifest).toMatchObject({ rows: 10000, new_rows: 2000, parent: null });
+  // The --base file became the snapshot's first part, the month's matches its second; each part's sha256 holds.
+  expect(snapshotManifest.parts.map((p: { rows: number }) => p.rows)).toEqual([8000, 2000]);
+  for (const part of snapshotManifest.parts)
+    expect(
+      createHash('sha256')
+        .update(await readFile(path.join(root, 'data', part.file)))
+        .digest('hex'),
+    ).toBe(part.sha256);
+  expect(snapshotManifest.parts[1].sha256).toBe(report.snapshot.sha256);
+  // The promoted version's manifest says which rows of the snapshot it was trained on.
+  const promoted = JSON.parse(
+    (await store.readVersionFile(NAME, report.promoted_version, 'manifest.json')).toString('utf8'),
+  );
+  expect(promoted.training_data.uri).toBe(`${path.join(root, 'data')}/snapshots/${report.snapshot.id}/manifest.json`);
+  expect(promoted.training_data.frame).toEqual({ snapshot: report.snapshot.id, ...report.training_frame });
+  expect(promoted.training_data.rows).toBe(report.training_frame.rows);
 });
 
 it('with --stage shadow puts a candidate that passes on the shadow channel and leaves production where it was', async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -6,9 +6,11 @@ import { FsBlobStore } from '../../service/src/storage/fs-blob-store.js';
 import { S3BlobStore } from '../../service/src/storage/s3-blob-store.js';
 import type { BlobStore } from '../../service/src/storage/blob-store.js';
 import { committedParts, compact } from '../../jobs/tables/compaction.js';
-import { Engine, openEngine, sqlString } from '../../jobs/tables/engine.js';
+import { Engine, openEngine, readParquet } from '../../jobs/tables/engine.js';
 import { LocalFiles } from '../../jobs/tables/local-files.js';
 import { joinOutcomes, matchedRows } from '../../jobs/tables/outcome-join.js';
+import { csvAsPartRows, partKey, SNAPSHOT_COLUMN_NAMES, writePart } from '../../jobs/tables/snapshots.js';
+import { snapshotLine } from '../helpers/snapshots.js';
 import { VALID_APPLICATION } from '../helpers/applications.js';
 import { S3TestServer, startS3Server } from '../helpers/s3-server.js';
 
@@ -104,10 +106,9 @@ describe.each([
     const files = new LocalFiles(root, work);
     const paths = await Promise.all((await committedParts(root)).map((k) => files.pathOf(k)));
     if (paths.length === 0) return [];
-    const list = `[${paths.map(sqlString).join(', ')}]`;
     return (
       await engine.connection.runAndReadAll(
-        `SELECT application_id, count(*)::INTEGER AS n, max(probability_of_default) AS p FROM read_parquet(${list}) GROUP BY 1`,
+        `SELECT application_id, count(*)::INTEGER AS n, max(probability_of_default) AS p FROM ${readParquet(paths)} GROUP BY 1`,
       )
     ).getRowObjects() as { application_id: string; n: number; p: number }[];
   }
@@ -182,7 +183,11 @@ describe.each([
       'app-2026-11-01-4,1,not a date,x',
       ',1,2027-03-01,x',
     ].join('\n');
-    const join = await joinOutcomes(root, engine, Buffer.from(csv), ['app-2026-11-01-2']);
+    // A parent snapshot that holds app-2026-11-01-2 already.
+    const parentCsv = path.join(work, 'parent.csv');
+    await writeFile(parentCsv, `${SNAPSHOT_COLUMN_NAMES.join(',')}\n${snapshotLine('app-2026-11-01-2')}\n`);
+    const parent = await writePart(root, engine, await csvAsPartRows(engine, parentCsv), partKey('parent', 'start'));
+    const join = await joinOutcomes(root, engine, Buffer.from(csv), { knownParts: [parent.file] });
     expect(join.counts).toEqual({ rows: 9, matched: 3, unmatched: 1, duplicate: 1, already_known: 1, invalid: 3 });
     const { matched, unmatched, duplicate, already_known, invalid } = join.counts;
     expect(matched + unmatched + duplicate + already_known + invalid).toBe(join.counts.rows);

@@ -20,6 +20,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _json_object(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"is not JSON: {error}") from error
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m loan_default", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -34,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=42)
     train.add_argument("--cost-ratio", type=float, default=4.0, help="cost of a missed default / a lost good loan")
     train.add_argument("--data-uri", default=None, help="where the data lives, for the manifest")
+    train.add_argument(
+        "--data-frame", type=_json_object, default=None,
+        help="JSON: how the rows were chosen from the data (window, cap), recorded in the manifest",
+    )
     train.add_argument("--score", default=None, help="also score this file with scikit-learn (parity reference)")
     train.add_argument("--score-out", default=None, help="JSON file for the --score probabilities")
     train.add_argument("--holdout-by", default=None, help="time column: hold out the most recent 20%% of rows")
@@ -76,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             doc = pipeline.train_to_dir(
                 args.data, args.out, args.name, args.seed, args.cost_ratio, args.data_uri, args.score, args.score_out,
                 args.holdout_by, args.holdout_out, use_protected=args.use_protected, monotone=not args.no_monotone,
+                data_frame=args.data_frame,
             )
             print(json.dumps({"version": doc["version"], "metrics": doc["metrics"], "threshold": doc["threshold"]["value"]}))
     except ContractError as exc:

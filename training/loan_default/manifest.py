@@ -54,6 +54,7 @@ def build(
     ignored_columns: list[str],
     seed: int,
     created_at: dt.datetime | None = None,
+    data_frame: dict | None = None,
 ) -> dict:
     created_at = created_at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     onnx_sha = hashlib.sha256(onnx_bytes).hexdigest()
@@ -68,6 +69,8 @@ def build(
             "sha256": data_sha256,
             "rows": int(data_rows),
             "ignored_columns": ignored_columns,
+            # How the rows were chosen from the data (a snapshot's window and cap), when a job chose them.
+            **({"frame": data_frame} if data_frame is not None else {}),
         },
         "libraries": {
             "python": platform.python_version(),

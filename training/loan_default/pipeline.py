@@ -25,6 +25,7 @@ def train_to_dir(
     holdout_out: str | None = None,
     use_protected: bool = False,
     monotone: bool = True,
+    data_frame: dict | None = None,
 ) -> dict:
     raw = data.read_table(data_path)
     known = set(contract.INPUT_FIELDS) | {contract.LABEL, contract.APPLICATION_ID} | ({holdout_by} if holdout_by else set())
@@ -52,6 +53,7 @@ def train_to_dir(
         data_uri=data_uri or str(Path(data_path).resolve()),
         data_sha256=data.file_sha256(data_path),
         data_rows=len(frame),
+        data_frame=data_frame,
         ignored_columns=ignored,
         seed=seed,
     )

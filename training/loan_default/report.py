@@ -103,6 +103,13 @@ def model_card(manifest: dict, y: np.ndarray, p: np.ndarray, baseline_p: np.ndar
     )
     threshold = manifest["threshold"]
     data = manifest["training_data"]
+    frame = data.get("frame")
+    frame_text = (
+        f" Chosen from snapshot {html.escape(str(frame.get('snapshot')))}: months {html.escape(str(frame.get('first_month')))}"
+        f" to {html.escape(str(frame.get('last_month')))} ({frame.get('months')} at most), {frame.get('rows')} of"
+        f" {frame.get('window_rows')} rows in the window (cap {frame.get('maxRows')}, every month thinned alike)."
+        if frame else ""
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Model card {html.escape(manifest['name'])} {html.escape(manifest['version'])}</title>
 <style>body{{font-family:sans-serif;max-width:960px;margin:2em auto}}table{{border-collapse:collapse}}
@@ -111,7 +118,7 @@ th,td{{border:1px solid #ccc;padding:4px 8px;text-align:left}}img{{margin:8px}}<
 <h1>{html.escape(manifest['name'])} <small>{html.escape(manifest['version'])}</small></h1>
 <p>Predicts <code>probability_of_default</code> = P(loan_paid_back = 0) for one loan application.
 Created {html.escape(manifest['created_at'])} from <code>{html.escape(str(data['uri']))}</code>
-({data['rows']} rows, sha256 <code>{data['sha256'][:16]}…</code>).</p>
+({data['rows']} rows, sha256 <code>{data['sha256'][:16]}…</code>).{frame_text}</p>
 <h2>Decision</h2>
 <p>Decline when probability_of_default &ge; <b>{threshold['value']:.4f}</b>. {html.escape(threshold['description'])}.</p>
 {inputs_section(manifest)}

@@ -25,7 +25,14 @@ export interface ModelManifest {
   name: string;
   version: string;
   created_at: string;
-  training_data: { uri: string; sha256: string; rows: number; ignored_columns?: string[] };
+  /** What the version was trained on; `frame` says how a job chose the rows from a snapshot (window, cap). */
+  training_data: {
+    uri: string;
+    sha256: string;
+    rows: number;
+    ignored_columns?: string[];
+    frame?: Record<string, unknown>;
+  };
   libraries: Record<string, string>;
   feature_spec: FeatureSpec;
   onnx: { file: string; sha256: string; bytes: number; input_name: string; output_name: string };
