@@ -1,26 +1,56 @@
-import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChunkWriter } from '../../service/src/capture/chunk-writer.js';
 import { encodeChunk } from '../../service/src/capture/chunk-json.js';
 import { joinParts } from '../../service/src/capture/gzip-members.js';
+import { parseCsv, toApplication } from '../../jobs/retraining/data-rows.js';
+import type { LoanApplication } from '../../service/src/contract/loan-application.contract.js';
+import { promote, publishVerified, readArtifactDir } from '../../service/src/model/channels.js';
+import { FsModelStore } from '../../service/src/model/stores/fs-model-store.js';
 import { FsBlobStore } from '../../service/src/storage/fs-blob-store.js';
-import { VALID_APPLICATION } from '../../test/helpers/applications.js';
 import { parseCli, runCli, UsageError } from '../lib/cli.js';
+import { runTraining } from '../lib/python.js';
+import { runMeasured } from './process-tree-rss.js';
 
 const USAGE =
-  "usage: npm run bench:loop -- [--records 1000000] [--months 10] [--out var/bench/loop.json] [--keep] (the monthly data work at a lender's scale)";
+  "usage: npm run bench:loop -- [--records 1000000] [--months 10] [--out var/bench/loop.json] [--keep] (the monthly loop at a lender's scale, Python's training included)";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FILE_RECORDS = 100_000;
+/** Applications from the synthetic generator, reused in turn: the model trains on real structure, not copies. */
+const POOL_ROWS = 200_000;
+
+interface Pool {
+  applications: LoanApplication[];
+  /** 1 paid back, 0 defaulted: the outcome each application's loan will have. */
+  paidBack: number[];
+}
+
+async function makePool(dir: string): Promise<Pool> {
+  const file = path.join(dir, 'pool.csv');
+  await runTraining(['generate', '--rows', String(POOL_ROWS), '--seed', '7', '--out', file]);
+  const rows = parseCsv(await readFile(file));
+  return { applications: rows.map(toApplication), paidBack: rows.map((r) => Number(r.loan_paid_back)) };
+}
+
+/** A production model to start from, trained on a slice of the pool, published and promoted. */
+async function startStore(dir: string): Promise<string> {
+  const data = path.join(dir, 'start.csv');
+  await runTraining(['generate', '--rows', '50000', '--seed', '8', '--out', data]);
+  await runTraining(['train', '--data', data, '--out', path.join(dir, 'start-model')]);
+  const store = new FsModelStore(path.join(dir, 'store'));
+  const manifest = await publishVerified(store, await readArtifactDir(path.join(dir, 'start-model')));
+  await promote(store, 'loan-default', 'production', manifest.version);
+  return store.location;
+}
 
 const monthStart = (m: number) => Date.UTC(2025, m, 1);
 /** The lag, 3 to 12 months, after which an application's outcome arrives: fixed per application. */
 const lagOf = (i: number) => 3 + ((Math.imul(i, 2654435761) >>> 0) % 10);
 
 /** Writes month m's records in the service's own log format (gzip JSON lines, dt= partitions, 100k a file). */
-async function writeMonth(root: FsBlobStore, m: number, perMonth: number): Promise<void> {
+async function writeMonth(root: FsBlobStore, pool: Pool, m: number, perMonth: number): Promise<void> {
   const days = (monthStart(m + 1) - monthStart(m)) / 86_400_000;
   const perDay = Math.ceil(perMonth / days);
   let written = 0;
@@ -41,7 +71,8 @@ async function writeMonth(root: FsBlobStore, m: number, perMonth: number): Promi
           probability_of_default: ((first + k) % 97) / 100,
           decision: ((first + k) % 97) / 100 >= 0.3 ? ('decline' as const) : ('approve' as const),
         }));
-        writer.append(Array(n).fill(VALID_APPLICATION), answers, 0, n, {
+        const applications = answers.map((_, k) => pool.applications[poolIndex(m, perMonth, first + k)]);
+        writer.append(applications, answers, 0, n, {
           time: (dayStart + (from * 86_000_000) / Math.max(1, count)) | 0,
           requestId: null,
           modelVersion: '20250101T000000Z-0000000',
@@ -60,14 +91,18 @@ async function writeMonth(root: FsBlobStore, m: number, perMonth: number): Promi
   }
 }
 
+/** Which pool application the i-th record of month m carries. */
+const poolIndex = (m: number, perMonth: number, i: number) => (m * perMonth + i) % POOL_ROWS;
+
 /** The outcomes that arrive by the run of month m: applications of month m - lag, for their lag. */
-async function writeOutcomes(file: string, m: number, perMonth: number): Promise<number> {
+async function writeOutcomes(file: string, pool: Pool, m: number, perMonth: number): Promise<number> {
   const lines = ['application_id,loan_paid_back,observed_at'];
   for (let from = m - 12; from <= m - 3; from++) {
     if (from < 0) continue;
     for (let i = 0; i < perMonth; i++) {
       if (from + lagOf(i) !== m) continue;
-      lines.push(`a-${from}-${i},${i % 5 === 0 ? 0 : 1},${new Date(monthStart(m) + 3_600_000).toISOString()}`);
+      const paidBack = pool.paidBack[poolIndex(from, perMonth, i)];
+      lines.push(`a-${from}-${i},${paidBack},${new Date(monthStart(m) + 3_600_000).toISOString()}`);
     }
   }
   await writeFile(file, lines.join('\n') + '\n');
@@ -87,39 +122,47 @@ runCli(USAGE, async () => {
     throw new UsageError('--records and --months must be positive');
   const perMonth = Math.floor(records / months);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'bench-loop-'));
-  const root = new FsBlobStore(dir);
+  const root = new FsBlobStore(path.join(dir, 'data'));
   const rows: Record<string, unknown>[] = [];
   try {
+    const pool = await makePool(dir);
+    const store = await startStore(dir);
     for (let m = 0; m < months; m++) {
-      await writeMonth(root, m, perMonth);
+      await writeMonth(root, pool, m, perMonth);
       const outcomes = path.join(dir, `outcomes-${m}.csv`);
-      const expected = await writeOutcomes(outcomes, m, perMonth);
+      const expected = await writeOutcomes(outcomes, pool, m, perMonth);
       // The run at the start of the next month: every day of month m is closed.
       const asOf = new Date(monthStart(m + 1)).toISOString();
-      const child = spawnSync(
+      const child = await runMeasured(
         process.execPath,
-        ['--import', 'tsx', path.join(ROOT, 'scripts/bench/loop-month.ts'), dir, outcomes, asOf],
-        {
-          cwd: ROOT,
-          encoding: 'utf8',
-          maxBuffer: 1 << 24,
-        },
+        ['--import', 'tsx', path.join(ROOT, 'scripts/bench/loop-month.ts'), root.location, store, outcomes, asOf],
+        { cwd: ROOT },
       );
-      if (child.status !== 0) throw new Error(`month ${m} failed: ${child.stderr.slice(-2000)}`);
+      if (child.code !== 0) throw new Error(`month ${m} failed: ${child.stderr.slice(-2000)}`);
       const result = JSON.parse(child.stdout.trim().split('\n').pop()!);
-      const o = result.outcomes;
+      const o = result.join ?? { rows: 0, matched: 0, unmatched: 0, duplicate: 0, already_known: 0, invalid: 0 };
+      const outcomeRows = o.outcomes ?? 0;
       const reconciles =
-        o.matched + o.unmatched + o.duplicate + o.already_known + o.invalid === o.rows && o.rows === expected;
+        o.matched + o.unmatched + o.duplicate + o.already_known + o.invalid === outcomeRows &&
+        outcomeRows === expected &&
+        result.compaction.lines_read ===
+          result.compaction.rows_written +
+            result.compaction.superseded +
+            result.compaction.without_application_id +
+            Object.values(result.compaction.rejected as Record<string, number>).reduce((a, b) => a + b, 0);
       const row = {
         month: new Date(monthStart(m)).toISOString().slice(0, 7),
         new_records: perMonth,
-        records_compacted: result.compacted_rows,
-        log_lines_read: result.lines_read,
-        outcomes: o.rows,
+        records_compacted: result.compaction.rows_written,
+        outcomes: outcomeRows,
         outcomes_joined: o.matched,
+        snapshot_rows: result.snapshot_rows ?? 0,
+        training_rows: result.training_frame?.rows ?? 0,
+        status: result.status,
         reconciles,
         seconds: Number(result.seconds.toFixed(2)),
-        peak_rss_mb: result.peak_rss_mb,
+        node_peak_rss_mb: result.node_peak_rss_mb,
+        peak_rss_mb: child.peakTreeRssMb,
       };
       rows.push(row);
       process.stdout.write(`${JSON.stringify(row)}\n`);
@@ -128,10 +171,12 @@ runCli(USAGE, async () => {
     if (values.keep) process.stdout.write(`data root kept at ${dir}\n`);
     else await rm(dir, { recursive: true, force: true });
   }
-  const full = rows.filter((r) => (r.outcomes as number) > 0);
+  // A full month: outcomes of every lag (3 to 12 months) arrive, as many as the month's new records.
+  const full = rows.filter((r) => (r.outcomes as number) >= 0.95 * (r.new_records as number));
   const summary = {
     records,
     months,
+    /** The job's processes together (Node and the Python it starts), sampled from /proc. */
     peak_rss_mb: Math.max(...rows.map((r) => r.peak_rss_mb as number)),
     first_full_month_s: full[0]?.seconds ?? null,
     last_month_s: rows[rows.length - 1].seconds,
