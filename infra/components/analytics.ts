@@ -30,18 +30,29 @@ const INPUTS = [
   { name: 'loan_purpose', type: 'string' },
   { name: 'grade_subgrade', type: 'string' },
 ];
+/** A snapshot part's columns (what the monthly job writes; the tables spec holds them to its types). */
+export const SNAPSHOT_COLUMNS = [
+  { name: 'application_id', type: 'string' },
+  ...INPUTS,
+  { name: 'loan_paid_back', type: 'int' },
+  { name: 'observed_at', type: 'timestamp' },
+];
+/** Where a snapshot's symlink manifest lies (Athena's template syntax; the job writes snapshots/<id>/symlink/). */
+export const SNAPSHOT_SYMLINK_TEMPLATE = 'snapshots/${snapshot_id}/symlink/';
 const inputsStruct = `struct<${INPUTS.map((c) => `${c.name}:${c.type}`).join(',')}>`;
 
 /**
  * The data bucket's tables in the Glue Data Catalog, for Athena: the prediction log (gzip JSON lines by `dt`),
- * the compacted applications (Parquet by `month`) and the outcomes (CSV). Partitions are projected from their
- * names, so a new day or month is queryable without a crawler. An Athena workgroup enforces its configuration:
+ * the compacted applications (Parquet by `month`), the snapshots (each one's Parquet parts, read through the
+ * symlink manifest it writes, by `snapshot_id`) and the outcomes (CSV). Partitions are projected from their
+ * names, so a new day, month or snapshot is queryable without a crawler. An Athena workgroup enforces its
+ * configuration:
  * results go, SSE-S3 encrypted, to a private prefix of the data bucket, and one query scans at most a set number
  * of bytes. A lender that outgrows the monthly task keeps working with the same tables here.
  */
 export class Analytics extends pulumi.ComponentResource {
   readonly database: aws.glue.CatalogDatabase;
-  readonly tables: Record<'predictions' | 'applications' | 'outcomes', aws.glue.CatalogTable>;
+  readonly tables: Record<'predictions' | 'applications' | 'snapshots' | 'outcomes', aws.glue.CatalogTable>;
   readonly workgroup: aws.athena.Workgroup;
 
   constructor(name: string, args: AnalyticsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -56,13 +67,13 @@ export class Analytics extends pulumi.ComponentResource {
       `${name}-catalog`,
       {
         name: args.databaseName,
-        description: 'Loan default platform: prediction log, applications, outcomes',
+        description: 'Loan default platform: prediction log, applications, snapshots, outcomes',
         tags: args.tags,
       },
       parent,
     );
     const table = (
-      id: 'predictions' | 'applications' | 'outcomes',
+      id: 'predictions' | 'applications' | 'snapshots' | 'outcomes',
       spec: Omit<aws.glue.CatalogTableArgs, 'databaseName' | 'name' | 'tableType'>,
     ) =>
       new aws.glue.CatalogTable(
@@ -139,6 +150,27 @@ export class Analytics extends pulumi.ComponentResource {
             { name: 'shadow_probability_of_default', type: 'double' },
             { name: 'shadow_decision', type: 'string' },
           ],
+        },
+      }),
+      snapshots: table('snapshots', {
+        description:
+          "The labelled applications each model trained from: a snapshot is its parts (the parent's and its own), " +
+          'listed by its symlink manifest; name one in the query (WHERE snapshot_id = ...)',
+        partitionKeys: [{ name: 'snapshot_id', type: 'string' }],
+        parameters: {
+          classification: 'parquet',
+          'projection.enabled': 'true',
+          // A snapshot's id is not a range Athena could enumerate: each query names the one it reads.
+          'projection.snapshot_id.type': 'injected',
+          'storage.location.template': pulumi.interpolate`s3://${bucket}/${SNAPSHOT_SYMLINK_TEMPLATE}`,
+        },
+        storageDescriptor: {
+          location: pulumi.interpolate`s3://${bucket}/snapshots/`,
+          // The location holds a text file of part URIs, not the data: the parts are shared between snapshots.
+          inputFormat: 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          serDeInfo: { serializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+          columns: SNAPSHOT_COLUMNS,
         },
       }),
       outcomes: table('outcomes', {

@@ -337,6 +337,19 @@ export const RESOURCE_RULES: ResourceRule[] = [
     ),
   },
   {
+    name: 'glue-symlink-tables-name-their-partition',
+    description:
+      'A table read through symlink manifests projects its partition as injected, so every query names the one it ' +
+      'reads instead of scanning every snapshot.',
+    check: only(T.glueTable, (p) => {
+      if (p.storageDescriptor?.inputFormat !== 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat') return [];
+      const keys = asList(p.partitionKeys) as { name: string }[];
+      return keys.length > 0 && keys.every((k) => p.parameters?.[`projection.${k.name}.type`] === 'injected')
+        ? []
+        : ['every partition key of a symlink table must be projected as injected'];
+    }),
+  },
+  {
     name: 'alarms-notify',
     description: 'Every alarm notifies someone.',
     check: only(T.alarm, (p) => (asList(p.alarmActions).length > 0 ? [] : ['alarmActions must name a topic'])),

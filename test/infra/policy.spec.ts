@@ -470,3 +470,24 @@ it('refuses an Athena workgroup that lets queries skip encryption or scan withou
     'storageDescriptor.location must be an s3:// location',
   ]);
 });
+
+it('refuses a symlink table whose partition is not injected: a query would list every snapshot', () => {
+  const symlink = rule('glue-symlink-tables-name-their-partition');
+  const table = (type: string) => ({
+    type: T.glueTable,
+    props: {
+      partitionKeys: [{ name: 'snapshot_id', type: 'string' }],
+      parameters: { 'projection.snapshot_id.type': type },
+      storageDescriptor: {
+        location: 's3://b/snapshots/',
+        inputFormat: 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat',
+      },
+    },
+  });
+  expect(symlink.check(table('injected'))).toEqual([]);
+  expect(symlink.check(table('enum'))).toEqual([
+    'every partition key of a symlink table must be projected as injected',
+  ]);
+  // Other tables are not its business.
+  expect(symlink.check({ type: T.glueTable, props: { storageDescriptor: { location: 's3://b/x/' } } })).toEqual([]);
+});

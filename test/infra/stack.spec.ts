@@ -17,6 +17,7 @@ import { RESOURCE_TYPES as T, SESSION_MANAGER_ACTIONS, violations } from '../../
 import { DROPPED_RECORDS_PATTERN, STALE_CHANNEL_PATTERN } from '../../infra/components/logging.js';
 import { contextHash, contextPaths } from '../../infra/components/build-context.js';
 import { APPLICATION_COLUMNS } from '../../jobs/tables/layout.js';
+import { SNAPSHOT_TYPES, symlinkKey } from '../../jobs/tables/snapshots.js';
 import { loadAppConfig } from '../../service/src/config/app.config.js';
 import { EMF_NAMESPACE } from '../../service/src/monitoring/emf-publisher.js';
 
@@ -583,7 +584,7 @@ describe('analytics', () => {
   it('catalogs the prediction log, the applications and the outcomes for Athena, partitions projected by name', () => {
     expect(one('aws:glue/catalogDatabase:CatalogDatabase').inputs.name).toBe('loan_default_dev');
     const tables = Object.fromEntries(ofType(T.glueTable).map((t) => [t.inputs.name, t.inputs]));
-    expect(Object.keys(tables).sort()).toEqual(['applications', 'outcomes', 'predictions']);
+    expect(Object.keys(tables).sort()).toEqual(['applications', 'outcomes', 'predictions', 'snapshots']);
     expect(tables.predictions.storageDescriptor.location).toBe(`s3://${data()}/predictions/`);
     expect(tables.predictions.partitionKeys).toEqual([{ name: 'dt', type: 'string' }]);
     // New days need no crawler: the partitions are projected from the key names the service writes.
@@ -602,6 +603,30 @@ describe('analytics', () => {
     const columns = tables.applications.storageDescriptor.columns.map((c: { name: string }) => c.name);
     expect(columns).toEqual(APPLICATION_COLUMNS.split(',').map((c) => c.trim().split(/\s+/)[0]));
     expect(tables.outcomes.parameters['skip.header.line.count']).toBe('1');
+  });
+
+  it('catalogs each snapshot by the symlink manifest the job writes, with the columns of its parts', () => {
+    const snapshots = ofType(T.glueTable).find((t) => t.inputs.name === 'snapshots')!.inputs;
+    expect(snapshots.partitionKeys).toEqual([{ name: 'snapshot_id', type: 'string' }]);
+    expect(snapshots.parameters).toMatchObject({
+      'projection.snapshot_id.type': 'injected',
+      'storage.location.template': `s3://${data()}/snapshots/\${snapshot_id}/symlink/`,
+    });
+    expect(snapshots.storageDescriptor.inputFormat).toBe('org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat');
+    expect(snapshots.storageDescriptor.serDeInfo.serializationLibrary).toMatch(/ParquetHiveSerDe$/);
+    // The job's part columns, in order, with Athena's names for their types.
+    const athenaType: Record<string, string> = {
+      VARCHAR: 'string',
+      DOUBLE: 'double',
+      INTEGER: 'int',
+      TIMESTAMP: 'timestamp',
+    };
+    expect(snapshots.storageDescriptor.columns).toEqual(
+      Object.entries(SNAPSHOT_TYPES).map(([name, type]) => ({ name, type: athenaType[type] })),
+    );
+    // Athena looks for the symlink manifest where the job writes it.
+    const template = snapshots.parameters['storage.location.template'] as string;
+    expect(`${template.replace('${snapshot_id}', 'abc')}manifest`).toBe(`s3://${data()}/${symlinkKey('abc')}`);
   });
 
   it('runs queries in a workgroup that enforces encrypted results in the private data bucket and caps each scan', () => {
