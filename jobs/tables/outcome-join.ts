@@ -121,7 +121,8 @@ export async function joinOutcomes(
   await files.inBatches(await committedParts(root), (paths) =>
     c.run(`INSERT INTO named_answers SELECT * FROM ${readParquet(paths)} WHERE ${named}`),
   );
-  await c.run(`CREATE OR REPLACE TEMP TABLE outcome_join AS
+  // The verdicts as a view: counted, then the matches alone are kept (one table of the month's size, not two).
+  await c.run(`CREATE OR REPLACE TEMP VIEW outcome_join AS
       SELECT o.line, o.loan_paid_back, o.observed_at,
         CASE WHEN o.occurrence > 1 THEN 'duplicate'
              WHEN k.application_id IS NOT NULL THEN 'already_known'
@@ -141,7 +142,7 @@ export async function joinOutcomes(
   await c.run(`CREATE OR REPLACE TEMP TABLE ${MATCHED} AS
       SELECT * EXCLUDE (verdict, answered_at), strftime(answered_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS answered_at
       FROM outcome_join WHERE verdict = 'matched'`);
-  await c.run('DROP TABLE outcome_rows; DROP TABLE known_ids; DROP TABLE named_answers; DROP TABLE outcome_join');
+  await c.run('DROP VIEW outcome_join; DROP TABLE outcome_rows; DROP TABLE known_ids; DROP TABLE named_answers');
   return { counts, examples, local_bytes: files.peakBytes };
 }
 

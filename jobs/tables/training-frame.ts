@@ -11,8 +11,8 @@ export interface TrainingFrameOptions {
 }
 
 /**
- * 500,000 rows: Python's training of that many peaks at about 670 MB (1,000,000: 1.18 GB), which with the job's
- * Node process stays under the task's 1 GB goal; 24 months: two years of seasons, and the age of the oldest
+ * 500,000 rows: Python's training of that many peaks at about 480 MB (1,000,000: over 900 MB), which with the
+ * job's Node process stays under the task's 1 GB goal; 24 months: two years of seasons, and the age of the oldest
  * outcome a lender would still trust.
  */
 export const DEFAULT_TRAINING_FRAME: TrainingFrameOptions = { months: 24, maxRows: 500_000 };

@@ -31,6 +31,8 @@ def train_to_dir(
     known = set(contract.INPUT_FIELDS) | {contract.LABEL, contract.APPLICATION_ID} | ({holdout_by} if holdout_by else set())
     ignored = [c for c in raw.columns if c not in known]
     frame = data.validate(raw, keep=(holdout_by,) if holdout_by else ())
+    # The file as read is not needed past here: its text columns are a third of training's peak memory.
+    del raw
     trained = model.train(frame, seed=seed, cost_ratio=cost_ratio, holdout_by=holdout_by, use_protected=use_protected, monotone=monotone)
     if holdout_out:
         # The exact rows the metrics are computed on, for comparing other models on the same slice.
