@@ -5,7 +5,7 @@ import { compare } from './comparison/compare.js';
 import { fraction, GATE_OPTIONS, readInput } from './job-inputs.js';
 
 const USAGE =
-  'usage: npm run compare -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--min-air 0.8] [--name loan-default]';
+  'usage: npm run compare -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--min-air 0.8] [--max-ece 0.03] [--name loan-default]';
 /** Exit codes: promote, keep (ran fine, the challenger should not replace the champion), failed. */
 const COMPARE_EXIT = { promote: 0, keep: 3 } as const;
 
@@ -18,6 +18,9 @@ runCli(USAGE, async () => {
     minAuc: fraction(values, 'min-auc'),
     maxDrop: fraction(values, 'max-drop'),
     minAir: fraction(values, 'min-air'),
+    maxEce: fraction(values, 'max-ece'),
+    store,
+    name: values.name as string,
   });
   // Both versions must still be in the store: a verdict about a version nobody can promote helps no one.
   const versions = await store.listVersions(values.name as string);

@@ -21,7 +21,7 @@ export function readInput(location: string): Promise<Buffer> {
 
 /**
  * The options every job that judges a model shares: where things are, and the gate (ROC-AUC floor, largest drop,
- * four-fifths).
+ * four-fifths, calibration).
  */
 export const GATE_OPTIONS = {
   store: { type: 'string', default: process.env.MODEL_STORE },
@@ -30,5 +30,6 @@ export const GATE_OPTIONS = {
   'min-auc': { type: 'string', default: String(DEFAULT_GATE_LIMITS.minAuc) },
   'max-drop': { type: 'string', default: String(DEFAULT_GATE_LIMITS.maxDrop) },
   'min-air': { type: 'string', default: String(DEFAULT_GATE_LIMITS.minAir) },
+  'max-ece': { type: 'string', default: String(DEFAULT_GATE_LIMITS.maxEce) },
   name: { type: 'string', default: 'loan-default' },
 } as const;

@@ -22,6 +22,9 @@ export const STALE_CHANNEL_PATTERN = '{ $.message = "model channel unreadable*" 
  * (service/src/monitoring/emf-publisher.ts).
  */
 export const SERVICE_METRICS_NAMESPACE = 'LoanDefault';
+/** The monthly job's metric of production's worst traffic light (0 green, 1 yellow, 2 red) and red's level. */
+export const CALIBRATION_LIGHT_METRIC = 'production_calibration_light';
+export const RED_LIGHT_LEVEL = 2;
 /** A PSI above this means an input's distribution has moved enough to question the model (the usual rule of thumb). */
 export const DRIFT_PSI_ALARM = 0.25;
 
@@ -168,6 +171,28 @@ export class Logging extends pulumi.ComponentResource {
           evaluationPeriods: 2,
           threshold: DRIFT_PSI_ALARM,
           comparisonOperator: 'GreaterThanThreshold',
+          tags: args.tags,
+        },
+        this,
+      ),
+    );
+    // Read from the monthly job's EMF line: production's worst traffic light on the month's matured outcomes.
+    this.alarms.push(
+      notifyingAlarm(
+        `${name}-production-calibration`,
+        {
+          topic: this.alarmTopic,
+          alarmDescription:
+            "A rating grade of production's probabilities of default was red in the monthly backtest (defaults above " +
+            'the promise at 99.9%; see the retraining report)',
+          namespace: SERVICE_METRICS_NAMESPACE,
+          metricName: CALIBRATION_LIGHT_METRIC,
+          statistic: 'Maximum',
+          // The job runs monthly: a day's period holds its one line, and a month without one is not an alarm.
+          period: 86_400,
+          evaluationPeriods: 1,
+          threshold: RED_LIGHT_LEVEL,
+          comparisonOperator: 'GreaterThanOrEqualToThreshold',
           tags: args.tags,
         },
         this,

@@ -9,6 +9,9 @@ import { JoinedRow, joinOutcomes, matchedRows } from '../tables/outcome-join.js'
 import escapeHtml from '../retraining/html-escape.js';
 import { DEFAULT_GATE_LIMITS, judgePromotion, MIN_AIR_GROUP } from '../promotion-gate/gate.js';
 import { rocAuc } from '../retraining/roc-auc.js';
+import { Backtest, backtest } from '../backtesting/backtest.js';
+import { MasterScale, scaleOf } from '../backtesting/master-scale.js';
+import type { ModelStore } from '../../service/src/model/model-store.js';
 
 export const COMPARISONS = 'comparisons/';
 const BOOTSTRAP_RESAMPLES = 1000;
@@ -22,6 +25,8 @@ export interface ModelFigures {
   approval_rate: number;
   default_rate_approved: number | null;
   fairness: FairnessTable;
+  /** The probabilities backtested on the compared rows, per grade of the version's master scale. */
+  calibration?: Backtest;
 }
 
 export interface ComparisonReport {
@@ -29,7 +34,7 @@ export interface ComparisonReport {
   verdict: 'promote' | 'keep';
   reasons: string[];
   rows: number;
-  thresholds: { min_auc: number; max_drop: number; min_air: number };
+  thresholds: { min_auc: number; max_drop: number; min_air: number; max_ece: number };
   champion: ModelFigures | null;
   challenger: ModelFigures | null;
 }
@@ -40,6 +45,11 @@ export interface CompareOptions {
   minAuc: number;
   maxDrop: number;
   minAir?: number;
+  /** The largest expected calibration error the challenger may have on the compared rows. */
+  maxEce?: number;
+  /** Where the challenger's manifest (its master scale) is read from. */
+  store: ModelStore;
+  name: string;
   seed?: number;
   now?: () => Date;
 }
@@ -121,6 +131,7 @@ function asRecord(row: JoinedRow): PredictionRecord {
 export async function compare(options: CompareOptions): Promise<ComparisonReport> {
   const now = options.now ?? (() => new Date());
   const minAir = options.minAir ?? DEFAULT_GATE_LIMITS.minAir;
+  const maxEce = options.maxEce ?? DEFAULT_GATE_LIMITS.maxEce;
   // The prediction log through the tables, as the monthly run reads it: compacted, then joined in the engine.
   const rows = await withEngine('compare', async (engine) => {
     await compact(options.dataRoot, engine, { asOf: now(), includeOpenDay: true });
@@ -135,7 +146,7 @@ export async function compare(options: CompareOptions): Promise<ComparisonReport
     verdict: 'keep',
     reasons: [],
     rows: joined.length,
-    thresholds: { min_auc: options.minAuc, max_drop: options.maxDrop, min_air: minAir },
+    thresholds: { min_auc: options.minAuc, max_drop: options.maxDrop, min_air: minAir, max_ece: maxEce },
     champion: null,
     challenger: null,
   };
@@ -166,13 +177,24 @@ export async function compare(options: CompareOptions): Promise<ComparisonReport
       })),
       options.seed ?? 1,
     );
+    // The challenger's probabilities against what happened, on its own master scale.
+    const challengerVersion = report.challenger.version;
+    const manifest = JSON.parse(
+      (await options.store.readVersionFile(options.name, challengerVersion, 'manifest.json')).toString('utf8'),
+    ) as { master_scale?: MasterScale; metrics?: { roc_auc?: number } };
+    report.challenger.calibration = backtest(
+      joined.map(y),
+      joined.map((j) => j.record.shadow!.probability_of_default),
+      scaleOf(manifest).scale,
+      { initialAuc: manifest.metrics?.roc_auc },
+    );
     const verdict = judgePromotion({
       names: { model: 'challenger', incumbent: "the champion's" },
       model: report.challenger,
       incumbent: report.champion,
       mustBeatIncumbent: true,
       rows: joined.length,
-      limits: { minAuc: options.minAuc, maxDrop: options.maxDrop, minAir },
+      limits: { minAuc: options.minAuc, maxDrop: options.maxDrop, minAir, maxEce },
     });
     report.reasons.push(...verdict.reasons);
     if (verdict.passed) report.verdict = 'promote';

@@ -1,4 +1,6 @@
 import type { FairnessTable, GroupFigures } from '../../service/src/monitoring/fairness.js';
+import { backtest } from '../backtesting/backtest.js';
+import { recalibrate } from '../backtesting/recalibration.js';
 import { DEFAULT_GATE_LIMITS, GateInput, judgePromotion } from './gate.js';
 
 const group = (approval_rate: number, adverse_impact_ratio: number | null, count = 500): GroupFigures =>
@@ -66,5 +68,55 @@ describe('the promotion gate', () => {
     // A group too small to judge (ratio null) is not held against the model.
     const small = { ...fair, gender: { Female: group(0.8, 1), Other: group(0.2, null, 12) } } as FairnessTable;
     expect(judgePromotion(input({ model: { roc_auc: 0.8, fairness: small } })).passed).toBe(true);
+  });
+});
+
+describe('the calibration rules', () => {
+  /** A seeded generator, so the applications below are the same on every run. */
+  function random(seed: number): () => number {
+    let state = seed >>> 0;
+    return () => {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      return state / 2 ** 32;
+    };
+  }
+  const next = random(23);
+  const truth = Array.from({ length: 4_000 }, () => 0.02 + next() ** 1.5 * 0.6);
+  const defaulted = truth.map((t) => (next() < t ? 1 : 0));
+  const scale = {
+    grades: [0.04, 0.08, 0.12, 0.18, 0.26, 0.36, 0.48, 1].map((upper, i) => ({ grade: `R${i + 1}`, upper })),
+  };
+  const judged = (p: number[]) =>
+    input({ model: { roc_auc: 0.8, fairness: fair, calibration: backtest(defaulted, p, scale) } });
+
+  it('refuses a model whose probabilities are 30% too low (same ranking, same AUC), naming the red grades', () => {
+    const low = truth.map((t) => t * 0.7);
+    const verdict = judgePromotion(judged(low));
+    expect(verdict.passed).toBe(false);
+    expect(verdict.reasons).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^candidate's grade R\d is red: \d+ defaults in \d+ applications \(.*%\) against a mean probability of default of/,
+        ),
+        expect.stringMatching(/^candidate's expected calibration error \d+\.\d+% exceeds the limit 3\.00%$/),
+      ]),
+    );
+  });
+
+  it('passes the same model recalibrated, and says so', () => {
+    const low = truth.map((t) => t * 0.7);
+    const verdict = judgePromotion(judged(recalibrate(low, defaulted)));
+    expect(verdict).toEqual({
+      passed: true,
+      reasons: [
+        expect.stringMatching(/no grade red \(worst (green|yellow)\), expected calibration error \d\.\d+% <= 3\.00%$/),
+      ],
+    });
+  });
+
+  it('holds the expected calibration error to --max-ece even when no grade is red', () => {
+    const slightlyHigh = truth.map((t) => Math.min(0.99, t * 1.15));
+    const strict = judgePromotion({ ...judged(slightlyHigh), limits: { ...DEFAULT_GATE_LIMITS, maxEce: 0.005 } });
+    expect(strict.reasons).toEqual([expect.stringMatching(/expected calibration error .* exceeds the limit 0\.50%/)]);
   });
 });

@@ -1,4 +1,5 @@
 import { FairnessTable, FOUR_FIFTHS } from '../../service/src/monitoring/fairness.js';
+import type { Backtest } from '../backtesting/backtest.js';
 
 /**
  * The promotion gate: whether a model may replace the one serving. One function for every job that judges a
@@ -14,9 +15,18 @@ export interface GateLimits {
   maxDrop: number;
   /** The lowest adverse impact ratio for any protected group of at least MIN_AIR_GROUP applications. */
   minAir: number;
+  /**
+   * The largest expected calibration error a model's probabilities may have on the judged rows. A grade judged red
+   * by the Jeffreys test refuses the model whatever this is.
+   */
+  maxEce: number;
 }
 
-export const DEFAULT_GATE_LIMITS: GateLimits = { minAuc: 0.7, maxDrop: 0.01, minAir: FOUR_FIFTHS };
+/**
+ * maxEce 0.03: on 2,000 rows an honest model's ECE over ten bins measures 1-2% from sampling alone; a model whose
+ * probabilities are 30% too low (same ranking, same AUC) measures about 6%.
+ */
+export const DEFAULT_GATE_LIMITS: GateLimits = { minAuc: 0.7, maxDrop: 0.01, minAir: FOUR_FIFTHS, maxEce: 0.03 };
 
 /** Groups smaller than this are not judged by the fairness rule: their approval rates are too noisy. */
 export const MIN_AIR_GROUP = 100;
@@ -24,7 +34,8 @@ export const MIN_AIR_GROUP = 100;
 export interface GateInput {
   /** What the reports call the model judged ('candidate', 'challenger') and the one serving ("production's"). */
   names: { model: string; incumbent: string };
-  model: { roc_auc: number; fairness: FairnessTable };
+  /** `calibration`: the model's probabilities backtested on the judged rows, per grade of its master scale. */
+  model: { roc_auc: number; fairness: FairnessTable; calibration?: Backtest | null };
   /** The serving model on the same rows; null when nothing serves yet. */
   incumbent: { roc_auc: number } | null;
   /**
@@ -43,6 +54,29 @@ export interface GateVerdict {
 }
 
 const auc = (value: number) => value.toFixed(4);
+const percent = (value: number) => `${(value * 100).toFixed(2)}%`;
+
+/** The calibration rules: no judged grade (nor the portfolio) red, the expected calibration error within the limit. */
+function calibrationReasons(name: string, test: Backtest, maxEce: number): string[] {
+  const reasons = test.grades
+    .filter((g) => g.light === 'red')
+    .map(
+      (g) =>
+        `${name}'s grade ${g.grade} is red: ${g.defaults} defaults in ${g.count} applications ` +
+        `(${percent(g.observed_default_rate!)}) against a mean probability of default of ${percent(g.mean_pd)} ` +
+        `(Jeffreys p ${g.jeffreys_p!.toExponential(1)})`,
+    );
+  if (test.portfolio.light === 'red')
+    reasons.push(
+      `${name}'s probabilities are red for the portfolio: ${percent(test.portfolio.observed_default_rate)} defaulted ` +
+        `against a mean of ${percent(test.portfolio.mean_pd)} (Jeffreys p ${test.portfolio.jeffreys_p.toExponential(1)})`,
+    );
+  if (test.portfolio.expected_calibration_error > maxEce)
+    reasons.push(
+      `${name}'s expected calibration error ${percent(test.portfolio.expected_calibration_error)} exceeds the limit ${percent(maxEce)}`,
+    );
+  return reasons;
+}
 
 export function judgePromotion(input: GateInput): GateVerdict {
   const { names, model, incumbent, limits } = input;
@@ -69,6 +103,7 @@ export function judgePromotion(input: GateInput): GateVerdict {
       }
     }
   }
+  if (model.calibration) reasons.push(...calibrationReasons(names.model, model.calibration, limits.maxEce));
   if (reasons.length > 0) return { passed: false, reasons };
   const against = !incumbent
     ? ' (no production model yet)'
@@ -78,7 +113,11 @@ export function judgePromotion(input: GateInput): GateVerdict {
   return {
     passed: true,
     reasons: [
-      `${names.model} ROC-AUC ${auc(model.roc_auc)} >= ${limits.minAuc}${against}, on ${input.rows} applications; no protected group below ${limits.minAir}`,
+      `${names.model} ROC-AUC ${auc(model.roc_auc)} >= ${limits.minAuc}${against}, on ${input.rows} applications; no protected group below ${limits.minAir}` +
+        (model.calibration
+          ? `; no grade red (worst ${model.calibration.worst_light}), expected calibration error ` +
+            `${percent(model.calibration.portfolio.expected_calibration_error)} <= ${percent(limits.maxEce)}`
+          : ''),
     ],
   };
 }

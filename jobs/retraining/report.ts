@@ -2,6 +2,8 @@ import type { CompactionReport } from '../tables/compaction.js';
 import type { TrainingFrame } from '../tables/training-frame.js';
 import type { FairnessTable } from '../../service/src/monitoring/fairness.js';
 import html from './html-escape.js';
+import type { Backtest } from '../backtesting/backtest.js';
+import { backtestHtml } from '../backtesting/report-html.js';
 
 /** promoted: production moved; shadowed: the candidate passed and waits on the shadow channel (--stage shadow). */
 export type RetrainStatus = 'promoted' | 'shadowed' | 'rejected' | 'failed';
@@ -12,7 +14,7 @@ export interface RetrainReport {
   reasons: string[];
   started_at: string;
   finished_at: string;
-  thresholds: { min_auc: number; max_drop: number; min_air: number };
+  thresholds: { min_auc: number; max_drop: number; min_air: number; max_ece: number };
   /** The snapshot this run wrote: its rows over all its parts, and the sha256 of the part it added (if any). */
   snapshot: {
     id: string;
@@ -46,8 +48,12 @@ export interface RetrainReport {
     version: string;
     roc_auc: number;
     fairness: FairnessTable;
+    /** The candidate's probabilities backtested on the holdout, per grade of its master scale. */
+    calibration: Backtest;
     training_metrics: Record<string, unknown>;
   } | null;
+  /** Production backtested on the month's matched outcomes: the probabilities it gave, as logged. */
+  production_backtest: { version: string; backtest: Backtest } | null;
   production: { version: string; roc_auc: number } | null;
   promoted_version: string | null;
   /** Where a candidate that passes goes. */
@@ -71,13 +77,17 @@ ${row('production ROC-AUC (recent slice)', report.production?.roc_auc)}
 ${row('minimum ROC-AUC', report.thresholds.min_auc)}
 ${row('largest drop allowed', report.thresholds.max_drop)}
 ${row('lowest adverse impact ratio allowed', report.thresholds.min_air)}
+${row('largest expected calibration error allowed', report.thresholds.max_ece)}
 ${row('evaluation slice', report.evaluation ? `${report.evaluation.slice} (${report.evaluation.rows} rows)` : null)}
 ${row('snapshot', report.snapshot ? `${report.snapshot.id} (${report.snapshot.rows} rows, ${report.snapshot.new_rows} new, ${report.snapshot.parts} parts; parent ${report.snapshot.parent ?? 'none'})` : null)}
 ${row('outcomes joined', report.join ? `${report.join.matched} of ${report.join.outcomes} (${report.join.unmatched} without a captured prediction, ${report.join.duplicate} duplicates, ${report.join.already_known} already known, ${report.join.invalid} invalid)` : null)}
 ${row('promoted', report.promoted_version)}
 ${row('put on the shadow channel', report.shadow_version)}
 </table>
-${fairnessHtml(report)}</body></html>
+${fairnessHtml(report)}
+${report.candidate?.calibration ? `<h2>Candidate calibration on the recent slice</h2>${backtestHtml(report.candidate.calibration)}` : ''}
+${report.production_backtest ? `<h2>Production (${html(report.production_backtest.version)}) on this month's outcomes</h2>${backtestHtml(report.production_backtest.backtest)}` : ''}
+</body></html>
 `;
 }
 

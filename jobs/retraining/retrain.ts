@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import winston from 'winston';
@@ -10,24 +10,18 @@ import { ModelStore } from '../../service/src/model/model-store.js';
 import { promote, publishVerified, readArtifactDir, setChallenger } from '../../service/src/model/channels.js';
 import { BlobStore } from '../../service/src/storage/blob-store.js';
 import { RETRAINING, timeId } from './data-root.js';
-import { compact } from '../tables/compaction.js';
-import { Engine, openEngine } from '../tables/engine.js';
-import { LocalFiles } from '../tables/local-files.js';
-import { joinOutcomes, MATCHED } from '../tables/outcome-join.js';
-import {
-  MATCHED_AS_PART_ROWS,
-  partKey,
-  SNAPSHOTS,
-  startingParts,
-  writePart,
-  writeSnapshotManifest,
-} from '../tables/snapshots.js';
-import { DEFAULT_TRAINING_FRAME, TrainingFrameOptions, writeTrainingFrame } from '../tables/training-frame.js';
+import { DEFAULT_TRAINING_FRAME, TrainingFrameOptions } from '../tables/training-frame.js';
+import { buildSnapshot, buildSnapshotInChild, SnapshotStepInput } from './snapshot-step.js';
+
 import { renderReportHtml, RetrainReport } from './report.js';
 import { rocAuc } from './roc-auc.js';
 import { countApprovals, FairnessTable, fairnessTable } from '../../service/src/monitoring/fairness.js';
 import { DEFAULT_GATE_LIMITS, judgePromotion, MIN_AIR_GROUP } from '../promotion-gate/gate.js';
 import { parseCsv, toApplication } from './data-rows.js';
+import { backtest } from '../backtesting/backtest.js';
+import { scaleOf } from '../backtesting/master-scale.js';
+
+export { MIN_FIRST_SNAPSHOT_ROWS } from './snapshot-step.js';
 
 export interface RetrainOptions {
   store: ModelStore;
@@ -44,10 +38,17 @@ export interface RetrainOptions {
   maxDrop: number;
   /** The lowest adverse impact ratio allowed for any protected group of at least MIN_AIR_GROUP holdout applications. */
   minAir?: number;
+  /** The largest expected calibration error allowed on the holdout (no judged grade may be red either). */
+  maxEce?: number;
   /** Where a candidate that passes goes: production (the default), or the shadow channel to be watched first. */
   stage?: 'production' | 'shadow';
   /** Trains on a CSV into a directory (model.onnx, manifest.json) and writes the holdout rows it scored. */
   train: (dataFile: string, outDir: string, holdoutFile: string, data: TrainingData) => Promise<void>;
+  /**
+   * Where the table work runs: a child process (the default: its memory is gone before Python trains), or this
+   * process (for a caller that cannot fork a TypeScript entry point).
+   */
+  snapshotStep?: 'child-process' | 'in-process';
   logger: winston.Logger;
   now?: () => Date;
 }
@@ -85,9 +86,6 @@ function holdoutFairness(model: LoadedModel, rows: Record<string, string>[], sco
   );
 }
 
-/** The fewest labelled applications a first snapshot may start from without a --base file. */
-export const MIN_FIRST_SNAPSHOT_ROWS = 1_000;
-
 /**
  * One retraining round: join captured predictions with observed outcomes, append them to the latest
  * snapshot as a new immutable snapshot, train a candidate (holdout: the most recent 20% by observed_at),
@@ -108,114 +106,63 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
       min_auc: options.minAuc,
       max_drop: options.maxDrop,
       min_air: options.minAir ?? DEFAULT_GATE_LIMITS.minAir,
+      max_ece: options.maxEce ?? DEFAULT_GATE_LIMITS.maxEce,
     },
     snapshot: null,
     join: null,
     evaluation: null,
     training_frame: null,
     candidate: null,
+    production_backtest: null,
     production: null,
     promoted_version: null,
     stage: options.stage ?? 'production',
   };
+  const step = (message: string, fields: object = {}) =>
+    logger.info({ message, ...fields, rss_mb: Math.round(process.memoryUsage().rss / 2 ** 20) });
   const work = await mkdtemp(path.join(os.tmpdir(), 'retrain-'));
-  let engine: Engine | undefined;
   try {
-    // 384 MB for the engine: with the job's Node heap it stays under Python's training peak, which comes after.
-    engine = await openEngine({ workDir: path.join(work, 'engine'), memoryLimitMb: 384 });
-    const local = new LocalFiles(dataRoot, engine.workDir);
-    const snapshotId = timeId(started, report.run_id);
-
-    // 1. Where the new snapshot starts: the parent's parts (a parent of one CSV file, or a first --base file,
-    // becomes a Parquet part of this snapshot once).
-    const {
-      parent,
-      parts: parentParts,
-      converted,
-    } = await startingParts(dataRoot, engine, local, {
-      snapshotId,
-      base: options.base,
-    });
-
-    // 2. New labelled rows: the prediction log compacted (today's files too: they may have outcomes in tests and
-    // late runs), then joined with the month's outcomes in the engine, so memory and disk follow the month's
-    // outcomes, not the history.
-    const compaction = await compact(dataRoot, engine, { asOf: now(), includeOpenDay: true });
-    const join = await joinOutcomes(dataRoot, engine, options.outcomes, {
-      knownParts: parentParts.map((p) => p.file),
-      files: local,
-    });
-    if (!parent && !options.base && join.counts.matched < MIN_FIRST_SNAPSHOT_ROWS) {
-      throw new Error(
-        `no snapshot in ${dataRoot.location}/${SNAPSHOTS}, no --base file, and ${join.counts.matched} new labelled applications: ` +
-          `a first snapshot from this month's outcomes alone needs at least ${MIN_FIRST_SNAPSHOT_ROWS}`,
-      );
-    }
-    report.join = {
-      outcomes: join.counts.rows,
-      matched: join.counts.matched,
-      unmatched: join.counts.unmatched,
-      duplicate: join.counts.duplicate,
-      already_known: join.counts.already_known,
-      invalid: join.counts.invalid,
-      invalid_examples: join.examples,
-      prediction_files: compaction.files,
-      compaction,
-      local_table_bytes: join.local_bytes,
-    };
-    logger.info({ message: 'outcomes joined', ...report.join });
-
-    // 3. The new snapshot: the parent's parts and this month's, immutable; its manifest written last.
-    const newPart =
-      join.counts.matched > 0
-        ? await writePart(dataRoot, engine, MATCHED_AS_PART_ROWS(MATCHED), partKey(snapshotId, 'new'))
-        : null;
-    const snapshot = await writeSnapshotManifest(dataRoot, {
-      id: snapshotId,
-      created_at: now().toISOString(),
-      parent: parent?.manifest.id ?? null,
-      new_rows: join.counts.matched,
-      parts: [...parentParts, ...(newPart ? [newPart] : [])],
-      sources: {
-        outcomes_file: options.outcomesName,
-        prediction_files: compaction.files,
-        base: parent ? null : options.base ? 'initial file' : 'none: the first month of outcomes alone',
-        converted,
-      },
-    });
-    report.snapshot = {
-      id: snapshot.id,
-      parent: snapshot.parent,
-      rows: snapshot.rows,
-      new_rows: snapshot.new_rows,
-      parts: snapshot.parts.length,
-      sha256: newPart?.sha256 ?? null,
-    };
-    logger.info({ message: 'snapshot written', ...report.snapshot });
-
-    // 4. The candidate, trained on the snapshot's training frame (recent months, capped); its holdout is the most
-    // recent slice of the frame.
+    // 1-4. The table work up to the training frame, in a process of its own that has exited (its engine's memory
+    // with it) before Python trains.
     const dataFile = path.join(work, 'data.csv');
     const holdoutFile = path.join(work, 'holdout.csv');
-    report.training_frame = await writeTrainingFrame(
-      engine,
-      local,
-      snapshot.parts,
-      dataFile,
-      options.trainingFrame ?? DEFAULT_TRAINING_FRAME,
-    );
-    report.local_disk_peak_bytes = local.peakBytes;
-    logger.info({ message: 'training frame chosen', ...report.training_frame });
-    // The engine's work is done: its memory goes back before Python's training takes its own.
-    engine.close();
-    engine = undefined;
+    const input: SnapshotStepInput = {
+      name: options.name,
+      channel: options.channel,
+      outcomesFile: path.join(work, 'outcomes.csv'),
+      outcomesName: options.outcomesName,
+      baseFile: options.base ? path.join(work, 'base.csv') : undefined,
+      trainingFrame: options.trainingFrame ?? DEFAULT_TRAINING_FRAME,
+      snapshotId: timeId(started, report.run_id),
+      now: now().toISOString(),
+      workDir: work,
+      frameFile: dataFile,
+    };
+    await writeFile(input.outcomesFile, options.outcomes);
+    if (options.base) await writeFile(input.baseFile!, options.base);
+    const tables =
+      options.snapshotStep === 'in-process'
+        ? await buildSnapshot(input, { dataRoot, store, logger })
+        : await buildSnapshotInChild(input, {
+            dataRoot: dataRoot.location,
+            store: store.location,
+            logLevel: logger.level,
+          });
+    report.join = tables.join;
+    report.snapshot = tables.snapshot;
+    report.training_frame = tables.training_frame;
+    report.production_backtest = tables.production_backtest;
+    report.local_disk_peak_bytes = tables.local_disk_peak_bytes;
+    step('snapshot step done');
+
     await options.train(dataFile, path.join(work, 'candidate'), holdoutFile, {
-      uri: `${dataRoot.location}/${SNAPSHOTS}${snapshot.id}/manifest.json`,
-      frame: { snapshot: snapshot.id, ...report.training_frame },
+      uri: tables.snapshotUri,
+      frame: { snapshot: tables.snapshot.id, ...tables.training_frame },
     });
     const files = await readArtifactDir(path.join(work, 'candidate'));
     const manifest = JSON.parse(files['manifest.json'].toString('utf8')) as ModelManifest;
     const holdout = parseCsv(await readFile(holdoutFile));
+    step('candidate trained', { version: manifest.version, holdout_rows: holdout.length });
     report.evaluation = { slice: `most recent 20% of the training frame by ${TIME_COLUMN}`, rows: holdout.length };
 
     // 5. Both models on the same slice, through the serving runtime.
@@ -225,6 +172,12 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
       version: manifest.version,
       roc_auc: holdoutAuc(holdout, candidateScores),
       fairness: holdoutFairness(candidate, holdout, candidateScores),
+      calibration: backtest(
+        holdout.map((r) => (r.loan_paid_back === '0' ? 1 : 0)),
+        candidateScores,
+        scaleOf(manifest).scale,
+        { initialAuc: manifest.metrics.roc_auc },
+      ),
       training_metrics: manifest.metrics,
     };
     await candidate.release();
@@ -235,11 +188,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
       report.production = { version: pointer.version, roc_auc: holdoutAuc(holdout, productionScores) };
       await production.release();
     }
-    logger.info({
-      message: 'models evaluated',
-      candidate: report.candidate.roc_auc,
-      production: report.production?.roc_auc ?? null,
-    });
+    step('models evaluated', { candidate: report.candidate.roc_auc, production: report.production?.roc_auc ?? null });
 
     // 6. The gate.
     const verdict = judgePromotion({
@@ -252,6 +201,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
         minAuc: options.minAuc,
         maxDrop: options.maxDrop,
         minAir: options.minAir ?? DEFAULT_GATE_LIMITS.minAir,
+        maxEce: options.maxEce ?? DEFAULT_GATE_LIMITS.maxEce,
       },
     });
     report.reasons.push(...verdict.reasons);
@@ -274,7 +224,6 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     report.reasons.push((error as Error).message);
     logger.error({ message: 'retraining failed', reason: (error as Error).message });
   } finally {
-    engine?.close();
     await rm(work, { recursive: true, force: true });
   }
   report.finished_at = now().toISOString();

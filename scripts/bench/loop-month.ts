@@ -30,7 +30,7 @@ if (outcomes.indexOf(10) >= outcomes.length - 1) {
     channel: 'production',
     minAuc: 0.6,
     maxDrop: 0.05,
-    logger: createJsonLineLogger('warn'),
+    logger: createJsonLineLogger('info'),
     train: pythonTrainer(42),
     now: () => new Date(asOf),
   });

@@ -139,7 +139,14 @@ runCli(USAGE, async () => {
         { cwd: ROOT },
       );
       if (child.code !== 0) throw new Error(`month ${m} failed: ${child.stderr.slice(-2000)}`);
-      const result = JSON.parse(child.stdout.trim().split('\n').pop()!);
+      const lines = child.stdout.trim().split('\n');
+      const result = JSON.parse(lines.pop()!);
+      // The job's own memory at each of its steps (its log lines carry rss_mb).
+      const rssByStep: Record<string, number> = {};
+      for (const line of lines) {
+        const logged = JSON.parse(line) as { message?: string; rss_mb?: number };
+        if (logged.message && logged.rss_mb !== undefined) rssByStep[logged.message] = logged.rss_mb;
+      }
       const o = result.join ?? { rows: 0, matched: 0, unmatched: 0, duplicate: 0, already_known: 0, invalid: 0 };
       const outcomeRows = o.outcomes ?? 0;
       const reconciles =
@@ -163,6 +170,7 @@ runCli(USAGE, async () => {
         seconds: Number(result.seconds.toFixed(2)),
         node_peak_rss_mb: result.node_peak_rss_mb,
         peak_rss_mb: child.peakTreeRssMb,
+        rss_by_step_mb: rssByStep,
       };
       rows.push(row);
       process.stdout.write(`${JSON.stringify(row)}\n`);

@@ -10,7 +10,7 @@ import onnx
 import pandas as pd
 import sklearn
 
-from . import contract, explain, export, fairness, reference
+from . import contract, explain, export, fairness, master_scale, reference
 from .model import TrainedModel, default_target
 
 MANIFEST_VERSION = 1
@@ -102,6 +102,8 @@ def build(
         "metrics": trained.metrics,
         "fairness": fairness.table(trained.holdout, default_target(trained.holdout), trained.holdout_scores, trained.threshold["value"]),
         "threshold": trained.threshold,
+        # The version's rating grades, fixed with it: every answer carries its grade, and backtests judge each.
+        "master_scale": master_scale.choose(trained.train_scores),
         "canary_tolerance": CANARY_TOLERANCE,
         "canaries": canaries(trained),
         "reference": reference.build(trained.train_frame, trained.train_scores),

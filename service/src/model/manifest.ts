@@ -37,6 +37,11 @@ export interface ModelManifest {
   feature_spec: FeatureSpec;
   onnx: { file: string; sha256: string; bytes: number; input_name: string; output_name: string };
   metrics: Record<string, number | string> & { roc_auc: number };
+  /**
+   * The version's rating grades as bands of probability of default (a grade holds (previous upper, upper]), chosen
+   * at training and fixed with the version; absent on versions trained before master scales.
+   */
+  master_scale?: { grades: { grade: string; upper: number }[]; method?: string };
   threshold: { value: number; rule: string; description: string; cost_ratio?: number };
   canary_tolerance: number;
   canaries: Canary[];

@@ -8,8 +8,9 @@ import { ChallengerMonitor } from './challenger-monitor.js';
 import { DriftService } from './drift.service.js';
 import { FairnessService } from './fairness.service.js';
 
-/** The CloudWatch namespace of the service's own metrics. */
-export const EMF_NAMESPACE = 'LoanDefault';
+import { EMF_NAMESPACE } from './emf-namespace.js';
+
+export { EMF_NAMESPACE };
 
 /**
  * Fleet-wide monitoring: every EMF_INTERVAL_S each instance writes one CloudWatch Embedded Metric Format line

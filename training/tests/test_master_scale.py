@@ -1,0 +1,25 @@
+import numpy as np
+
+from loan_default import master_scale
+
+
+def test_bounds_rise_from_the_training_scores_to_one_and_every_grade_is_populated():
+    rng = np.random.default_rng(4)
+    scores = rng.beta(1.2, 6, 20_000)
+    scale = master_scale.choose(scores)
+    bounds = [g["upper"] for g in scale["grades"]]
+    assert 7 <= len(bounds) <= 10
+    assert bounds == sorted(bounds) and len(set(bounds)) == len(bounds) and bounds[-1] == 1.0
+    assert [g["grade"] for g in scale["grades"]] == [f"R{i + 1}" for i in range(len(bounds))]
+    counts = {g["grade"]: 0 for g in scale["grades"]}
+    for p in scores:
+        counts[master_scale.grade_of(scale, p)] += 1
+    assert min(counts.values()) > 0.05 * len(scores)
+    # Two significant figures: quotable.
+    assert all(float(f"{b:.2g}") == b for b in bounds)
+
+
+def test_a_narrow_score_distribution_gets_fewer_grades_not_empty_ones():
+    scale = master_scale.choose(np.full(1000, 0.1234))
+    assert [g["upper"] for g in scale["grades"]] == [0.12, 1.0]
+    assert master_scale.grade_of(scale, 0.12) == "R1" and master_scale.grade_of(scale, 0.1201) == "R2"
