@@ -48,6 +48,10 @@ const REQUIRED = ['application_id', 'loan_paid_back', 'observed_at'];
 /** The engine's table of this run's matches (the applications table's columns, the label, the line). */
 export const MATCHED = 'outcome_matched';
 
+function* slices(bytes: Buffer, size: number): Generator<Buffer> {
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+
 /** Where the join looks beyond the outcomes file. */
 export interface JoinSources {
   /** Parts of the parent snapshot: an outcome for an application in one is already known. */
@@ -77,7 +81,11 @@ export async function joinOutcomes(
   const staged = path.join(engine.workDir, 'outcomes.ndjson');
   const out = createWriteStream(staged);
   let checkedHeader = false;
-  const parser = Readable.from([outcomes]).pipe(parse({ columns: true, skip_empty_lines: true, bom: true }));
+  // Fed in slices, so the parser holds a few rows at a time: one chunk of the whole file would have it parse every
+  // row before the first is read (measured: 200 MB of rows held for a file of 417,000).
+  const parser = Readable.from(slices(outcomes, 1 << 16)).pipe(
+    parse({ columns: true, skip_empty_lines: true, bom: true }),
+  );
   for await (const row of parser as AsyncIterable<Record<string, string>>) {
     if (!checkedHeader) {
       const missing = REQUIRED.filter((c) => !(c in row));
