@@ -5,7 +5,7 @@ import { compare } from './comparison/compare.js';
 import { fraction, GATE_OPTIONS, readInput } from './job-inputs.js';
 
 const USAGE =
-  'usage: npm run compare -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--min-air 0.8] [--max-ece 0.03] [--name loan-default]';
+  'usage: npm run compare -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--min-air 0.8] [--max-ece 0.02] [--name loan-default]';
 /** Exit codes: promote, keep (ran fine, the challenger should not replace the champion), failed. */
 const COMPARE_EXIT = { promote: 0, keep: 3 } as const;
 

@@ -8,7 +8,7 @@ import { fraction, GATE_OPTIONS, readInput } from './job-inputs.js';
 import { DEFAULT_TRAINING_FRAME } from './tables/training-frame.js';
 
 const USAGE =
-  'usage: npm run retrain -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--min-air 0.8] [--max-ece 0.03] [--stage production|shadow] [--base FILE] [--train-months 24] [--max-train-rows 500000] [--name loan-default]';
+  'usage: npm run retrain -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--min-air 0.8] [--max-ece 0.02] [--stage production|shadow] [--base FILE] [--train-months 24] [--max-train-rows 500000] [--name loan-default]';
 /** Exit codes: promoted or shadowed, rejected (ran fine, candidate not good enough), failed. */
 const RETRAIN_EXIT = { promoted: 0, shadowed: 0, failed: 1, rejected: 3 } as const;
 

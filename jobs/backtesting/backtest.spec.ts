@@ -1,7 +1,13 @@
 import { backtest } from './backtest.js';
-import { binomialTest, expectedCalibrationError, hosmerLemeshow, jeffreysTest } from './calibration.js';
+import {
+  binomialTest,
+  eceSamplingNoise,
+  expectedCalibrationError,
+  hosmerLemeshow,
+  jeffreysTest,
+} from './calibration.js';
 import { aucDeLong, aucDeteriorationTest, herfindahl } from './discrimination.js';
-import { gradeOf } from './master-scale.js';
+import { gradeOf } from '../../service/src/model/master-scale.js';
 import { chiSquareSurvival, logGamma, normalCdf, regularizedBeta } from './special-functions.js';
 import { trafficLight, worstLight } from './traffic-lights.js';
 
@@ -52,6 +58,8 @@ describe('calibration tests', () => {
     expect(calibrated.p_value).toBeGreaterThan(0.001);
     expect(low.p_value).toBeLessThan(1e-10);
     expect(expectedCalibrationError(y, truth)).toBeLessThan(0.01);
+    // An honest model's ECE is about its sampling noise; 30% too low is far above it.
+    expect(Math.abs(expectedCalibrationError(y, truth) - eceSamplingNoise(truth))).toBeLessThan(0.004);
     expect(
       expectedCalibrationError(
         y,

@@ -1,13 +1,14 @@
 import {
   binomialTest,
   brierScore,
+  eceSamplingNoise,
   expectedCalibrationError,
   hosmerLemeshow,
   HosmerLemeshow,
   jeffreysTest,
 } from './calibration.js';
 import { aucDeLong, aucDeteriorationTest, AucWithInterval, herfindahl } from './discrimination.js';
-import { gradeOf, MasterScale } from './master-scale.js';
+import { gradeOf, MasterScale } from '../../service/src/model/master-scale.js';
 import { DEFAULT_MIN_GRADE_COUNT, TrafficLight, trafficLight, worstLight } from './traffic-lights.js';
 
 /** One grade's promise against what happened. */
@@ -35,6 +36,9 @@ export interface Backtest {
     light: TrafficLight;
     hosmer_lemeshow: HosmerLemeshow;
     expected_calibration_error: number;
+    /** What sampling alone gives the ECE on these rows, and how far the ECE exceeds it (never below 0). */
+    ece_sampling_noise: number;
+    excess_calibration_error: number;
     brier: number;
     auc: AucWithInterval | null;
     /** ECB's test against the AUC at initial validation, when that is known. */
@@ -93,6 +97,8 @@ export function backtest(
   const portfolioJeffreys = n ? jeffreysTest(n, defaults, portfolioPd) : 1;
   const auc = aucDeLong(y, p);
   const portfolioLight = trafficLight(portfolioJeffreys, n, minGradeCount);
+  const ece = expectedCalibrationError(y, p);
+  const noise = eceSamplingNoise(p);
   return {
     count: n,
     defaults,
@@ -104,7 +110,9 @@ export function backtest(
       binomial_p: n ? binomialTest(n, defaults, portfolioPd) : 1,
       light: portfolioLight,
       hosmer_lemeshow: hosmerLemeshow(y, p),
-      expected_calibration_error: expectedCalibrationError(y, p),
+      expected_calibration_error: ece,
+      ece_sampling_noise: noise,
+      excess_calibration_error: Math.max(0, ece - noise),
       brier: brierScore(y, p),
       auc,
       auc_deterioration:

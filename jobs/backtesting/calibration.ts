@@ -76,6 +76,19 @@ export function expectedCalibrationError(y: ArrayLike<number>, p: ArrayLike<numb
   return p.length ? error / p.length : 0;
 }
 
+/**
+ * What the expected calibration error measures from sampling alone when the probabilities are true: in each bin
+ * the observed rate's mean absolute deviation, sqrt(2/pi) times its standard deviation, weighted like the ECE.
+ * On 2,000 rows it is one or two points: an ECE is judged by how far it exceeds this, not by itself.
+ */
+export function eceSamplingNoise(p: ArrayLike<number>, bins = 10): number {
+  const variance = new Float64Array(bins);
+  for (let i = 0; i < p.length; i++) variance[Math.min(bins - 1, Math.floor(p[i] * bins))] += p[i] * (1 - p[i]);
+  let noise = 0;
+  for (let b = 0; b < bins; b++) noise += Math.sqrt((2 / Math.PI) * variance[b]);
+  return p.length ? noise / p.length : 0;
+}
+
 export function brierScore(y: ArrayLike<number>, p: ArrayLike<number>): number {
   let sum = 0;
   for (let i = 0; i < p.length; i++) sum += (p[i] - y[i]) ** 2;

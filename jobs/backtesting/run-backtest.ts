@@ -7,7 +7,7 @@ import { Engine, readParquet, sqlString, withEngine } from '../tables/engine.js'
 import { LocalFiles } from '../tables/local-files.js';
 import { joinOutcomes, MATCHED } from '../tables/outcome-join.js';
 import { Backtest, backtest } from './backtest.js';
-import { MasterScale, scaleOf } from './master-scale.js';
+import { MasterScale, scaleOf } from '../../service/src/model/master-scale.js';
 import { backtestHtml } from './report-html.js';
 
 export const BACKTESTS = 'backtests/';
@@ -71,21 +71,25 @@ export async function backtestDecisions(
   version: string,
   { where = 'true', minGradeCount }: { where?: string; minGradeCount?: number } = {},
 ): Promise<{ test: Backtest; scale: MasterScale; own: boolean; from: string; to: string }> {
+  const rows = `FROM ${MATCHED} WHERE ${where} AND model_version = ${sqlString(version)}`;
   const columns = (
-    await engine.connection.runAndReadAll(`SELECT probability_of_default AS p, (1 - loan_paid_back)::INTEGER AS y,
-        min(answered_at) OVER () AS first, max(answered_at) OVER () AS last
-      FROM ${MATCHED} WHERE ${where} AND model_version = ${sqlString(version)}`)
-  ).getColumnsObjectJS() as Record<string, unknown[]>;
+    await engine.connection.runAndReadAll(
+      `SELECT probability_of_default AS p, (1 - loan_paid_back)::INTEGER AS y ${rows}`,
+    )
+  ).getColumnsObjectJS() as Record<string, number[]>;
+  const [period] = (
+    await engine.connection.runAndReadAll(`SELECT min(answered_at) AS first, max(answered_at) AS last ${rows}`)
+  ).getRowObjects();
   const manifest = JSON.parse((await store.readVersionFile(name, version, 'manifest.json')).toString('utf8')) as {
     master_scale?: MasterScale;
     metrics?: { roc_auc?: number };
   };
   const { scale, own } = scaleOf(manifest);
-  const test = backtest(columns.y as number[], columns.p as number[], scale, {
+  const test = backtest(columns.y, columns.p, scale, {
     initialAuc: manifest.metrics?.roc_auc,
     minGradeCount,
   });
-  return { test, scale, own, from: String(columns.first?.[0] ?? ''), to: String(columns.last?.[0] ?? '') };
+  return { test, scale, own, from: String(period.first ?? ''), to: String(period.last ?? '') };
 }
 
 /** The answers one version gave in a period, and how many it declined, from the applications table. */

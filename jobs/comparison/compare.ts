@@ -10,7 +10,7 @@ import escapeHtml from '../retraining/html-escape.js';
 import { DEFAULT_GATE_LIMITS, judgePromotion, MIN_AIR_GROUP } from '../promotion-gate/gate.js';
 import { rocAuc } from '../retraining/roc-auc.js';
 import { Backtest, backtest } from '../backtesting/backtest.js';
-import { MasterScale, scaleOf } from '../backtesting/master-scale.js';
+import { MasterScale, scaleOf } from '../../service/src/model/master-scale.js';
 import type { ModelStore } from '../../service/src/model/model-store.js';
 
 export const COMPARISONS = 'comparisons/';

@@ -19,7 +19,7 @@ import { countApprovals, FairnessTable, fairnessTable } from '../../service/src/
 import { DEFAULT_GATE_LIMITS, judgePromotion, MIN_AIR_GROUP } from '../promotion-gate/gate.js';
 import { parseCsv, toApplication } from './data-rows.js';
 import { backtest } from '../backtesting/backtest.js';
-import { scaleOf } from '../backtesting/master-scale.js';
+import { scaleOf } from '../../service/src/model/master-scale.js';
 
 export { MIN_FIRST_SNAPSHOT_ROWS } from './snapshot-step.js';
 

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { runTraining } from '../../scripts/lib/python.js';
+import { spawnSync } from 'node:child_process';
+import { findPython, runTraining } from '../../scripts/lib/python.js';
+import { pythonTrainer } from '../../jobs/retraining/python-trainer.js';
+import { retrain } from '../../jobs/retraining/retrain.js';
+import { createJsonLineLogger } from '../../service/src/logging/logger.js';
+import { FsBlobStore } from '../../service/src/storage/fs-blob-store.js';
+import { ROOT } from '../helpers/paths.js';
 import { promote, publishVerified, readArtifactDir } from '../../service/src/model/channels.js';
 import { FsModelStore } from '../../service/src/model/stores/fs-model-store.js';
 import { parseCsv, toApplication } from '../../jobs/retraining/data-rows.js';
@@ -258,3 +264,49 @@ it('says a failure in a JSON line, so the log metric filter on level "error" cou
   expect(line).toMatchObject({ level: 'error', message: 'failed' });
   expect(line.reason).toContain('missing.csv');
 });
+
+/** The monthly round in this process, with a trainer that shifts the candidate's log-odds after Python trains it. */
+async function retrainShifted(name: string, shifts: number[]) {
+  const { root, store, base } = await setUp(name, 8000, false);
+  return retrain({
+    store,
+    dataRoot: new FsBlobStore(path.join(root, 'data')),
+    outcomes: await readFile(path.join(root, 'outcomes.csv')),
+    outcomesName: 'outcomes.csv',
+    base: await readFile(base),
+    name: NAME,
+    channel: 'production',
+    minAuc: 0.75,
+    maxDrop: 0.02,
+    logger: createJsonLineLogger('error'),
+    snapshotStep: 'in-process',
+    train: async (dataFile, outDir, holdoutFile, data) => {
+      await pythonTrainer(42)(dataFile, outDir, holdoutFile, data);
+      for (const shift of shifts) {
+        const shifted = spawnSync(findPython(), [
+          path.join(ROOT, 'test/helpers/shift_log_odds.py'),
+          outDir,
+          String(shift),
+        ]);
+        expect(shifted.stderr.toString()).toBe('');
+      }
+    },
+  });
+}
+
+it('refuses a candidate whose probabilities are 30% too low (same ranking, same AUC), naming the red grade', async () => {
+  const report = await retrainShifted('doctored', [Math.log(0.7)]);
+  expect(report.status).toBe('rejected');
+  expect(report.reasons).toEqual(
+    expect.arrayContaining([expect.stringMatching(/^candidate's grade R\d is red: \d+ defaults in \d+ applications/)]),
+  );
+  // Its ranking is as good as production's: the AUC rules alone would have promoted it.
+  expect(report.candidate!.roc_auc).toBeGreaterThan(report.production!.roc_auc - 0.02);
+  expect(report.candidate!.calibration.worst_light).toBe('red');
+}, 120_000);
+
+it('promotes the same candidate recalibrated (its log-odds shifted back)', async () => {
+  const report = await retrainShifted('recalibrated', [Math.log(0.7), -Math.log(0.7)]);
+  expect(report.reasons.join('; ')).toMatch(/no grade red/);
+  expect(report.status).toBe('promoted');
+}, 120_000);
