@@ -46,7 +46,7 @@ const LINE_COLUMNS = `{
   inputs: 'STRUCT(annual_income DOUBLE, debt_to_income_ratio DOUBLE, credit_score INTEGER, loan_amount DOUBLE,
     interest_rate DOUBLE, gender VARCHAR, marital_status VARCHAR, education_level VARCHAR, employment_status VARCHAR,
     loan_purpose VARCHAR, grade_subgrade VARCHAR)',
-  probability_of_default: 'DOUBLE', decision: 'VARCHAR', threshold: 'DOUBLE', model_version: 'VARCHAR',
+  probability_of_default: 'DOUBLE', decision: 'VARCHAR', rating_grade: 'VARCHAR', threshold: 'DOUBLE', model_version: 'VARCHAR',
   timestamp: 'VARCHAR', request_id: 'VARCHAR',
   shadow: 'STRUCT(model_version VARCHAR, probability_of_default DOUBLE, decision VARCHAR)'
 }`;
@@ -164,7 +164,7 @@ async function compactDay(
           inputs.grade_subgrade AS grade_subgrade, probability_of_default, decision, threshold, model_version,
           CAST(timestamp AS TIMESTAMP) AS answered_at, request_id,
           shadow.model_version AS shadow_model_version, shadow.probability_of_default AS shadow_probability_of_default,
-          shadow.decision AS shadow_decision
+          shadow.decision AS shadow_decision, rating_grade
         FROM read_json(${sqlString(staged)}, format = 'newline_delimited', columns = ${LINE_COLUMNS})
         QUALIFY row_number() OVER (PARTITION BY application_id ORDER BY timestamp DESC, prediction_id DESC) = 1
       ) TO ${sqlString(local)} (FORMAT parquet, COMPRESSION zstd)`);

@@ -69,7 +69,8 @@ export const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
 /**
  * A table function over Parquet files, read as written: the folders' `month=` names are not columns (the parts
- * carry their own), so a part reads the same wherever it lies.
+ * carry their own), so a part reads the same wherever it lies; columns are matched by name, so a part written
+ * before a column was added reads it as null.
  */
 export const readParquet = (paths: string[]) =>
-  `read_parquet([${paths.map(sqlString).join(', ')}], hive_partitioning = false)`;
+  `read_parquet([${paths.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true)`;

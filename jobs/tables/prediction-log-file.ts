@@ -26,6 +26,7 @@ function isRecord(value: unknown): value is PredictionRecord {
   if (!(r.application_id === null || typeof r.application_id === 'string')) return false;
   if (typeof r.probability_of_default !== 'number' || typeof r.threshold !== 'number') return false;
   if (r.decision !== 'approve' && r.decision !== 'decline') return false;
+  if (r.rating_grade !== undefined && typeof r.rating_grade !== 'string') return false;
   if (typeof r.model_version !== 'string' || typeof r.timestamp !== 'string' || Number.isNaN(Date.parse(r.timestamp)))
     return false;
   const inputs = r.inputs as unknown as Record<string, unknown> | undefined;

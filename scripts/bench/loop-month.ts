@@ -37,6 +37,7 @@ if (outcomes.indexOf(10) >= outcomes.length - 1) {
   if (report.status === 'failed') throw new Error(`retraining failed: ${report.reasons.join('; ')}`);
   Object.assign(result, {
     status: report.status,
+    reasons: report.reasons,
     compaction: report.join!.compaction,
     join: report.join,
     snapshot_rows: report.snapshot?.rows,

@@ -166,6 +166,7 @@ runCli(USAGE, async () => {
         snapshot_rows: result.snapshot_rows ?? 0,
         training_rows: result.training_frame?.rows ?? 0,
         status: result.status,
+        reasons: result.reasons,
         reconciles,
         seconds: Number(result.seconds.toFixed(2)),
         node_peak_rss_mb: result.node_peak_rss_mb,

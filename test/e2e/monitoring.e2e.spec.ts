@@ -59,6 +59,7 @@ describe('prediction capture', () => {
         'model_version',
         'prediction_id',
         'probability_of_default',
+        'rating_grade',
         'request_id',
         'threshold',
         'timestamp',

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { DEFAULT_MASTER_SCALE, gradeOf } from '../../service/src/model/master-scale.js';
 import path from 'node:path';
 import { BROKEN_RULES, VALID_APPLICATION, withField, withoutField } from '../helpers/applications.js';
 import { DEMO_STORE } from '../helpers/paths.js';
@@ -28,8 +29,18 @@ describe('POST /predict on the demo model', () => {
     const { status, json, headers } = await post('/predict', { ...VALID_APPLICATION, application_id: 'app-1' });
     expect(status).toBe(200);
     expect(Object.keys(json).sort()).toEqual(
-      ['application_id', 'decision', 'model_version', 'prediction_id', 'probability_of_default', 'threshold'].sort(),
+      [
+        'application_id',
+        'decision',
+        'model_version',
+        'prediction_id',
+        'probability_of_default',
+        'rating_grade',
+        'threshold',
+      ].sort(),
     );
+    // The grade of its probability on the version's master scale (the default scale: the demo predates them).
+    expect(json.rating_grade).toBe(gradeOf(DEFAULT_MASTER_SCALE, json.probability_of_default));
     expect(json.application_id).toBe('app-1');
     expect(json.model_version).toBe(production.version);
     expect(json.probability_of_default).toBeGreaterThan(0);

@@ -18,6 +18,7 @@ import { DROPPED_RECORDS_PATTERN, STALE_CHANNEL_PATTERN } from '../../infra/comp
 import { contextHash, contextPaths } from '../../infra/components/build-context.js';
 import { APPLICATION_COLUMNS } from '../../jobs/tables/layout.js';
 import { SNAPSHOT_TYPES, symlinkKey } from '../../jobs/tables/snapshots.js';
+import { CALIBRATION_LIGHT_METRIC, LIGHT_LEVEL } from '../../jobs/backtesting/calibration-metrics.js';
 import { loadAppConfig } from '../../service/src/config/app.config.js';
 import { EMF_NAMESPACE } from '../../service/src/monitoring/emf-publisher.js';
 
@@ -437,7 +438,8 @@ describe('logging', () => {
     );
     for (const a of onLogLines) expect(a.inputs.threshold).toBe(1);
     for (const a of alarms) expect(a.inputs.alarmActions).toEqual([topic.state.arn]);
-    expect(alarms.length).toBe(onLogLines.length + 1);
+    // Besides those: input drift and production's calibration, read from EMF lines.
+    expect(alarms.length).toBe(onLogLines.length + 2);
     const email = one('aws:sns/topicSubscription:TopicSubscription');
     expect(email.inputs).toMatchObject({ protocol: 'email', endpoint: 'oncall@example.com', topic: topic.state.arn });
   });
@@ -454,6 +456,21 @@ describe('logging', () => {
     });
     expect(drift.inputs.dimensions).toBeUndefined();
     expect(drift.inputs.treatMissingData).toBe('notBreaching');
+  });
+
+  it("alarms when the monthly job's backtest lights a grade of production's probabilities red", () => {
+    const calibration = one(T.alarm, 'production-calibration');
+    // The metric the job writes (its EMF line, without dimensions), and red's level.
+    expect(calibration.inputs).toMatchObject({
+      namespace: EMF_NAMESPACE,
+      metricName: CALIBRATION_LIGHT_METRIC,
+      statistic: 'Maximum',
+      threshold: LIGHT_LEVEL.red,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      period: 86_400,
+      treatMissingData: 'notBreaching',
+    });
+    expect(calibration.inputs.dimensions).toBeUndefined();
   });
 });
 

@@ -36,6 +36,7 @@ describe('prediction records as columns (ChunkWriter, chunkText)', () => {
   it('writes every record byte for byte as JSON.stringify wrote the record object, grouped by date partition', () => {
     const writer = new ChunkWriter(5_000);
     const expected = new Map<string, string[]>();
+    const RATING_GRADES = ['R1', 'R2', 'R3', 'R4'];
     for (let request = 0; request < 400; request++) {
       const size = 1 + Math.floor(Math.random() * 12);
       const applications = Array.from({ length: size }, randomApplication);
@@ -45,12 +46,15 @@ describe('prediction records as columns (ChunkWriter, chunkText)', () => {
           prediction_id: string;
           probability_of_default: number;
           decision: 'approve' | 'decline';
+          rating_grade?: string;
           application_id?: string;
         } = {
           prediction_id: randomUUID(),
           probability_of_default: p,
           decision: p >= 0.3 ? 'decline' : 'approve',
         };
+        // Every other request comes from a version with a master scale: its answers carry a rating grade.
+        if (request % 2 === 0) answer.rating_grade = RATING_GRADES[Math.min(3, Math.floor(p * 4))];
         if (Math.random() < 0.5)
           answer.application_id = pick(['app-1', 'quote"and\\backslash', 'ünïcode-✓', `id-${request}`]);
         return answer;
@@ -65,8 +69,9 @@ describe('prediction records as columns (ChunkWriter, chunkText)', () => {
             : request % 5 === 0
               ? pick(['tab\there', 'ünï-✓', 'q"uote', '\u2028'])
               : `req-${request}`,
-        modelVersion: '20261126T214935Z-f0098e1',
+        modelVersion: request % 2 === 0 ? '20261126T214935Z-f0098e1' : '20261001T000000Z-0ld0000',
         threshold: 0.2279,
+        ...(request % 2 === 0 ? { ratingGrades: RATING_GRADES } : {}),
         // Every third request also has a shadow version's scores.
         ...(request % 3 === 0
           ? {
@@ -88,6 +93,7 @@ describe('prediction records as columns (ChunkWriter, chunkText)', () => {
           inputs: inputs as unknown as LoanApplication,
           probability_of_default: answer.probability_of_default,
           decision: answer.decision,
+          ...(answer.rating_grade !== undefined ? { rating_grade: answer.rating_grade } : {}),
           threshold: group.threshold,
           model_version: group.modelVersion,
           timestamp,

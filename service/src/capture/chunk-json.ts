@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { CODES, DECISION_TAIL, LAYOUT, NO_SHADOW, NUMBERS } from './record-layout.js';
+import { CODES, DECISION_TAIL, LAYOUT, NO_RATING, NO_SHADOW, NUMBERS } from './record-layout.js';
 import type { RecordChunk, TextColumn } from './record-layout.js';
 
 /*
@@ -76,6 +76,10 @@ export function chunkText(chunk: RecordChunk): Map<string, PartitionText> {
   let part: { records: number; out: JsonBytes } | undefined;
   let tail = '';
   let tailOf = '';
+  // Each version's `,"rating_grade":"R3"` texts, made once per chunk.
+  const ratings = chunk.versionGrades.map((grades) =>
+    grades ? grades.map((grade) => `,"rating_grade":${JSON.stringify(grade)}`) : null,
+  );
   for (let g = 0; g < chunk.groups; g++) {
     const start = groupStarts[g];
     const end = g + 1 < chunk.groups ? groupStarts[g + 1] : chunk.rows;
@@ -94,6 +98,7 @@ export function chunkText(chunk: RecordChunk): Map<string, PartitionText> {
     }
     part!.records += end - start;
     const out = part!.out;
+    const rating = ratings[version];
     for (let row = start; row < end; row++) {
       let n = row * NUMBERS;
       let c = row * CODES;
@@ -110,7 +115,8 @@ export function chunkText(chunk: RecordChunk): Map<string, PartitionText> {
           c += 2;
         }
       }
-      out.ascii(`${line}},"probability_of_default":${numbers[n]}${DECISION_TAIL[codes[c]]}${tail}`);
+      const grade = rating && codes[c + 2] !== NO_RATING ? rating[codes[c + 2]] : '';
+      out.ascii(`${line}},"probability_of_default":${numbers[n]}${DECISION_TAIL[codes[c]]}${grade}${tail}`);
       out.entry(chunk.groupRequestIds, g);
       const shadow = chunk.groupShadowVersions[g];
       if (shadow !== NO_SHADOW) {

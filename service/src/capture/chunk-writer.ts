@@ -1,5 +1,5 @@
 import type { LoanApplication } from '../contract/loan-application.contract.js';
-import { CODES, LAYOUT, NO_SHADOW, NUMBERS } from './record-layout.js';
+import { CODES, LAYOUT, NO_RATING, NO_SHADOW, NUMBERS } from './record-layout.js';
 import type { AnsweredPrediction, RecordChunk, RecordGroup, TextColumn } from './record-layout.js';
 
 /*
@@ -69,6 +69,7 @@ export class ChunkWriter {
   private readonly groupThresholds: Float64Array;
   private readonly groupShadowVersions: Uint16Array;
   private versions: string[] = [];
+  private versionGrades: (readonly string[] | null)[] = [];
   private groups = 0;
   rows = 0;
 
@@ -103,10 +104,11 @@ export class ChunkWriter {
     this.groupStarts[g] = this.rows;
     this.groupTimes[g] = group.time;
     this.groupRequestIds.push(group.requestId);
-    this.groupVersions[g] = this.versionIndex(group.modelVersion);
+    this.groupVersions[g] = this.versionIndex(group.modelVersion, group.ratingGrades ?? null);
+    const grades = group.ratingGrades;
     this.groupThresholds[g] = group.threshold;
     const shadow = group.shadow;
-    this.groupShadowVersions[g] = shadow ? this.versionIndex(shadow.version) : NO_SHADOW;
+    this.groupShadowVersions[g] = shadow ? this.versionIndex(shadow.version, null) : NO_SHADOW;
     const numbers = this.numbers;
     const codes = this.codes;
     for (let i = from; i < from + count; i++) {
@@ -125,6 +127,9 @@ export class ChunkWriter {
       }
       numbers[n] = answer.probability_of_default;
       codes[c] = answer.decision === 'decline' ? 1 : 0;
+      // A scale has a handful of grades: indexOf over them is a few comparisons.
+      const rating = grades && answer.rating_grade !== undefined ? grades.indexOf(answer.rating_grade) : -1;
+      codes[c + 2] = rating >= 0 ? rating : NO_RATING;
       if (shadow) {
         numbers[n + 1] = shadow.scores[i];
         codes[c + 1] = shadow.scores[i] >= shadow.threshold ? 1 : 0;
@@ -135,9 +140,15 @@ export class ChunkWriter {
     }
   }
 
-  private versionIndex(version: string): number {
+  private versionIndex(version: string, grades: readonly string[] | null): number {
     const known = this.versions.indexOf(version);
-    return known >= 0 ? known : this.versions.push(version) - 1;
+    if (known >= 0) {
+      // A version seen first as a shadow (no grades) and then answering: its grades now.
+      if (grades && !this.versionGrades[known]) this.versionGrades[known] = grades;
+      return known;
+    }
+    this.versionGrades.push(grades);
+    return this.versions.push(version) - 1;
   }
 
   /** The records so far, as a chunk of their own (copied; the writer starts over). */
@@ -156,8 +167,10 @@ export class ChunkWriter {
       groupThresholds: this.groupThresholds.slice(0, this.groups),
       groupShadowVersions: this.groupShadowVersions.slice(0, this.groups),
       versions: this.versions,
+      versionGrades: this.versionGrades,
     };
     this.versions = [];
+    this.versionGrades = [];
     this.groups = 0;
     this.rows = 0;
     return chunk;

@@ -131,6 +131,7 @@ export class PredictionCaptureService
         time: event.time,
         requestId: event.requestId,
         modelVersion: event.model.version,
+        ratingGrades: event.model.ratingGrades,
         threshold: event.model.threshold,
       };
       // Records wait for the shadow's answer only while the queue has room for them; the shadow is scored anyway.

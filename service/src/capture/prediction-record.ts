@@ -7,6 +7,8 @@ export interface PredictionRecord {
   inputs: LoanApplication;
   probability_of_default: number;
   decision: 'approve' | 'decline';
+  /** The grade of probability_of_default on the version's master scale (absent in records written before). */
+  rating_grade?: string;
   threshold: number;
   model_version: string;
   timestamp: string;

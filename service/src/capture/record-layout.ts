@@ -49,8 +49,13 @@ export const LAYOUT: Slot[] = INPUT_FIELDS.map((field, i): Slot => {
 });
 /** Numbers per record: the numeric inputs, then probability_of_default, then the shadow's (NaN without one). */
 export const NUMBERS = LAYOUT.filter((slot) => slot.kind === 'number').length + 2;
-/** Codes per record: one per enum, two for the grade, one for the decision, one for the shadow's decision. */
-export const CODES = LAYOUT.reduce((n, slot) => n + (slot.kind === 'grade' ? 2 : slot.kind === 'enum' ? 1 : 0), 0) + 2;
+/**
+ * Codes per record: one per enum, two for the grade, one for the decision, one for the shadow's decision, one for
+ * the rating grade (its index in the version's master scale, or NO_RATING).
+ */
+export const CODES = LAYOUT.reduce((n, slot) => n + (slot.kind === 'grade' ? 2 : slot.kind === 'enum' ? 1 : 0), 0) + 3;
+/** A record without a rating grade (a group whose model gave none). */
+export const NO_RATING = 0xff;
 /** A group scored by no shadow model. */
 export const NO_SHADOW = 0xffff;
 export const DECISIONS = ['approve', 'decline'] as const;
@@ -68,6 +73,8 @@ export interface RecordGroup {
   requestId: string | null;
   modelVersion: string;
   threshold: number;
+  /** The model version's rating grades in order (its master scale), when its answers carry one. */
+  ratingGrades?: readonly string[];
   /** The shadow version's scores of the same applications (indexed like them), when one scored them. */
   shadow?: { version: string; threshold: number; scores: ArrayLike<number> };
 }
@@ -102,6 +109,8 @@ export interface RecordChunk {
   /** Per request: the shadow version (an index into versions), or NO_SHADOW. */
   groupShadowVersions: Uint16Array;
   versions: string[];
+  /** Each version's rating grades (indexed like versions), null for one whose answers carry none. */
+  versionGrades: (readonly string[] | null)[];
 }
 
 /** What the record of one answered application needs from its answer. */
@@ -109,5 +118,6 @@ export interface AnsweredPrediction {
   prediction_id: string;
   probability_of_default: number;
   decision: 'approve' | 'decline';
+  rating_grade?: string;
   application_id?: string;
 }

@@ -3,6 +3,7 @@ import { LoanApplication } from '../contract/loan-application.contract.js';
 import { FeatureEncoder } from '../preprocessing/feature-encoder.js';
 import type { Explainer } from '../explain/explainer.js';
 import { ModelManifest } from './manifest.js';
+import { MasterScale, scaleOf } from './master-scale.js';
 import { MicroBatcher } from './micro-batcher.js';
 
 export interface BatchingOptions {
@@ -31,6 +32,10 @@ export const sessionOptions = (intraOpThreads = 1): ort.InferenceSession.Session
 export class LoadedModel {
   readonly version: string;
   readonly threshold: number;
+  /** The version's rating grades (the default scale for a version trained before master scales). */
+  readonly masterScale: MasterScale;
+  /** The scale's grade names, in order (what the prediction log keeps an index into). */
+  readonly ratingGrades: readonly string[];
   private readonly outputName: string;
 
   private readonly batcher: MicroBatcher<LoanApplication>;
@@ -45,6 +50,8 @@ export class LoadedModel {
   ) {
     this.version = manifest.version;
     this.threshold = manifest.threshold.value;
+    this.masterScale = scaleOf(manifest).scale;
+    this.ratingGrades = this.masterScale.grades.map((band) => band.grade);
     this.outputName = manifest.onnx.output_name;
     this.batcher = new MicroBatcher((rows) => this.run(rows), batching.maxRows, batching.waitMs);
   }

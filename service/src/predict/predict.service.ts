@@ -2,6 +2,7 @@ import { Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { LoadedModel } from '../model/loaded-model.js';
 import { ChallengersService } from '../model/challengers.service.js';
+import { gradeOf } from '../model/master-scale.js';
 import { ModelService } from '../model/model.service.js';
 import { ScoringEvents } from '../scoring/scoring-events.js';
 import { LoanApplicationDto } from './dto/loan-application.dto.js';
@@ -48,7 +49,7 @@ export class PredictService {
     explain: boolean,
   ): Promise<PredictionDto[]> {
     const scores = await model.score(applications);
-    const answers = this.answer(applications, scores, model.threshold, model.version);
+    const answers = this.answer(applications, scores, model);
     this.explain(model, applications, answers, explain);
     this.events.emit({ applications, answers, scores, model, role, time: Date.now(), requestId });
     return answers;
@@ -80,12 +81,8 @@ export class PredictService {
     });
   }
 
-  private answer(
-    applications: LoanApplicationDto[],
-    scores: Float32Array,
-    threshold: number,
-    version: string,
-  ): PredictionDto[] {
+  private answer(applications: LoanApplicationDto[], scores: Float32Array, model: LoadedModel): PredictionDto[] {
+    const { threshold, version, masterScale } = model;
     return applications.map((application, i) => {
       const probability = scores[i];
       const prediction: PredictionDto = {
@@ -94,6 +91,7 @@ export class PredictService {
         decision: probability >= threshold ? 'decline' : 'approve',
         threshold,
         model_version: version,
+        rating_grade: gradeOf(masterScale, probability),
       };
       if (application.application_id !== undefined && application.application_id !== null)
         prediction.application_id = application.application_id;

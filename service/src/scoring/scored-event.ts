@@ -8,6 +8,7 @@ export interface ScoredAnswer {
   decision: 'approve' | 'decline';
   threshold: number;
   model_version: string;
+  rating_grade?: string;
   application_id?: string;
 }
 

@@ -73,6 +73,15 @@ export class PredictionDto {
   @ApiProperty({ example: '20261124T131129Z-f0098e1', description: 'The model version that scored this.' })
   model_version!: string;
 
+  @ApiProperty({
+    example: 'R3',
+    pattern: '^R[0-9]+$',
+    description:
+      "The rating grade of probability_of_default on the model version's master scale (R1 safest): bands of " +
+      'probability fixed with the version, each backtested against the default rates that follow.',
+  })
+  rating_grade!: string;
+
   @ApiPropertyOptional({
     type: [ReasonDto],
     description:
