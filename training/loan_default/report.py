@@ -94,6 +94,34 @@ def fairness_section(manifest: dict) -> str:
     return "".join(parts)
 
 
+def master_scale_section(manifest: dict, y: np.ndarray, p: np.ndarray) -> str:
+    """The version's rating grades with what the holdout shows in each: the promise (mean PD) beside the outcome."""
+    scale = manifest.get("master_scale")
+    if not scale:
+        return ""
+    uppers = np.array([band["upper"] for band in scale["grades"]])
+    # A grade holds (previous bound, bound]: the first bound a probability does not exceed.
+    index = np.minimum(np.searchsorted(uppers, p, side="left"), len(uppers) - 1)
+    rows = []
+    lower = 0.0
+    for i, band in enumerate(scale["grades"]):
+        members = index == i
+        count = int(members.sum())
+        mean_pd = f"{p[members].mean():.2%}" if count else "n/a"
+        observed = f"{y[members].mean():.2%}" if count else "n/a"
+        rows.append(
+            f"<tr><th>{html.escape(band['grade'])}</th><td>{lower:.2%} &lt; PD &le; {band['upper']:.2%}</td>"
+            f"<td>{count}</td><td>{mean_pd}</td><td>{observed}</td></tr>"
+        )
+        lower = band["upper"]
+    return (
+        "<h2>Master scale</h2><p>Every answer carries its rating grade; the bands are fixed for this version. "
+        f"{html.escape(scale.get('method', ''))}. On the holdout:</p><table><tr><th>grade</th><th>band</th>"
+        "<th>applications</th><th>mean PD</th><th>observed default rate</th></tr>" + "".join(rows) + "</table>"
+        "<p><code>npm run backtest</code> judges each grade on the outcomes that follow (Jeffreys test, traffic lights).</p>"
+    )
+
+
 def model_card(manifest: dict, y: np.ndarray, p: np.ndarray, baseline_p: np.ndarray | None) -> str:
     metrics = manifest["metrics"]
     rows = "".join(
@@ -123,6 +151,7 @@ Created {html.escape(manifest['created_at'])} from <code>{html.escape(str(data['
 <p>Decline when probability_of_default &ge; <b>{threshold['value']:.4f}</b>. {html.escape(threshold['description'])}.</p>
 {inputs_section(manifest)}
 <h2>Holdout metrics</h2><table>{rows}</table>
+{master_scale_section(manifest, y, p)}
 {fairness_section(manifest)}
 <h2>Plots</h2>
 <img alt="ROC curve" src="data:image/png;base64,{roc_png(y, p, baseline_p)}">

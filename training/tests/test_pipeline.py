@@ -36,6 +36,10 @@ def test_training_writes_a_complete_manifest(data_file, tmp_path):
     assert "data:image/png;base64," in card
     # The decision rule is stated once, in one form.
     assert card.count("probability_of_default &ge;") == 1
+    # The master scale: rising bounds to 1, and its table on the card.
+    bounds = [g["upper"] for g in doc["master_scale"]["grades"]]
+    assert bounds == sorted(bounds) and bounds[-1] == 1.0 and 7 <= len(bounds) <= 10
+    assert "<h2>Master scale</h2>" in card and card.count("&lt; PD &le;") == len(bounds)
     assert "decline when" not in card.lower().replace("decline when probability_of_default &ge;", "")
 
 
