@@ -52,7 +52,10 @@ export interface RetrainReport {
     calibration: Backtest;
     training_metrics: Record<string, unknown>;
   } | null;
-  /** Production backtested on the month's matched outcomes: the probabilities it gave, as logged. */
+  /**
+   * Production backtested on the month's matched outcomes: the version that decided most of those applications, by
+   * the probabilities it gave, as logged.
+   */
   production_backtest: { version: string; backtest: Backtest } | null;
   production: { version: string; roc_auc: number } | null;
   promoted_version: string | null;

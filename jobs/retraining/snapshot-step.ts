@@ -121,15 +121,19 @@ export async function buildSnapshot(
     };
     step('outcomes joined', joinReport);
 
-    // Production judged on the month's matured outcomes, by the probabilities it gave (the log says which version).
+    // Production judged on the month's matured outcomes, by the probabilities it gave: the version that decided
+    // most of those applications (the log says which; a promotion since then does not change who decided).
     let productionBacktest: SnapshotStepResult['production_backtest'] = null;
-    const serving = await store.readChannel(input.name, input.channel);
-    if (serving) {
-      const { test } = await backtestDecisions(engine, store, input.name, serving.version);
-      if (test.count > 0) {
-        productionBacktest = { version: serving.version, backtest: test };
-        await publishCalibrationMetrics(serving.version, test);
-      }
+    const [decider] = (
+      await engine.connection.runAndReadAll(
+        `SELECT model_version AS v FROM ${MATCHED} GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`,
+      )
+    ).getRowObjects();
+    if (decider && (await store.listVersions(input.name)).includes(String(decider.v))) {
+      const version = String(decider.v);
+      const { test } = await backtestDecisions(engine, store, input.name, version);
+      productionBacktest = { version, backtest: test };
+      await publishCalibrationMetrics(version, test);
     }
 
     // 3. The new snapshot: the parent's parts and this month's, immutable; its manifest written last.
