@@ -3,10 +3,12 @@ import { RetrainOptions, TIME_COLUMN } from './retrain.js';
 
 /**
  * The candidate's training as the monthly job runs it: Python's `train` over the frame, holding out the most recent
- * 20% by observed_at, with the snapshot and the frame's choice recorded in the manifest.
+ * 20% by observed_at, with the snapshot and the frame's choice recorded in the manifest; with `recalibrateRecent`,
+ * the intercept re-estimated on that most recent share of the training rows (a population that moved is promised
+ * its new default rate).
  */
 export const pythonTrainer =
-  (seed: number): RetrainOptions['train'] =>
+  (seed: number, { recalibrateRecent = 0 }: { recalibrateRecent?: number } = {}): RetrainOptions['train'] =>
   async (dataFile, outDir, holdoutFile, data) => {
     await runTraining([
       'train',
@@ -24,5 +26,6 @@ export const pythonTrainer =
       data.uri,
       '--data-frame',
       JSON.stringify(data.frame),
+      ...(recalibrateRecent > 0 ? ['--recalibrate-recent', String(recalibrateRecent)] : []),
     ]);
   };

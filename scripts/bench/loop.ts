@@ -2,13 +2,10 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ChunkWriter } from '../../service/src/capture/chunk-writer.js';
-import { encodeChunk } from '../../service/src/capture/chunk-json.js';
-import { joinParts } from '../../service/src/capture/gzip-members.js';
 import { parseCsv, toApplication } from '../../jobs/retraining/data-rows.js';
+import { writePredictionLog } from '../../jobs/simulation/prediction-log-files.js';
+import { startStore } from '../../jobs/simulation/start-store.js';
 import type { LoanApplication } from '../../service/src/contract/loan-application.contract.js';
-import { promote, publishVerified, readArtifactDir } from '../../service/src/model/channels.js';
-import { FsModelStore } from '../../service/src/model/stores/fs-model-store.js';
 import { FsBlobStore } from '../../service/src/storage/fs-blob-store.js';
 import { parseCli, runCli, UsageError } from '../lib/cli.js';
 import { runTraining } from '../lib/python.js';
@@ -34,17 +31,6 @@ async function makePool(dir: string): Promise<Pool> {
   return { applications: rows.map(toApplication), paidBack: rows.map((r) => Number(r.loan_paid_back)) };
 }
 
-/** A production model to start from, trained on a slice of the pool, published and promoted. */
-async function startStore(dir: string): Promise<string> {
-  const data = path.join(dir, 'start.csv');
-  await runTraining(['generate', '--rows', '50000', '--seed', '8', '--out', data]);
-  await runTraining(['train', '--data', data, '--out', path.join(dir, 'start-model')]);
-  const store = new FsModelStore(path.join(dir, 'store'));
-  const manifest = await publishVerified(store, await readArtifactDir(path.join(dir, 'start-model')));
-  await promote(store, 'loan-default', 'production', manifest.version);
-  return store.location;
-}
-
 const monthStart = (m: number) => Date.UTC(2025, m, 1);
 /** The lag, 3 to 12 months, after which an application's outcome arrives: fixed per application. */
 const lagOf = (i: number) => 3 + ((Math.imul(i, 2654435761) >>> 0) % 10);
@@ -60,32 +46,28 @@ async function writeMonth(root: FsBlobStore, pool: Pool, m: number, perMonth: nu
     const today = Math.min(perDay, perMonth - written);
     for (let fileFrom = 0; fileFrom < today; fileFrom += FILE_RECORDS) {
       const count = Math.min(FILE_RECORDS, today - fileFrom);
-      const parts = [];
-      for (let from = 0; from < count; from += 1000) {
-        const n = Math.min(1000, count - from);
-        const writer = new ChunkWriter(n);
-        const first = written + fileFrom + from;
-        const answers = Array.from({ length: n }, (_, k) => ({
-          prediction_id: `p-${m}-${first + k}`,
-          application_id: `a-${m}-${first + k}`,
-          probability_of_default: ((first + k) % 97) / 100,
-          decision: ((first + k) % 97) / 100 >= 0.3 ? ('decline' as const) : ('approve' as const),
-        }));
-        const applications = answers.map((_, k) => pool.applications[poolIndex(m, perMonth, first + k)]);
-        writer.append(applications, answers, 0, n, {
-          time: (dayStart + (from * 86_000_000) / Math.max(1, count)) | 0,
-          requestId: null,
-          modelVersion: '20250101T000000Z-0000000',
-          threshold: 0.3,
-        });
-        parts.push(encodeChunk(writer.take()));
-      }
-      for (const part of joinParts(parts)) {
-        await root.put(
-          `predictions/${part.partition}/part-${dt}-${String(fileFrom).padStart(7, '0')}.jsonl.gz`,
-          Buffer.from(part.body),
-        );
-      }
+      const first = written + fileFrom;
+      const answers = Array.from({ length: count }, (_, k) => ({
+        prediction_id: `p-${m}-${first + k}`,
+        application_id: `a-${m}-${first + k}`,
+        probability_of_default: ((first + k) % 97) / 100,
+        decision: ((first + k) % 97) / 100 >= 0.3 ? ('decline' as const) : ('approve' as const),
+      }));
+      const applications = answers.map((_, k) => pool.applications[poolIndex(m, perMonth, first + k)]);
+      // A request of 1,000 records every 86,000 s / count through the day.
+      const groups = Array.from({ length: Math.ceil(count / 1000) }, (_, b) => ({
+        time: (dayStart + (b * 1000 * 86_000_000) / Math.max(1, count)) | 0,
+        requestId: null,
+        modelVersion: '20250101T000000Z-0000000',
+        threshold: 0.3,
+      }));
+      await writePredictionLog(
+        root,
+        `${dt}-${String(fileFrom).padStart(7, '0')}`,
+        applications,
+        answers,
+        (row) => groups[Math.floor(row / 1000)],
+      );
     }
     written += today;
   }
@@ -126,7 +108,7 @@ runCli(USAGE, async () => {
   const rows: Record<string, unknown>[] = [];
   try {
     const pool = await makePool(dir);
-    const store = await startStore(dir);
+    const store = (await startStore(dir, 50_000, 8)).location;
     for (let m = 0; m < months; m++) {
       await writeMonth(root, pool, m, perMonth);
       const outcomes = path.join(dir, `outcomes-${m}.csv`);

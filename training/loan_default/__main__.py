@@ -57,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
         help="let the model use gender and marital_status (off by default: they are kept for fairness monitoring only)",
     )
     train.add_argument("--no-monotone", action="store_true", help="train without the monotone risk constraints")
+    train.add_argument(
+        "--recalibrate-recent", type=float, default=0.0,
+        help="with --holdout-by: re-estimate the intercept on this most recent share of the training rows (0: off)",
+    )
     sub.add_parser("contract", help="print the data contract as JSON")
     feats = sub.add_parser("features", help="print the float32 tensor of a manifest's canaries, as training builds it")
     feats.add_argument("--manifest", required=True)
@@ -90,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
             doc = pipeline.train_to_dir(
                 args.data, args.out, args.name, args.seed, args.cost_ratio, args.data_uri, args.score, args.score_out,
                 args.holdout_by, args.holdout_out, use_protected=args.use_protected, monotone=not args.no_monotone,
-                data_frame=args.data_frame,
+                data_frame=args.data_frame, recalibrate_recent=args.recalibrate_recent,
             )
             print(json.dumps({"version": doc["version"], "metrics": doc["metrics"], "threshold": doc["threshold"]["value"]}))
     except ContractError as exc:

@@ -63,6 +63,23 @@ def choose_threshold(y: np.ndarray, p: np.ndarray, cost_ratio: float) -> dict:
     }
 
 
+def intercept_shift(p: np.ndarray, y: np.ndarray, steps: int = 50) -> float:
+    """The log-odds shift that makes the probabilities' sum equal the defaults observed (Newton's method)."""
+    logit = np.log(np.clip(p, 1e-12, 1 - 1e-12) / np.clip(1 - p, 1e-12, 1))
+    shift = 0.0
+    for _ in range(steps):
+        q = 1 / (1 + np.exp(-(logit + shift)))
+        gradient = float(np.sum(q) - np.sum(y))
+        curvature = float(np.sum(q * (1 - q)))
+        if curvature <= 0:
+            break
+        step = gradient / curvature
+        shift -= step
+        if abs(step) < 1e-10:
+            break
+    return shift
+
+
 def _baseline(seed: int, spec: dict):
     # The same inputs as the model: protected attributes only when the model uses them.
     categorical = [*[f["source"] for f in spec["features"] if f["kind"] == "category"], "grade_letter"]
@@ -108,6 +125,7 @@ def train(
     holdout_by: str | None = None,
     use_protected: bool = False,
     monotone: bool = True,
+    recalibrate_recent: float = 0.0,
 ) -> TrainedModel:
     spec = features.default_spec(use_protected=use_protected, monotone=monotone)
     train_frame, holdout = split_holdout(frame, seed, holdout_by)
@@ -131,6 +149,13 @@ def train(
         monotonic_cst=features.monotonic_cst(spec),
     )
     gbm.fit(x_fit.astype(np.float64), y_fit)
+    shift = 0.0
+    if recalibrate_recent > 0 and holdout_by:
+        # The intercept re-estimated on the most recent training rows (before the holdout): the ranking learnt from
+        # the whole window, the level of today's default rate. A shifted population is then promised what it does.
+        recent = train_frame.iloc[-max(1, int(len(train_frame) * recalibrate_recent)):]
+        shift = intercept_shift(predict_default(gbm, features.transform(recent, spec)), default_target(recent))
+        gbm._baseline_prediction = gbm._baseline_prediction + shift
 
     y_select = default_target(select_frame)
     threshold = choose_threshold(y_select, predict_default(gbm, features.transform(select_frame, spec)), cost_ratio)
@@ -149,6 +174,8 @@ def train(
         f"logistic regression on standardised numbers and one-hot categories, fitted on at most {BASELINE_MAX_ROWS} rows"
     )
     metrics["iterations"] = int(gbm.n_iter_)
+    if recalibrate_recent > 0:
+        metrics["recalibration"] = f"intercept shifted by {shift:+.4f} log-odds on the most recent {recalibrate_recent:.0%} of training rows"
     metrics["train_rows"] = int(len(fit_frame))
     metrics["holdout"] = f"most recent {HOLDOUT_FRACTION:.0%} by {holdout_by}" if holdout_by else f"stratified random {HOLDOUT_FRACTION:.0%}"
     return TrainedModel(

@@ -26,6 +26,7 @@ def train_to_dir(
     use_protected: bool = False,
     monotone: bool = True,
     data_frame: dict | None = None,
+    recalibrate_recent: float = 0.0,
 ) -> dict:
     raw = data.read_table(data_path)
     known = set(contract.INPUT_FIELDS) | {contract.LABEL, contract.APPLICATION_ID} | ({holdout_by} if holdout_by else set())
@@ -33,7 +34,10 @@ def train_to_dir(
     frame = data.validate(raw, keep=(holdout_by,) if holdout_by else ())
     # The file as read is not needed past here: its text columns are a third of training's peak memory.
     del raw
-    trained = model.train(frame, seed=seed, cost_ratio=cost_ratio, holdout_by=holdout_by, use_protected=use_protected, monotone=monotone)
+    trained = model.train(
+        frame, seed=seed, cost_ratio=cost_ratio, holdout_by=holdout_by, use_protected=use_protected, monotone=monotone,
+        recalibrate_recent=recalibrate_recent,
+    )
     if holdout_out:
         # The exact rows the metrics are computed on, for comparing other models on the same slice.
         trained.holdout.to_csv(holdout_out, index=False)

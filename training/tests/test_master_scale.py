@@ -23,3 +23,17 @@ def test_a_narrow_score_distribution_gets_fewer_grades_not_empty_ones():
     scale = master_scale.choose(np.full(1000, 0.1234))
     assert [g["upper"] for g in scale["grades"]] == [0.12, 1.0]
     assert master_scale.grade_of(scale, 0.12) == "R1" and master_scale.grade_of(scale, 0.1201) == "R2"
+
+
+def test_intercept_shift_makes_the_promised_defaults_equal_the_observed():
+    from loan_default import model
+
+    rng = np.random.default_rng(9)
+    truth = rng.uniform(0.02, 0.5, 20_000)
+    y = (rng.uniform(size=truth.size) < truth).astype(int)
+    low = truth * 0.7
+    shift = model.intercept_shift(low, y)
+    assert shift > 0.3
+    recalibrated = 1 / (1 + np.exp(-(np.log(low / (1 - low)) + shift)))
+    assert abs(recalibrated.sum() - y.sum()) < 1e-6 * y.size
+    assert abs(model.intercept_shift(truth, y)) < 0.05
