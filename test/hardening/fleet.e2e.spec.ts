@@ -95,7 +95,9 @@ it('follows a promotion on all three within one poll, with zero non-2xx answers 
     `fleet promotion: ${samples.length} requests, ${samples.filter((s) => s.status !== 200).length} non-2xx, all three on the new version after ${Math.round(Math.max(...switched))} ms`,
   );
   expect(samples.filter((s) => s.status !== 200)).toEqual([]);
-  expect(Math.max(...switched)).toBeLessThan(1_000 + 1_500);
+  // One poll (1 s) and the new version's verification (canaries, TreeSHAP's trees): 1.2-1.8 s alone, up to 2.7 s
+  // measured while the other suites run beside it on two cores.
+  expect(Math.max(...switched)).toBeLessThan(1_000 + 2_500);
 });
 
 it('holds one key to its limit across the three together (429 onset within 5% of the limit)', async () => {
