@@ -1,7 +1,7 @@
 import type { ModelStore } from '../../service/src/model/model-store.js';
 import type { BlobStore } from '../../service/src/storage/blob-store.js';
 import escapeHtml from '../retraining/html-escape.js';
-import { timeId } from '../retraining/data-root.js';
+import { timeId, writeReport } from '../retraining/data-root.js';
 import { committedParts, compact } from '../tables/compaction.js';
 import { Engine, readParquet, sqlString, withEngine } from '../tables/engine.js';
 import { LocalFiles } from '../tables/local-files.js';
@@ -172,12 +172,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRep
     } satisfies BacktestReport;
   });
   const prefix = `${BACKTESTS}${report.run_id}`;
-  await options.dataRoot.put(`${prefix}/report.json`, Buffer.from(JSON.stringify(report, null, 2) + '\n'), {
-    contentType: 'application/json',
-  });
-  await options.dataRoot.put(`${prefix}/report.html`, Buffer.from(reportHtml(report)), {
-    contentType: 'text/html; charset=utf-8',
-  });
+  await writeReport(options.dataRoot, prefix, report, reportHtml(report));
   return report;
 }
 

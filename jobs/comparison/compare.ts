@@ -2,7 +2,7 @@ import type { PredictionRecord } from '../../service/src/capture/prediction-reco
 import { countApprovals, FairnessTable, fairnessTable } from '../../service/src/monitoring/fairness.js';
 import { BlobStore } from '../../service/src/storage/blob-store.js';
 import { INPUT_FIELDS } from '../../service/src/contract/loan-application.contract.js';
-import { timeId } from '../retraining/data-root.js';
+import { timeId, writeReport } from '../retraining/data-root.js';
 import { compact } from '../tables/compaction.js';
 import { withEngine } from '../tables/engine.js';
 import { JoinedRow, joinOutcomes, matchedRows } from '../tables/outcome-join.js';
@@ -200,12 +200,7 @@ export async function compare(options: CompareOptions): Promise<ComparisonReport
     if (verdict.passed) report.verdict = 'promote';
   }
   const prefix = `${COMPARISONS}${report.run_id}`;
-  await options.dataRoot.put(`${prefix}/report.json`, Buffer.from(JSON.stringify(report, null, 2) + '\n'), {
-    contentType: 'application/json',
-  });
-  await options.dataRoot.put(`${prefix}/report.html`, Buffer.from(reportHtml(report)), {
-    contentType: 'text/html; charset=utf-8',
-  });
+  await writeReport(options.dataRoot, prefix, report, reportHtml(report));
   return report;
 }
 

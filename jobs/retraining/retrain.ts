@@ -9,7 +9,7 @@ import { ModelManifest } from '../../service/src/model/manifest.js';
 import { ModelStore } from '../../service/src/model/model-store.js';
 import { promote, publishVerified, readArtifactDir, setChallenger } from '../../service/src/model/channels.js';
 import { BlobStore } from '../../service/src/storage/blob-store.js';
-import { RETRAINING, timeId } from './data-root.js';
+import { RETRAINING, timeId, writeReport } from './data-root.js';
 import { DEFAULT_TRAINING_FRAME, TrainingFrameOptions } from '../tables/training-frame.js';
 import { buildSnapshot, buildSnapshotInChild, SnapshotStepInput } from './snapshot-step.js';
 
@@ -228,12 +228,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
   }
   report.finished_at = now().toISOString();
   const prefix = `${RETRAINING}${report.run_id}`;
-  await dataRoot.put(`${prefix}/report.json`, Buffer.from(JSON.stringify(report, null, 2) + '\n'), {
-    contentType: 'application/json',
-  });
-  await dataRoot.put(`${prefix}/report.html`, Buffer.from(renderReportHtml(report)), {
-    contentType: 'text/html; charset=utf-8',
-  });
+  await writeReport(dataRoot, prefix, report, renderReportHtml(report));
   logger.log(report.status === 'failed' ? 'error' : 'info', {
     message: `retraining ${report.status}`,
     run_id: report.run_id,

@@ -124,16 +124,13 @@ it('judges each version on the matured outcomes of the applications it decided, 
   const root = new FsBlobStore(path.join(dir, 'data'));
   const outcomes = await writeData(root, path.join(dir, 'store'));
   await root.put('outcomes.csv', outcomes);
-  const run = await runJob('backtest.ts', [
-    '--store',
-    path.join(dir, 'store'),
-    '--data-root',
-    path.join(dir, 'data'),
-    '--outcomes',
-    path.join(dir, 'data/outcomes.csv'),
-    '--as-of',
-    '2027-06-01',
-  ]);
+  /** npm run backtest over this data root, as of 2027-06-01. */
+  const backtestCli = (extra: string[] = []) =>
+    runJob('backtest.ts', [
+      ...['--store', path.join(dir, 'store'), '--data-root', path.join(dir, 'data')],
+      ...['--outcomes', path.join(dir, 'data/outcomes.csv'), '--as-of', '2027-06-01', ...extra],
+    ]);
+  const run = await backtestCli();
   expect(run.code).toBe(3);
   const [runId] = await readdir(path.join(dir, 'data/backtests'));
   const report = JSON.parse(await readFile(path.join(dir, 'data/backtests', runId, 'report.json'), 'utf8'));
@@ -143,18 +140,7 @@ it('judges each version on the matured outcomes of the applications it decided, 
   expect(page).toContain('<svg');
   expect(page).toContain('declined applications are absent');
   // Restricted to the honest version: nothing red, exit 0.
-  const honest = await runJob('backtest.ts', [
-    '--store',
-    path.join(dir, 'store'),
-    '--data-root',
-    path.join(dir, 'data'),
-    '--outcomes',
-    path.join(dir, 'data/outcomes.csv'),
-    '--as-of',
-    '2027-06-01',
-    '--version',
-    HONEST,
-  ]);
+  const honest = await backtestCli(['--version', HONEST]);
   expect(honest.code).toBe(0);
   expect(
     JSON.parse(honest.stdout.trim().split('\n').pop()!).versions.map((v: { version: string }) => v.version),

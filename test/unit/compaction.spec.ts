@@ -1,18 +1,15 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { FsBlobStore } from '../../service/src/storage/fs-blob-store.js';
-import { S3BlobStore } from '../../service/src/storage/s3-blob-store.js';
 import type { BlobStore } from '../../service/src/storage/blob-store.js';
 import { committedParts, compact } from '../../jobs/tables/compaction.js';
-import { Engine, openEngine, readParquet } from '../../jobs/tables/engine.js';
+import { readParquet } from '../../jobs/tables/engine.js';
 import { LocalFiles } from '../../jobs/tables/local-files.js';
 import { joinOutcomes, matchedRows } from '../../jobs/tables/outcome-join.js';
 import { csvAsPartRows, partKey, SNAPSHOT_COLUMN_NAMES, writePart } from '../../jobs/tables/snapshots.js';
 import { snapshotLine } from '../helpers/snapshots.js';
 import { VALID_APPLICATION } from '../helpers/applications.js';
-import { S3TestServer, startS3Server } from '../helpers/s3-server.js';
+import { DATA_ROOTS, tablesPerTest } from '../helpers/data-roots.js';
 
 /*
  * Compaction of the prediction log into the applications table, against a directory and a real S3-compatible
@@ -67,54 +64,23 @@ async function writeLog(root: BlobStore) {
 
 const AS_OF = new Date('2026-11-04T08:00:00Z');
 
-describe.each([
-  [
-    'a directory',
-    async () => ({
-      root: new FsBlobStore(await mkdtemp(path.join(os.tmpdir(), 'tables-'))) as BlobStore,
-      done: async () => undefined,
-    }),
-  ],
-  [
-    's3rver',
-    async () => {
-      const s3: S3TestServer = await startS3Server();
-      await s3.createBucket('data');
-      return { root: new S3BlobStore('s3://data/root', s3.client) as BlobStore, done: () => s3.dispose() };
-    },
-  ],
-])('compaction on %s', (_kind, make) => {
-  let root: BlobStore;
-  let done: () => Promise<void>;
-  let engine: Engine;
-  let work: string;
-
-  beforeEach(async () => {
-    ({ root, done } = await make());
-    work = await mkdtemp(path.join(os.tmpdir(), 'tables-work-'));
-    engine = await openEngine({ workDir: work, memoryLimitMb: 256 });
-    await writeLog(root);
-  });
-  afterEach(async () => {
-    engine.close();
-    await rm(work, { recursive: true, force: true });
-    await done();
-  });
+describe.each(DATA_ROOTS)('compaction on %s', (_kind, make) => {
+  const t = tablesPerTest(make, writeLog);
 
   /** Every committed row, by application: how often it appears and its probability. */
   async function table() {
-    const files = new LocalFiles(root, work);
-    const paths = await Promise.all((await committedParts(root)).map((k) => files.pathOf(k)));
+    const files = new LocalFiles(t.root, t.work);
+    const paths = await Promise.all((await committedParts(t.root)).map((k) => files.pathOf(k)));
     if (paths.length === 0) return [];
     return (
-      await engine.connection.runAndReadAll(
+      await t.engine.connection.runAndReadAll(
         `SELECT application_id, count(*)::INTEGER AS n, max(probability_of_default) AS p FROM ${readParquet(paths)} GROUP BY 1`,
       )
     ).getRowObjects() as { application_id: string; n: number; p: number }[];
   }
 
   it('keeps the latest answer of each application of each closed day, and accounts for every line', async () => {
-    const report = await compact(root, engine, { asOf: AS_OF });
+    const report = await compact(t.root, t.engine, { asOf: AS_OF });
     expect(report.days_compacted).toEqual(['2026-11-01', '2026-11-02', '2026-11-03']);
     expect(report.days_open).toBe(1);
     const rows = await table();
@@ -139,29 +105,29 @@ describe.each([
   });
 
   it('never reads a compacted file again: a second run does nothing; a late file of a closed day gets its own part', async () => {
-    await compact(root, engine, { asOf: AS_OF });
-    expect((await compact(root, engine, { asOf: AS_OF })).files).toBe(0);
-    await root.put(
+    await compact(t.root, t.engine, { asOf: AS_OF });
+    expect((await compact(t.root, t.engine, { asOf: AS_OF })).files).toBe(0);
+    await t.root.put(
       'predictions/dt=2026-11-02/part-late.jsonl.gz',
       gz([JSON.stringify(record('late-1', '2026-11-02T23:00:00.000Z', 0.5, 999))]),
     );
-    const late = await compact(root, engine, { asOf: AS_OF });
+    const late = await compact(t.root, t.engine, { asOf: AS_OF });
     expect([late.files, late.rows_written, late.days_compacted]).toEqual([1, 1, ['2026-11-02']]);
   });
 
   it('finishes a run killed between a part and its ledger entry: every record once', async () => {
     // The store fails the second ledger write, as a process killed after writing that day's part would.
     let ledgerWrites = 0;
-    const crashing: BlobStore = Object.create(root, {
+    const crashing: BlobStore = Object.create(t.root, {
       put: {
         value: async (key: string, bytes: Buffer, options?: object) => {
           if (key.includes('/_ledger/') && ++ledgerWrites === 2) throw new Error('killed');
-          return root.put(key, bytes, options as never);
+          return t.root.put(key, bytes, options as never);
         },
       },
     });
-    await expect(compact(crashing, engine, { asOf: AS_OF })).rejects.toThrow('killed');
-    const resumed = await compact(root, engine, { asOf: AS_OF });
+    await expect(compact(crashing, t.engine, { asOf: AS_OF })).rejects.toThrow('killed');
+    const resumed = await compact(t.root, t.engine, { asOf: AS_OF });
     expect(resumed.days_compacted).toEqual(['2026-11-02', '2026-11-03']);
     const rows = await table();
     expect(rows.every((r) => r.n === 1)).toBe(true);
@@ -170,7 +136,7 @@ describe.each([
   });
 
   it('joins outcomes to the table and sorts every row into matched, unmatched, duplicate, already known or invalid', async () => {
-    await compact(root, engine, { asOf: AS_OF });
+    await compact(t.root, t.engine, { asOf: AS_OF });
     const csv = [
       'application_id,loan_paid_back,observed_at,extra_column',
       'app-2026-11-01-0,1,2027-03-01T00:00:00Z,x',
@@ -184,10 +150,15 @@ describe.each([
       ',1,2027-03-01,x',
     ].join('\n');
     // A parent snapshot that holds app-2026-11-01-2 already.
-    const parentCsv = path.join(work, 'parent.csv');
+    const parentCsv = path.join(t.work, 'parent.csv');
     await writeFile(parentCsv, `${SNAPSHOT_COLUMN_NAMES.join(',')}\n${snapshotLine('app-2026-11-01-2')}\n`);
-    const parent = await writePart(root, engine, await csvAsPartRows(engine, parentCsv), partKey('parent', 'start'));
-    const join = await joinOutcomes(root, engine, Buffer.from(csv), { knownParts: [parent.file] });
+    const parent = await writePart(
+      t.root,
+      t.engine,
+      await csvAsPartRows(t.engine, parentCsv),
+      partKey('parent', 'start'),
+    );
+    const join = await joinOutcomes(t.root, t.engine, Buffer.from(csv), { knownParts: [parent.file] });
     expect(join.counts).toEqual({ rows: 9, matched: 3, unmatched: 1, duplicate: 1, already_known: 1, invalid: 3 });
     const { matched, unmatched, duplicate, already_known, invalid } = join.counts;
     expect(matched + unmatched + duplicate + already_known + invalid).toBe(join.counts.rows);
@@ -197,7 +168,7 @@ describe.each([
       'line 10: application_id is empty',
     ]);
     // Matched rows carry the application's latest answer and its inputs, in the file's order.
-    const rows = await matchedRows(engine);
+    const rows = await matchedRows(t.engine);
     expect(rows.map((r) => [r.application_id, r.loan_paid_back, r.probability_of_default, r.credit_score])).toEqual([
       ['app-2026-11-01-0', 1, 0.9, VALID_APPLICATION.credit_score],
       ['app-2026-11-01-1', 0, 0.9, VALID_APPLICATION.credit_score],
