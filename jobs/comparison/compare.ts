@@ -10,6 +10,7 @@ import escapeHtml from '../retraining/html-escape.js';
 import { DEFAULT_GATE_LIMITS, judgePromotion, MIN_AIR_GROUP } from '../promotion-gate/gate.js';
 import { rocAuc } from '../retraining/roc-auc.js';
 import { Backtest, backtest } from '../backtesting/backtest.js';
+import { backtestHtml } from '../backtesting/report-html.js';
 import { MasterScale, scaleOf } from '../../service/src/model/master-scale.js';
 import type { ModelStore } from '../../service/src/model/model-store.js';
 
@@ -219,6 +220,8 @@ ${row('ROC-AUC (95% bootstrap interval)', (m) => `${cell(m.roc_auc)} (${cell(m.r
 ${row('Brier score', (m) => cell(m.brier))}
 ${row('approval rate', (m) => cell(m.approval_rate))}
 ${row('default rate among approved', (m) => cell(m.default_rate_approved))}
-</table><p>${report.rows} applications with both scores and an observed outcome.</p></body></html>
+</table><p>${report.rows} applications with both scores and an observed outcome.</p>
+${report.challenger?.calibration ? `<h2>The challenger's probabilities on these outcomes</h2>${backtestHtml(report.challenger.calibration)}` : ''}
+</body></html>
 `;
 }

@@ -103,16 +103,19 @@ async function run(root: string) {
   ]);
   const [run] = await readdir(path.join(root, 'data/comparisons'));
   const report = JSON.parse(await readFile(path.join(root, 'data/comparisons', run, 'report.json'), 'utf8'));
-  expect(await readFile(path.join(root, 'data/comparisons', run, 'report.html'), 'utf8')).toContain(
-    `<em>${report.verdict}</em>`,
-  );
-  return { code: result.code, report };
+  const page = await readFile(path.join(root, 'data/comparisons', run, 'report.html'), 'utf8');
+  expect(page).toContain(`<em>${report.verdict}</em>`);
+  return { code: result.code, report, page };
 }
 
 it('says promote when the challenger is truly better, with ROC-AUC figures that match a direct computation', async () => {
   const { root, records, defaulted } = await setUp('better', 'challenger');
-  const { code, report } = await run(root);
+  const { code, report, page } = await run(root);
   expect(code).toBe(0);
+  // The outcomes were drawn from the challenger's own probabilities: its promise holds, grade by grade.
+  expect(report.challenger.calibration.count).toBe(1500);
+  expect(report.challenger.calibration.worst_light).not.toBe('red');
+  expect(page).toContain("The challenger's probabilities on these outcomes");
   expect(report.verdict).toBe('promote');
   expect(report.rows).toBe(1500);
   expect(report.champion.version).toBe(champion.version);
