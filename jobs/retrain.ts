@@ -8,7 +8,7 @@ import { fraction, GATE_OPTIONS, readInput } from './job-inputs.js';
 import { DEFAULT_TRAINING_FRAME } from './tables/training-frame.js';
 
 const USAGE =
-  'usage: npm run retrain -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--min-air 0.8] [--max-ece 0.02] [--stage production|shadow] [--base FILE] [--train-months 24] [--max-train-rows 500000] [--recalibrate-recent 0] [--name loan-default]';
+  'usage: npm run retrain -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--min-air 0.8] [--max-ece 0.02] [--stage production|shadow] [--base FILE] [--train-months 24] [--max-train-rows 500000] [--recalibrate-recent 0] [--recalibrate-holdout] [--name loan-default]';
 /** Exit codes: promoted or shadowed, rejected (ran fine, candidate not good enough), failed. */
 const RETRAIN_EXIT = { promoted: 0, shadowed: 0, failed: 1, rejected: 3 } as const;
 
@@ -37,6 +37,7 @@ runCli(
       'train-months': { type: 'string', default: String(DEFAULT_TRAINING_FRAME.months) },
       'max-train-rows': { type: 'string', default: String(DEFAULT_TRAINING_FRAME.maxRows) },
       'recalibrate-recent': { type: 'string', default: '0' },
+      'recalibrate-holdout': { type: 'boolean' },
     });
     const trainingFrame = {
       months: positiveInteger(values, 'train-months'),
@@ -60,7 +61,10 @@ runCli(
       maxEce: fraction(values, 'max-ece'),
       stage: stageOf(values.stage),
       logger: createJsonLineLogger(process.env.LOG_LEVEL ?? 'info'),
-      train: pythonTrainer(Number(values.seed), { recalibrateRecent: fraction(values, 'recalibrate-recent') }),
+      train: pythonTrainer(Number(values.seed), {
+        recalibrateRecent: fraction(values, 'recalibrate-recent'),
+        recalibrateHoldout: Boolean(values['recalibrate-holdout']),
+      }),
     });
     process.stdout.write(JSON.stringify(report) + '\n');
     return RETRAIN_EXIT[report.status];

@@ -8,7 +8,13 @@ import { RetrainOptions, TIME_COLUMN } from './retrain.js';
  * its new default rate).
  */
 export const pythonTrainer =
-  (seed: number, { recalibrateRecent = 0 }: { recalibrateRecent?: number } = {}): RetrainOptions['train'] =>
+  (
+    seed: number,
+    {
+      recalibrateRecent = 0,
+      recalibrateHoldout = false,
+    }: { recalibrateRecent?: number; recalibrateHoldout?: boolean } = {},
+  ): RetrainOptions['train'] =>
   async (dataFile, outDir, holdoutFile, data) => {
     await runTraining([
       'train',
@@ -27,5 +33,6 @@ export const pythonTrainer =
       '--data-frame',
       JSON.stringify(data.frame),
       ...(recalibrateRecent > 0 ? ['--recalibrate-recent', String(recalibrateRecent)] : []),
+      ...(recalibrateHoldout ? ['--recalibrate-holdout'] : []),
     ]);
   };

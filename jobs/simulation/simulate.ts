@@ -41,6 +41,8 @@ export interface SimulationOptions {
   anchor: boolean;
   /** The share of the most recent training rows the candidate's intercept is re-estimated on (0: off). */
   recalibrateRecent: number;
+  /** Fit each candidate's intercept on every other row of its (most recent) holdout, judged on the others. */
+  recalibrateHoldout: boolean;
   logger: winston.Logger;
 }
 
@@ -143,7 +145,10 @@ export async function simulateYear(options: SimulationOptions): Promise<Simulate
             maxDrop: 0.02,
             trainingFrame: { months: options.trainMonths, maxRows: 500_000 },
             logger,
-            train: pythonTrainer(options.seed, { recalibrateRecent: options.recalibrateRecent }),
+            train: pythonTrainer(options.seed, {
+              recalibrateRecent: options.recalibrateRecent,
+              recalibrateHoldout: options.recalibrateHoldout,
+            }),
             now: () => new Date(monthStart(m + 1) - 3_600_000),
           })
         : null;

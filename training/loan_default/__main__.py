@@ -61,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
         "--recalibrate-recent", type=float, default=0.0,
         help="with --holdout-by: re-estimate the intercept on this most recent share of the training rows (0: off)",
     )
+    train.add_argument(
+        "--recalibrate-holdout", action="store_true",
+        help="with --holdout-by: fit the intercept on every other row of the holdout, judge on the others",
+    )
     sub.add_parser("contract", help="print the data contract as JSON")
     feats = sub.add_parser("features", help="print the float32 tensor of a manifest's canaries, as training builds it")
     feats.add_argument("--manifest", required=True)
@@ -95,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.data, args.out, args.name, args.seed, args.cost_ratio, args.data_uri, args.score, args.score_out,
                 args.holdout_by, args.holdout_out, use_protected=args.use_protected, monotone=not args.no_monotone,
                 data_frame=args.data_frame, recalibrate_recent=args.recalibrate_recent,
+                recalibrate_holdout=args.recalibrate_holdout,
             )
             print(json.dumps({"version": doc["version"], "metrics": doc["metrics"], "threshold": doc["threshold"]["value"]}))
     except ContractError as exc:

@@ -126,6 +126,7 @@ def train(
     use_protected: bool = False,
     monotone: bool = True,
     recalibrate_recent: float = 0.0,
+    recalibrate_holdout: bool = False,
 ) -> TrainedModel:
     spec = features.default_spec(use_protected=use_protected, monotone=monotone)
     train_frame, holdout = split_holdout(frame, seed, holdout_by)
@@ -156,6 +157,12 @@ def train(
         recent = train_frame.iloc[-max(1, int(len(train_frame) * recalibrate_recent)):]
         shift = intercept_shift(predict_default(gbm, features.transform(recent, spec)), default_target(recent))
         gbm._baseline_prediction = gbm._baseline_prediction + shift
+    if recalibrate_holdout and holdout_by:
+        # The most recent outcomes set today's level: every other holdout row fits the intercept, the rest are the
+        # holdout the model is judged on (one parameter fitted on one half, judged on the other).
+        fitted, holdout = holdout.iloc[0::2], holdout.iloc[1::2]
+        shift = intercept_shift(predict_default(gbm, features.transform(fitted, spec)), default_target(fitted))
+        gbm._baseline_prediction = gbm._baseline_prediction + shift
 
     y_select = default_target(select_frame)
     threshold = choose_threshold(y_select, predict_default(gbm, features.transform(select_frame, spec)), cost_ratio)
@@ -174,7 +181,9 @@ def train(
         f"logistic regression on standardised numbers and one-hot categories, fitted on at most {BASELINE_MAX_ROWS} rows"
     )
     metrics["iterations"] = int(gbm.n_iter_)
-    if recalibrate_recent > 0:
+    if recalibrate_holdout:
+        metrics["recalibration"] = f"intercept shifted by {shift:+.4f} log-odds on every other row of the most recent 20%; judged on the others"
+    elif recalibrate_recent > 0:
         metrics["recalibration"] = f"intercept shifted by {shift:+.4f} log-odds on the most recent {recalibrate_recent:.0%} of training rows"
     metrics["train_rows"] = int(len(fit_frame))
     metrics["holdout"] = f"most recent {HOLDOUT_FRACTION:.0%} by {holdout_by}" if holdout_by else f"stratified random {HOLDOUT_FRACTION:.0%}"

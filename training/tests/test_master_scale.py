@@ -37,3 +37,22 @@ def test_intercept_shift_makes_the_promised_defaults_equal_the_observed():
     recalibrated = 1 / (1 + np.exp(-(np.log(low / (1 - low)) + shift)))
     assert abs(recalibrated.sum() - y.sum()) < 1e-6 * y.size
     assert abs(model.intercept_shift(truth, y)) < 0.05
+
+
+def test_recalibrating_on_the_holdout_judges_on_the_other_half_and_meets_a_shifted_default_rate(tmp_path):
+    from loan_default import model, synth
+
+    frame = synth.generate(6000, 5)
+    frame["observed_at"] = [f"2026-{1 + i * 12 // len(frame):02d}-15T00:00:00Z" for i in range(len(frame))]
+    # The most recent quarter defaults more: its odds of default doubled (labels redrawn from the shifted truth).
+    rng = np.random.default_rng(2)
+    recent = np.arange(len(frame)) >= int(len(frame) * 0.75)
+    true_p = frame["true_probability_of_default"].to_numpy()
+    shifted = np.where(recent, 1 / (1 + (1 - true_p) / (2 * true_p)), true_p)
+    frame["loan_paid_back"] = (rng.uniform(size=len(frame)) >= shifted).astype(int)
+    plain = model.train(frame.copy(), seed=3, holdout_by="observed_at")
+    recalibrated = model.train(frame.copy(), seed=3, holdout_by="observed_at", recalibrate_holdout=True)
+    assert len(recalibrated.holdout) == len(plain.holdout) // 2
+    observed = model.default_target(recalibrated.holdout).mean()
+    assert abs(recalibrated.holdout_scores.mean() - observed) < abs(plain.holdout_scores.mean() - model.default_target(plain.holdout).mean())
+    assert "every other row" in recalibrated.metrics["recalibration"]
