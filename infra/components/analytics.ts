@@ -30,6 +30,16 @@ const INPUTS = [
   { name: 'loan_purpose', type: 'string' },
   { name: 'grade_subgrade', type: 'string' },
 ];
+/** Partition projection of a date key: every value from `start` to now, one `unit` apart, named as `format`. */
+const dateProjection = (key: string, format: string, start: string, unit: 'DAYS' | 'MONTHS') => ({
+  'projection.enabled': 'true',
+  [`projection.${key}.type`]: 'date',
+  [`projection.${key}.format`]: format,
+  [`projection.${key}.range`]: `${start},NOW`,
+  [`projection.${key}.interval`]: '1',
+  [`projection.${key}.interval.unit`]: unit,
+});
+
 /** A snapshot part's columns (what the monthly job writes; the tables spec holds them to its types). */
 export const SNAPSHOT_COLUMNS = [
   { name: 'application_id', type: 'string' },
@@ -88,12 +98,7 @@ export class Analytics extends pulumi.ComponentResource {
         partitionKeys: [{ name: 'dt', type: 'string' }],
         parameters: {
           classification: 'json',
-          'projection.enabled': 'true',
-          'projection.dt.type': 'date',
-          'projection.dt.format': 'yyyy-MM-dd',
-          'projection.dt.range': `${PROJECTION_START.day},NOW`,
-          'projection.dt.interval': '1',
-          'projection.dt.interval.unit': 'DAYS',
+          ...dateProjection('dt', 'yyyy-MM-dd', PROJECTION_START.day, 'DAYS'),
           'storage.location.template': pulumi.interpolate`s3://${bucket}/predictions/dt=\${dt}/`,
         },
         storageDescriptor: {
@@ -124,12 +129,7 @@ export class Analytics extends pulumi.ComponentResource {
         partitionKeys: [{ name: 'month', type: 'string' }],
         parameters: {
           classification: 'parquet',
-          'projection.enabled': 'true',
-          'projection.month.type': 'date',
-          'projection.month.format': 'yyyy-MM',
-          'projection.month.range': `${PROJECTION_START.month},NOW`,
-          'projection.month.interval': '1',
-          'projection.month.interval.unit': 'MONTHS',
+          ...dateProjection('month', 'yyyy-MM', PROJECTION_START.month, 'MONTHS'),
           'storage.location.template': pulumi.interpolate`s3://${bucket}/applications/month=\${month}/`,
         },
         storageDescriptor: {

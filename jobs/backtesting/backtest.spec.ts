@@ -1,4 +1,5 @@
 import { backtest } from './backtest.js';
+import { seededRandom } from '../seeded-random.js';
 import {
   binomialTest,
   eceSamplingNoise,
@@ -10,15 +11,6 @@ import { aucDeLong, aucDeteriorationTest, herfindahl } from './discrimination.js
 import { gradeOf } from '../../service/src/model/master-scale.js';
 import { chiSquareSurvival, logGamma, normalCdf, regularizedBeta } from './special-functions.js';
 import { trafficLight, worstLight } from './traffic-lights.js';
-
-/** A seeded generator, so the data below is the same on every run. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 describe('special functions (scipy 1.x values)', () => {
   it.each([
@@ -47,7 +39,7 @@ describe('calibration tests', () => {
   });
 
   it('Hosmer-Lemeshow and the expected calibration error see probabilities 30% too low; Brier-level data does not', () => {
-    const next = random(11);
+    const next = seededRandom(11);
     const truth = Array.from({ length: 20_000 }, () => 0.02 + next() * 0.4);
     const y = truth.map((t) => (next() < t ? 1 : 0));
     const calibrated = hosmerLemeshow(y, truth);
@@ -71,7 +63,7 @@ describe('calibration tests', () => {
 
 describe('discrimination and concentration', () => {
   it("gives the AUC and DeLong's standard error of the pairwise definition, and ECB's deterioration test", () => {
-    const next = random(5);
+    const next = seededRandom(5);
     const p = Array.from({ length: 300 }, () => Math.round(next() * 50) / 100);
     const y = p.map((v) => (next() < v + 0.1 ? 1 : 0));
     // The definitions, pair by pair (ties count a half).
@@ -126,7 +118,7 @@ describe('traffic lights and the backtest', () => {
   });
 
   it('is green when probabilities are true, and names the red grades when they are 30% too low', () => {
-    const next = random(17);
+    const next = seededRandom(17);
     const truth = Array.from({ length: 40_000 }, () => 0.01 + next() ** 2 * 0.5);
     const y = truth.map((t) => (next() < t ? 1 : 0));
     const honest = backtest(y, truth, scale, { initialAuc: 0.7 });

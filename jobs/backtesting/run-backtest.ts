@@ -6,8 +6,9 @@ import { committedParts, compact } from '../tables/compaction.js';
 import { Engine, readParquet, sqlString, withEngine } from '../tables/engine.js';
 import { LocalFiles } from '../tables/local-files.js';
 import { joinOutcomes, MATCHED } from '../tables/outcome-join.js';
-import { Backtest, backtest } from './backtest.js';
-import { MasterScale, scaleOf } from '../../service/src/model/master-scale.js';
+import type { Backtest } from './backtest.js';
+import type { MasterScale } from '../../service/src/model/master-scale.js';
+import { backtestVersion, readVersionPromise } from './version-backtest.js';
 import { backtestHtml } from './report-html.js';
 
 export const BACKTESTS = 'backtests/';
@@ -80,16 +81,8 @@ export async function backtestDecisions(
   const [period] = (
     await engine.connection.runAndReadAll(`SELECT min(answered_at) AS first, max(answered_at) AS last ${rows}`)
   ).getRowObjects();
-  const manifest = JSON.parse((await store.readVersionFile(name, version, 'manifest.json')).toString('utf8')) as {
-    master_scale?: MasterScale;
-    metrics?: { roc_auc?: number };
-  };
-  const { scale, own } = scaleOf(manifest);
-  const test = backtest(columns.y, columns.p, scale, {
-    initialAuc: manifest.metrics?.roc_auc,
-    minGradeCount,
-  });
-  return { test, scale, own, from: String(period.first ?? ''), to: String(period.last ?? '') };
+  const judged = backtestVersion(columns.y, columns.p, await readVersionPromise(store, name, version), minGradeCount);
+  return { ...judged, from: String(period.first ?? ''), to: String(period.last ?? '') };
 }
 
 /** The answers one version gave in a period, and how many it declined, from the applications table. */

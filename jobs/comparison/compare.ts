@@ -1,4 +1,5 @@
 import type { PredictionRecord } from '../../service/src/capture/prediction-record.js';
+import { seededRandom } from '../seeded-random.js';
 import { countApprovals, FairnessTable, fairnessTable } from '../../service/src/monitoring/fairness.js';
 import { BlobStore } from '../../service/src/storage/blob-store.js';
 import { INPUT_FIELDS } from '../../service/src/contract/loan-application.contract.js';
@@ -9,9 +10,9 @@ import { JoinedRow, joinOutcomes, matchedRows } from '../tables/outcome-join.js'
 import escapeHtml from '../retraining/html-escape.js';
 import { DEFAULT_GATE_LIMITS, judgePromotion, MIN_AIR_GROUP } from '../promotion-gate/gate.js';
 import { rocAuc } from '../retraining/roc-auc.js';
-import { Backtest, backtest } from '../backtesting/backtest.js';
+import type { Backtest } from '../backtesting/backtest.js';
 import { backtestHtml } from '../backtesting/report-html.js';
-import { MasterScale, scaleOf } from '../../service/src/model/master-scale.js';
+import { backtestVersion, readVersionPromise } from '../backtesting/version-backtest.js';
 import type { ModelStore } from '../../service/src/model/model-store.js';
 
 export const COMPARISONS = 'comparisons/';
@@ -55,15 +56,6 @@ export interface CompareOptions {
   now?: () => Date;
 }
 
-/** A small seeded generator, so a report's intervals can be reproduced. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
 function figures(
   version: string,
   rows: { y: number; p: number; approved: boolean; record: PredictionRecord }[],
@@ -71,7 +63,7 @@ function figures(
 ): ModelFigures {
   const y = rows.map((r) => r.y);
   const p = rows.map((r) => r.p);
-  const next = random(seed);
+  const next = seededRandom(seed);
   const resampled: number[] = [];
   for (let b = 0; b < BOOTSTRAP_RESAMPLES; b++) {
     const idx = Array.from({ length: rows.length }, () => Math.floor(next() * rows.length));
@@ -179,16 +171,11 @@ export async function compare(options: CompareOptions): Promise<ComparisonReport
       options.seed ?? 1,
     );
     // The challenger's probabilities against what happened, on its own master scale.
-    const challengerVersion = report.challenger.version;
-    const manifest = JSON.parse(
-      (await options.store.readVersionFile(options.name, challengerVersion, 'manifest.json')).toString('utf8'),
-    ) as { master_scale?: MasterScale; metrics?: { roc_auc?: number } };
-    report.challenger.calibration = backtest(
+    report.challenger.calibration = backtestVersion(
       joined.map(y),
       joined.map((j) => j.record.shadow!.probability_of_default),
-      scaleOf(manifest).scale,
-      { initialAuc: manifest.metrics?.roc_auc },
-    );
+      await readVersionPromise(options.store, options.name, report.challenger.version),
+    ).test;
     const verdict = judgePromotion({
       names: { model: 'challenger', incumbent: "the champion's" },
       model: report.challenger,

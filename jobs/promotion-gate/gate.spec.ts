@@ -1,6 +1,7 @@
 import type { FairnessTable, GroupFigures } from '../../service/src/monitoring/fairness.js';
+import { seededRandom } from '../seeded-random.js';
 import { backtest } from '../backtesting/backtest.js';
-import { recalibrate } from '../backtesting/recalibration.js';
+import { recalibrate } from '../../test/helpers/platt-scaling.js';
 import { DEFAULT_GATE_LIMITS, GateInput, judgePromotion } from './gate.js';
 
 const group = (approval_rate: number, adverse_impact_ratio: number | null, count = 500): GroupFigures =>
@@ -72,15 +73,7 @@ describe('the promotion gate', () => {
 });
 
 describe('the calibration rules', () => {
-  /** A seeded generator, so the applications below are the same on every run. */
-  function random(seed: number): () => number {
-    let state = seed >>> 0;
-    return () => {
-      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-      return state / 2 ** 32;
-    };
-  }
-  const next = random(23);
+  const next = seededRandom(23);
   const truth = Array.from({ length: 4_000 }, () => 0.02 + next() ** 1.5 * 0.6);
   const defaulted = truth.map((t) => (next() < t ? 1 : 0));
   const scale = {

@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { stepLog } from './step-log.js';
 import os from 'node:os';
 import path from 'node:path';
 import winston from 'winston';
@@ -18,8 +19,7 @@ import { rocAuc } from './roc-auc.js';
 import { countApprovals, FairnessTable, fairnessTable } from '../../service/src/monitoring/fairness.js';
 import { DEFAULT_GATE_LIMITS, judgePromotion, MIN_AIR_GROUP } from '../promotion-gate/gate.js';
 import { parseCsv, toApplication } from './data-rows.js';
-import { backtest } from '../backtesting/backtest.js';
-import { scaleOf } from '../../service/src/model/master-scale.js';
+import { backtestVersion } from '../backtesting/version-backtest.js';
 
 export { MIN_FIRST_SNAPSHOT_ROWS } from './snapshot-step.js';
 
@@ -118,8 +118,7 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
     promoted_version: null,
     stage: options.stage ?? 'production',
   };
-  const step = (message: string, fields: object = {}) =>
-    logger.info({ message, ...fields, rss_mb: Math.round(process.memoryUsage().rss / 2 ** 20) });
+  const step = stepLog(logger);
   const work = await mkdtemp(path.join(os.tmpdir(), 'retrain-'));
   try {
     // 1-4. The table work up to the training frame, in a process of its own that has exited (its engine's memory
@@ -172,12 +171,11 @@ export async function retrain(options: RetrainOptions): Promise<RetrainReport> {
       version: manifest.version,
       roc_auc: holdoutAuc(holdout, candidateScores),
       fairness: holdoutFairness(candidate, holdout, candidateScores),
-      calibration: backtest(
+      calibration: backtestVersion(
         holdout.map((r) => (r.loan_paid_back === '0' ? 1 : 0)),
         candidateScores,
-        scaleOf(manifest).scale,
-        { initialAuc: manifest.metrics.roc_auc },
-      ),
+        manifest,
+      ).test,
       training_metrics: manifest.metrics,
     };
     await candidate.release();

@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process';
+import { stepLog } from './step-log.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,9 +69,7 @@ export async function buildSnapshot(
   input: SnapshotStepInput,
   { dataRoot, store, logger }: { dataRoot: BlobStore; store: ModelStore; logger: winston.Logger },
 ): Promise<SnapshotStepResult> {
-  // Each step's line carries the process's resident memory: where a monthly task's memory goes, from its logs.
-  const step = (message: string, fields: object = {}) =>
-    logger.info({ message, ...fields, rss_mb: Math.round(process.memoryUsage().rss / 2 ** 20) });
+  const step = stepLog(logger);
   const now = new Date(input.now);
   // The log compacted first (today's files too: they may have outcomes in tests and late runs), in an engine of
   // its own that is gone before the join opens the next.

@@ -1,4 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises';
+import { seededRandom } from '../seeded-random.js';
 import path from 'node:path';
 import winston from 'winston';
 import { runTraining } from '../../scripts/lib/python.js';
@@ -67,21 +68,12 @@ const monthStart = (m: number) => Date.UTC(2026, m, 1);
 const logit = (p: number) => Math.log(p / (1 - p));
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
-/** A small seeded generator (the outcome draws), so a simulated year can be run again. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
-
 export async function simulateYear(options: SimulationOptions): Promise<SimulatedMonth[]> {
   const { dir, perMonth, logger } = options;
   await mkdir(dir, { recursive: true });
   const store = await startStore(dir, 20_000, options.seed);
   const dataRoot = new FsBlobStore(path.join(dir, 'data'));
-  const draw = random(options.seed);
+  const draw = seededRandom(options.seed);
   const months: SimulatedMonth[] = [];
   /** The outcomes of last month's approved applications, arriving at this month's run. */
   let arriving: string[] = [];

@@ -7,6 +7,7 @@ import {
   LoanApplication,
   MARITAL_STATUSES,
 } from '../../service/src/contract/loan-application.contract.js';
+import { seededRandom } from '../../jobs/seeded-random.js';
 
 /** A valid application (the Swagger example). */
 export const VALID_APPLICATION: LoanApplication = {
@@ -68,13 +69,7 @@ export const BROKEN_RULES: [string, unknown, string][] = [
 ];
 
 /** A seeded generator of numbers in [0, 1), so a failing test can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
+export { seededRandom };
 
 /** A random valid application from a seeded generator (rates and amounts in realistic ranges, every enum value). */
 export function randomApplications(count: number, seed: number): LoanApplication[] {

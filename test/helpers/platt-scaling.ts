@@ -1,4 +1,5 @@
 /**
+ * (For tests: what a risk team does by hand to a model the gate refused; the product does not recalibrate this way.)
  * Platt scaling in log-odds: logit(p') = a * logit(p) + b, fitted by Newton's method on the log-likelihood of the
  * observed defaults. It keeps the ranking (a > 0) and moves the probabilities to the default rates seen: what a risk
  * team does to a model that ranks well but promises too little.
