@@ -8,7 +8,7 @@ import { fraction, GATE_OPTIONS, readInput } from './job-inputs.js';
 import { DEFAULT_TRAINING_FRAME } from './tables/training-frame.js';
 
 const USAGE =
-  'usage: npm run retrain -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--min-air 0.8] [--max-ece 0.02] [--stage production|shadow] [--base FILE] [--train-months 24] [--max-train-rows 500000] [--recalibrate-recent 0] [--recalibrate-holdout] [--name loan-default]';
+  'usage: npm run retrain -- --store STORE --data-root DIR|s3://... --outcomes FILE [--min-auc 0.7] [--max-drop 0.01] [--min-air 0.8] [--max-ece 0.02] [--stage production|shadow] [--base FILE] [--train-months 24] [--max-train-rows 500000] [--recalibrate-recent 0] [--recalibrate-holdout] [--search-seconds 60] [--name loan-default]';
 /** Exit codes: promoted or shadowed, rejected (ran fine, candidate not good enough), failed. */
 const RETRAIN_EXIT = { promoted: 0, shadowed: 0, failed: 1, rejected: 3 } as const;
 
@@ -38,7 +38,11 @@ runCli(
       'max-train-rows': { type: 'string', default: String(DEFAULT_TRAINING_FRAME.maxRows) },
       'recalibrate-recent': { type: 'string', default: '0' },
       'recalibrate-holdout': { type: 'boolean' },
+      'search-seconds': { type: 'string', default: '60' },
     });
+    const searchSeconds = Number(values['search-seconds']);
+    if (!(searchSeconds >= 0))
+      throw new UsageError(`--search-seconds must be 0 or more, got '${values['search-seconds']}'`);
     const trainingFrame = {
       months: positiveInteger(values, 'train-months'),
       maxRows: positiveInteger(values, 'max-train-rows'),
@@ -64,6 +68,7 @@ runCli(
       train: pythonTrainer(Number(values.seed), {
         recalibrateRecent: fraction(values, 'recalibrate-recent'),
         recalibrateHoldout: Boolean(values['recalibrate-holdout']),
+        searchSeconds,
       }),
     });
     process.stdout.write(JSON.stringify(report) + '\n');

@@ -6,7 +6,7 @@ import { createJsonLineLogger } from '../service/src/logging/logger.js';
 import { simulateYear } from './simulation/simulate.js';
 
 const USAGE =
-  'usage: npm run simulate -- [--months 12] [--shift-at 6] [--shock 1.43] [--per-month 6000] [--train-months 1] [--anchor] [--recalibrate-recent 0] [--recalibrate-holdout] [--seed 1] [--out FILE] [--keep]';
+  'usage: npm run simulate -- [--months 12] [--shift-at 6] [--shock 1.43] [--per-month 6000] [--train-months 1] [--anchor] [--recalibrate-recent 0] [--recalibrate-holdout] [--search-seconds 0] [--seed 1] [--out FILE] [--keep]';
 
 function wholeNumber(values: Record<string, unknown>, name: string, min: number): number {
   const value = Number(values[name]);
@@ -29,6 +29,8 @@ runCli(USAGE, async () => {
     anchor: { type: 'boolean' },
     'recalibrate-recent': { type: 'string', default: '0' },
     'recalibrate-holdout': { type: 'boolean' },
+    // Off by default: the year is about calibration, and twelve searches would add minutes to it.
+    'search-seconds': { type: 'string', default: '0' },
   });
   const months = wholeNumber(values, 'months', 2);
   const shiftAt = values['shift-at'] === undefined ? undefined : wholeNumber(values, 'shift-at', 1);
@@ -48,6 +50,7 @@ runCli(USAGE, async () => {
       anchor: Boolean(values.anchor),
       recalibrateRecent: Number(values['recalibrate-recent']),
       recalibrateHoldout: Boolean(values['recalibrate-holdout']),
+      searchSeconds: Number(values['search-seconds']),
       seed: wholeNumber(values, 'seed', 0),
       logger: createJsonLineLogger(process.env.LOG_LEVEL ?? 'warn'),
     });

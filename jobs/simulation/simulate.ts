@@ -44,6 +44,8 @@ export interface SimulationOptions {
   recalibrateRecent: number;
   /** Fit each candidate's intercept on every other row of its (most recent) holdout, judged on the others. */
   recalibrateHoldout: boolean;
+  /** Budget for training's hyperparameter search, in seconds (0: the defaults). */
+  searchSeconds?: number;
   logger: winston.Logger;
 }
 
@@ -140,6 +142,7 @@ export async function simulateYear(options: SimulationOptions): Promise<Simulate
             train: pythonTrainer(options.seed, {
               recalibrateRecent: options.recalibrateRecent,
               recalibrateHoldout: options.recalibrateHoldout,
+              searchSeconds: options.searchSeconds,
             }),
             now: () => new Date(monthStart(m + 1) - 3_600_000),
           })

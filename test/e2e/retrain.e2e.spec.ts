@@ -95,7 +95,10 @@ async function setUp(
   return { root, store, base, production: manifest.version };
 }
 
-/** npm run retrain over a set-up store and data root, with the gate used in these tests. */
+/**
+ * npm run retrain over a set-up store and data root, with the gate used in these tests; without the hyperparameter
+ * search (one test turns it on) so that the candidates are the same on any machine.
+ */
 function runRetrain(root: string, store: string, base: string, extra: string[] = []) {
   return runJob('retrain.ts', [
     '--store',
@@ -110,6 +113,8 @@ function runRetrain(root: string, store: string, base: string, extra: string[] =
     '0.75',
     '--max-drop',
     '0.02',
+    '--search-seconds',
+    '0',
     ...extra,
   ]);
 }
@@ -125,7 +130,7 @@ async function reportOf(root: string) {
 
 it('promotes a good candidate and records why', async () => {
   const { root, store, base, production } = await setUp('good', 8000, false);
-  const run = await runRetrain(root, store.location, base);
+  const run = await runRetrain(root, store.location, base, ['--search-seconds', '60']);
   expect(run.code).toBe(0);
   const report = await reportOf(root);
   console.log(
@@ -162,6 +167,18 @@ it('promotes a good candidate and records why', async () => {
   expect(promoted.training_data.uri).toBe(`${path.join(root, 'data')}/snapshots/${report.snapshot.id}/manifest.json`);
   expect(promoted.training_data.frame).toEqual({ snapshot: report.snapshot.id, ...report.training_frame });
   expect(promoted.training_data.rows).toBe(report.training_frame.rows);
+  // Its hyperparameters were chosen by the search on its training rows, and the model was fitted with them.
+  const search = promoted.model.search;
+  expect(search.trials.length).toBeGreaterThanOrEqual(1);
+  expect(search.trials[0].params).toEqual({
+    learning_rate: 0.1,
+    max_leaf_nodes: 8,
+    min_samples_leaf: 40,
+    l2_regularization: 1,
+  });
+  const best = [...search.trials].sort((a, b) => a.cv_log_loss - b.cv_log_loss)[0];
+  expect(search.chosen).toEqual(best.params);
+  for (const [name, value] of Object.entries(search.chosen)) expect(promoted.model.params[name]).toBe(value);
 });
 
 it('with --stage shadow puts a candidate that passes on the shadow channel and leaves production where it was', async () => {
@@ -281,7 +298,7 @@ async function retrainShifted(name: string, shifts: number[]) {
     logger: createJsonLineLogger('error'),
     snapshotStep: 'in-process',
     train: async (dataFile, outDir, holdoutFile, data) => {
-      await pythonTrainer(42)(dataFile, outDir, holdoutFile, data);
+      await pythonTrainer(42, { searchSeconds: 0 })(dataFile, outDir, holdoutFile, data);
       for (const shift of shifts) {
         const shifted = spawnSync(findPython(), [
           path.join(ROOT, 'test/helpers/shift_log_odds.py'),

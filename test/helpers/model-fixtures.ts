@@ -54,6 +54,9 @@ export async function trainedFixtures(seeds: number[], rows = 4000): Promise<Tra
         path.join(work, 'model'),
         '--seed',
         String(seed),
+        // The defaults, not a time-budgeted search: a fixture is the same model on any machine and under any load.
+        '--search-seconds',
+        '0',
       ]);
       await rename(work, dir).catch(() => rm(work, { recursive: true, force: true })); // another worker won the race
     }

@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
         "--recalibrate-holdout", action="store_true",
         help="with --holdout-by: fit the intercept on every other row of the holdout, judge on the others",
     )
+    train.add_argument(
+        "--search-seconds", type=float, default=60.0,
+        help="time budget for choosing hyperparameters by cross-validation on the training rows (0: today's defaults)",
+    )
+    train.add_argument("--search-trials", type=_positive_int, default=12, help="at most this many candidates, defaults first")
     sub.add_parser("contract", help="print the data contract as JSON")
     feats = sub.add_parser("features", help="print the float32 tensor of a manifest's canaries, as training builds it")
     feats.add_argument("--manifest", required=True)
@@ -99,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
                 args.data, args.out, args.name, args.seed, args.cost_ratio, args.data_uri, args.score, args.score_out,
                 args.holdout_by, args.holdout_out, use_protected=args.use_protected, monotone=not args.no_monotone,
                 data_frame=args.data_frame, recalibrate_recent=args.recalibrate_recent,
-                recalibrate_holdout=args.recalibrate_holdout,
+                recalibrate_holdout=args.recalibrate_holdout, search_seconds=args.search_seconds,
+                search_trials=args.search_trials,
             )
             print(json.dumps({"version": doc["version"], "metrics": doc["metrics"], "threshold": doc["threshold"]["value"]}))
     except ContractError as exc:

@@ -81,7 +81,7 @@ def build(
         },
         "contract": contract.as_json(),
         "feature_spec": trained.spec,
-        "model": {"type": "HistGradientBoostingClassifier", "seed": seed, "params": params},
+        "model": {"type": "HistGradientBoostingClassifier", "seed": seed, "params": params, "search": trained.search},
         "onnx": {
             "file": "model.onnx",
             "sha256": onnx_sha,

@@ -16,12 +16,13 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from . import contract, features
+from . import contract, features, search
 
 DEFAULT_COST_RATIO = 4.0
 HOLDOUT_FRACTION = 0.2
 THRESHOLD_FRACTION = 0.15
 BASELINE_MAX_ROWS = 100_000  # the logistic baseline is fitted on at most this many rows
+MIN_MONTH_HOLDOUT = 1_000  # rows the latest-month holdout (with --recalibrate-holdout) holds at least
 
 
 @dataclass
@@ -35,6 +36,7 @@ class TrainedModel:
     holdout_scores: np.ndarray     # probability_of_default on the holdout
     train_frame: pd.DataFrame      # rows the model was fitted on (reference distributions)
     train_scores: np.ndarray
+    search: dict                   # how the hyperparameters were chosen
 
 
 def default_target(frame: pd.DataFrame) -> np.ndarray:
@@ -94,10 +96,18 @@ def _baseline_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(grade_letter=frame[contract.GRADE_FIELD].str[0])
 
 
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    """The mean gap between observed and promised default rates over ten equal-width bands (as the backtests use)."""
+    band = np.minimum((p * bins).astype(int), bins - 1)
+    gaps = np.abs(np.bincount(band, weights=y, minlength=bins) - np.bincount(band, weights=p, minlength=bins))
+    return float(gaps.sum() / len(p)) if len(p) else 0.0
+
+
 def evaluate(y: np.ndarray, p: np.ndarray, threshold: float) -> dict:
     declined = p >= threshold
     return {
         "roc_auc": float(roc_auc_score(y, p)),
+        "expected_calibration_error": expected_calibration_error(y, p),
         "log_loss": float(log_loss(y, p, labels=[0, 1])),
         "brier": float(brier_score_loss(y, p)),
         "rows": int(len(y)),
@@ -108,13 +118,25 @@ def evaluate(y: np.ndarray, p: np.ndarray, threshold: float) -> dict:
     }
 
 
-def split_holdout(frame: pd.DataFrame, seed: int, holdout_by: str | None = None):
-    """Stratified random 20% holdout, or with `holdout_by` (a time column) the most recent 20% of rows."""
+def split_holdout(frame: pd.DataFrame, seed: int, holdout_by: str | None = None, latest_month: bool = False):
+    """Stratified random 20% holdout; with `holdout_by` (a time column) the most recent 20% of rows, or with
+    `latest_month` the rows of the most recent calendar month (with earlier months until MIN_MONTH_HOLDOUT rows)."""
     if holdout_by is None:
         return train_test_split(frame, test_size=HOLDOUT_FRACTION, stratify=default_target(frame), random_state=seed)
-    order = pd.to_datetime(frame[holdout_by], utc=True, errors="raise").argsort(kind="stable")
+    times = pd.to_datetime(frame[holdout_by], utc=True, errors="raise")
+    order = times.argsort(kind="stable").to_numpy()
+    ordered = frame.iloc[order]
     cut = int(round(len(frame) * (1 - HOLDOUT_FRACTION)))
-    ordered = frame.iloc[order.to_numpy()]
+    if latest_month:
+        months = times.iloc[order].dt.strftime("%Y-%m").to_numpy()
+        counts = pd.Series(months).value_counts().sort_index(ascending=False)
+        held = 0
+        for count in counts:
+            held += int(count)
+            if held >= MIN_MONTH_HOLDOUT:
+                break
+        # Never more than half the rows: the model still needs something to learn from.
+        cut = max(len(frame) - held, len(frame) // 2)
     return ordered.iloc[:cut], ordered.iloc[cut:]
 
 
@@ -127,9 +149,11 @@ def train(
     monotone: bool = True,
     recalibrate_recent: float = 0.0,
     recalibrate_holdout: bool = False,
+    search_seconds: float = search.DEFAULT_SECONDS,
+    search_trials: int = search.DEFAULT_TRIALS,
 ) -> TrainedModel:
     spec = features.default_spec(use_protected=use_protected, monotone=monotone)
-    train_frame, holdout = split_holdout(frame, seed, holdout_by)
+    train_frame, holdout = split_holdout(frame, seed, holdout_by, latest_month=recalibrate_holdout)
     for part, name in ((train_frame, "training"), (holdout, "holdout")):
         if default_target(part).min() == default_target(part).max():
             raise ValueError(f"the {name} rows hold only one class; more data with both outcomes is needed")
@@ -137,18 +161,11 @@ def train(
         train_frame, test_size=THRESHOLD_FRACTION, stratify=default_target(train_frame), random_state=seed
     )
     x_fit, y_fit = features.transform(fit_frame, spec), default_target(fit_frame)
-    gbm = HistGradientBoostingClassifier(
-        learning_rate=0.1,
-        max_iter=400,
-        max_leaf_nodes=8,
-        min_samples_leaf=40,
-        l2_regularization=1.0,
-        early_stopping=True,
-        validation_fraction=0.1,
-        n_iter_no_change=25,
-        random_state=seed,
-        monotonic_cst=features.monotonic_cst(spec),
+    # Hyperparameters from cross-validation on the fit rows alone, with the same lawful constraints as the model.
+    chosen = search.search(
+        x_fit.astype(np.float64), y_fit, seed, features.monotonic_cst(spec), seconds=search_seconds, max_trials=search_trials
     )
+    gbm = search.make_gbm(chosen.params, seed, features.monotonic_cst(spec))
     gbm.fit(x_fit.astype(np.float64), y_fit)
     shift = 0.0
     if recalibrate_recent > 0 and holdout_by:
@@ -158,8 +175,9 @@ def train(
         shift = intercept_shift(predict_default(gbm, features.transform(recent, spec)), default_target(recent))
         gbm._baseline_prediction = gbm._baseline_prediction + shift
     if recalibrate_holdout and holdout_by:
-        # The most recent outcomes set today's level: every other holdout row fits the intercept, the rest are the
-        # holdout the model is judged on (one parameter fitted on one half, judged on the other).
+        # The most recent month of outcomes sets today's level: every other row of it fits the intercept, the rest are
+        # the holdout the model is judged on (one parameter fitted on one half, judged on the other). After a shift,
+        # the candidate is then both levelled and judged on the shifted population alone.
         fitted, holdout = holdout.iloc[0::2], holdout.iloc[1::2]
         shift = intercept_shift(predict_default(gbm, features.transform(fitted, spec)), default_target(fitted))
         gbm._baseline_prediction = gbm._baseline_prediction + shift
@@ -182,11 +200,14 @@ def train(
     )
     metrics["iterations"] = int(gbm.n_iter_)
     if recalibrate_holdout:
-        metrics["recalibration"] = f"intercept shifted by {shift:+.4f} log-odds on every other row of the most recent 20%; judged on the others"
+        metrics["recalibration"] = f"intercept shifted by {shift:+.4f} log-odds on every other row of the most recent month; judged on the others"
     elif recalibrate_recent > 0:
         metrics["recalibration"] = f"intercept shifted by {shift:+.4f} log-odds on the most recent {recalibrate_recent:.0%} of training rows"
     metrics["train_rows"] = int(len(fit_frame))
-    metrics["holdout"] = f"most recent {HOLDOUT_FRACTION:.0%} by {holdout_by}" if holdout_by else f"stratified random {HOLDOUT_FRACTION:.0%}"
+    if recalibrate_holdout and holdout_by:
+        metrics["holdout"] = f"every other row of the most recent month by {holdout_by}"
+    else:
+        metrics["holdout"] = f"most recent {HOLDOUT_FRACTION:.0%} by {holdout_by}" if holdout_by else f"stratified random {HOLDOUT_FRACTION:.0%}"
     return TrainedModel(
         gbm=gbm,
         baseline=baseline,
@@ -197,4 +218,5 @@ def train(
         holdout_scores=p_hold,
         train_frame=fit_frame.reset_index(drop=True),
         train_scores=predict_default(gbm, x_fit),
+        search=chosen.as_json(),
     )

@@ -28,6 +28,8 @@ def train_to_dir(
     data_frame: dict | None = None,
     recalibrate_recent: float = 0.0,
     recalibrate_holdout: bool = False,
+    search_seconds: float = model.search.DEFAULT_SECONDS,
+    search_trials: int = model.search.DEFAULT_TRIALS,
 ) -> dict:
     raw = data.read_table(data_path)
     known = set(contract.INPUT_FIELDS) | {contract.LABEL, contract.APPLICATION_ID} | ({holdout_by} if holdout_by else set())
@@ -38,6 +40,7 @@ def train_to_dir(
     trained = model.train(
         frame, seed=seed, cost_ratio=cost_ratio, holdout_by=holdout_by, use_protected=use_protected, monotone=monotone,
         recalibrate_recent=recalibrate_recent, recalibrate_holdout=recalibrate_holdout,
+        search_seconds=search_seconds, search_trials=search_trials,
     )
     if holdout_out:
         # The exact rows the metrics are computed on, for comparing other models on the same slice.

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 
 import matplotlib
 
@@ -122,6 +123,27 @@ def master_scale_section(manifest: dict, y: np.ndarray, p: np.ndarray) -> str:
     )
 
 
+def search_section(manifest: dict) -> str:
+    found = manifest["model"].get("search")
+    if not found:
+        return ""
+    chosen = found["chosen"]
+    if found["stopped_by"] == "off":
+        return f"<h2>Hyperparameters</h2><p>Not searched: the defaults {html.escape(json.dumps(chosen))}.</p>"
+    rows = "".join(
+        f"<tr><td>{'&#9733;' if t['params'] == chosen else ''}</td><td><code>{html.escape(json.dumps(t['params']))}</code></td>"
+        f"<td>{t['cv_log_loss']:.5f}</td><td>{t['cv_roc_auc']:.4f}</td><td>{html.escape(str(t['iterations']))}</td>"
+        f"<td>{t['seconds']:.1f}</td></tr>"
+        for t in found["trials"]
+    )
+    return f"""<h2>Hyperparameters</h2>
+<p>{html.escape(found['method'])}, on {found['rows']} of the fit rows, within {found['budget_seconds']:g} s
+(stopped by {html.escape(found['stopped_by'])} after {len(found['trials'])} trials, {found['seconds']:.1f} s). Every trial
+keeps the monotone constraints and leaves out the protected attributes; each stops early on its own validation split.
+The chosen one (&#9733;) has the lowest mean log loss; the first row is the defaults.</p>
+<table><tr><th></th><th>parameters</th><th>CV log loss</th><th>CV ROC-AUC</th><th>iterations per fold</th><th>seconds</th></tr>{rows}</table>"""
+
+
 def model_card(manifest: dict, y: np.ndarray, p: np.ndarray, baseline_p: np.ndarray | None) -> str:
     metrics = manifest["metrics"]
     rows = "".join(
@@ -151,6 +173,7 @@ Created {html.escape(manifest['created_at'])} from <code>{html.escape(str(data['
 <p>Decline when probability_of_default &ge; <b>{threshold['value']:.4f}</b>. {html.escape(threshold['description'])}.</p>
 {inputs_section(manifest)}
 <h2>Holdout metrics</h2><table>{rows}</table>
+{search_section(manifest)}
 {master_scale_section(manifest, y, p)}
 {fairness_section(manifest)}
 <h2>Plots</h2>

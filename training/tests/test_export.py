@@ -8,7 +8,7 @@ from loan_default import data, export, features, model
 
 @pytest.fixture(scope="module")
 def trained(small_frame):
-    return model.train(data.validate(small_frame), seed=1)
+    return model.train(data.validate(small_frame), seed=1, search_seconds=0)
 
 
 def test_float32_floor_keeps_every_float32_comparison():

@@ -50,9 +50,11 @@ def test_recalibrating_on_the_holdout_judges_on_the_other_half_and_meets_a_shift
     true_p = frame["true_probability_of_default"].to_numpy()
     shifted = np.where(recent, 1 / (1 + (1 - true_p) / (2 * true_p)), true_p)
     frame["loan_paid_back"] = (rng.uniform(size=len(frame)) >= shifted).astype(int)
-    plain = model.train(frame.copy(), seed=3, holdout_by="observed_at")
-    recalibrated = model.train(frame.copy(), seed=3, holdout_by="observed_at", recalibrate_holdout=True)
-    assert len(recalibrated.holdout) == len(plain.holdout) // 2
+    plain = model.train(frame.copy(), seed=3, holdout_by="observed_at", search_seconds=0)
+    recalibrated = model.train(frame.copy(), seed=3, holdout_by="observed_at", recalibrate_holdout=True, search_seconds=0)
+    # The most recent months reaching MIN_MONTH_HOLDOUT rows (two of 500), every other row of them judged.
+    assert len(recalibrated.holdout) == model.MIN_MONTH_HOLDOUT // 2
+    assert recalibrated.holdout["observed_at"].min() >= "2026-11"
     observed = model.default_target(recalibrated.holdout).mean()
     assert abs(recalibrated.holdout_scores.mean() - observed) < abs(plain.holdout_scores.mean() - model.default_target(plain.holdout).mean())
     assert "every other row" in recalibrated.metrics["recalibration"]

@@ -16,7 +16,7 @@ def data_file(tmp_path_factory):
 
 
 def test_training_writes_a_complete_manifest(data_file, tmp_path):
-    doc = pipeline.train_to_dir(str(data_file), str(tmp_path / "v"), seed=5)
+    doc = pipeline.train_to_dir(str(data_file), str(tmp_path / "v"), seed=5, search_seconds=0)
     for key in ("name", "version", "created_at", "training_data", "libraries", "feature_spec", "onnx", "metrics",
                 "threshold", "canaries", "reference"):
         assert key in doc
@@ -44,8 +44,8 @@ def test_training_writes_a_complete_manifest(data_file, tmp_path):
 
 
 def test_training_is_deterministic_for_a_seed(data_file, tmp_path):
-    a = pipeline.train_to_dir(str(data_file), str(tmp_path / "a"), seed=9)
-    b = pipeline.train_to_dir(str(data_file), str(tmp_path / "b"), seed=9)
+    a = pipeline.train_to_dir(str(data_file), str(tmp_path / "a"), seed=9, search_seconds=0)
+    b = pipeline.train_to_dir(str(data_file), str(tmp_path / "b"), seed=9, search_seconds=0)
     assert (tmp_path / "a/model.onnx").read_bytes() == (tmp_path / "b/model.onnx").read_bytes()
     assert a["metrics"] == b["metrics"] and a["canaries"] == b["canaries"]
 
@@ -54,7 +54,7 @@ def test_holdout_auc_is_close_to_the_best_achievable(tmp_path):
     path = tmp_path / "big.csv"
     frame = synth.generate(100_000, 7)
     frame.to_csv(path, index=False)
-    trained_doc = pipeline.train_to_dir(str(path), str(tmp_path / "m"), seed=42)
+    trained_doc = pipeline.train_to_dir(str(path), str(tmp_path / "m"), seed=42, search_seconds=0)
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import train_test_split
 
@@ -79,7 +79,7 @@ def test_time_based_holdout_is_the_most_recent_rows(tmp_path):
     frame = frame.sample(frac=1, random_state=0)  # file order must not matter
     path = tmp_path / "timed.csv"
     frame.to_csv(path, index=False)
-    doc = pipeline.train_to_dir(str(path), str(tmp_path / "m"), seed=1, holdout_by="observed_at", holdout_out=str(tmp_path / "h.csv"))
+    doc = pipeline.train_to_dir(str(path), str(tmp_path / "m"), seed=1, holdout_by="observed_at", holdout_out=str(tmp_path / "h.csv"), search_seconds=0)
     holdout = pd.read_csv(tmp_path / "h.csv")
     assert len(holdout) == 1000 and doc["metrics"]["rows"] == 1000
     assert holdout["observed_at"].min() > frame["observed_at"].sort_values().iloc[3999]
@@ -92,7 +92,7 @@ def test_the_default_model_ignores_protected_inputs_and_moves_risk_the_right_way
     from loan_default import contract, features, model
 
     frame = synth.generate(3000, 4)
-    trained = model.train(frame.drop(columns=["true_probability_of_default"]), seed=5)
+    trained = model.train(frame.drop(columns=["true_probability_of_default"]), seed=5, search_seconds=0)
     spec = trained.spec
     sample = frame.head(300).copy()
     base = model.predict_default(trained.gbm, features.transform(sample, spec))
@@ -117,7 +117,7 @@ def test_the_card_and_manifest_carry_fairness_per_group(data_file, tmp_path):
 
     from loan_default import export, features
 
-    doc = pipeline.train_to_dir(str(data_file), str(tmp_path / "v"), seed=5, holdout_out=str(tmp_path / "holdout.csv"))
+    doc = pipeline.train_to_dir(str(data_file), str(tmp_path / "v"), seed=5, holdout_out=str(tmp_path / "holdout.csv"), search_seconds=0)
     holdout_frame = pd.read_csv(tmp_path / "holdout.csv")
     # A direct computation on the same rows, scored by the exported graph.
     p = export.evaluate((tmp_path / "v/model.onnx").read_bytes(), features.transform(holdout_frame, doc["feature_spec"]))
