@@ -12,6 +12,8 @@ export interface Engine {
   readonly connection: DuckDBConnection;
   /** Where the job may write local files (downloads, staged rows, parts before upload). */
   readonly workDir: string;
+  /** Another connection to the same database (a streamed result holds its connection until read). */
+  connect(): Promise<DuckDBConnection>;
   close(): void;
 }
 
@@ -20,6 +22,8 @@ export interface EngineOptions {
   /** DuckDB's own memory limit; the job's Node heap and Python come on top. */
   memoryLimitMb?: number;
   threads?: number;
+  /** Keep rows in the order read (a job that numbers rows by their place in a file needs it). */
+  preserveOrder?: boolean;
 }
 
 export const DEFAULT_ENGINE_MEMORY_MB = 512;
@@ -28,20 +32,28 @@ export async function openEngine({
   workDir,
   memoryLimitMb = DEFAULT_ENGINE_MEMORY_MB,
   threads = 2,
+  preserveOrder = false,
 }: EngineOptions): Promise<Engine> {
   await mkdir(path.join(workDir, 'spill'), { recursive: true });
   const instance = await DuckDBInstance.create(path.join(workDir, 'engine.duckdb'), {
     memory_limit: `${memoryLimitMb}MB`,
     temp_directory: path.join(workDir, 'spill'),
     threads: String(threads),
-    // Row order within a part does not matter to any reader; keeping it costs memory.
-    preserve_insertion_order: 'false',
+    // Row order within a part does not matter to most readers; keeping it costs memory.
+    preserve_insertion_order: String(preserveOrder),
   });
   const connection = await instance.connect();
+  const others: DuckDBConnection[] = [];
   return {
     connection,
     workDir,
+    connect: async () => {
+      const other = await instance.connect();
+      others.push(other);
+      return other;
+    },
     close: () => {
+      for (const other of others) other.closeSync();
       connection.closeSync();
       instance.closeSync();
     },

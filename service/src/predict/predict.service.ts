@@ -2,7 +2,7 @@ import { Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { LoadedModel } from '../model/loaded-model.js';
 import { ChallengersService } from '../model/challengers.service.js';
-import { gradeOf } from '../model/master-scale.js';
+import { answerOf } from './answer.js';
 import { ModelService } from '../model/model.service.js';
 import { ScoringEvents } from '../scoring/scoring-events.js';
 import { LoanApplicationDto } from './dto/loan-application.dto.js';
@@ -82,17 +82,8 @@ export class PredictService {
   }
 
   private answer(applications: LoanApplicationDto[], scores: Float32Array, model: LoadedModel): PredictionDto[] {
-    const { threshold, version, masterScale } = model;
     return applications.map((application, i) => {
-      const probability = scores[i];
-      const prediction: PredictionDto = {
-        prediction_id: randomUUID(),
-        probability_of_default: probability,
-        decision: probability >= threshold ? 'decline' : 'approve',
-        threshold,
-        model_version: version,
-        rating_grade: gradeOf(masterScale, probability),
-      };
+      const prediction: PredictionDto = { prediction_id: randomUUID(), ...answerOf(model, scores[i]) };
       if (application.application_id !== undefined && application.application_id !== null)
         prediction.application_id = application.application_id;
       return prediction;
