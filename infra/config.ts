@@ -1,4 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
+import type { BookScoringSettings } from './components/book-scoring.js';
 
 /**
  * The stack's settings, read once from Pulumi config (see Pulumi.dev.yaml) and checked, in sections by the
@@ -22,6 +23,8 @@ export interface StackSettings {
     /** The Fargate task's size: CPU units, MiB, and GiB of ephemeral disk (the engine's spill and downloads). */
     task: { cpu: number; memory: number; ephemeralGiB: number };
   };
+  /** Scoring whole loan books with Step Functions (npm run score-book per part on Fargate). */
+  bookScoring: BookScoringSettings;
   /** `single`: one free-tier EC2 instance. `fleet`: ECS Fargate tasks behind an ALB (the fleet section applies). */
   deployment: 'single' | 'fleet';
   fleet: FleetSettings;
@@ -149,6 +152,31 @@ export function readSettings(config = new pulumi.Config(), region = stackRegion(
       stage: retrainStage,
       task: readRetrainingTask(config),
     },
+    bookScoring: readBookScoring(config),
+  };
+}
+
+const BOOK_REASONS = ['none', 'declines', 'all'] as const;
+
+/** The book-scoring fan-out: parts at once, retries with backoff, the failures tolerated, one part's task. */
+function readBookScoring(config: pulumi.Config): BookScoringSettings {
+  const reasons = config.get('bookReasons') ?? 'declines';
+  if (!(BOOK_REASONS as readonly string[]).includes(reasons))
+    throw new Error(`bookReasons must be one of ${BOOK_REASONS.join(', ')}, got '${reasons}'`);
+  const backoffRate = config.getNumber('bookRetryBackoffRate') ?? 2;
+  if (!(backoffRate >= 1 && backoffRate <= 10))
+    throw new Error(`bookRetryBackoffRate must be from 1 to 10, got ${backoffRate}`);
+  return {
+    maxConcurrency: integerSetting(config, 'bookMaxConcurrency', 10, 1, 1000),
+    toleratedFailurePercentage: integerSetting(config, 'bookToleratedFailurePercent', 0, 0, 100),
+    retry: {
+      maxAttempts: integerSetting(config, 'bookRetryAttempts', 2, 0, 10),
+      intervalSeconds: integerSetting(config, 'bookRetryIntervalS', 30, 1, 3600),
+      backoffRate,
+    },
+    partTimeoutSeconds: integerSetting(config, 'bookPartTimeoutS', 3600, 60, 86_400),
+    reasons: reasons as BookScoringSettings['reasons'],
+    task: fargateSize(config, 'bookCpu', 'bookMemory', 1024, 2048),
   };
 }
 

@@ -9,6 +9,7 @@ import { Logging } from './components/logging.js';
 import { Network } from './components/network.js';
 import { Registry } from './components/registry.js';
 import { OUTCOMES_KEY, Retraining } from './components/retraining.js';
+import { BookScoring } from './components/book-scoring.js';
 import { LOAD_BALANCER_LOGS_PREFIX, PREDICTIONS_PREFIX, Storage } from './components/storage.js';
 import { readSettings } from './config.js';
 
@@ -110,6 +111,20 @@ const retraining = new Retraining('loan-default', {
   tags,
 });
 
+// A whole loan book scored from Parquet parts, one Fargate task per part (README "Scoring a loan book").
+const bookScoring = new BookScoring('loan-default', {
+  image: registry.image('retraining'),
+  cluster: retraining.cluster,
+  network,
+  dataBucket: storage.dataBucket,
+  modelsBucket: storage.modelsBucket,
+  modelName: settings.modelName,
+  logGroup: logging.retrainingLogGroup,
+  alarmTopic: logging.alarmTopic,
+  run: settings.bookScoring,
+  tags,
+});
+
 // The same tables for analysts, in the Glue Data Catalog and an Athena workgroup.
 const analytics = new Analytics('loan-default', {
   dataBucket: storage.dataBucket,
@@ -146,6 +161,7 @@ export const fleetWarning = fleet?.loadBalancer.warning || undefined;
 export const loadBalancerDnsName = fleet?.loadBalancer.alb.dnsName;
 export const retrainingSchedule = retraining.schedule.name;
 export const retrainingCluster = retraining.cluster.name;
+export const bookScoringStateMachine = bookScoring.stateMachine.arn;
 export const outcomesUri = pulumi.interpolate`s3://${storage.dataBucket.name}/${OUTCOMES_KEY}`;
 export const analyticsDatabase = analytics.database.name;
 export const athenaWorkgroup = analytics.workgroup.name;

@@ -9,7 +9,7 @@ import { fraction } from './job-inputs.js';
 const USAGE =
   'usage: npm run score-book -- --in FILE|DIR|s3://prefix --out DIR|s3://prefix [--store models] [--name loan-default] ' +
   '[--version V | --channel production] [--key loan_id] [--reasons none|declines|all] [--workers N] ' +
-  '[--max-reject-rate 0.01] [--part KEY | --finalize]';
+  '[--max-reject-rate 0.01] [--part KEY | --single-part | --finalize]';
 /**
  * Exit codes: done; failed; bad arguments or a part that is not a book (not Parquet/CSV, a column missing or
  * mistyped); too many rejects.
@@ -32,6 +32,8 @@ runCli(
       workers: { type: 'string', default: String(os.availableParallelism()) },
       'max-reject-rate': { type: 'string', default: '0.01' },
       part: { type: 'string' },
+      // --in names one part (a Step Functions map item): score it alone, no manifest.
+      'single-part': { type: 'boolean' },
       finalize: { type: 'boolean' },
     });
     const reasons = values.reasons as ReasonsOption;
@@ -57,6 +59,7 @@ runCli(
         workers,
         maxRejectRate: fraction(values, 'max-reject-rate'),
         part: values.part as string | undefined,
+        singlePart: Boolean(values['single-part']),
         finalize: Boolean(values.finalize),
         logger,
       });

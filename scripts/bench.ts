@@ -16,10 +16,11 @@ import {
   stop,
   Variant,
 } from './bench/harness.js';
+import { benchBook } from './bench/book.js';
 import { integerOption, parseCli, runCli } from './lib/cli.js';
 
 const USAGE =
-  'usage: npm run bench -- [--duration 10] [--out var/bench/results.json] [--connections 1,16,64] [--baseline DIR (a checkout or copy with a built dist/, compared in alternating rounds)]';
+  'usage: npm run bench -- [--duration 10] [--out var/bench/results.json] [--connections 1,16,64] [--baseline DIR (a checkout or copy with a built dist/, compared in alternating rounds)] [--book-rows 10000000 (0: no book)]';
 /** Rounds behind each figure a target reads. */
 const ROUNDS = 3;
 
@@ -63,6 +64,7 @@ runCli(USAGE, async () => {
     out: { type: 'string', default: 'var/bench/results.json' },
     connections: { type: 'string', default: '1,16,64' },
     baseline: { type: 'string' },
+    'book-rows': { type: 'string', default: '10000000' },
   });
   const baselineEntry = values.baseline ? path.resolve(String(values.baseline), 'dist/service/main.js') : null;
   if (baselineEntry)
@@ -243,6 +245,11 @@ runCli(USAGE, async () => {
     for (const dir of cleanup) await rm(dir, { recursive: true, force: true });
   }
 
+  // The loan book from Parquet parts (npm run score-book), against raw ONNX Runtime in the same run.
+  const bookRows = integerOption(values, 'book-rows', 0);
+  const book = bookRows > 0 ? await benchBook(bookRows, Math.max(1, Math.round(bookRows / 1_000_000))) : null;
+  if (book) results.book = book;
+
   const find = (name: string, c: number) => cases.find((x) => x.name === name && x.connections === c)!;
   const ceiling = find('bare node:http', top);
   const service64 = find('service /predict', top);
@@ -277,6 +284,17 @@ runCli(USAGE, async () => {
       comparisons[`micro_batching_${top}`]['micro-batching off'].requests_per_s,
     ),
   };
+  const bookRun = (reasons: string, workers: number) =>
+    book?.runs.find((r) => r.reasons === reasons && r.workers === workers);
+  if (book) {
+    const cores = Math.max(...book.runs.map((r) => r.workers));
+    ratios.book_rows_per_core_vs_raw_onnxruntime = bookRun('none', cores)!.ratio_to_raw_ort_per_core;
+    ratios.book_with_decline_reasons_per_core_vs_raw_onnxruntime = bookRun(
+      'declines',
+      cores,
+    )!.ratio_to_raw_ort_per_core;
+    ratios.book_one_worker_vs_raw_onnxruntime = bookRun('none', 1)!.ratio_to_raw_ort_per_core;
+  }
   if (comparisons.baseline)
     ratios.this_build_vs_baseline_rps = ratio(
       comparisons.baseline['this build'].requests_per_s,
@@ -296,6 +314,13 @@ runCli(USAGE, async () => {
     shadow_p99_within_12x: ratios.shadow_set_vs_none_p99 <= 1.2,
     ready_within_1500ms: (results.ready_ms as number) <= 1500,
     rss_at_most_250mb: (results.rss_mb_after as number) <= 250,
+    ...(book
+      ? {
+          book_at_least_05_of_raw_onnxruntime_per_core: ratios.book_rows_per_core_vs_raw_onnxruntime >= 0.5,
+          book_with_reasons_at_least_025_per_core: ratios.book_with_decline_reasons_per_core_vs_raw_onnxruntime >= 0.25,
+          book_worker_rss_under_512mb: book.runs.every((r) => r.worker_peak_rss_mb < 512),
+        }
+      : {}),
   };
   Object.assign(results, { cases, comparisons, ratios, targets });
   process.stdout.write(

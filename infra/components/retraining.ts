@@ -222,6 +222,7 @@ export class Retraining extends pulumi.ComponentResource {
               Effect: 'Allow',
               Action: ['iam:PassRole'],
               Resource: [this.executionRole.role.arn, this.taskRole.role.arn],
+              Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
             },
           ],
         }),

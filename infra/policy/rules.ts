@@ -50,6 +50,7 @@ const T = {
   webAclAssociation: 'aws:wafv2/webAclAssociation:WebAclAssociation',
   athenaWorkgroup: 'aws:athena/workgroup:Workgroup',
   glueTable: 'aws:glue/catalogTable:CatalogTable',
+  stateMachine: 'aws:sfn/stateMachine:StateMachine',
 } as const;
 export const RESOURCE_TYPES = T;
 
@@ -350,6 +351,64 @@ export const RESOURCE_RULES: ResourceRule[] = [
     }),
   },
   {
+    name: 'iam-run-and-pass-named',
+    description:
+      'ecs:RunTask names task definitions and a cluster condition; iam:PassRole names roles and the service they go ' +
+      'to: a role that runs tasks cannot run (or hand its roles to) anything else.',
+    check: (r) => {
+      if (r.type !== T.rolePolicy && r.type !== T.policy) return [];
+      const problems: string[] = [];
+      for (const s of asList(parse(r.props.policy)?.Statement) as any[]) {
+        if (s.Effect !== 'Allow') continue;
+        const actions = asList<string>(s.Action);
+        const resources = asList<string>(s.Resource).map(String);
+        if (actions.includes('ecs:RunTask')) {
+          if (!resources.every((arn) => /:task-definition\/[^*]+(:\*)?$/.test(arn)))
+            problems.push(`statement ${s.Sid ?? ''} runs tasks other than named task definitions`);
+          if (!s.Condition?.ArnLike?.['ecs:cluster'] && !s.Condition?.ArnEquals?.['ecs:cluster'])
+            problems.push(`statement ${s.Sid ?? ''} runs tasks on any cluster`);
+        }
+        if (actions.includes('iam:PassRole')) {
+          if (resources.some((arn) => arn.includes('*')))
+            problems.push(`statement ${s.Sid ?? ''} passes roles matched by a wildcard`);
+          if (!s.Condition?.StringEquals?.['iam:PassedToService'])
+            problems.push(`statement ${s.Sid ?? ''} passes roles to any service (add iam:PassedToService)`);
+        }
+      }
+      return problems;
+    },
+  },
+  {
+    name: 'state-machines-bounded',
+    description:
+      'A state machine runs named ECS task definitions only; every task state has a timeout and retries with ' +
+      'backoff, and every map a concurrency limit.',
+    check: only(T.stateMachine, (p) => {
+      const problems: string[] = [];
+      const visit = (states: Record<string, any>) => {
+        for (const [name, state] of Object.entries(states ?? {})) {
+          if (state.Type === 'Task') {
+            if (String(state.Resource).startsWith('arn:aws:states:::ecs:runTask')) {
+              const definition = state.Parameters?.TaskDefinition;
+              if (typeof definition !== 'string' || !/:task-definition\//.test(definition))
+                problems.push(`state ${name} runs a task definition that is not named`);
+            }
+            if (!(Number(state.TimeoutSeconds) > 0)) problems.push(`state ${name} has no TimeoutSeconds`);
+            const retries = asList(state.Retry) as any[];
+            if (retries.length === 0 || retries.some((r) => !(Number(r.BackoffRate) >= 1)))
+              problems.push(`state ${name} has no retry with a backoff rate`);
+          }
+          if (state.Type === 'Map') {
+            if (!(Number(state.MaxConcurrency) > 0)) problems.push(`map ${name} has no MaxConcurrency`);
+            visit((state.ItemProcessor ?? state.Iterator)?.States);
+          }
+        }
+      };
+      visit(parse(p.definition)?.States);
+      return problems;
+    }),
+  },
+  {
     name: 'alarms-notify',
     description: 'Every alarm notifies someone.',
     check: only(T.alarm, (p) => (asList(p.alarmActions).length > 0 ? [] : ['alarmActions must name a topic'])),
@@ -375,6 +434,20 @@ export const STACK_RULES: StackRule[] = [
             .filter(([, set]) => !set.has(b.props.bucket))
             .map(([what]) => `bucket ${b.props.bucket} has no ${what}`),
         );
+    },
+  },
+  {
+    name: 'state-machines-alarm-on-failure',
+    description: 'Every state machine has an alarm on its failed executions.',
+    check: (resources) => {
+      const watched = new Set(
+        resources
+          .filter((r) => r.type === T.alarm && r.props.metricName === 'ExecutionsFailed')
+          .map((r) => r.props.dimensions?.StateMachineArn),
+      );
+      return resources
+        .filter((r) => r.type === T.stateMachine && !watched.has(r.props.arn))
+        .map((r) => `state machine ${r.name ?? r.props.arn} has no alarm on ExecutionsFailed`);
     },
   },
   {

@@ -2,6 +2,7 @@ import {
   ENUM_RULES,
   EnumField,
   GRADE_FIELD,
+  GRADE_LETTERS,
   GRADE_SUBGRADE_PATTERN,
   INPUT_FIELDS,
   NUMBER_RULES,
@@ -73,6 +74,20 @@ export function validRowPredicate(): string {
   );
   const grade = `regexp_full_match(${quote(GRADE_FIELD)}, ${sqlString(GRADE_SUBGRADE_PATTERN.source.replace(/^\^|\$$/g, ''))})`;
   return ['book_key IS NOT NULL', `book_key <> ''`, ...numbers, ...enums, grade].join(' AND ');
+}
+
+/**
+ * The inputs of a valid row as the scoring stream reads them: numbers as DOUBLE, categories as ENUMs of the contract's
+ * values (the client then takes each from the type's list instead of decoding its text); null on an invalid row.
+ */
+export function validInputColumns(): string {
+  const grades = [...GRADE_LETTERS].flatMap((letter) => [1, 2, 3, 4, 5].map((digit) => `${letter}${digit}`));
+  const enums: Record<string, readonly string[]> = { ...ENUM_RULES, [GRADE_FIELD]: grades };
+  return INPUT_FIELDS.map((n) =>
+    n in enums
+      ? `CASE WHEN book_valid THEN CAST(${quote(n)} AS ENUM(${enums[n].map(sqlString).join(', ')})) END AS ${quote(n)}`
+      : quote(n),
+  ).join(', ');
 }
 
 /** One rejected row as the API would have received it: the fields present, numbers as numbers where they are. */

@@ -24,6 +24,8 @@ export interface PartRecord extends PartCounts {
   model_version: string;
   options: BookOptions;
   seconds: number;
+  /** The peak resident memory of the process that scored it, so far (a worker scores parts one after another). */
+  worker_peak_rss_mb: number;
   /** True when this run found the part complete and did not score it again. */
   skipped?: boolean;
 }
@@ -107,6 +109,7 @@ export async function runPart(
       model_version: model.version,
       options,
       seconds: (Date.now() - started) / 1000,
+      worker_peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
     };
     await output.put(OUTPUT.record(stem), Buffer.from(JSON.stringify(record, null, 2) + '\n'), {
       contentType: 'application/json',

@@ -22,6 +22,8 @@ export interface BookRun {
   maxRejectRate: number;
   /** Score only this part of the input (a Step Functions map item), without a manifest. */
   part?: string;
+  /** --in must name exactly one part, scored alone without a manifest (a map item: never the whole book). */
+  singlePart?: boolean;
   /** Only write the manifest and the success marker from the parts' records (after a fan-out). */
   finalize?: boolean;
   logger: winston.Logger;
@@ -32,12 +34,16 @@ export interface BookManifest {
   reason?: string;
   finished_at: string;
   model: { name: string; version: string; onnx_sha256: string; threshold: number };
+  /** What each reason code in the output says (the version's catalogue), when reasons were asked for. */
+  reason_catalogue?: unknown[];
   input: string;
   output: string;
   options: BookOptions & { max_reject_rate: number };
   rows: number;
   scored: number;
   rejected: number;
+  /** Scored rows the version declines. */
+  declined: number;
   reject_rate: number;
   rejected_by_field: Record<string, number>;
   parts: (Omit<PartRecord, 'options' | 'model_version' | 'rejected_by_field'> & { skipped: boolean })[];
@@ -109,6 +115,7 @@ async function finalize(run: BookRun, output: BlobStore, parts: string[], skippe
     }
     const sum = (pick: (r: PartRecord) => number) => records.reduce((total, r) => total + pick(r), 0);
     const [rows, scored, rejected] = [sum((r) => r.rows), sum((r) => r.scored), sum((r) => r.rejected)];
+    const declined = sum((r) => r.declined);
     const rejectedByField: Record<string, number> = {};
     for (const r of records)
       for (const [field, n] of Object.entries(r.rejected_by_field))
@@ -129,12 +136,14 @@ async function finalize(run: BookRun, output: BlobStore, parts: string[], skippe
         onnx_sha256: model.manifest.onnx.sha256,
         threshold: model.threshold,
       },
+      ...(run.options.reasons !== 'none' ? { reason_catalogue: model.manifest.explanation?.reasons ?? [] } : {}),
       input: run.input,
       output: run.output,
       options: { ...run.options, max_reject_rate: run.maxRejectRate },
       rows,
       scored,
       rejected,
+      declined,
       reject_rate: rejectRate,
       rejected_by_field: rejectedByField,
       parts: records.map(({ options: _o, model_version: _m, rejected_by_field: _r, skipped: _s, ...rest }) => ({
@@ -168,6 +177,11 @@ export async function runBook(run: BookRun): Promise<BookManifest | PartRecord> 
       rejected: record.rejected,
       seconds: record.seconds,
     });
+  if (run.singlePart) {
+    if (input.parts.length !== 1 || !/\.(parquet|csv)$/i.test(run.input))
+      throw new BookInputError(`${run.input}: --single-part needs --in to name one .parquet or .csv part`);
+    run = { ...run, part: input.parts[0] };
+  }
   if (run.part !== undefined) {
     if (!input.parts.includes(run.part)) throw new BookInputError(`${run.part}: not a part of ${run.input}`);
     const model = await loadScoringModel(run.model);

@@ -1,4 +1,13 @@
-import { BIGINT, DOUBLE, DuckDBAppender, DuckDBConnection, DuckDBDataChunk, VARCHAR } from '@duckdb/node-api';
+import {
+  DOUBLE,
+  DuckDBAppender,
+  DuckDBConnection,
+  DuckDBDataChunk,
+  DuckDBType,
+  INTEGER,
+  UTINYINT,
+  VARCHAR,
+} from '@duckdb/node-api';
 import { open } from 'node:fs/promises';
 import { INPUT_FIELDS, LoanApplication } from '../../service/src/contract/loan-application.contract.js';
 import type { LoadedModel } from '../../service/src/model/loaded-model.js';
@@ -10,6 +19,7 @@ import {
   rawNumberColumns,
   rowProblems,
   typedColumns,
+  validInputColumns,
   validRowPredicate,
 } from './book-contract.js';
 
@@ -34,16 +44,21 @@ export interface PartCounts {
   rows: number;
   scored: number;
   rejected: number;
+  /** Scored rows the version declines. */
+  declined: number;
   /** Rejected rows by the field of their first problem. */
   rejected_by_field: Record<string, number>;
 }
 
 /** Rows per ONNX Runtime run: past a thousand, a run's fixed cost is noise. */
-const SCORE_ROWS = 4096;
+const SCORE_ROWS = 8192;
 /** DuckDB's vector size: the most rows one appended chunk holds. */
 const CHUNK_ROWS = 2048;
+// Row numbers are 32-bit (a part holds fewer than 2^31 rows): a BIGINT would cost a BigInt per row each way.
+/** Rows per row group of the output: the Parquet writer holds one in memory. */
+const OUTPUT_ROW_GROUP = 16_384;
 /** DuckDB's own memory for one part (reading a row group, the scored table before it is written out). */
-const PART_ENGINE_MB = 192;
+const PART_ENGINE_MB = 128;
 
 const source = (job: PartJob) =>
   job.format === 'parquet'
@@ -62,10 +77,14 @@ async function describe(connection: DuckDBConnection, job: PartJob): Promise<Map
 }
 
 /**
- * Scores one part: its rows stream through in DuckDB's chunks (memory bounded by a chunk and one scoring batch),
- * each is checked against the data contract in SQL, valid rows are scored by the verified model in batches and
- * answered as POST /predict answers them, and invalid ones are written to the rejects file with the API's messages.
- * The scored rows are appended to a table on disk and written to one Parquet file at the end.
+ * Scores one part in two passes over it. The first streams the rows in DuckDB's chunks (memory bounded by a chunk and
+ * one scoring batch), checks each against the data contract in SQL, and scores the valid ones with the verified model
+ * in batches, answered as POST /predict answers them; what JavaScript hands back is numbers only (row number,
+ * probability, the decision and grade as codes, the reason codes), appended to a table on disk. The second writes the
+ * Parquet part in DuckDB, taking each row's key from the input's valid rows in order (a positional join, which
+ * streams: a join by row number would hold every scored row in a hash table), and explains the
+ * rejected rows
+ * (when the first pass counted any) with the API's own messages.
  */
 export async function scorePart(model: LoadedModel, job: PartJob): Promise<PartCounts> {
   const engine = await openEngine({
@@ -74,53 +93,83 @@ export async function scorePart(model: LoadedModel, job: PartJob): Promise<PartC
     threads: 1,
     preserveOrder: true,
   });
-  const rejects = await open(job.rejectsFile, 'w');
-  const counts: PartCounts = { rows: 0, scored: 0, rejected: 0, rejected_by_field: {} };
+  const counts: PartCounts = { rows: 0, scored: 0, rejected: 0, declined: 0, rejected_by_field: {} };
   try {
     const problem = columnProblems(job.part, await describe(engine.connection, job), job.key, job.format);
     if (problem) throw new BookInputError(problem);
     const withReasons = job.reasons !== 'none';
     await engine.connection.run(
-      `CREATE TABLE scored (row_number BIGINT, book_key VARCHAR, probability_of_default DOUBLE, decision VARCHAR, ` +
-        `rating_grade VARCHAR${withReasons ? ', reasons VARCHAR' : ''})`,
-    );
-    const writer = await engine.connect();
-    const appender = await writer.createAppender('scored');
-    const types = [BIGINT, VARCHAR, DOUBLE, VARCHAR, VARCHAR, ...(withReasons ? [VARCHAR] : [])];
-
-    const stream = await engine.connection.stream(
-      `SELECT row_number() OVER () AS row_number, *, coalesce(${validRowPredicate()}, false) AS book_valid ` +
+      `CREATE VIEW book AS SELECT (row_number() OVER ())::INTEGER AS row_number, *, ` +
+        `coalesce(${validRowPredicate()}, false) AS book_valid ` +
         `FROM (SELECT ${typedColumns(job.key)}, ${rawNumberColumns()} FROM ${source(job)})`,
     );
-    const names = stream.columnNames();
-    const at = (name: string) => names.indexOf(name);
-    const [rowAt, keyAt, validAt] = [at('row_number'), at('book_key'), at('book_valid')];
-    const fieldAt = INPUT_FIELDS.map(at);
+    await engine.connection.run(
+      `CREATE TABLE scored (row_number INTEGER, probability_of_default DOUBLE, decision UTINYINT, rating_grade UTINYINT` +
+        `${withReasons ? ', reasons VARCHAR' : ''})`,
+    );
+    const appender = await (await engine.connect()).createAppender('scored');
+    const types = [INTEGER, DOUBLE, UTINYINT, UTINYINT, ...(withReasons ? [VARCHAR] : [])];
 
-    let pending: { row: bigint; key: string; application: LoanApplication }[] = [];
+    const stream = await engine.connection.stream(`SELECT row_number, book_valid, ${validInputColumns()} FROM book`);
+    let pending: { rows: number[]; applications: LoanApplication[] } = { rows: [], applications: [] };
     const flush = async () => {
-      if (pending.length === 0) return;
+      if (pending.rows.length === 0) return;
       const batch = pending;
-      pending = [];
-      await appendScored(model, batch, job.reasons, appender, types);
-      counts.scored += batch.length;
+      pending = { rows: [], applications: [] };
+      counts.declined += await appendScored(model, batch, job.reasons, appender, types);
+      counts.scored += batch.rows.length;
     };
-    for (let chunk = await stream.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await stream.fetchChunk()) {
+    // The next chunk is asked for before this one is worked on: DuckDB reads while JavaScript scores.
+    let next = stream.fetchChunk();
+    for (let chunk = await next; chunk && chunk.rowCount > 0; chunk = await next) {
+      next = stream.fetchChunk();
       const columns = chunk.getColumns();
-      const lines: string[] = [];
+      const [rowNumbers, valid] = [columns[0], columns[1]];
+      counts.rows += chunk.rowCount;
       for (let i = 0; i < chunk.rowCount; i++) {
-        counts.rows++;
-        if (columns[validAt][i] === true) {
-          const application = {} as Record<string, unknown>;
-          for (let f = 0; f < INPUT_FIELDS.length; f++) application[INPUT_FIELDS[f]] = columns[fieldAt[f]][i];
-          pending.push({
-            row: columns[rowAt][i] as bigint,
-            key: columns[keyAt][i] as string,
-            application: application as unknown as LoanApplication,
-          });
-          continue;
-        }
-        const row = Object.fromEntries(names.map((name, c) => [name, columns[c][i]]));
+        if (valid[i] !== true) continue;
+        const application = {} as Record<string, unknown>;
+        for (let f = 0; f < INPUT_FIELDS.length; f++) application[INPUT_FIELDS[f]] = columns[f + 2][i];
+        pending.rows.push(rowNumbers[i] as number);
+        pending.applications.push(application as unknown as LoanApplication);
+      }
+      if (pending.rows.length >= SCORE_ROWS) await flush();
+    }
+    await flush();
+    appender.closeSync();
+
+    const key = `"${job.key.replace(/"/g, '""')}"`;
+    const names = (values: readonly string[]) => `[${values.map(sqlString).join(', ')}]`;
+    await engine.connection.run(
+      `COPY (SELECT row_number, book_key AS ${key}, probability_of_default, ` +
+        `list_extract(${names(DECISIONS)}, decision + 1) AS decision, ${model.threshold}::DOUBLE AS threshold, ` +
+        `${sqlString(model.version)} AS model_version, ` +
+        `list_extract(${names(model.ratingGrades)}, rating_grade + 1) AS rating_grade` +
+        `${withReasons ? `, string_split(reasons, ';') AS reason_codes` : ''} ` +
+        `FROM (SELECT row_number AS book_row, book_key FROM book WHERE book_valid) POSITIONAL JOIN scored ` +
+        `WHERE CASE WHEN book_row = row_number THEN true ELSE error('the scored rows are out of step with the part') END) ` +
+        `TO ${sqlString(job.outFile)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${OUTPUT_ROW_GROUP})`,
+    );
+    await writeRejects(engine.connection, job, counts, counts.rows - counts.scored);
+    return counts;
+  } finally {
+    engine.close();
+  }
+}
+
+/** The decisions in the order of their codes in the scored table. */
+const DECISIONS = ['approve', 'decline'] as const;
+
+/** The rejected rows, each explained by the API's validator: row number, key, the first field and its message. */
+async function writeRejects(connection: DuckDBConnection, job: PartJob, counts: PartCounts, expected: number) {
+  const rejects = await open(job.rejectsFile, 'w');
+  try {
+    if (expected === 0) return;
+    const stream = await connection.stream(`SELECT * FROM book WHERE NOT book_valid`);
+    const names = stream.columnNames();
+    for (let chunk = await stream.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await stream.fetchChunk()) {
+      const lines: string[] = [];
+      for (const row of chunk.getRowObjects(names)) {
         const problems = await rowProblems(row, job.key);
         counts.rejected++;
         counts.rejected_by_field[problems[0].field] = (counts.rejected_by_field[problems[0].field] ?? 0) + 1;
@@ -134,35 +183,25 @@ export async function scorePart(model: LoadedModel, job: PartJob): Promise<PartC
           }),
         );
       }
-      if (lines.length) await rejects.write(lines.join('\n') + '\n');
-      if (pending.length >= SCORE_ROWS) await flush();
+      await rejects.write(lines.join('\n') + '\n');
     }
-    await flush();
-    appender.closeSync();
-
-    const key = `"${job.key.replace(/"/g, '""')}"`;
-    await engine.connection.run(
-      `COPY (SELECT row_number, book_key AS ${key}, probability_of_default, decision, ` +
-        `${model.threshold}::DOUBLE AS threshold, ${sqlString(model.version)} AS model_version, rating_grade` +
-        `${withReasons ? ', reasons' : ''} FROM scored ORDER BY row_number) ` +
-        `TO ${sqlString(job.outFile)} (FORMAT parquet, COMPRESSION zstd)`,
-    );
-    return counts;
   } finally {
     await rejects.close();
-    engine.close();
   }
 }
 
-/** Scores a batch as the API does (one session run), and appends its answers in DuckDB-sized chunks. */
+/**
+ * Scores a batch as the API does (one session run), and appends its answers in DuckDB-sized chunks; resolves the
+ * number it declines.
+ */
 async function appendScored(
   model: LoadedModel,
-  batch: { row: bigint; key: string; application: LoanApplication }[],
+  batch: { rows: number[]; applications: LoanApplication[] },
   reasons: ReasonsOption,
   appender: DuckDBAppender,
-  types: (typeof VARCHAR)[] | (typeof BIGINT | typeof DOUBLE | typeof VARCHAR)[],
-): Promise<void> {
-  const applications = batch.map((b) => b.application);
+  types: DuckDBType[],
+): Promise<number> {
+  const { rows, applications } = batch;
   const scores = await model.score(applications);
   const answers = applications.map((_, i) => answerOf(model, scores[i]));
   const explained =
@@ -173,25 +212,29 @@ async function appendScored(
           applications,
           answers.map((a) => reasons === 'all' || a.decision === 'decline'),
         );
-  for (let start = 0; start < batch.length; start += CHUNK_ROWS) {
-    const end = Math.min(batch.length, start + CHUNK_ROWS);
-    const columns: (bigint | string | number | null)[][] = [[], [], [], [], []];
+  for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
+    const end = Math.min(rows.length, start + CHUNK_ROWS);
+    const columns: (string | number | null)[][] = [[], [], [], []];
     if (explained) columns.push([]);
     for (let i = start; i < end; i++) {
-      columns[0].push(batch[i].row);
-      columns[1].push(batch[i].key);
-      columns[2].push(answers[i].probability_of_default);
-      columns[3].push(answers[i].decision);
-      columns[4].push(answers[i].rating_grade);
-      if (explained) columns[5].push(explained[i]);
+      columns[0].push(rows[i]);
+      columns[1].push(answers[i].probability_of_default);
+      columns[2].push(answers[i].decision === 'decline' ? 1 : 0);
+      columns[3].push(model.ratingGrades.indexOf(answers[i].rating_grade));
+      if (explained) columns[4].push(explained[i]);
     }
     const chunk = DuckDBDataChunk.create(types, end - start);
     chunk.setColumns(columns);
     appender.appendDataChunk(chunk);
   }
+  return answers.filter((a) => a.decision === 'decline').length;
 }
 
-/** Each chosen row's reasons as JSON text (the API's `reasons`), from the same explainer the service uses. */
+/**
+ * Each chosen row's reason codes (the API's `reasons[].code`, in its order), ';'-joined, from the same explainer the
+ * service uses. Codes, not the sentences: a book's declines run to millions, and each code's words are in the
+ * version's reason catalogue, which the run's manifest carries.
+ */
 function explainRows(model: LoadedModel, applications: LoanApplication[], chosen: boolean[]): (string | null)[] {
   const out: (string | null)[] = new Array(applications.length).fill(null);
   const explainer = model.explainer;
@@ -200,7 +243,10 @@ function explainRows(model: LoadedModel, applications: LoanApplication[], chosen
   if (rows.length === 0) return out;
   const x = model.encoder.encode(rows.map((i) => applications[i]));
   rows.forEach((i, r) => {
-    out[i] = JSON.stringify(explainer.reasons(applications[i], explainer.contributions(x, r)));
+    out[i] = explainer
+      .reasons(applications[i], explainer.contributions(x, r))
+      .map((reason) => reason.code)
+      .join(';');
   });
   return out;
 }

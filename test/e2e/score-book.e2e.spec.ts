@@ -106,6 +106,8 @@ it('scores every valid row as POST /predict answers it and rejects the rest with
   const manifest = JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8'));
   expect(manifest).toMatchObject({ status: 'complete', rows: ROWS + BROKEN.length + 1, scored: ROWS });
   expect(manifest.rejected).toBe(BROKEN.length + 1);
+  // Each reason code's words are in the run's manifest, from the version's catalogue.
+  expect(manifest.reason_catalogue.map((r: { code: string }) => r.code)).toContain('R01');
   expect(manifest.parts.map((p: { part: string }) => p.part)).toEqual([
     'part-0.parquet',
     'part-1.parquet',
@@ -134,11 +136,13 @@ it('scores every valid row as POST /predict answers it and rejects the rest with
       ]);
       if (p.decision === 'decline') {
         declines++;
-        expect(JSON.parse(String(row.reasons))).toEqual(p.reasons);
-      } else expect(row.reasons).toBeNull();
+        expect(row.reason_codes).toEqual((p.reasons as { code: string }[]).map((r) => r.code));
+      } else expect(row.reason_codes).toBeNull();
     });
   }
-  console.log(`book parity: ${ROWS} rows, worst |difference| ${worst}, ${declines} declines with the same reasons`);
+  console.log(
+    `book parity: ${ROWS} rows, worst |difference| ${worst}, ${declines} declines with the same reason codes`,
+  );
   expect(worst).toBeLessThanOrEqual(1e-6);
   expect(declines).toBeGreaterThan(100);
 
@@ -272,11 +276,18 @@ describe('on S3', () => {
     // As the state machine runs it: one task per part, then one that writes the manifest.
     for (const file of ['part-0.parquet', 'part-1.parquet', 'part-csv.csv']) {
       const run = await scoreBook(
-        ['--in', `s3://books/in/2026-12/${file}`, '--out', 's3://books/out/2026-12', '--workers', '1'],
+        ['--in', `s3://books/in/2026-12/${file}`, '--out', 's3://books/out/2026-12', '--single-part'],
         s3.env,
       );
       expect(run.code).toBe(0);
     }
+    // A map item that names a prefix (a folder's placeholder key) is refused, never scored as the whole book.
+    const prefix = await scoreBook(
+      ['--in', 's3://books/in/2026-12/', '--out', 's3://books/out/elsewhere', '--single-part'],
+      s3.env,
+    );
+    expect(prefix.code).toBe(2);
+    expect(prefix.stderr).toContain('--single-part needs --in to name one .parquet or .csv part');
     const final = await scoreBook(
       ['--in', 's3://books/in/2026-12', '--out', 's3://books/out/2026-12', '--finalize'],
       s3.env,

@@ -139,6 +139,8 @@ export function installPulumiMocks(config: Record<string, string>): MockResource
             };
           case 'aws:index/getCallerIdentity:getCallerIdentity':
             return { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/test`, userId: 'test', id: ACCOUNT };
+          case 'aws:index/getPartition:getPartition':
+            return { partition: 'aws', dnsSuffix: 'amazonaws.com', id: 'aws' };
           case 'aws:ec2/getSubnets:getSubnets':
             return { ids: ['subnet-0aaa', 'subnet-0bbb'] };
           case 'aws:elb/getServiceAccount:getServiceAccount': {

@@ -255,6 +255,104 @@ const cases: [string, PolicyResource, PolicyResource, RegExp][] = [
     { type: T.alarm, props: { alarmActions: [] } },
     /alarmActions/,
   ],
+  [
+    'iam-run-and-pass-named',
+    {
+      type: T.rolePolicy,
+      props: {
+        policy: JSON.stringify({
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: ['ecs:RunTask'],
+              Resource: ['arn:aws:ecs:eu-west-1:1:task-definition/score-book:*'],
+              Condition: { ArnLike: { 'ecs:cluster': 'arn:aws:ecs:eu-west-1:1:cluster/c' } },
+            },
+            {
+              Effect: 'Allow',
+              Action: ['iam:PassRole'],
+              Resource: ['arn:aws:iam::1:role/task'],
+              Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+            },
+          ],
+        }),
+      },
+    },
+    {
+      type: T.rolePolicy,
+      props: {
+        policy: JSON.stringify({
+          Statement: [
+            {
+              Sid: 'run',
+              Effect: 'Allow',
+              Action: ['ecs:RunTask'],
+              Resource: ['arn:aws:ecs:eu-west-1:1:task-definition/*'],
+            },
+            { Sid: 'pass', Effect: 'Allow', Action: ['iam:PassRole'], Resource: ['arn:aws:iam::1:role/*'] },
+          ],
+        }),
+      },
+    },
+    /run runs tasks other than named task definitions.*|passes roles matched by a wildcard/,
+  ],
+  [
+    'state-machines-bounded',
+    {
+      type: T.stateMachine,
+      props: {
+        definition: JSON.stringify({
+          StartAt: 'M',
+          States: {
+            M: {
+              Type: 'Map',
+              MaxConcurrency: 5,
+              ItemProcessor: {
+                StartAt: 'T',
+                States: {
+                  T: {
+                    Type: 'Task',
+                    Resource: 'arn:aws:states:::ecs:runTask.sync',
+                    Parameters: { TaskDefinition: 'arn:aws:ecs:eu-west-1:1:task-definition/score-book:3' },
+                    TimeoutSeconds: 60,
+                    Retry: [{ ErrorEquals: ['States.ALL'], BackoffRate: 2 }],
+                    End: true,
+                  },
+                },
+              },
+              End: true,
+            },
+          },
+        }),
+      },
+    },
+    {
+      type: T.stateMachine,
+      props: {
+        definition: JSON.stringify({
+          StartAt: 'M',
+          States: {
+            M: {
+              Type: 'Map',
+              ItemProcessor: {
+                StartAt: 'T',
+                States: {
+                  T: {
+                    Type: 'Task',
+                    Resource: 'arn:aws:states:::ecs:runTask.sync',
+                    Parameters: { 'TaskDefinition.$': '$.anything' },
+                    End: true,
+                  },
+                },
+              },
+              End: true,
+            },
+          },
+        }),
+      },
+    },
+    /state T runs a task definition that is not named/,
+  ],
 ];
 
 it.each(cases)('%s accepts a good resource and rejects a bad one', (name, good, bad, message) => {
@@ -301,6 +399,17 @@ it('the stack rule finds an internet-facing load balancer without a web ACL', ()
   expect(rule.check([alb, { type: T.webAclAssociation, props: { resourceArn: 'arn:other' } }])).toEqual([
     'load balancer alb has no web ACL',
   ]);
+});
+
+it('the stack rule finds a state machine without an alarm on its failed executions', () => {
+  const rule = STACK_RULES.find((r) => r.name === 'state-machines-alarm-on-failure')!;
+  const machine = { type: T.stateMachine, name: 'book', props: { arn: 'arn:sm' } };
+  const alarm = (arn: string) => ({
+    type: T.alarm,
+    props: { metricName: 'ExecutionsFailed', dimensions: { StateMachineArn: arn } },
+  });
+  expect(rule.check([machine, alarm('arn:sm')])).toEqual([]);
+  expect(rule.check([machine, alarm('arn:other')])).toEqual(['state machine book has no alarm on ExecutionsFailed']);
 });
 
 const CERT = (region: string) => `arn:aws:acm:${region}:123456789012:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b`;

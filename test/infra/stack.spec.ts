@@ -21,6 +21,7 @@ import { SNAPSHOT_TYPES, symlinkKey } from '../../jobs/tables/snapshots.js';
 import { CALIBRATION_LIGHT_METRIC, LIGHT_LEVEL } from '../../jobs/backtesting/calibration-metrics.js';
 import { loadAppConfig } from '../../service/src/config/app.config.js';
 import { EMF_NAMESPACE } from '../../service/src/monitoring/emf-publisher.js';
+import aslValidator from 'asl-validator';
 
 /*
  * The Pulumi program under pulumi.runtime.setMocks: every property the stack promises is asserted on the
@@ -438,8 +439,8 @@ describe('logging', () => {
     );
     for (const a of onLogLines) expect(a.inputs.threshold).toBe(1);
     for (const a of alarms) expect(a.inputs.alarmActions).toEqual([topic.state.arn]);
-    // Besides those: input drift and production's calibration, read from EMF lines.
-    expect(alarms.length).toBe(onLogLines.length + 2);
+    // Besides those: input drift and production's calibration, read from EMF lines, and failed book scoring runs.
+    expect(alarms.length).toBe(onLogLines.length + 3);
     const email = one('aws:sns/topicSubscription:TopicSubscription');
     expect(email.inputs).toMatchObject({ protocol: 'email', endpoint: 'oncall@example.com', topic: topic.state.arn });
   });
@@ -528,7 +529,7 @@ describe('retraining', () => {
     expect(schedule.inputs.scheduleExpression).toBe('cron(0 3 1 * ? *)');
     expect(schedule.inputs.target.ecsParameters).toMatchObject({ launchType: 'FARGATE', taskCount: 1 });
     expect(schedule.inputs.target.ecsParameters.networkConfiguration.subnets).toEqual(['subnet-0aaa', 'subnet-0bbb']);
-    const task = one('aws:ecs/taskDefinition:TaskDefinition');
+    const task = one('aws:ecs/taskDefinition:TaskDefinition', 'loan-default-task');
     expect(task.inputs.requiresCompatibilities).toEqual(['FARGATE']);
     const [container] = JSON.parse(task.inputs.containerDefinitions);
     expect(container.image).toMatch(/@sha256:/);
@@ -585,7 +586,7 @@ describe('retraining', () => {
   it('lets the scheduler run only this task definition and pass only its two roles', () => {
     const statements = policyDoc(ofType(T.rolePolicy).find((r) => r.name === 'loan-default-scheduler')!)
       .Statement as any[];
-    const task = one('aws:ecs/taskDefinition:TaskDefinition');
+    const task = one('aws:ecs/taskDefinition:TaskDefinition', 'loan-default-task');
     expect(statements.find((s) => s.Sid === 'RunRetrainingTask').Resource).toEqual([
       `${task.state.arnWithoutRevision}:*`,
     ]);
@@ -687,4 +688,88 @@ it('deploys the same single-instance resources as before the fleet mode existed 
 
 it('complies with every rule of the policy pack', () => {
   expect(violations(resources.map((r) => ({ type: r.type, name: r.name, props: r.state })))).toEqual([]);
+});
+
+describe('book scoring', () => {
+  const machine = () => one(T.stateMachine);
+  const definition = () => JSON.parse(machine().inputs.definition);
+  const statesPolicy = () =>
+    policyDoc(ofType(T.rolePolicy).find((r) => r.name === 'loan-default-book-states')!).Statement as any[];
+
+  it('is valid Amazon States Language (asl-validator): a Distributed Map over the book, then the manifest', () => {
+    const validation = aslValidator(definition(), { checkPaths: true, checkArn: true });
+    expect(validation.errorsText()).toBe('');
+    expect(validation.isValid).toBe(true);
+    const { StartAt, States } = definition();
+    const map = States[StartAt];
+    console.log(
+      `state machine: ${Object.keys(States).join(' -> ')}; map ${map.ItemProcessor.ProcessorConfig.Mode} over ` +
+        `${map.ItemReader.Resource}, MaxConcurrency ${map.MaxConcurrency}, ToleratedFailurePercentage ` +
+        `${map.ToleratedFailurePercentage}, retry ${JSON.stringify(map.ItemProcessor.States.ScorePart.Retry)}`,
+    );
+    expect(Object.keys(States)).toEqual(['ScoreParts', 'WriteManifest']);
+    expect(map).toMatchObject({
+      Type: 'Map',
+      ItemReader: { Resource: 'arn:aws:states:::s3:listObjectsV2', Parameters: { Bucket: 'loan-default-data-bucket' } },
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED' } },
+      MaxConcurrency: 10,
+      ToleratedFailurePercentage: 0,
+      ResultWriter: { Resource: 'arn:aws:states:::s3:putObject' },
+      Next: 'WriteManifest',
+    });
+    const task = map.ItemProcessor.States.ScorePart;
+    expect(task).toMatchObject({ Resource: 'arn:aws:states:::ecs:runTask.sync', TimeoutSeconds: 3600 });
+    expect(task.Retry[0]).toMatchObject({ MaxAttempts: 2, IntervalSeconds: 30, BackoffRate: 2 });
+    expect(task.Parameters.TaskDefinition).toBe(one(T.taskDefinition, 'book-task').state.arn);
+    expect(task.Parameters.Overrides.ContainerOverrides[0]['Command.$']).toContain("'--single-part'");
+    expect(States.WriteManifest.Parameters.Overrides.ContainerOverrides[0]['Command.$']).toContain("'--finalize'");
+    // A definition asl-validator refuses is refused: the check can fail.
+    expect(aslValidator({ ...definition(), StartAt: 'Nowhere' }).isValid).toBe(false);
+  });
+
+  it('runs the job image with score-book, reading the model from the models bucket', () => {
+    const [container] = JSON.parse(one(T.taskDefinition, 'book-task').inputs.containerDefinitions);
+    expect(container.entryPoint).toEqual(['/opt/tsx/node_modules/.bin/tsx', 'jobs/score-book.ts']);
+    expect(container.image).toContain('loan-default-retraining');
+    expect(container.environment).toContainEqual({ name: 'MODEL_STORE', value: 's3://loan-default-models-bucket' });
+  });
+
+  it('lets the state machine run only its task definition and pass only its two roles', () => {
+    const statements = statesPolicy();
+    const run = statements.find((s) => s.Sid === 'RunTheScoringTask');
+    expect(run.Resource).toEqual([`${one(T.taskDefinition, 'book-task').state.arnWithoutRevision}:*`]);
+    expect(run.Condition.ArnLike['ecs:cluster']).toBe(one('aws:ecs/cluster:Cluster').state.arn);
+    const pass = statements.find((s) => s.Sid === 'PassTheTaskRoles');
+    expect(pass.Resource.sort()).toEqual(
+      ['loan-default-book-execution', 'loan-default-book-task']
+        .map((name) => ofType('aws:iam/role:Role').find((r) => r.name === name)!.state.arn)
+        .sort(),
+    );
+    expect(statements.flatMap((s) => s.Resource).some((arn: string) => arn.includes('undefined'))).toBe(false);
+  });
+
+  it('lets the task read only books/ and write only book-scores/', () => {
+    const statements = policyDoc(ofType(T.rolePolicy).find((r) => r.name === 'loan-default-book-task')!)
+      .Statement as any[];
+    const writes = statements.filter((s) => s.Action.includes('s3:PutObject'));
+    expect(writes.flatMap((s) => s.Resource)).toEqual(['arn:aws:s3:::loan-default-data-bucket/book-scores/*']);
+    const reads = statements.filter((s) => s.Action.includes('s3:GetObject')).flatMap((s) => s.Resource);
+    expect(reads.sort()).toEqual(
+      [
+        'arn:aws:s3:::loan-default-data-bucket/books/*',
+        'arn:aws:s3:::loan-default-data-bucket/book-scores/*',
+        'arn:aws:s3:::loan-default-models-bucket/loan-default/*',
+      ].sort(),
+    );
+  });
+
+  it('alarms on a failed execution', () => {
+    const alarm = one(T.alarm, 'score-book-failed');
+    expect(alarm.inputs).toMatchObject({
+      namespace: 'AWS/States',
+      metricName: 'ExecutionsFailed',
+      dimensions: { StateMachineArn: machine().state.arn },
+      alarmActions: [one('aws:sns/topic:Topic').state.arn],
+    });
+  });
 });

@@ -1,0 +1,290 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { notifyingAlarm } from './alarm.js';
+import { BOOK_CONTAINER, BOOK_SCORES_PREFIX, bookScoringDefinition, BOOKS_PREFIX } from './book-scoring-definition.js';
+import {
+  assumeRolePolicy,
+  ecrPullStatements,
+  ecsTaskRole,
+  HTTPS_EGRESS_ONLY,
+  RoleWithPolicy,
+  writeLogsStatement,
+} from './iam.js';
+import type { NetworkPlacement } from './network.js';
+import type { PrivateBucket } from './private-bucket.js';
+import type { ContainerImage } from './registry.js';
+
+export interface BookScoringSettings {
+  /** Parts scored at once. */
+  maxConcurrency: number;
+  /** The share of parts (percent) that may fail after their retries with the run still writing its manifest. */
+  toleratedFailurePercentage: number;
+  retry: { maxAttempts: number; intervalSeconds: number; backoffRate: number };
+  /** How long one part's task may run. */
+  partTimeoutSeconds: number;
+  /** What each decline carries: none, declines or all (score-book --reasons). */
+  reasons: 'none' | 'declines' | 'all';
+  /** One part's Fargate task: CPU units and MiB (a worker stays under 512 MB; 1 vCPU / 2 GiB leaves room). */
+  task: { cpu: number; memory: number };
+}
+
+export interface BookScoringArgs {
+  /** The job image (the retraining image holds jobs/ and the scoring code); its entry point is overridden. */
+  image: ContainerImage;
+  cluster: aws.ecs.Cluster;
+  network: NetworkPlacement;
+  /** Read: books/; written: book-scores/. */
+  dataBucket: PrivateBucket;
+  /** Read: the model's versions and channels. */
+  modelsBucket: PrivateBucket;
+  modelName: string;
+  logGroup: aws.cloudwatch.LogGroup;
+  alarmTopic: aws.sns.Topic;
+  run: BookScoringSettings;
+  tags: Record<string, string>;
+}
+
+/**
+ * Scoring a whole loan book on AWS: a Step Functions state machine whose Distributed Map lists the parts under
+ * `books/<book>/` and runs one Fargate task per part (the job image with `score-book`, `.sync`), with the
+ * concurrency, retries and tolerated failures from config, then one task that writes the manifest. Its role may run
+ * only this task definition and pass only its two roles; the task reads only `books/` and the model, and writes only
+ * `book-scores/`. A failed execution alarms.
+ */
+export class BookScoring extends pulumi.ComponentResource {
+  readonly stateMachine: aws.sfn.StateMachine;
+  readonly taskDefinition: aws.ecs.TaskDefinition;
+  readonly taskRole: RoleWithPolicy;
+  readonly executionRole: RoleWithPolicy;
+  readonly stateMachineRole: aws.iam.Role;
+  readonly failedAlarm: aws.cloudwatch.MetricAlarm;
+
+  constructor(name: string, args: BookScoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('loan-default:book-scoring:BookScoring', name, {}, opts);
+    const parent = { parent: this };
+    const region = aws.getRegionOutput({}, parent).region;
+    const account = aws.getCallerIdentityOutput({}, parent).accountId;
+    const partition = aws.getPartitionOutput({}, parent).partition;
+
+    this.executionRole = ecsTaskRole(
+      `${name}-book-execution`,
+      {
+        account,
+        statements: [...ecrPullStatements(args.image.repository.arn), writeLogsStatement([args.logGroup.arn])],
+        tags: args.tags,
+      },
+      this,
+    );
+    this.taskRole = ecsTaskRole(
+      `${name}-book-task`,
+      {
+        account,
+        tags: args.tags,
+        statements: [
+          {
+            Sid: 'ListBooksAndScores',
+            Effect: 'Allow',
+            Action: ['s3:ListBucket'],
+            Resource: [args.dataBucket.arn],
+            Condition: { StringLike: { 's3:prefix': [`${BOOKS_PREFIX}*`, `${BOOK_SCORES_PREFIX}*`] } },
+          },
+          {
+            Sid: 'ReadBooks',
+            Effect: 'Allow',
+            Action: ['s3:GetObject'],
+            Resource: [pulumi.interpolate`${args.dataBucket.arn}/${BOOKS_PREFIX}*`],
+          },
+          {
+            // The parts' records are read back: a re-run skips what is complete, the last task sums them.
+            Sid: 'WriteAndReadScores',
+            Effect: 'Allow',
+            Action: ['s3:PutObject', 's3:GetObject'],
+            Resource: [pulumi.interpolate`${args.dataBucket.arn}/${BOOK_SCORES_PREFIX}*`],
+          },
+          { Sid: 'ListModels', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [args.modelsBucket.arn] },
+          {
+            Sid: 'ReadModel',
+            Effect: 'Allow',
+            Action: ['s3:GetObject'],
+            Resource: [pulumi.interpolate`${args.modelsBucket.arn}/${args.modelName}/*`],
+          },
+        ],
+      },
+      this,
+    );
+
+    const container = pulumi
+      .all([args.image.ref, args.logGroup.name, region, args.modelsBucket.name])
+      .apply(([image, logGroup, regionName, modelsBucket]) =>
+        JSON.stringify([
+          {
+            name: BOOK_CONTAINER,
+            image,
+            essential: true,
+            entryPoint: ['/opt/tsx/node_modules/.bin/tsx', 'jobs/score-book.ts'],
+            environment: [
+              { name: 'AWS_REGION', value: regionName },
+              { name: 'MODEL_STORE', value: `s3://${modelsBucket}` },
+            ],
+            logConfiguration: {
+              logDriver: 'awslogs',
+              options: {
+                'awslogs-group': logGroup,
+                'awslogs-region': regionName,
+                'awslogs-stream-prefix': 'score-book',
+                mode: 'non-blocking',
+              },
+            },
+          },
+        ]),
+      );
+    this.taskDefinition = new aws.ecs.TaskDefinition(
+      `${name}-book-task`,
+      {
+        family: `${name}-score-book`,
+        requiresCompatibilities: ['FARGATE'],
+        networkMode: 'awsvpc',
+        cpu: String(args.run.task.cpu),
+        memory: String(args.run.task.memory),
+        executionRoleArn: this.executionRole.role.arn,
+        taskRoleArn: this.taskRole.role.arn,
+        runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
+        containerDefinitions: container,
+        tags: args.tags,
+      },
+      parent,
+    );
+    const securityGroup = new aws.ec2.SecurityGroup(
+      `${name}-book-task-sg`,
+      {
+        vpcId: args.network.vpcId,
+        description: 'Book scoring tasks: no ingress; HTTPS out to ECR, S3 and CloudWatch',
+        ingress: [],
+        egress: HTTPS_EGRESS_ONLY,
+        tags: args.tags,
+      },
+      parent,
+    );
+
+    // Named, so that the role can name the executions its Distributed Map starts before the machine exists.
+    const stateMachineName = `${name}-score-book`;
+    const stateMachineArn = pulumi.interpolate`arn:${partition}:states:${region}:${account}:stateMachine:${stateMachineName}`;
+    this.stateMachineRole = new aws.iam.Role(
+      `${name}-book-states`,
+      { assumeRolePolicy: assumeRolePolicy('states.amazonaws.com', account), tags: args.tags },
+      parent,
+    );
+    new aws.iam.RolePolicy(
+      `${name}-book-states`,
+      {
+        role: this.stateMachineRole.id,
+        policy: pulumi.jsonStringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'RunTheScoringTask',
+              Effect: 'Allow',
+              Action: ['ecs:RunTask'],
+              Resource: [pulumi.interpolate`${this.taskDefinition.arnWithoutRevision}:*`],
+              Condition: { ArnLike: { 'ecs:cluster': args.cluster.arn } },
+            },
+            {
+              // .sync waits on the task: it describes it, and stops it when the state times out.
+              Sid: 'FollowTheScoringTasks',
+              Effect: 'Allow',
+              Action: ['ecs:DescribeTasks', 'ecs:StopTask'],
+              Resource: [pulumi.interpolate`arn:${partition}:ecs:${region}:${account}:task/${args.cluster.name}/*`],
+            },
+            {
+              Sid: 'PassTheTaskRoles',
+              Effect: 'Allow',
+              Action: ['iam:PassRole'],
+              Resource: [this.executionRole.role.arn, this.taskRole.role.arn],
+              Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+            },
+            {
+              // The rule Step Functions manages to hear of ECS tasks ending (.sync).
+              Sid: 'SyncRule',
+              Effect: 'Allow',
+              Action: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+              Resource: [
+                pulumi.interpolate`arn:${partition}:events:${region}:${account}:rule/StepFunctionsGetEventsForECSTaskRule`,
+              ],
+            },
+            {
+              Sid: 'ListTheBook',
+              Effect: 'Allow',
+              Action: ['s3:ListBucket'],
+              Resource: [args.dataBucket.arn],
+              Condition: { StringLike: { 's3:prefix': [`${BOOKS_PREFIX}*`] } },
+            },
+            {
+              Sid: 'WriteTheMapResults',
+              Effect: 'Allow',
+              Action: ['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
+              Resource: [pulumi.interpolate`${args.dataBucket.arn}/${BOOK_SCORES_PREFIX}*`],
+            },
+            {
+              // The Distributed Map runs each item as a child execution of this state machine.
+              Sid: 'RunTheMapsChildren',
+              Effect: 'Allow',
+              Action: ['states:StartExecution'],
+              Resource: [stateMachineArn],
+            },
+            {
+              Sid: 'FollowTheMapsChildren',
+              Effect: 'Allow',
+              Action: ['states:DescribeExecution', 'states:StopExecution'],
+              Resource: [
+                pulumi.interpolate`arn:${partition}:states:${region}:${account}:execution:${stateMachineName}/*`,
+              ],
+            },
+          ],
+        }),
+      },
+      parent,
+    );
+
+    const definition = pulumi
+      .all([args.dataBucket.name, args.cluster.arn, this.taskDefinition.arn, args.network.subnetIds, securityGroup.id])
+      .apply(([bucket, clusterArn, taskDefinitionArn, subnetIds, securityGroupId]) =>
+        JSON.stringify(
+          bookScoringDefinition({
+            bucket,
+            clusterArn,
+            taskDefinitionArn,
+            subnetIds,
+            securityGroupIds: [securityGroupId],
+            maxConcurrency: args.run.maxConcurrency,
+            toleratedFailurePercentage: args.run.toleratedFailurePercentage,
+            retry: args.run.retry,
+            partTimeoutSeconds: args.run.partTimeoutSeconds,
+            options: ['--name', args.modelName, '--reasons', args.run.reasons],
+          }),
+        ),
+      );
+    this.stateMachine = new aws.sfn.StateMachine(
+      `${name}-score-book`,
+      { name: stateMachineName, roleArn: this.stateMachineRole.arn, definition, type: 'STANDARD', tags: args.tags },
+      parent,
+    );
+    this.failedAlarm = notifyingAlarm(
+      `${name}-score-book-failed`,
+      {
+        topic: args.alarmTopic,
+        alarmDescription: 'A book scoring execution failed: see the execution in the Step Functions console',
+        namespace: 'AWS/States',
+        metricName: 'ExecutionsFailed',
+        dimensions: { StateMachineArn: this.stateMachine.arn },
+        statistic: 'Sum',
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: 'GreaterThanThreshold',
+        tags: args.tags,
+      },
+      this,
+    );
+    this.registerOutputs({ stateMachine: this.stateMachine.arn });
+  }
+}
