@@ -7,7 +7,7 @@ import { parseCli, required, runCli, UsageError } from './lib/cli.js';
 import { runTraining } from './lib/python.js';
 
 const USAGE =
-  'usage: npm run train -- --data FILE --store STORE [--name loan-default] [--promote] [--seed 42] [--cost-ratio 4] [--data-uri URI] [--use-protected] [--no-monotone]';
+  'usage: npm run train -- --data FILE --store STORE [--name loan-default] [--promote] [--seed 42] [--cost-ratio 4] [--data-uri URI] [--use-protected] [--no-monotone] [--search-seconds 60]';
 
 runCli(USAGE, async () => {
   const { values } = parseCli(USAGE, {
@@ -22,12 +22,15 @@ runCli(USAGE, async () => {
     // Off by default: gender and marital status stay out of the model (ECOA / Regulation B); research use only.
     'use-protected': { type: 'boolean', default: false },
     'no-monotone': { type: 'boolean', default: false },
+    // The time budget for choosing hyperparameters by cross-validation (0: training's defaults).
+    'search-seconds': { type: 'string', default: '60' },
   });
   const data = path.resolve(required(values, 'data'));
   const store = await createModelStore(required(values, 'store'));
   const name = values.name as string;
   if (!Number.isInteger(Number(values.seed))) throw new UsageError(`--seed must be an integer, got '${values.seed}'`);
   if (!(Number(values['cost-ratio']) > 0)) throw new UsageError(`--cost-ratio must be a positive number`);
+  if (!(Number(values['search-seconds']) >= 0)) throw new UsageError(`--search-seconds must be 0 or more`);
 
   const staging = await mkdtemp(path.join(os.tmpdir(), 'loan-default-train-'));
   try {
@@ -36,6 +39,7 @@ runCli(USAGE, async () => {
     if (values['data-uri']) args.push('--data-uri', values['data-uri'] as string);
     if (values['use-protected']) args.push('--use-protected');
     if (values['no-monotone']) args.push('--no-monotone');
+    args.push('--search-seconds', String(values['search-seconds']));
     await runTraining(args);
 
     // The serving runtime must reproduce training's probabilities before anything is published.

@@ -2,14 +2,8 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { notifyingAlarm } from './alarm.js';
 import { BOOK_CONTAINER, BOOK_SCORES_PREFIX, bookScoringDefinition, BOOKS_PREFIX } from './book-scoring-definition.js';
-import {
-  assumeRolePolicy,
-  ecrPullStatements,
-  ecsTaskRole,
-  HTTPS_EGRESS_ONLY,
-  RoleWithPolicy,
-  writeLogsStatement,
-} from './iam.js';
+import { FargateJob, fargateJob } from './fargate-job.js';
+import { assumeRolePolicy, runTaskStatements } from './iam.js';
 import type { NetworkPlacement } from './network.js';
 import type { PrivateBucket } from './private-bucket.js';
 import type { ContainerImage } from './registry.js';
@@ -53,9 +47,8 @@ export interface BookScoringArgs {
  */
 export class BookScoring extends pulumi.ComponentResource {
   readonly stateMachine: aws.sfn.StateMachine;
-  readonly taskDefinition: aws.ecs.TaskDefinition;
-  readonly taskRole: RoleWithPolicy;
-  readonly executionRole: RoleWithPolicy;
+  /** The task's roles, definition and security group. */
+  readonly job: FargateJob;
   readonly stateMachineRole: aws.iam.Role;
   readonly failedAlarm: aws.cloudwatch.MetricAlarm;
 
@@ -66,20 +59,14 @@ export class BookScoring extends pulumi.ComponentResource {
     const account = aws.getCallerIdentityOutput({}, parent).accountId;
     const partition = aws.getPartitionOutput({}, parent).partition;
 
-    this.executionRole = ecsTaskRole(
-      `${name}-book-execution`,
+    const job = (this.job = fargateJob(
+      `${name}-book`,
       {
-        account,
-        statements: [...ecrPullStatements(args.image.repository.arn), writeLogsStatement([args.logGroup.arn])],
-        tags: args.tags,
-      },
-      this,
-    );
-    this.taskRole = ecsTaskRole(
-      `${name}-book-task`,
-      {
-        account,
-        tags: args.tags,
+        image: args.image,
+        network: args.network,
+        logGroup: args.logGroup,
+        family: `${name}-score-book`,
+        container: BOOK_CONTAINER,
         statements: [
           {
             Sid: 'ListBooksAndScores',
@@ -109,62 +96,14 @@ export class BookScoring extends pulumi.ComponentResource {
             Resource: [pulumi.interpolate`${args.modelsBucket.arn}/${args.modelName}/*`],
           },
         ],
+        entryPoint: ['/opt/tsx/node_modules/.bin/tsx', 'jobs/score-book.ts'],
+        environment: args.modelsBucket.name.apply((bucket) => [{ name: 'MODEL_STORE', value: `s3://${bucket}` }]),
+        size: args.run.task,
+        description: 'Book scoring tasks: no ingress; HTTPS out to ECR, S3 and CloudWatch',
+        tags: args.tags,
       },
       this,
-    );
-
-    const container = pulumi
-      .all([args.image.ref, args.logGroup.name, region, args.modelsBucket.name])
-      .apply(([image, logGroup, regionName, modelsBucket]) =>
-        JSON.stringify([
-          {
-            name: BOOK_CONTAINER,
-            image,
-            essential: true,
-            entryPoint: ['/opt/tsx/node_modules/.bin/tsx', 'jobs/score-book.ts'],
-            environment: [
-              { name: 'AWS_REGION', value: regionName },
-              { name: 'MODEL_STORE', value: `s3://${modelsBucket}` },
-            ],
-            logConfiguration: {
-              logDriver: 'awslogs',
-              options: {
-                'awslogs-group': logGroup,
-                'awslogs-region': regionName,
-                'awslogs-stream-prefix': 'score-book',
-                mode: 'non-blocking',
-              },
-            },
-          },
-        ]),
-      );
-    this.taskDefinition = new aws.ecs.TaskDefinition(
-      `${name}-book-task`,
-      {
-        family: `${name}-score-book`,
-        requiresCompatibilities: ['FARGATE'],
-        networkMode: 'awsvpc',
-        cpu: String(args.run.task.cpu),
-        memory: String(args.run.task.memory),
-        executionRoleArn: this.executionRole.role.arn,
-        taskRoleArn: this.taskRole.role.arn,
-        runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
-        containerDefinitions: container,
-        tags: args.tags,
-      },
-      parent,
-    );
-    const securityGroup = new aws.ec2.SecurityGroup(
-      `${name}-book-task-sg`,
-      {
-        vpcId: args.network.vpcId,
-        description: 'Book scoring tasks: no ingress; HTTPS out to ECR, S3 and CloudWatch',
-        ingress: [],
-        egress: HTTPS_EGRESS_ONLY,
-        tags: args.tags,
-      },
-      parent,
-    );
+    ));
 
     // Named, so that the role can name the executions its Distributed Map starts before the machine exists.
     const stateMachineName = `${name}-score-book`;
@@ -181,26 +120,13 @@ export class BookScoring extends pulumi.ComponentResource {
         policy: pulumi.jsonStringify({
           Version: '2012-10-17',
           Statement: [
-            {
-              Sid: 'RunTheScoringTask',
-              Effect: 'Allow',
-              Action: ['ecs:RunTask'],
-              Resource: [pulumi.interpolate`${this.taskDefinition.arnWithoutRevision}:*`],
-              Condition: { ArnLike: { 'ecs:cluster': args.cluster.arn } },
-            },
+            ...runTaskStatements(job, args.cluster, { run: 'RunTheScoringTask', pass: 'PassTheTaskRoles' }),
             {
               // .sync waits on the task: it describes it, and stops it when the state times out.
               Sid: 'FollowTheScoringTasks',
               Effect: 'Allow',
               Action: ['ecs:DescribeTasks', 'ecs:StopTask'],
               Resource: [pulumi.interpolate`arn:${partition}:ecs:${region}:${account}:task/${args.cluster.name}/*`],
-            },
-            {
-              Sid: 'PassTheTaskRoles',
-              Effect: 'Allow',
-              Action: ['iam:PassRole'],
-              Resource: [this.executionRole.role.arn, this.taskRole.role.arn],
-              Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
             },
             {
               // The rule Step Functions manages to hear of ECS tasks ending (.sync).
@@ -246,7 +172,13 @@ export class BookScoring extends pulumi.ComponentResource {
     );
 
     const definition = pulumi
-      .all([args.dataBucket.name, args.cluster.arn, this.taskDefinition.arn, args.network.subnetIds, securityGroup.id])
+      .all([
+        args.dataBucket.name,
+        args.cluster.arn,
+        job.taskDefinition.arn,
+        args.network.subnetIds,
+        job.securityGroup.id,
+      ])
       .apply(([bucket, clusterArn, taskDefinitionArn, subnetIds, securityGroupId]) =>
         JSON.stringify(
           bookScoringDefinition({

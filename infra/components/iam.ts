@@ -40,6 +40,31 @@ export const writeLogsStatement = (logGroupArns: pulumi.Input<string>[]) => ({
   Resource: logGroupArns.map((arn) => pulumi.interpolate`${arn}:*`),
 });
 
+/**
+ * Running one ECS task definition (any revision) on one cluster, and passing its two roles to ECS only: what a
+ * scheduler or a state machine that starts a job's tasks needs, and nothing more.
+ */
+export const runTaskStatements = (
+  task: { taskDefinition: aws.ecs.TaskDefinition; executionRole: RoleWithPolicy; taskRole: RoleWithPolicy },
+  cluster: aws.ecs.Cluster,
+  sids: { run: string; pass: string },
+) => [
+  {
+    Sid: sids.run,
+    Effect: 'Allow',
+    Action: ['ecs:RunTask'],
+    Resource: [pulumi.interpolate`${task.taskDefinition.arnWithoutRevision}:*`],
+    Condition: { ArnLike: { 'ecs:cluster': cluster.arn } },
+  },
+  {
+    Sid: sids.pass,
+    Effect: 'Allow',
+    Action: ['iam:PassRole'],
+    Resource: [task.executionRole.role.arn, task.taskRole.role.arn],
+    Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+  },
+];
+
 /** Security group egress: HTTPS only (ECR, S3, SSM, CloudWatch and the package mirrors all use it). */
 export const HTTPS_EGRESS_ONLY = [
   { description: 'HTTPS to AWS APIs', protocol: 'tcp', fromPort: 443, toPort: 443, cidrBlocks: ['0.0.0.0/0'] },

@@ -1,13 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import {
-  assumeRolePolicy,
-  ecrPullStatements,
-  ecsTaskRole,
-  HTTPS_EGRESS_ONLY,
-  RoleWithPolicy,
-  writeLogsStatement,
-} from './iam.js';
+import { FargateJob, fargateJob } from './fargate-job.js';
+import { assumeRolePolicy, runTaskStatements } from './iam.js';
 import { PrivateBucket } from './private-bucket.js';
 import type { NetworkPlacement } from './network.js';
 import type { ContainerImage } from './registry.js';
@@ -52,35 +46,26 @@ export const OUTCOMES_KEY = 'outcomes/latest.csv';
  */
 export class Retraining extends pulumi.ComponentResource {
   readonly cluster: aws.ecs.Cluster;
-  readonly taskDefinition: aws.ecs.TaskDefinition;
-  readonly taskRole: RoleWithPolicy;
-  readonly executionRole: RoleWithPolicy;
+  /** The task's roles, definition and security group. */
+  readonly job: FargateJob;
   readonly schedule: aws.scheduler.Schedule;
   readonly failureRule: aws.cloudwatch.EventRule;
 
   constructor(name: string, args: RetrainingArgs, opts?: pulumi.ComponentResourceOptions) {
     super('loan-default:retraining:Retraining', name, {}, opts);
     const parent = { parent: this };
-    const region = aws.getRegionOutput({}, parent).region;
     const account = aws.getCallerIdentityOutput({}, parent).accountId;
 
     this.cluster = new aws.ecs.Cluster(`${name}-cluster`, { tags: args.tags }, parent);
 
-    this.executionRole = ecsTaskRole(
-      `${name}-execution`,
+    const job = (this.job = fargateJob(
+      name,
       {
-        account,
-        statements: [...ecrPullStatements(args.image.repository.arn), writeLogsStatement([args.logGroup.arn])],
-        tags: args.tags,
-      },
-      this,
-    );
-
-    this.taskRole = ecsTaskRole(
-      `${name}-task`,
-      {
-        account,
-        tags: args.tags,
+        image: args.image,
+        network: args.network,
+        logGroup: args.logGroup,
+        family: `${name}-retraining`,
+        container: 'retraining',
         statements: [
           {
             Sid: 'ListData',
@@ -126,77 +111,30 @@ export class Retraining extends pulumi.ComponentResource {
             ),
           },
         ],
+        command: pulumi
+          .all([args.dataBucket.name, args.modelsBucket.name])
+          .apply(([dataBucket, modelsBucket]) => [
+            '--store',
+            `s3://${modelsBucket}`,
+            '--data-root',
+            `s3://${dataBucket}`,
+            '--outcomes',
+            `s3://${dataBucket}/${OUTCOMES_KEY}`,
+            '--name',
+            args.modelName,
+            '--min-auc',
+            String(args.run.minAuc),
+            '--max-drop',
+            String(args.run.maxDrop),
+            '--stage',
+            args.run.stage,
+          ]),
+        size: args.run.task,
+        description: 'Retraining task: no ingress; HTTPS out to ECR, S3 and CloudWatch',
+        tags: args.tags,
       },
       this,
-    );
-
-    const container = pulumi
-      .all([args.image.ref, args.logGroup.name, args.dataBucket.name, args.modelsBucket.name, region])
-      .apply(([image, logGroup, dataBucket, modelsBucket, regionName]) =>
-        JSON.stringify([
-          {
-            name: 'retraining',
-            image,
-            essential: true,
-            command: [
-              '--store',
-              `s3://${modelsBucket}`,
-              '--data-root',
-              `s3://${dataBucket}`,
-              '--outcomes',
-              `s3://${dataBucket}/${OUTCOMES_KEY}`,
-              '--name',
-              args.modelName,
-              '--min-auc',
-              String(args.run.minAuc),
-              '--max-drop',
-              String(args.run.maxDrop),
-              '--stage',
-              args.run.stage,
-            ],
-            environment: [{ name: 'AWS_REGION', value: regionName }],
-            logConfiguration: {
-              logDriver: 'awslogs',
-              options: {
-                'awslogs-group': logGroup,
-                'awslogs-region': regionName,
-                'awslogs-stream-prefix': 'retraining',
-                mode: 'non-blocking',
-              },
-            },
-          },
-        ]),
-      );
-    this.taskDefinition = new aws.ecs.TaskDefinition(
-      `${name}-task`,
-      {
-        family: `${name}-retraining`,
-        requiresCompatibilities: ['FARGATE'],
-        networkMode: 'awsvpc',
-        cpu: String(args.run.task.cpu),
-        memory: String(args.run.task.memory),
-        // Fargate gives 21 GiB unasked; more is asked for only when configured.
-        ...(args.run.task.ephemeralGiB > 21 ? { ephemeralStorage: { sizeInGib: args.run.task.ephemeralGiB } } : {}),
-        executionRoleArn: this.executionRole.role.arn,
-        taskRoleArn: this.taskRole.role.arn,
-        runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
-        containerDefinitions: container,
-        tags: args.tags,
-      },
-      parent,
-    );
-
-    const securityGroup = new aws.ec2.SecurityGroup(
-      `${name}-task-sg`,
-      {
-        vpcId: args.network.vpcId,
-        description: 'Retraining task: no ingress; HTTPS out to ECR, S3 and CloudWatch',
-        ingress: [],
-        egress: HTTPS_EGRESS_ONLY,
-        tags: args.tags,
-      },
-      parent,
-    );
+    ));
 
     const schedulerRole = new aws.iam.Role(
       `${name}-scheduler`,
@@ -209,22 +147,7 @@ export class Retraining extends pulumi.ComponentResource {
         role: schedulerRole.id,
         policy: pulumi.jsonStringify({
           Version: '2012-10-17',
-          Statement: [
-            {
-              Sid: 'RunRetrainingTask',
-              Effect: 'Allow',
-              Action: ['ecs:RunTask'],
-              Resource: [pulumi.interpolate`${this.taskDefinition.arnWithoutRevision}:*`],
-              Condition: { ArnLike: { 'ecs:cluster': this.cluster.arn } },
-            },
-            {
-              Sid: 'PassTaskRoles',
-              Effect: 'Allow',
-              Action: ['iam:PassRole'],
-              Resource: [this.executionRole.role.arn, this.taskRole.role.arn],
-              Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-            },
-          ],
+          Statement: [...runTaskStatements(job, this.cluster, { run: 'RunRetrainingTask', pass: 'PassTaskRoles' })],
         }),
       },
       parent,
@@ -240,12 +163,12 @@ export class Retraining extends pulumi.ComponentResource {
           arn: this.cluster.arn,
           roleArn: schedulerRole.arn,
           ecsParameters: {
-            taskDefinitionArn: this.taskDefinition.arn,
+            taskDefinitionArn: job.taskDefinition.arn,
             launchType: 'FARGATE',
             taskCount: 1,
             networkConfiguration: {
               subnets: args.network.subnetIds,
-              securityGroups: [securityGroup.id],
+              securityGroups: [job.securityGroup.id],
               assignPublicIp: true,
             },
           },
@@ -279,7 +202,7 @@ export class Retraining extends pulumi.ComponentResource {
     new aws.cloudwatch.EventTarget(`${name}-failed`, { rule: this.failureRule.name, arn: args.alarmTopic.arn }, parent);
     this.registerOutputs({
       cluster: this.cluster.name,
-      taskDefinition: this.taskDefinition.arn,
+      taskDefinition: job.taskDefinition.arn,
       schedule: this.schedule.name,
     });
   }

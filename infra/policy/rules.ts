@@ -83,6 +83,12 @@ const asList = <V>(value: V | V[] | undefined): V[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
 const parse = (doc: unknown): any => (typeof doc === 'string' ? JSON.parse(doc) : doc);
 
+/** The Allow statements of an IAM policy resource (none for any other resource). */
+function allowStatements(r: PolicyResource): any[] {
+  if (r.type !== T.rolePolicy && r.type !== T.policy) return [];
+  return (asList(parse(r.props.policy)?.Statement) as any[]).filter((s) => s.Effect === 'Allow');
+}
+
 function only(type: string, check: (props: Record<string, any>) => string[]): (r: PolicyResource) => string[] {
   return (r) => (r.type === type ? check(r.props ?? {}) : []);
 }
@@ -221,10 +227,8 @@ export const RESOURCE_RULES: ResourceRule[] = [
     description:
       'IAM statements name their actions and resources; "*" resources only for actions AWS grants no other way.',
     check: (r) => {
-      if (r.type !== T.rolePolicy && r.type !== T.policy) return [];
       const problems: string[] = [];
-      for (const s of asList(parse(r.props.policy)?.Statement) as any[]) {
-        if (s.Effect !== 'Allow') continue;
+      for (const s of allowStatements(r)) {
         const actions = asList<string>(s.Action);
         for (const action of actions) {
           if (action === '*' || action.endsWith(':*'))
@@ -356,10 +360,8 @@ export const RESOURCE_RULES: ResourceRule[] = [
       'ecs:RunTask names task definitions and a cluster condition; iam:PassRole names roles and the service they go ' +
       'to: a role that runs tasks cannot run (or hand its roles to) anything else.',
     check: (r) => {
-      if (r.type !== T.rolePolicy && r.type !== T.policy) return [];
       const problems: string[] = [];
-      for (const s of asList(parse(r.props.policy)?.Statement) as any[]) {
-        if (s.Effect !== 'Allow') continue;
+      for (const s of allowStatements(r)) {
         const actions = asList<string>(s.Action);
         const resources = asList<string>(s.Resource).map(String);
         if (actions.includes('ecs:RunTask')) {

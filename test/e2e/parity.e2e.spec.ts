@@ -32,6 +32,9 @@ beforeAll(async () => {
     path.join(dir, 'fresh.csv'),
     '--score-out',
     path.join(dir, 'fresh-scores.json'),
+    // A short hyperparameter search: the served model is whatever the search chose, and parity must hold for it.
+    '--search-trials',
+    '4',
   ]);
   manifest = JSON.parse(await readFile(path.join(dir, 'model/manifest.json'), 'utf8'));
   onnxBytes = await readFile(path.join(dir, 'model/model.onnx'));

@@ -42,7 +42,7 @@ async function setUp(
   const base = path.join(root, 'base.csv');
   await runTraining(['generate', '--rows', String(baseRows), '--seed', '41', '--out', base]);
   const production = path.join(root, 'production-model');
-  await runTraining(['train', '--data', base, '--out', production]);
+  await runTraining(['train', '--data', base, '--out', production, '--search-seconds', '0']);
   const store = new FsModelStore(path.join(root, 'store'));
   const manifest = await publishVerified(store, await readArtifactDir(production));
   await promote(store, NAME, 'production', manifest.version);
