@@ -1,13 +1,13 @@
 /**
  * The book-scoring state machine in Amazon States Language (JSONPath), as plain data so that a test can check it
  * with asl-validator without AWS. An execution's input is `{"book": "2026-12"}`: the parts under
- * `s3://<bucket>/books/2026-12/` are listed by the Distributed Map's item reader, each is scored by one Fargate task
+ * `s3://<bucket>/book-inputs/2026-12/` are listed by the Distributed Map's item reader, each is scored by one Fargate task
  * (`score-book --in s3://<bucket>/<part> --single-part`: a folder's placeholder key is refused, never read as the
  * whole book), and a last task writes the run's manifest and `_SUCCESS` under
- * `s3://<bucket>/book-scores/2026-12/`. The map's own summary (ResultWriter) lands beside them.
+ * `s3://<bucket>/books/2026-12/`. The map's own summary (ResultWriter) lands beside them.
  */
+export const BOOK_INPUTS_PREFIX = 'book-inputs/';
 export const BOOKS_PREFIX = 'books/';
-export const BOOK_SCORES_PREFIX = 'book-scores/';
 /** The container of the task definition that the overrides name. */
 export const BOOK_CONTAINER = 'score-book';
 
@@ -53,7 +53,7 @@ export function bookScoringDefinition(args: BookScoringDefinitionArgs) {
       Overrides: { ContainerOverrides: [{ Name: BOOK_CONTAINER, 'Command.$': command }] },
     },
   });
-  const out = `States.Format(${literal(`s3://${args.bucket}/${BOOK_SCORES_PREFIX}{}`)}, $.book)`;
+  const out = `States.Format(${literal(`s3://${args.bucket}/${BOOKS_PREFIX}{}`)}, $.book)`;
   const options = args.options.map(literal).join(', ');
   const retry = [
     {
@@ -66,7 +66,8 @@ export function bookScoringDefinition(args: BookScoringDefinitionArgs) {
     },
   ];
   return {
-    Comment: 'Scores a loan book: one Fargate task per Parquet or CSV part under books/<book>/, then the manifest',
+    Comment:
+      'Scores a loan book: one Fargate task per Parquet or CSV part under book-inputs/<book>/, then the manifest',
     StartAt: 'ScoreParts',
     States: {
       ScoreParts: {
@@ -75,7 +76,7 @@ export function bookScoringDefinition(args: BookScoringDefinitionArgs) {
           Resource: 'arn:aws:states:::s3:listObjectsV2',
           Parameters: {
             Bucket: args.bucket,
-            'Prefix.$': `States.Format(${literal(`${BOOKS_PREFIX}{}/`)}, $.book)`,
+            'Prefix.$': `States.Format(${literal(`${BOOK_INPUTS_PREFIX}{}/`)}, $.book)`,
           },
         },
         ItemSelector: { 'key.$': '$$.Map.Item.Value.Key', 'book.$': '$.book' },
@@ -100,7 +101,7 @@ export function bookScoringDefinition(args: BookScoringDefinitionArgs) {
           Resource: 'arn:aws:states:::s3:putObject',
           Parameters: {
             Bucket: args.bucket,
-            'Prefix.$': `States.Format(${literal(`${BOOK_SCORES_PREFIX}{}/_map`)}, $.book)`,
+            'Prefix.$': `States.Format(${literal(`${BOOKS_PREFIX}{}/_map`)}, $.book)`,
           },
         },
         ResultPath: null,
@@ -108,7 +109,7 @@ export function bookScoringDefinition(args: BookScoringDefinitionArgs) {
       },
       WriteManifest: {
         ...runTask(
-          `States.Array('--in', States.Format(${literal(`s3://${args.bucket}/${BOOKS_PREFIX}{}`)}, $.book), ` +
+          `States.Array('--in', States.Format(${literal(`s3://${args.bucket}/${BOOK_INPUTS_PREFIX}{}`)}, $.book), ` +
             `'--out', ${out}, '--finalize'${options ? `, ${options}` : ''})`,
         ),
         TimeoutSeconds: 900,

@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { notifyingAlarm } from './alarm.js';
-import { BOOK_CONTAINER, BOOK_SCORES_PREFIX, bookScoringDefinition, BOOKS_PREFIX } from './book-scoring-definition.js';
+import { BOOK_CONTAINER, BOOKS_PREFIX, bookScoringDefinition, BOOK_INPUTS_PREFIX } from './book-scoring-definition.js';
 import { FargateJob, fargateJob } from './fargate-job.js';
 import { assumeRolePolicy, runTaskStatements } from './iam.js';
 import type { NetworkPlacement } from './network.js';
@@ -27,7 +27,7 @@ export interface BookScoringArgs {
   image: ContainerImage;
   cluster: aws.ecs.Cluster;
   network: NetworkPlacement;
-  /** Read: books/; written: book-scores/. */
+  /** Read: book-inputs/; written: books/. */
   dataBucket: PrivateBucket;
   /** Read: the model's versions and channels. */
   modelsBucket: PrivateBucket;
@@ -40,10 +40,10 @@ export interface BookScoringArgs {
 
 /**
  * Scoring a whole loan book on AWS: a Step Functions state machine whose Distributed Map lists the parts under
- * `books/<book>/` and runs one Fargate task per part (the job image with `score-book`, `.sync`), with the
+ * `book-inputs/<book>/` and runs one Fargate task per part (the job image with `score-book`, `.sync`), with the
  * concurrency, retries and tolerated failures from config, then one task that writes the manifest. Its role may run
- * only this task definition and pass only its two roles; the task reads only `books/` and the model, and writes only
- * `book-scores/`. A failed execution alarms.
+ * only this task definition and pass only its two roles; the task reads only `book-inputs/` and the model, and
+ * writes only `books/` (the data root's scored books). A failed execution alarms.
  */
 export class BookScoring extends pulumi.ComponentResource {
   readonly stateMachine: aws.sfn.StateMachine;
@@ -73,20 +73,20 @@ export class BookScoring extends pulumi.ComponentResource {
             Effect: 'Allow',
             Action: ['s3:ListBucket'],
             Resource: [args.dataBucket.arn],
-            Condition: { StringLike: { 's3:prefix': [`${BOOKS_PREFIX}*`, `${BOOK_SCORES_PREFIX}*`] } },
+            Condition: { StringLike: { 's3:prefix': [`${BOOK_INPUTS_PREFIX}*`, `${BOOKS_PREFIX}*`] } },
           },
           {
             Sid: 'ReadBooks',
             Effect: 'Allow',
             Action: ['s3:GetObject'],
-            Resource: [pulumi.interpolate`${args.dataBucket.arn}/${BOOKS_PREFIX}*`],
+            Resource: [pulumi.interpolate`${args.dataBucket.arn}/${BOOK_INPUTS_PREFIX}*`],
           },
           {
             // The parts' records are read back: a re-run skips what is complete, the last task sums them.
             Sid: 'WriteAndReadScores',
             Effect: 'Allow',
             Action: ['s3:PutObject', 's3:GetObject'],
-            Resource: [pulumi.interpolate`${args.dataBucket.arn}/${BOOK_SCORES_PREFIX}*`],
+            Resource: [pulumi.interpolate`${args.dataBucket.arn}/${BOOKS_PREFIX}*`],
           },
           { Sid: 'ListModels', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [args.modelsBucket.arn] },
           {
@@ -142,13 +142,13 @@ export class BookScoring extends pulumi.ComponentResource {
               Effect: 'Allow',
               Action: ['s3:ListBucket'],
               Resource: [args.dataBucket.arn],
-              Condition: { StringLike: { 's3:prefix': [`${BOOKS_PREFIX}*`] } },
+              Condition: { StringLike: { 's3:prefix': [`${BOOK_INPUTS_PREFIX}*`] } },
             },
             {
               Sid: 'WriteTheMapResults',
               Effect: 'Allow',
               Action: ['s3:PutObject', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:AbortMultipartUpload'],
-              Resource: [pulumi.interpolate`${args.dataBucket.arn}/${BOOK_SCORES_PREFIX}*`],
+              Resource: [pulumi.interpolate`${args.dataBucket.arn}/${BOOKS_PREFIX}*`],
             },
             {
               // The Distributed Map runs each item as a child execution of this state machine.

@@ -748,16 +748,16 @@ describe('book scoring', () => {
     expect(statements.flatMap((s) => s.Resource).some((arn: string) => arn.includes('undefined'))).toBe(false);
   });
 
-  it('lets the task read only books/ and write only book-scores/', () => {
+  it('lets the task read only book-inputs/ and write only books/', () => {
     const statements = policyDoc(ofType(T.rolePolicy).find((r) => r.name === 'loan-default-book-task')!)
       .Statement as any[];
     const writes = statements.filter((s) => s.Action.includes('s3:PutObject'));
-    expect(writes.flatMap((s) => s.Resource)).toEqual(['arn:aws:s3:::loan-default-data-bucket/book-scores/*']);
+    expect(writes.flatMap((s) => s.Resource)).toEqual(['arn:aws:s3:::loan-default-data-bucket/books/*']);
     const reads = statements.filter((s) => s.Action.includes('s3:GetObject')).flatMap((s) => s.Resource);
     expect(reads.sort()).toEqual(
       [
+        'arn:aws:s3:::loan-default-data-bucket/book-inputs/*',
         'arn:aws:s3:::loan-default-data-bucket/books/*',
-        'arn:aws:s3:::loan-default-data-bucket/book-scores/*',
         'arn:aws:s3:::loan-default-models-bucket/loan-default/*',
       ].sort(),
     );
