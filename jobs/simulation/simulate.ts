@@ -5,7 +5,7 @@ import winston from 'winston';
 import { runTraining } from '../../scripts/lib/python.js';
 import type { LoanApplication } from '../../service/src/contract/loan-application.contract.js';
 import { loadVersion } from '../../service/src/model/load-version.js';
-import { gradeOf } from '../../service/src/model/master-scale.js';
+import { answerOf } from '../../service/src/predict/answer.js';
 import { FsBlobStore } from '../../service/src/storage/fs-blob-store.js';
 import { parseCsv, toApplication } from '../retraining/data-rows.js';
 import { pythonTrainer } from '../retraining/python-trainer.js';
@@ -105,9 +105,7 @@ export async function simulateYear(options: SimulationOptions): Promise<Simulate
     const answers = applications.map((_, i) => ({
       prediction_id: `sim-${m}-${i}`,
       application_id: `sim-${m}-${i}`,
-      probability_of_default: scores[i],
-      decision: scores[i] >= model.threshold ? ('decline' as const) : ('approve' as const),
-      rating_grade: gradeOf(model.masterScale, scores[i]),
+      ...answerOf(model, scores[i]),
     }));
     const days = (monthStart(m + 1) - monthStart(m)) / 86_400_000;
     const groups = Array.from({ length: days }, (_, d) => ({

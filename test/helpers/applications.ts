@@ -1,6 +1,7 @@
 import {
   EDUCATION_LEVELS,
   EMPLOYMENT_STATUSES,
+  EXAMPLE_APPLICATION,
   GENDERS,
   GRADE_LETTERS,
   LOAN_PURPOSES,
@@ -10,19 +11,7 @@ import {
 import { seededRandom } from '../../jobs/seeded-random.js';
 
 /** A valid application (the Swagger example). */
-export const VALID_APPLICATION: LoanApplication = {
-  annual_income: 52000,
-  debt_to_income_ratio: 0.18,
-  credit_score: 702,
-  loan_amount: 15000,
-  interest_rate: 11.5,
-  gender: 'Female',
-  marital_status: 'Married',
-  education_level: "Bachelor's",
-  employment_status: 'Employed',
-  loan_purpose: 'Debt consolidation',
-  grade_subgrade: 'B3',
-};
+export const VALID_APPLICATION: LoanApplication = EXAMPLE_APPLICATION;
 
 export const withField = (field: string, value: unknown): Record<string, unknown> => ({
   ...VALID_APPLICATION,

@@ -82,6 +82,21 @@ export interface LoanApplication {
   grade_subgrade: string;
 }
 
+/** The example application of the API's documentation (the DTO's examples), and of the default credit policy. */
+export const EXAMPLE_APPLICATION: LoanApplication = {
+  annual_income: 52000,
+  debt_to_income_ratio: 0.18,
+  credit_score: 702,
+  loan_amount: 15000,
+  interest_rate: 11.5,
+  gender: 'Female',
+  marital_status: 'Married',
+  education_level: "Bachelor's",
+  employment_status: 'Employed',
+  loan_purpose: 'Debt consolidation',
+  grade_subgrade: 'B3',
+};
+
 export const MAX_BATCH = 1000;
 
 /** The contract as plain data, in the shape `python -m loan_default contract` prints. */

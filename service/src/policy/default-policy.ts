@@ -1,22 +1,9 @@
+import { EXAMPLE_APPLICATION } from '../contract/loan-application.contract.js';
 import type { CreditPolicy } from './credit-policy.js';
-
-const EXAMPLE = {
-  annual_income: 52000,
-  debt_to_income_ratio: 0.18,
-  credit_score: 702,
-  loan_amount: 15000,
-  interest_rate: 11.5,
-  gender: 'Female',
-  marital_status: 'Married',
-  education_level: "Bachelor's",
-  employment_status: 'Employed',
-  loan_purpose: 'Debt consolidation',
-  grade_subgrade: 'B3',
-} as const;
 
 /**
  * The policy that decides as the service always has: no knock-outs, no refer band, decline from the serving
- * version's threshold. A store without a policy of its own serves this one.
+ * version's threshold: the rule the service decides by today.
  */
 export const DEFAULT_POLICY: CreditPolicy = {
   description:
@@ -25,14 +12,14 @@ export const DEFAULT_POLICY: CreditPolicy = {
   cutoffs: { default: { approve_below: 'model_threshold', decline_from: 'model_threshold' } },
   examples: [
     {
-      application: { ...EXAMPLE },
+      application: { ...EXAMPLE_APPLICATION },
       probability_of_default: 0.1,
       model_threshold: 0.242,
       decision: 'approve',
       rules_fired: [],
     },
     {
-      application: { ...EXAMPLE },
+      application: { ...EXAMPLE_APPLICATION },
       probability_of_default: 0.242,
       model_threshold: 0.242,
       decision: 'decline',

@@ -1,3 +1,5 @@
+import { INPUT_FIELDS } from '../contract/loan-application.contract.js';
+
 /**
  * The credit policy's JSON Schema. docs/credit-policy.schema.json is the same document for the people who write
  * policies (a test keeps the two equal); it lives here so the service and the jobs need no file beside their code.
@@ -144,21 +146,8 @@ export const CREDIT_POLICY_SCHEMA = {
     },
   },
   definitions: {
-    field: {
-      enum: [
-        'annual_income',
-        'debt_to_income_ratio',
-        'credit_score',
-        'loan_amount',
-        'interest_rate',
-        'gender',
-        'marital_status',
-        'education_level',
-        'employment_status',
-        'loan_purpose',
-        'grade_subgrade',
-      ],
-    },
+    // The data contract's inputs, in its order.
+    field: { enum: [...INPUT_FIELDS] },
     cutoffValue: {
       oneOf: [
         {
