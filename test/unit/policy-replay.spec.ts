@@ -138,3 +138,62 @@ it('npm run policy -- replay writes its report, and verify refuses a broken poli
     'cutoffs.default: approve_below 0.5 is above decline_from 0.2 (cut-offs out of order)',
   );
 });
+
+// (Uses the policy files the test above wrote.)
+it('publishes a verified policy as an immutable version, and promotes it only after a replay over the last 30 days', async () => {
+  const store = path.join(dir, 'store');
+  const data = path.join(dir, 'data');
+  const policyFile = path.join(dir, 'candidate.json');
+  const published = await runJob('policy.ts', ['publish', policyFile, '--store', store]);
+  expect(published.code).toBe(0);
+  const version = JSON.parse(published.stdout.trim()).published as string;
+  expect(version).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{7}$/);
+  const stored = JSON.parse(await readFile(path.join(store, 'loan-default/policies', version, 'policy.json'), 'utf8'));
+  expect(stored).toMatchObject({ policy_version: version, description: CANDIDATE.description });
+
+  // No replay of this version yet: refused, and nothing moved.
+  const refused = await runJob('policy.ts', ['promote', version, '--store', store, '--data-root', data]);
+  expect(refused.code).toBe(3);
+  expect(refused.stderr).toContain(`no replay of ${version} over the last 30 days`);
+  await expect(readFile(path.join(store, 'loan-default/policy-channels/production.json'))).rejects.toThrow();
+
+  // A replay of the published version over the last 30 days, then the promotion.
+  const from = new Date(Date.now() - 31 * 86_400_000).toISOString().slice(0, 10);
+  const replay = await runJob('policy.ts', [
+    'replay',
+    '--version',
+    version,
+    '--store',
+    store,
+    '--data-root',
+    data,
+    '--from',
+    from,
+  ]);
+  expect(replay.code).toBe(0);
+  expect(JSON.parse(replay.stdout.trim().split('\n').pop()!).policy_version).toBe(version);
+  const promoted = await runJob('policy.ts', ['promote', version, '--store', store, '--data-root', data]);
+  expect(promoted.code).toBe(0);
+  const pointer = JSON.parse(await readFile(path.join(store, 'loan-default/policy-channels/production.json'), 'utf8'));
+  expect(pointer).toMatchObject({ version, previous: null });
+  expect(pointer.forced).toBeUndefined();
+
+  // Another version forced through without a replay: allowed, logged, and the pointer says so.
+  await import('node:fs/promises').then((fs) =>
+    fs.writeFile(policyFile, JSON.stringify({ ...CANDIDATE, description: 'the same, reworded' })),
+  );
+  const second = JSON.parse(
+    (await runJob('policy.ts', ['publish', policyFile, '--store', store])).stdout.trim(),
+  ).published;
+  const forced = await runJob('policy.ts', ['promote', second, '--store', store, '--data-root', data, '--force']);
+  expect(forced.code).toBe(0);
+  expect(forced.stdout).toContain('"message":"policy promoted without a replay"');
+  const after = JSON.parse(await readFile(path.join(store, 'loan-default/policy-channels/production.json'), 'utf8'));
+  expect(after).toMatchObject({ version: second, previous: version, forced: true });
+
+  // A broken policy is never published.
+  const broken = path.join(dir, 'broken.json');
+  const refusedPublish = await runJob('policy.ts', ['publish', broken, '--store', store]);
+  expect(refusedPublish.code).toBe(2);
+  expect(refusedPublish.stderr).toContain('cut-offs out of order');
+});
