@@ -8,7 +8,8 @@ import { createBlobStore } from '../service/src/storage/create-blob-store.js';
 import { withEngine } from './tables/engine.js';
 import { replayHtml } from './policy-replay/replay-html.js';
 import { replayPolicy, ReplayReport } from './policy-replay/replay.js';
-import { timeId, writeReport } from './retraining/data-root.js';
+import { timeId } from '../service/src/model/time-id.js';
+import { writeReport } from './retraining/data-root.js';
 
 const USAGE =
   'usage: npm run policy -- verify FILE | publish FILE --store STORE | ' +

@@ -1,7 +1,8 @@
 import type { ModelStore } from '../../service/src/model/model-store.js';
 import type { BlobStore } from '../../service/src/storage/blob-store.js';
 import escapeHtml from '../retraining/html-escape.js';
-import { timeId, writeReport } from '../retraining/data-root.js';
+import { timeId } from '../../service/src/model/time-id.js';
+import { writeReport } from '../retraining/data-root.js';
 import { committedParts, compact } from '../tables/compaction.js';
 import { Engine, readParquet, sqlString, withEngine } from '../tables/engine.js';
 import { LocalFiles } from '../tables/local-files.js';

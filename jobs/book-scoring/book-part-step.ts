@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { LoadedModel } from '../../service/src/model/loaded-model.js';
+import { sha256 as sha256Of } from '../../service/src/model/sha256.js';
 import { isMissing, type BlobStore } from '../../service/src/storage/blob-store.js';
-import { LocalFiles } from '../tables/local-files.js';
+import { fileSha256, LocalFiles } from '../tables/local-files.js';
 import { formatOf, OUTPUT, stemOf } from './book-layout.js';
 import { PartCounts, ReasonsOption, scorePart } from './score-part.js';
 
@@ -28,12 +27,6 @@ export interface PartRecord extends PartCounts {
   worker_peak_rss_mb: number;
   /** True when this run found the part complete and did not score it again. */
   skipped?: boolean;
-}
-
-async function fileSha256(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const block of createReadStream(file)) hash.update(block as Buffer);
-  return hash.digest('hex');
 }
 
 /** The part's record when its output is complete for this input, model and options; else null. */
@@ -102,7 +95,7 @@ export async function runPart(
       input: { identity, sha256, bytes },
       output: {
         key: OUTPUT.part(stem),
-        sha256: createHash('sha256').update(scored).digest('hex'),
+        sha256: sha256Of(scored),
         bytes: scored.length,
       },
       rejects: { key: OUTPUT.rejects(stem), rows: counts.rejected },

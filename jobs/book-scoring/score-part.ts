@@ -11,6 +11,7 @@ import {
 import { open } from 'node:fs/promises';
 import { INPUT_FIELDS, LoanApplication } from '../../service/src/contract/loan-application.contract.js';
 import type { LoadedModel } from '../../service/src/model/loaded-model.js';
+import { explainRows } from '../../service/src/model/explain-rows.js';
 import { answerOf } from '../../service/src/predict/answer.js';
 import { openEngine, sqlString } from '../tables/engine.js';
 import {
@@ -207,7 +208,7 @@ async function appendScored(
   const explained =
     reasons === 'none'
       ? null
-      : explainRows(
+      : reasonCodes(
           model,
           applications,
           answers.map((a) => reasons === 'all' || a.decision === 'decline'),
@@ -235,16 +236,12 @@ async function appendScored(
  * service uses. Codes, not the sentences: a book's declines run to millions, and each code's words are in the
  * version's reason catalogue, which the run's manifest carries.
  */
-function explainRows(model: LoadedModel, applications: LoanApplication[], chosen: boolean[]): (string | null)[] {
+function reasonCodes(model: LoadedModel, applications: LoanApplication[], chosen: boolean[]): (string | null)[] {
   const out: (string | null)[] = new Array(applications.length).fill(null);
-  const explainer = model.explainer;
-  if (!explainer) return out;
   const rows = chosen.flatMap((c, i) => (c ? [i] : []));
-  if (rows.length === 0) return out;
-  const x = model.encoder.encode(rows.map((i) => applications[i]));
-  rows.forEach((i, r) => {
+  explainRows(model, applications, rows, (i, phi, explainer) => {
     out[i] = explainer
-      .reasons(applications[i], explainer.contributions(x, r))
+      .reasons(applications[i], phi)
       .map((reason) => reason.code)
       .join(';');
   });

@@ -1,18 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { BlobStore } from '../../service/src/storage/blob-store.js';
 
 /** retraining/<run>/: each round's decision report (report.json and report.html). The tables are in ../tables. */
 export const RETRAINING = 'retraining/';
-
-export const sha256Hex = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
-
-/** Sorts by time; the suffix tells two ids of the same second apart. */
-export function timeId(now: Date, salt: string): string {
-  return `${now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')}-${sha256Hex(salt).slice(0, 7)}`;
-}
 
 /** A job's decision as `<prefix>/report.json` and `<prefix>/report.html` in the data root. */
 export async function writeReport(root: BlobStore, prefix: string, report: unknown, html: string): Promise<void> {

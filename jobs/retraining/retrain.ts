@@ -10,7 +10,8 @@ import { ModelManifest } from '../../service/src/model/manifest.js';
 import { ModelStore } from '../../service/src/model/model-store.js';
 import { promote, publishVerified, readArtifactDir, setChallenger } from '../../service/src/model/channels.js';
 import { BlobStore } from '../../service/src/storage/blob-store.js';
-import { RETRAINING, timeId, writeReport } from './data-root.js';
+import { timeId } from '../../service/src/model/time-id.js';
+import { RETRAINING, writeReport } from './data-root.js';
 import { DEFAULT_TRAINING_FRAME, TrainingFrameOptions } from '../tables/training-frame.js';
 import { buildSnapshot, buildSnapshotInChild, SnapshotStepInput } from './snapshot-step.js';
 

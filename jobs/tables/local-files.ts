@@ -1,6 +1,15 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BlobStore } from '../../service/src/storage/blob-store.js';
+
+/** A local file's sha256, read as a stream (parts can be larger than a job should hold). */
+export async function fileSha256(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
 
 /** How many bytes of downloaded parts a job holds on local disk at once, by default (past it, it works in batches). */
 export const DEFAULT_DOWNLOAD_BUDGET_BYTES = 256 * 1024 * 1024;

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { INPUT_FIELDS, NUMBER_RULES } from '../../service/src/contract/loan-application.contract.js';
 import type { BlobStore } from '../../service/src/storage/blob-store.js';
 import { Engine, readParquet, sqlString } from './engine.js';
-import { LocalFiles } from './local-files.js';
+import { fileSha256, LocalFiles } from './local-files.js';
 
 /**
  * Snapshots: the labelled applications a candidate trains on, as immutable Parquet parts.
@@ -104,12 +103,6 @@ export const MATCHED_AS_PART_ROWS = (matchedTable: string) =>
       ? `${utcTimestamp('observed_at')} AS observed_at`
       : `CAST("${c}" AS ${SNAPSHOT_TYPES[c]}) AS "${c}"`,
   ).join(', ')} FROM ${matchedTable}`;
-
-async function fileSha256(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 /**
  * Has the engine write `select` as a Parquet part at `key` (ordered by observed_at, so a reader of a window of

@@ -20,6 +20,27 @@ const statement = (Action: string[], Resource: unknown, Sid = 's') => ({
   props: { policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid, Effect: 'Allow', Action, Resource }] }) },
 });
 
+/** A state machine of one map over one ECS task state, with the map's and the task's own fields. */
+const mapOfOneTask = (map: object, task: object): PolicyResource => ({
+  type: T.stateMachine,
+  props: {
+    definition: JSON.stringify({
+      StartAt: 'M',
+      States: {
+        M: {
+          Type: 'Map',
+          ...map,
+          ItemProcessor: {
+            StartAt: 'T',
+            States: { T: { Type: 'Task', Resource: 'arn:aws:states:::ecs:runTask.sync', ...task, End: true } },
+          },
+          End: true,
+        },
+      },
+    }),
+  },
+});
+
 const cases: [string, PolicyResource, PolicyResource, RegExp][] = [
   [
     's3-public-access-blocked',
@@ -294,64 +315,26 @@ const cases: [string, PolicyResource, PolicyResource, RegExp][] = [
         }),
       },
     },
-    /run runs tasks other than named task definitions.*|passes roles matched by a wildcard/,
+    new RegExp(
+      'statement run runs tasks other than named task definitions; statement run runs tasks on any cluster; ' +
+        'statement pass passes roles matched by a wildcard; statement pass passes roles to any service',
+    ),
   ],
   [
     'state-machines-bounded',
-    {
-      type: T.stateMachine,
-      props: {
-        definition: JSON.stringify({
-          StartAt: 'M',
-          States: {
-            M: {
-              Type: 'Map',
-              MaxConcurrency: 5,
-              ItemProcessor: {
-                StartAt: 'T',
-                States: {
-                  T: {
-                    Type: 'Task',
-                    Resource: 'arn:aws:states:::ecs:runTask.sync',
-                    Parameters: { TaskDefinition: 'arn:aws:ecs:eu-west-1:1:task-definition/score-book:3' },
-                    TimeoutSeconds: 60,
-                    Retry: [{ ErrorEquals: ['States.ALL'], BackoffRate: 2 }],
-                    End: true,
-                  },
-                },
-              },
-              End: true,
-            },
-          },
-        }),
+    mapOfOneTask(
+      { MaxConcurrency: 5 },
+      {
+        Parameters: { TaskDefinition: 'arn:aws:ecs:eu-west-1:1:task-definition/score-book:3' },
+        TimeoutSeconds: 60,
+        Retry: [{ ErrorEquals: ['States.ALL'], BackoffRate: 2 }],
       },
-    },
-    {
-      type: T.stateMachine,
-      props: {
-        definition: JSON.stringify({
-          StartAt: 'M',
-          States: {
-            M: {
-              Type: 'Map',
-              ItemProcessor: {
-                StartAt: 'T',
-                States: {
-                  T: {
-                    Type: 'Task',
-                    Resource: 'arn:aws:states:::ecs:runTask.sync',
-                    Parameters: { 'TaskDefinition.$': '$.anything' },
-                    End: true,
-                  },
-                },
-              },
-              End: true,
-            },
-          },
-        }),
-      },
-    },
-    /state T runs a task definition that is not named/,
+    ),
+    mapOfOneTask({}, { Parameters: { 'TaskDefinition.$': '$.anything' } }),
+    new RegExp(
+      'map M has no MaxConcurrency; state T runs a task definition that is not named; ' +
+        'state T has no TimeoutSeconds; state T has no retry with a backoff rate',
+    ),
   ],
 ];
 

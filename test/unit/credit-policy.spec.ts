@@ -131,6 +131,13 @@ it('names every problem of a broken policy, and refuses one that breaks its sche
   expect(unknown.join('\n')).toMatch(/\/knock_outs\/0\/operator: must be equal to one of the allowed values/);
 });
 
+it('refuses an example that leaves out the threshold a model_threshold cut-off needs', async () => {
+  const { model_threshold: _left, ...withoutThreshold } = DEFAULT_POLICY.examples[0];
+  expect(await policyProblems({ ...DEFAULT_POLICY, examples: [withoutThreshold] })).toEqual([
+    "examples[0]: the policy's cut-offs follow the model's threshold; give the example's model_threshold",
+  ]);
+});
+
 it('refuses a policy whose examples it does not decide as they say', async () => {
   const wrong = { ...REFER_BAND, examples: [example('approve', 0.2), example('refer', 0.5)] };
   expect(await policyProblems(wrong)).toEqual([

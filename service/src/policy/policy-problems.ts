@@ -77,6 +77,11 @@ function segmentProblems(segments: Segment[]): string[] {
   return problems;
 }
 
+const usesModelThreshold = (policy: CreditPolicy) =>
+  [policy.cutoffs.default, ...(policy.cutoffs.segments ?? []).map((s) => s.cutoff)].some(
+    (c) => c.approve_below === 'model_threshold' || c.decline_from === 'model_threshold',
+  );
+
 /**
  * Every problem with a policy document, each naming where it is: its schema (docs/credit-policy.schema.json), the
  * fields, operators and values against the data contract, protected attributes, cut-offs out of order, overlapping
@@ -105,8 +110,12 @@ export async function policyProblems(doc: unknown): Promise<string[]> {
       problems.push(...broken.map((p) => `${where}.application: ${p.message}`));
       continue;
     }
-    const threshold = example.model_threshold ?? 0.5;
-    const outcome = decide(policy, example.application, example.probability_of_default, threshold);
+    if (example.model_threshold === undefined && usesModelThreshold(policy)) {
+      problems.push(`${where}: the policy's cut-offs follow the model's threshold; give the example's model_threshold`);
+      continue;
+    }
+    // Without model_threshold in the policy, the threshold decides nothing: any number does.
+    const outcome = decide(policy, example.application, example.probability_of_default, example.model_threshold ?? 0);
     if (outcome.decision !== example.decision)
       problems.push(`${where}: decided ${outcome.decision}, the example says ${example.decision}`);
     if (example.rules_fired && JSON.stringify(outcome.rules_fired) !== JSON.stringify(example.rules_fired))

@@ -1,5 +1,5 @@
 import { isMissing, type BlobStore } from '../storage/blob-store.js';
-import { sha256 } from '../model/sha256.js';
+import { timeId } from '../model/time-id.js';
 import type { CreditPolicy } from './credit-policy.js';
 import { policyProblems } from './policy-problems.js';
 
@@ -23,12 +23,6 @@ export class PolicyVerificationError extends Error {
   }
 }
 
-const versionOf = (now: Date, bytes: Buffer) =>
-  `${now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z')}-${sha256(bytes).slice(0, 7)}`;
-
 export class PolicyStore {
   constructor(
     private readonly blobs: BlobStore,
@@ -47,7 +41,7 @@ export class PolicyStore {
     const problems = await policyProblems(doc);
     if (problems.length > 0) throw new PolicyVerificationError(problems);
     const { policy_version: _ignored, ...content } = doc as CreditPolicy;
-    const version = versionOf(now, Buffer.from(JSON.stringify(content)));
+    const version = timeId(now, JSON.stringify(content));
     const published: CreditPolicy = { policy_version: version, ...content };
     await this.blobs.put(this.key(version), Buffer.from(JSON.stringify(published, null, 2) + '\n'), {
       ifAbsent: true,

@@ -2,6 +2,7 @@ import { Injectable, ServiceUnavailableException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { LoadedModel } from '../model/loaded-model.js';
 import { ChallengersService } from '../model/challengers.service.js';
+import { explainRows } from '../model/explain-rows.js';
 import { answerOf } from './answer.js';
 import { ModelService } from '../model/model.service.js';
 import { ScoringEvents } from '../scoring/scoring-events.js';
@@ -65,17 +66,11 @@ export class PredictService {
     answers: PredictionDto[],
     all: boolean,
   ): void {
-    const explainer = model.explainer;
-    if (!explainer) return;
+    if (!model.explainer) return;
     // A loop, not flatMap: that made an array for every answer, approvals included, on every /predict.
     const rows: number[] = [];
     for (let i = 0; i < answers.length; i++) if (all || answers[i].decision === 'decline') rows.push(i);
-    if (rows.length === 0) return;
-    const x = model.encoder.encode(
-      rows.length === applications.length ? applications : rows.map((i) => applications[i]),
-    );
-    rows.forEach((i, row) => {
-      const phi = explainer.contributions(x, row);
+    explainRows(model, applications, rows, (i, phi, explainer) => {
       if (answers[i].decision === 'decline') answers[i].reasons = explainer.reasons(applications[i], phi);
       if (all) answers[i].contributions = explainer.named(phi);
     });
