@@ -10,7 +10,7 @@ import {
   NumberRule,
 } from '../../service/src/contract/loan-application.contract.js';
 import { FieldProblem, validateAgainstDto } from '../../service/src/common/validation.js';
-import { LoanApplicationDto } from '../../service/src/predict/dto/loan-application.dto.js';
+import { LoanApplicationDto } from '../../service/src/contract/loan-application.dto.js';
 import { sqlString } from '../tables/engine.js';
 
 /**

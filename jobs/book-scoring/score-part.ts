@@ -12,7 +12,8 @@ import { open } from 'node:fs/promises';
 import { INPUT_FIELDS, LoanApplication } from '../../service/src/contract/loan-application.contract.js';
 import type { LoadedModel } from '../../service/src/model/loaded-model.js';
 import { explainRows } from '../../service/src/model/explain-rows.js';
-import { answerOf } from '../../service/src/predict/answer.js';
+import { answerUnder } from '../../service/src/predict/answer.js';
+import { BUILT_IN_POLICY } from '../../service/src/policy/default-policy.js';
 import { openEngine, sqlString } from '../tables/engine.js';
 import {
   BookInputError,
@@ -204,7 +205,8 @@ async function appendScored(
 ): Promise<number> {
   const { rows, applications } = batch;
   const scores = await model.score(applications);
-  const answers = applications.map((_, i) => answerOf(model, scores[i]));
+  // The book is decided by the version's threshold (the built-in policy); its probabilities are what a policy reads.
+  const answers = applications.map((application, i) => answerUnder(BUILT_IN_POLICY, model, application, scores[i]));
   const explained =
     reasons === 'none'
       ? null

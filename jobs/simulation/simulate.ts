@@ -5,7 +5,8 @@ import winston from 'winston';
 import { runTraining } from '../../scripts/lib/python.js';
 import type { LoanApplication } from '../../service/src/contract/loan-application.contract.js';
 import { loadVersion } from '../../service/src/model/load-version.js';
-import { answerOf } from '../../service/src/predict/answer.js';
+import { answerUnder } from '../../service/src/predict/answer.js';
+import { BUILT_IN_POLICY } from '../../service/src/policy/default-policy.js';
 import { FsBlobStore } from '../../service/src/storage/fs-blob-store.js';
 import { parseCsv, toApplication } from '../retraining/data-rows.js';
 import { pythonTrainer } from '../retraining/python-trainer.js';
@@ -102,10 +103,10 @@ export async function simulateYear(options: SimulationOptions): Promise<Simulate
     const pointer = (await store.readChannel(NAME, 'production'))!;
     const model = await loadVersion(store, NAME, pointer.version);
     const scores = await model.score(applications);
-    const answers = applications.map((_, i) => ({
+    const answers = applications.map((application, i) => ({
       prediction_id: `sim-${m}-${i}`,
       application_id: `sim-${m}-${i}`,
-      ...answerOf(model, scores[i]),
+      ...answerUnder(BUILT_IN_POLICY, model, application, scores[i]),
     }));
     const days = (monthStart(m + 1) - monthStart(m)) / 86_400_000;
     const groups = Array.from({ length: days }, (_, d) => ({

@@ -47,7 +47,7 @@ const LINE_COLUMNS = `{
     interest_rate DOUBLE, gender VARCHAR, marital_status VARCHAR, education_level VARCHAR, employment_status VARCHAR,
     loan_purpose VARCHAR, grade_subgrade VARCHAR)',
   probability_of_default: 'DOUBLE', decision: 'VARCHAR', rating_grade: 'VARCHAR', threshold: 'DOUBLE', model_version: 'VARCHAR',
-  timestamp: 'VARCHAR', request_id: 'VARCHAR',
+  timestamp: 'VARCHAR', request_id: 'VARCHAR', policy_version: 'VARCHAR', rules_fired: 'VARCHAR[]',
   shadow: 'STRUCT(model_version VARCHAR, probability_of_default DOUBLE, decision VARCHAR)'
 }`;
 
@@ -164,7 +164,8 @@ async function compactDay(
           inputs.grade_subgrade AS grade_subgrade, probability_of_default, decision, threshold, model_version,
           CAST(timestamp AS TIMESTAMP) AS answered_at, request_id,
           shadow.model_version AS shadow_model_version, shadow.probability_of_default AS shadow_probability_of_default,
-          shadow.decision AS shadow_decision, rating_grade
+          shadow.decision AS shadow_decision, rating_grade,
+          policy_version, array_to_string(rules_fired, ';') AS rules_fired
         FROM read_json(${sqlString(staged)}, format = 'newline_delimited', columns = ${LINE_COLUMNS})
         QUALIFY row_number() OVER (PARTITION BY application_id ORDER BY timestamp DESC, prediction_id DESC) = 1
       ) TO ${sqlString(local)} (FORMAT parquet, COMPRESSION zstd)`);

@@ -17,4 +17,5 @@ export const APPLICATION_COLUMNS = `
   gender VARCHAR, marital_status VARCHAR, education_level VARCHAR, employment_status VARCHAR, loan_purpose VARCHAR,
   grade_subgrade VARCHAR, probability_of_default DOUBLE, decision VARCHAR, threshold DOUBLE, model_version VARCHAR,
   answered_at TIMESTAMP, request_id VARCHAR,
-  shadow_model_version VARCHAR, shadow_probability_of_default DOUBLE, shadow_decision VARCHAR, rating_grade VARCHAR`;
+  shadow_model_version VARCHAR, shadow_probability_of_default DOUBLE, shadow_decision VARCHAR, rating_grade VARCHAR,
+  policy_version VARCHAR, rules_fired VARCHAR`;

@@ -127,7 +127,8 @@ export async function joinOutcomes(
   );
   await c.run(`CREATE OR REPLACE TEMP TABLE named_answers (${APPLICATION_COLUMNS})`);
   await files.inBatches(await committedParts(root), (paths) =>
-    c.run(`INSERT INTO named_answers SELECT * FROM ${readParquet(paths)} WHERE ${named}`),
+    // By name: parts written before a column existed (policy_version, rules_fired) give it as null.
+    c.run(`INSERT INTO named_answers BY NAME SELECT * FROM ${readParquet(paths)} WHERE ${named}`),
   );
   // The verdicts as a view: counted, then the matches alone are kept (one table of the month's size, not two).
   await c.run(`CREATE OR REPLACE TEMP VIEW outcome_join AS

@@ -25,7 +25,9 @@ function isRecord(value: unknown): value is PredictionRecord {
   if (!r || typeof r !== 'object' || typeof r.prediction_id !== 'string') return false;
   if (!(r.application_id === null || typeof r.application_id === 'string')) return false;
   if (typeof r.probability_of_default !== 'number' || typeof r.threshold !== 'number') return false;
-  if (r.decision !== 'approve' && r.decision !== 'decline') return false;
+  if (r.decision !== 'approve' && r.decision !== 'decline' && r.decision !== 'refer') return false;
+  if (r.policy_version !== undefined && typeof r.policy_version !== 'string') return false;
+  if (r.rules_fired !== undefined && !Array.isArray(r.rules_fired)) return false;
   if (r.rating_grade !== undefined && typeof r.rating_grade !== 'string') return false;
   if (typeof r.model_version !== 'string' || typeof r.timestamp !== 'string' || Number.isNaN(Date.parse(r.timestamp)))
     return false;

@@ -47,7 +47,9 @@ export function buildOpenApi(app: NestFastifyApplication) {
   const config = new DocumentBuilder()
     .setTitle('Loan default risk')
     .setDescription(
-      'Probability of default and an approve/decline decision for loan applications, from a versioned ONNX model. ' +
+      'Probability of default and an approve, refer or decline decision for loan applications: the probability from a ' +
+        'versioned ONNX model, the decision from a versioned credit policy (knock-out rules, cut-offs, a refer band that a person reviews). ' +
+        'An approval rate counts approve only: a referral is not an approval. ' +
         'Every field of the data contract is required; unknown fields are rejected.',
     )
     .setVersion('1')
@@ -61,6 +63,12 @@ export function buildOpenApi(app: NestFastifyApplication) {
       type: 'http',
       scheme: 'bearer',
       description: 'METRICS_TOKEN, an opaque secret (metrics and monitoring, when set)',
+    })
+    .addSecurity('reviewer-token', {
+      type: 'http',
+      scheme: 'bearer',
+      description:
+        "A reviewer's token from REVIEWER_TOKENS, an opaque secret (final decisions on referred applications)",
     })
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'api-key')
     .build();

@@ -57,15 +57,18 @@ describe('prediction capture', () => {
         'decision',
         'inputs',
         'model_version',
+        'policy_version',
         'prediction_id',
         'probability_of_default',
         'rating_grade',
         'request_id',
+        'rules_fired',
         'threshold',
         'timestamp',
       ].sort(),
     );
     expect(Object.keys(record.inputs)).toHaveLength(11);
+    expect(record.rules_fired).toEqual([]);
     expect(logs.some((l) => l.message === 'prediction log flushed')).toBe(true);
   });
 

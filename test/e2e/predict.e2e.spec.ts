@@ -33,12 +33,17 @@ describe('POST /predict on the demo model', () => {
         'application_id',
         'decision',
         'model_version',
+        'policy_version',
         'prediction_id',
         'probability_of_default',
         'rating_grade',
+        'rules_fired',
         'threshold',
       ].sort(),
     );
+    // The demo store's production policy: the default, which fires no rule.
+    expect(json.policy_version).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{7}$/);
+    expect(json.rules_fired).toEqual([]);
     // The grade of its probability on the version's master scale (the default scale: the demo predates them).
     expect(json.rating_grade).toBe(gradeOf(DEFAULT_MASTER_SCALE, json.probability_of_default));
     expect(json.application_id).toBe('app-1');

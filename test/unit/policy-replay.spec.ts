@@ -7,8 +7,8 @@ import { withEngine } from '../../jobs/tables/engine.js';
 import { loadVersion } from '../../service/src/model/load-version.js';
 import { FsModelStore } from '../../service/src/model/stores/fs-model-store.js';
 import { CreditPolicy, decide } from '../../service/src/policy/credit-policy.js';
-import { DEFAULT_POLICY } from '../../service/src/policy/default-policy.js';
-import { answerOf } from '../../service/src/predict/answer.js';
+import { BUILT_IN_POLICY, DEFAULT_POLICY } from '../../service/src/policy/default-policy.js';
+import { answerUnder } from '../../service/src/predict/answer.js';
 import { FsBlobStore } from '../../service/src/storage/fs-blob-store.js';
 import { randomApplications, VALID_APPLICATION } from '../helpers/applications.js';
 import { runJob } from '../helpers/cli.js';
@@ -61,7 +61,7 @@ beforeAll(async () => {
   const answers = applications.map((_, i) => ({
     prediction_id: `p${i}`,
     application_id: `a${i}`,
-    ...answerOf(model, scores[i]),
+    ...answerUnder(BUILT_IN_POLICY, model, applications[i], scores[i]),
   }));
   // Two days: the replay's period takes the second only.
   const groups = [0, 1].map((d) => ({
@@ -88,10 +88,7 @@ it('moves nobody under the default policy, and counts the swap set of a refer ba
   // The same swap set counted directly from the applications and the probabilities they were given.
   const expected = new Map<string, number>();
   applications.forEach((application, i) => {
-    const before = answerOf(
-      { threshold, version: '', masterScale: { grades: [{ grade: 'R1', upper: 1 }] } },
-      scores[i],
-    ).decision;
+    const before = scores[i] >= threshold ? 'decline' : 'approve';
     const after = decide(CANDIDATE, application, scores[i], threshold).decision;
     expected.set(`${before}>${after}`, (expected.get(`${before}>${after}`) ?? 0) + 1);
   });

@@ -2,7 +2,7 @@ import Ajv from 'ajv';
 import { schemaFor } from '../../service/src/common/contract-schema.js';
 import { validateAgainstDto } from '../../service/src/common/validation.js';
 import { BatchRequestDto } from '../../service/src/predict/dto/batch.dto.js';
-import { LoanApplicationDto } from '../../service/src/predict/dto/loan-application.dto.js';
+import { LoanApplicationDto } from '../../service/src/contract/loan-application.dto.js';
 import { BROKEN_RULES, VALID_APPLICATION } from '../helpers/applications.js';
 import { hostileBatchBodies, hostilePredictBodies } from '../helpers/hostile-bodies.js';
 

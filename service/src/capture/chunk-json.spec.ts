@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { chunkText } from './chunk-json.js';
 import { ChunkWriter } from './chunk-writer.js';
 import { PredictionRecord } from './prediction-record.js';
+import { decide, type ServingPolicy } from '../policy/credit-policy.js';
+import { BUILT_IN_POLICY } from '../policy/default-policy.js';
 import {
   EDUCATION_LEVELS,
   EMPLOYMENT_STATUSES,
@@ -32,6 +34,18 @@ function randomApplication(): LoanApplication {
   };
 }
 
+/** A policy with a refer band, a knock-out and a segment, so answers carry every decision and rules fired. */
+const BANDED: ServingPolicy = {
+  policy_version: '20261205T000000Z-ab12cd3',
+  description: 'test',
+  knock_outs: [{ code: 'K01', field: 'debt_to_income_ratio', operator: '>', value: 8, text: 'High debt' }],
+  cutoffs: {
+    default: { approve_below: 0.2, decline_from: 0.4 },
+    segments: [{ name: 'big', field: 'loan_amount', min: 1e7, cutoff: { approve_below: 0.1, decline_from: 0.3 } }],
+  },
+  examples: [],
+};
+
 describe('prediction records as columns (ChunkWriter, chunkText)', () => {
   it('writes every record byte for byte as JSON.stringify wrote the record object, grouped by date partition', () => {
     const writer = new ChunkWriter(5_000);
@@ -40,18 +54,24 @@ describe('prediction records as columns (ChunkWriter, chunkText)', () => {
     for (let request = 0; request < 400; request++) {
       const size = 1 + Math.floor(Math.random() * 12);
       const applications = Array.from({ length: size }, randomApplication);
-      const answers = applications.map(() => {
+      // Requests decided by a policy with a refer band, by the built-in one, and (as records written before
+      // policies were) by none.
+      const policy = [BANDED, BUILT_IN_POLICY, undefined][request % 3];
+      const answers = applications.map((application) => {
         const p = Math.fround(Math.random());
+        const outcome = policy ? decide(policy, application, p, 0.3) : null;
         const answer: {
           prediction_id: string;
           probability_of_default: number;
-          decision: 'approve' | 'decline';
+          decision: 'approve' | 'refer' | 'decline';
           rating_grade?: string;
+          rules_fired?: readonly string[];
           application_id?: string;
         } = {
           prediction_id: randomUUID(),
           probability_of_default: p,
-          decision: p >= 0.3 ? 'decline' : 'approve',
+          decision: outcome ? outcome.decision : p >= 0.3 ? 'decline' : 'approve',
+          ...(outcome ? { rules_fired: outcome.rules_fired } : {}),
         };
         // Every other request comes from a version with a master scale: its answers carry a rating grade.
         if (request % 2 === 0) answer.rating_grade = RATING_GRADES[Math.min(3, Math.floor(p * 4))];
@@ -70,10 +90,11 @@ describe('prediction records as columns (ChunkWriter, chunkText)', () => {
               ? pick(['tab\there', 'ünï-✓', 'q"uote', '\u2028'])
               : `req-${request}`,
         modelVersion: request % 2 === 0 ? '20261126T214935Z-f0098e1' : '20261001T000000Z-0ld0000',
-        threshold: 0.2279,
+        threshold: 0.3,
+        ...(policy ? { policy } : {}),
         ...(request % 2 === 0 ? { ratingGrades: RATING_GRADES } : {}),
-        // Every third request also has a shadow version's scores.
-        ...(request % 3 === 0
+        // Every fourth request also has a shadow version's scores.
+        ...(request % 4 === 0
           ? {
               shadow: {
                 version: '20261201T000000Z-5ad0000',
@@ -98,13 +119,19 @@ describe('prediction records as columns (ChunkWriter, chunkText)', () => {
           model_version: group.modelVersion,
           timestamp,
           request_id: group.requestId,
+          ...(policy ? { policy_version: policy.policy_version, rules_fired: [...answer.rules_fired!] } : {}),
         };
         if (group.shadow) {
           const p = group.shadow.scores[i];
           record.shadow = {
             model_version: group.shadow.version,
             probability_of_default: p,
-            decision: p >= group.shadow.threshold ? 'decline' : 'approve',
+            // The shadow is decided under the same policy, at its own threshold.
+            decision: policy
+              ? decide(policy, applications[i], p, group.shadow.threshold).decision
+              : p >= group.shadow.threshold
+                ? 'decline'
+                : 'approve',
           };
         }
         const partition = `dt=${timestamp.slice(0, 10)}`;
@@ -134,6 +161,9 @@ describe('prediction records as columns (ChunkWriter, chunkText)', () => {
         threshold: 0.1,
       },
     );
+    const lines = [...expected.values()].flat().join('\n');
+    for (const needle of ['"decision":"refer"', '"rules_fired":["K01"]', '"rules_fired":["segment:big"]'])
+      expect(lines).toContain(needle);
     const parts = chunkText(chunk);
     expect([...parts.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [partition, want] of expected) {

@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { CODES, DECISION_TAIL, LAYOUT, NO_RATING, NO_SHADOW, NUMBERS } from './record-layout.js';
+import { CODES, DECISION_TAIL, LAYOUT, NO_POLICY, NO_RATING, NO_SHADOW, NUMBERS } from './record-layout.js';
 import type { RecordChunk, TextColumn } from './record-layout.js';
 
 /*
@@ -99,6 +99,9 @@ export function chunkText(chunk: RecordChunk): Map<string, PartitionText> {
     part!.records += end - start;
     const out = part!.out;
     const rating = ratings[version];
+    const policy = chunk.groupPolicies[g];
+    const policyKey =
+      policy === NO_POLICY ? '' : `,"policy_version":${JSON.stringify(chunk.versions[policy])},"rules_fired":`;
     for (let row = start; row < end; row++) {
       let n = row * NUMBERS;
       let c = row * CODES;
@@ -118,6 +121,11 @@ export function chunkText(chunk: RecordChunk): Map<string, PartitionText> {
       const grade = rating && codes[c + 2] !== NO_RATING ? rating[codes[c + 2]] : '';
       out.ascii(`${line}},"probability_of_default":${numbers[n]}${DECISION_TAIL[codes[c]]}${grade}${tail}`);
       out.entry(chunk.groupRequestIds, g);
+      if (policyKey) {
+        out.ascii(policyKey);
+        if (chunk.rulesFired.ends[row] === (row === 0 ? 0 : chunk.rulesFired.ends[row - 1])) out.ascii('[]');
+        else out.entry(chunk.rulesFired, row);
+      }
       const shadow = chunk.groupShadowVersions[g];
       if (shadow !== NO_SHADOW) {
         out.ascii(

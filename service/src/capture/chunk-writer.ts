@@ -1,5 +1,6 @@
 import type { LoanApplication } from '../contract/loan-application.contract.js';
-import { CODES, LAYOUT, NO_RATING, NO_SHADOW, NUMBERS } from './record-layout.js';
+import { decide } from '../policy/credit-policy.js';
+import { CODES, DECISION_CODE, LAYOUT, NO_POLICY, NO_RATING, NO_SHADOW, NUMBERS } from './record-layout.js';
 import type { AnsweredPrediction, RecordChunk, RecordGroup, TextColumn } from './record-layout.js';
 
 /*
@@ -26,6 +27,12 @@ class TextColumnWriter {
   constructor(capacity: number, bytesPerEntry: number) {
     this.bytes = Buffer.alloc(capacity * bytesPerEntry);
     this.ends = new Uint32Array(capacity);
+  }
+
+  /** Appends JSON text as it is ('' for an entry with none). */
+  pushJson(json: string): void {
+    if (json.length > 0) this.write(json, true);
+    this.ends[this.count++] = this.length;
   }
 
   /** Appends the JSON text of `value` (null for null). */
@@ -68,6 +75,8 @@ export class ChunkWriter {
   private readonly groupVersions: Uint16Array;
   private readonly groupThresholds: Float64Array;
   private readonly groupShadowVersions: Uint16Array;
+  private readonly groupPolicies: Uint16Array;
+  private readonly rulesFired: TextColumnWriter;
   private versions: string[] = [];
   private versionGrades: (readonly string[] | null)[] = [];
   private groups = 0;
@@ -86,6 +95,9 @@ export class ChunkWriter {
     this.groupVersions = new Uint16Array(capacity);
     this.groupThresholds = new Float64Array(capacity);
     this.groupShadowVersions = new Uint16Array(capacity);
+    this.groupPolicies = new Uint16Array(capacity);
+    // Most answers fire no rule: an empty entry.
+    this.rulesFired = new TextColumnWriter(capacity, 2);
   }
 
   get room(): number {
@@ -109,6 +121,8 @@ export class ChunkWriter {
     this.groupThresholds[g] = group.threshold;
     const shadow = group.shadow;
     this.groupShadowVersions[g] = shadow ? this.versionIndex(shadow.version, null) : NO_SHADOW;
+    const policy = group.policy;
+    this.groupPolicies[g] = policy ? this.versionIndex(policy.policy_version, null) : NO_POLICY;
     const numbers = this.numbers;
     const codes = this.codes;
     for (let i = from; i < from + count; i++) {
@@ -126,14 +140,19 @@ export class ChunkWriter {
         }
       }
       numbers[n] = answer.probability_of_default;
-      codes[c] = answer.decision === 'decline' ? 1 : 0;
+      codes[c] = DECISION_CODE[answer.decision];
       // A scale has a handful of grades: indexOf over them is a few comparisons.
       const rating = grades && answer.rating_grade !== undefined ? grades.indexOf(answer.rating_grade) : -1;
       codes[c + 2] = rating >= 0 ? rating : NO_RATING;
       if (shadow) {
         numbers[n + 1] = shadow.scores[i];
-        codes[c + 1] = shadow.scores[i] >= shadow.threshold ? 1 : 0;
+        // The shadow's decision under the policy that decided, at the shadow version's own threshold.
+        codes[c + 1] = policy
+          ? DECISION_CODE[decide(policy, applications[i], shadow.scores[i], shadow.threshold).decision]
+          : DECISION_CODE[shadow.scores[i] >= shadow.threshold ? 'decline' : 'approve'];
       }
+      const rules = answer.rules_fired;
+      this.rulesFired.pushJson(rules && rules.length > 0 ? JSON.stringify(rules) : '');
       this.predictionIds.push(answer.prediction_id);
       this.applicationIds.push(answer.application_id ?? null);
       this.rows++;
@@ -166,6 +185,8 @@ export class ChunkWriter {
       groupVersions: this.groupVersions.slice(0, this.groups),
       groupThresholds: this.groupThresholds.slice(0, this.groups),
       groupShadowVersions: this.groupShadowVersions.slice(0, this.groups),
+      groupPolicies: this.groupPolicies.slice(0, this.groups),
+      rulesFired: this.rulesFired.take(),
       versions: this.versions,
       versionGrades: this.versionGrades,
     };

@@ -22,6 +22,7 @@ import {
 import { PredictionCaptureService } from './prediction-capture.service.js';
 import { encodeChunk } from './chunk-json.js';
 import { SpillDirectory } from './spill-directory.js';
+import { BUILT_IN_POLICY } from '../policy/default-policy.js';
 
 /*
  * PredictionCaptureService with fakes through Nest's testing module: an in-memory sink that can be made to
@@ -104,6 +105,8 @@ async function captureWith(
       decision: 'approve' as const,
       threshold: MODEL.threshold,
       model_version: MODEL.version,
+      policy_version: BUILT_IN_POLICY.policy_version,
+      rules_fired: [],
     }));
     events.emit({
       applications,
@@ -113,6 +116,7 @@ async function captureWith(
       role: 'production',
       time,
       requestId: 'req-1',
+      policy: BUILT_IN_POLICY,
     });
     return answers;
   };

@@ -133,6 +133,7 @@ export class PredictionCaptureService
         modelVersion: event.model.version,
         ratingGrades: event.model.ratingGrades,
         threshold: event.model.threshold,
+        policy: event.policy,
       };
       // Records wait for the shadow's answer only while the queue has room for them; the shadow is scored anyway.
       const roomToWait = this.pending + event.applications.length <= this.config.captureQueueLimit / 2;

@@ -1,3 +1,4 @@
+import type { PolicyDecision, ServingPolicy } from '../policy/credit-policy.js';
 import {
   ENUM_RULES,
   GRADE_FIELD,
@@ -58,7 +59,11 @@ export const CODES = LAYOUT.reduce((n, slot) => n + (slot.kind === 'grade' ? 2 :
 export const NO_RATING = 0xff;
 /** A group scored by no shadow model. */
 export const NO_SHADOW = 0xffff;
-export const DECISIONS = ['approve', 'decline'] as const;
+/** A group decided by no credit policy (records written before policies). */
+export const NO_POLICY = 0xffff;
+/** Decisions by their one-byte code (refer last: the codes of files written before it keep their meaning). */
+export const DECISIONS = ['approve', 'decline', 'refer'] as const satisfies readonly PolicyDecision[];
+export const DECISION_CODE: Record<PolicyDecision, number> = { approve: 0, decline: 1, refer: 2 };
 export const DECISION_TAIL = DECISIONS.map((d) => `,"decision":"${d}"`);
 // The enum texts are written as bytes one char code each (JsonBytes.ascii): that is only right for ASCII.
 for (const slot of LAYOUT) {
@@ -77,6 +82,8 @@ export interface RecordGroup {
   ratingGrades?: readonly string[];
   /** The shadow version's scores of the same applications (indexed like them), when one scored them. */
   shadow?: { version: string; threshold: number; scores: ArrayLike<number> };
+  /** The credit policy that decided (the shadow's decisions are made under it too), when one did. */
+  policy?: ServingPolicy;
 }
 
 /**
@@ -108,6 +115,10 @@ export interface RecordChunk {
   groupThresholds: Float64Array;
   /** Per request: the shadow version (an index into versions), or NO_SHADOW. */
   groupShadowVersions: Uint16Array;
+  /** Per request: the credit policy version (an index into versions), or NO_POLICY. */
+  groupPolicies: Uint16Array;
+  /** Per record: the JSON text of rules_fired, empty for none fired (`[]`). */
+  rulesFired: TextColumn;
   versions: string[];
   /** Each version's rating grades (indexed like versions), null for one whose answers carry none. */
   versionGrades: (readonly string[] | null)[];
@@ -117,7 +128,8 @@ export interface RecordChunk {
 export interface AnsweredPrediction {
   prediction_id: string;
   probability_of_default: number;
-  decision: 'approve' | 'decline';
+  decision: PolicyDecision;
   rating_grade?: string;
+  rules_fired?: readonly string[];
   application_id?: string;
 }

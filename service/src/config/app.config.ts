@@ -1,5 +1,6 @@
 import { registerAs } from '@nestjs/config';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 export interface AppConfig {
   port: number;
@@ -54,6 +55,14 @@ export interface AppConfig {
   trustedProxies: string[];
   /** Seconds between CloudWatch Embedded Metric Format lines on stdout (fleet-wide alarms); 0 turns them off. */
   emfIntervalS: number;
+  /** The credit policy's channel in the model store (policies live beside the models). */
+  policyChannel: string;
+  /** Reviewers of referred applications: their names and bearer tokens (REVIEWER_TOKENS=name:token,...). */
+  reviewers: { name: string; token: string }[];
+  /** Where reviewers' final decisions are written (a directory or s3://...), beside the prediction log; 'off': none. */
+  decisionLog: string;
+  /** Referred predictions this instance remembers for their reviewer (the oldest are forgotten past it). */
+  referralCapacity: number;
 }
 
 const IPV4_CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
@@ -88,6 +97,38 @@ export function defaultMaxConnections(nofile: number | null = openFileLimit()): 
 }
 
 const text = (env: NodeJS.ProcessEnv, key: string, fallback: string) => (env[key] ?? '').trim() || fallback;
+
+const REVIEWER_NAME = /^[A-Za-z0-9._@-]{1,64}$/;
+
+/** REVIEWER_TOKENS: `name:token` pairs separated by commas; the name is what a final decision records. */
+export function parseReviewers(raw: string | undefined): { name: string; token: string }[] {
+  const pairs = (raw ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  return pairs.map((pair, i) => {
+    const at = pair.indexOf(':');
+    const name = at > 0 ? pair.slice(0, at) : '';
+    const token = at > 0 ? pair.slice(at + 1) : '';
+    // The token is never echoed: it is a secret.
+    if (!REVIEWER_NAME.test(name))
+      throw new Error(`REVIEWER_TOKENS: entry ${i + 1} must be name:token with a name of letters, digits, ._@-`);
+    if (token.length < MIN_SECRET_LENGTH)
+      throw new Error(`REVIEWER_TOKENS: the token of ${name} is shorter than ${MIN_SECRET_LENGTH} characters`);
+    return { name, token };
+  });
+}
+
+/** The decision log beside the prediction log: `<parent of PREDICTION_LOG>/decisions`. */
+export function defaultDecisionLog(predictionLog: string): string {
+  if (predictionLog === 'off') return 'off';
+  const trimmed = predictionLog.replace(/\/+$/, '');
+  if (trimmed.startsWith('s3://')) {
+    const parts = trimmed.slice('s3://'.length).split('/');
+    return `s3://${(parts.length > 1 ? parts.slice(0, -1) : parts).join('/')}/decisions`;
+  }
+  return `${path.dirname(trimmed)}/decisions`;
+}
 
 /** Reads and checks the environment contract of docs/configuration.md; a bad value stops startup with its name. */
 /** The shortest API key or token accepted. */
@@ -156,6 +197,10 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     maxConnections: integer(env, 'MAX_CONNECTIONS', defaultMaxConnections(), 1, 1_000_000),
     authFailuresPerMinute: integer(env, 'AUTH_FAILURES_PER_MINUTE', 30, 1, 1_000_000),
     metricsToken,
+    policyChannel: text(env, 'POLICY_CHANNEL', 'production'),
+    reviewers: parseReviewers(env.REVIEWER_TOKENS),
+    decisionLog: text(env, 'DECISION_LOG', defaultDecisionLog(text(env, 'PREDICTION_LOG', './var/predictions'))),
+    referralCapacity: integer(env, 'REFERRAL_CAPACITY', 100_000, 1, 10_000_000),
   };
   // Settings that are each valid but cannot work together.
   if (config.captureQueueLimit < config.captureBatchSize) {

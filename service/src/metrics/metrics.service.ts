@@ -37,6 +37,24 @@ export class MetricsService {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly policySwaps = new Counter({
+    name: 'policy_swaps_total',
+    help: 'Credit policy changes attempted, by outcome (success; failure: it failed verification; store_timeout, store_error: the store could not be read)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly activePolicy = new Gauge({
+    name: 'policy_active_info',
+    help: 'The credit policy version deciding now (value 1; "default" is the built-in one)',
+    labelNames: ['version'] as const,
+    registers: [this.registry],
+  });
+  readonly reviews = new Counter({
+    name: 'reviewer_decisions_total',
+    help: "Reviewers' final decisions on referred applications, by final decision and whether it differs from the model's threshold alone (override)",
+    labelNames: ['final_decision', 'override'] as const,
+    registers: [this.registry],
+  });
   readonly modelLoadSeconds = new Histogram({
     name: 'model_load_seconds',
     help: 'Time to fetch and verify a model version',
@@ -59,6 +77,11 @@ export class MetricsService {
   readonly predictions = new PlainCounter<'decision'>(
     'predictions_total',
     'Applications scored, by decision',
+    this.registry,
+  );
+  readonly rulesFired = new PlainCounter<'rule'>(
+    'policy_rules_fired_total',
+    "Answers on which a credit policy rule fired, by rule (a knock-out's code, or segment:<name>)",
     this.registry,
   );
   readonly scores = new PlainHistogram<never>(
@@ -124,7 +147,7 @@ export class MetricsService {
   });
   readonly authFailures = new Counter({
     name: 'auth_failures_total',
-    help: 'Requests refused for a missing or wrong credential, by kind (api_key, admin_token, metrics_token)',
+    help: 'Requests refused for a missing or wrong credential, by kind (api_key, admin_token, metrics_token, reviewer_token)',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
@@ -170,16 +193,22 @@ export class MetricsService {
 
   private readonly decisions = {
     approve: this.predictions.labels({ decision: 'approve' }),
+    refer: this.predictions.labels({ decision: 'refer' }),
     decline: this.predictions.labels({ decision: 'decline' }),
   };
   private readonly scoreSeries = this.scores.labels({} as Record<never, string>);
 
   observePredictions(
-    predictions: readonly { decision: 'approve' | 'decline'; probability_of_default: number }[],
+    predictions: readonly {
+      decision: 'approve' | 'refer' | 'decline';
+      probability_of_default: number;
+      rules_fired: readonly string[];
+    }[],
   ): void {
     for (const p of predictions) {
       this.decisions[p.decision].inc();
       this.scoreSeries.observe(p.probability_of_default);
+      for (const rule of p.rules_fired) this.rulesFired.labels({ rule }, rule).inc();
     }
   }
 

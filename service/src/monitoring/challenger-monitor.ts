@@ -3,7 +3,9 @@ import type { ConfigType } from '@nestjs/config';
 import { Gauge } from 'prom-client';
 import { appConfig } from '../config/app.config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import type { LoanApplication } from '../contract/loan-application.contract.js';
 import { ModelService } from '../model/model.service.js';
+import { decide, type ServingPolicy } from '../policy/credit-policy.js';
 import type { ScoredEvent } from '../scoring/scored-event.js';
 import { ScoringEvents } from '../scoring/scoring-events.js';
 import { psi, SlidingHistogram } from './psi.js';
@@ -66,9 +68,12 @@ class PairedWindow {
     this.difference = new Float64Array(capacity);
   }
 
+  /** Both versions' answers to the same applications, each decided under the policy that decided production's. */
   push(
     production: { version: string; threshold: number; scores: ArrayLike<number> },
     challenger: { version: string; threshold: number; scores: ArrayLike<number> },
+    applications: readonly LoanApplication[],
+    policy: ServingPolicy,
   ): void {
     if (challenger.version !== this.challenger.version || production.version !== this.production.version) {
       this.challenger.restart(challenger.version);
@@ -83,9 +88,12 @@ class PairedWindow {
       this.difference[this.next] = Math.abs(p - c);
       this.absoluteDifference += Math.abs(p - c);
       this.next = (this.next + 1) % this.capacity;
-      this.agreement.push(p >= production.threshold === c >= challenger.threshold ? 1 : 0);
-      this.challenger.push(c, c < challenger.threshold);
-      this.production.push(p, p < production.threshold);
+      const productionDecision = decide(policy, applications[i], p, production.threshold).decision;
+      const challengerDecision = decide(policy, applications[i], c, challenger.threshold).decision;
+      this.agreement.push(productionDecision === challengerDecision ? 1 : 0);
+      // An approval rate counts approvals only: a referral is not one.
+      this.challenger.push(c, challengerDecision === 'approve');
+      this.production.push(p, productionDecision === 'approve');
     }
   }
 
@@ -167,20 +175,24 @@ export class ChallengerMonitor implements OnModuleInit {
     this.events.subscribe((event) => {
       if (event.role === 'production') return;
       const canary = { version: event.model.version, threshold: event.model.threshold, scores: event.scores };
-      setImmediate(() => void this.scoreWithProduction(event.applications, canary));
+      setImmediate(() => void this.scoreWithProduction(event.applications, canary, event.policy));
     });
-    this.events.subscribeShadow(({ production, shadow }) => this.shadow.push(production, shadow));
+    this.events.subscribeShadow(({ production, shadow, applications, policy }) =>
+      this.shadow.push(production, shadow, applications, policy),
+    );
   }
 
   /** Production's scores of applications the canary answered; a failure only leaves them out of the comparison. */
   private async scoreWithProduction(
     applications: ScoredEvent['applications'],
     canary: { version: string; threshold: number; scores: Float32Array },
+    policy: ServingPolicy,
   ): Promise<void> {
     try {
       await this.models.withModel(async (production) => {
         const scores = await production.score(applications);
-        this.canary.push({ version: production.version, threshold: production.threshold, scores }, canary);
+        const answered = { version: production.version, threshold: production.threshold, scores };
+        this.canary.push(answered, canary, applications, policy);
       });
     } catch {
       /* the canary's answers were given; only this comparison misses them */

@@ -25,6 +25,7 @@ export class EmfPublisher implements OnApplicationBootstrap, OnApplicationShutdo
   private emf: typeof import('aws-embedded-metrics') | null = null;
   private timer: NodeJS.Timeout | null = null;
   private approved = 0;
+  private referred = 0;
   private declined = 0;
 
   constructor(
@@ -53,7 +54,8 @@ export class EmfPublisher implements OnApplicationBootstrap, OnApplicationShutdo
       if (event.role !== 'production') return;
       for (const answer of event.answers) {
         if (answer.decision === 'approve') this.approved++;
-        else this.declined++;
+        else if (answer.decision === 'decline') this.declined++;
+        else this.referred++;
       }
     });
     this.timer = setInterval(
@@ -84,7 +86,9 @@ export class EmfPublisher implements OnApplicationBootstrap, OnApplicationShutdo
     detail.setDimensions([{ ModelVersion: model.version }]);
     summary.putMetric('decisions_approved', this.approved, Unit.Count);
     summary.putMetric('decisions_declined', this.declined, Unit.Count);
+    summary.putMetric('decisions_referred', this.referred, Unit.Count);
     this.approved = 0;
+    this.referred = 0;
     this.declined = 0;
     const drift = this.drift.report(model);
     const judged = Object.entries(drift.features).filter(([, f]) => f.status !== 'insufficient_data');

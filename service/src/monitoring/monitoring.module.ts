@@ -1,5 +1,9 @@
 import { Module } from '@nestjs/common';
+import { DecisionsModule } from '../decisions/decisions.module.js';
 import { ModelModule } from '../model/model.module.js';
+import { PolicyModule } from '../policy/policy.module.js';
+import { DecisionMix } from './decision-mix.js';
+import { DecisionsMonitorController } from './decisions.controller.js';
 import { ChallengerMonitor } from './challenger-monitor.js';
 import { ChallengersController } from './challengers.controller.js';
 import { DriftController } from './drift.controller.js';
@@ -12,11 +16,18 @@ import { PredictionMetrics } from './prediction-metrics.js';
 
 /**
  * Watches scoring (drift against the model's reference, fairness by protected group, decision and score metrics, shadow
- * and canary against production) and serves GET /metrics and /monitoring/{drift,fairness,challengers}.
+ * and canary against production, the credit policy's decision mix) and serves GET /metrics and
+ * /monitoring/{drift,fairness,challengers,decisions}.
  */
 @Module({
-  imports: [ModelModule],
-  controllers: [MetricsController, DriftController, FairnessController, ChallengersController],
-  providers: [DriftService, FairnessService, PredictionMetrics, ChallengerMonitor, EmfPublisher],
+  imports: [ModelModule, PolicyModule, DecisionsModule],
+  controllers: [
+    MetricsController,
+    DriftController,
+    FairnessController,
+    ChallengersController,
+    DecisionsMonitorController,
+  ],
+  providers: [DriftService, FairnessService, PredictionMetrics, ChallengerMonitor, EmfPublisher, DecisionMix],
 })
 export class MonitoringModule {}

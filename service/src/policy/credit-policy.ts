@@ -56,13 +56,19 @@ export interface CreditPolicy {
   examples: PolicyExample[];
 }
 
+/** A published policy (or the built-in default): what a service decides by. */
+export type ServingPolicy = CreditPolicy & { policy_version: string };
+
 export interface PolicyOutcome {
   decision: PolicyDecision;
   /** The knock-outs that fired, then the segment whose cut-off decided (as `segment:<name>`), if any. */
-  rules_fired: string[];
+  rules_fired: readonly string[];
   /** The knock-outs that fired, with their applicant-facing words (a decline's reasons lead with them). */
-  knock_outs: KnockOut[];
+  knock_outs: readonly KnockOut[];
 }
+
+// Shared by every answer no rule touched: the request path makes no arrays for them.
+const NONE: readonly never[] = Object.freeze([]);
 
 function fires(rule: KnockOut, application: LoanApplication): boolean {
   const actual = application[rule.field] as number | string;
@@ -106,10 +112,13 @@ export function decide(
   probability: number,
   modelThreshold: number,
 ): PolicyOutcome {
-  const knockOuts = policy.knock_outs.filter((rule) => fires(rule, application));
-  if (knockOuts.length > 0)
-    return { decision: 'decline', rules_fired: knockOuts.map((rule) => rule.code), knock_outs: knockOuts };
-  const segment = policy.cutoffs.segments?.find((s) => inSegment(s, application));
+  if (policy.knock_outs.length > 0) {
+    const knockOuts = policy.knock_outs.filter((rule) => fires(rule, application));
+    if (knockOuts.length > 0)
+      return { decision: 'decline', rules_fired: knockOuts.map((rule) => rule.code), knock_outs: knockOuts };
+  }
+  const segments = policy.cutoffs.segments;
+  const segment = segments && segments.length > 0 ? segments.find((s) => inSegment(s, application)) : undefined;
   const cutoff = segment?.cutoff ?? policy.cutoffs.default;
   const decision: PolicyDecision =
     probability < resolve(cutoff.approve_below, modelThreshold)
@@ -117,5 +126,5 @@ export function decide(
       : probability >= resolve(cutoff.decline_from, modelThreshold)
         ? 'decline'
         : 'refer';
-  return { decision, rules_fired: segment ? [`segment:${segment.name}`] : [], knock_outs: [] };
+  return { decision, rules_fired: segment ? [`segment:${segment.name}`] : NONE, knock_outs: NONE };
 }

@@ -1,5 +1,5 @@
 import { EXAMPLE_APPLICATION } from '../contract/loan-application.contract.js';
-import type { CreditPolicy } from './credit-policy.js';
+import type { CreditPolicy, ServingPolicy } from './credit-policy.js';
 
 /**
  * The policy that decides as the service always has: no knock-outs, no refer band, decline from the serving
@@ -27,3 +27,6 @@ export const DEFAULT_POLICY: CreditPolicy = {
     },
   ],
 };
+
+/** The version a service answers with while its store has no policy channel: the default, built in. */
+export const BUILT_IN_POLICY: ServingPolicy = { policy_version: 'default', ...DEFAULT_POLICY };

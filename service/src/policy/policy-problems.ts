@@ -1,7 +1,7 @@
 import { Ajv } from 'ajv';
 import { ENUM_RULES, NUMBER_RULES } from '../contract/loan-application.contract.js';
 import { validateAgainstDto } from '../common/validation.js';
-import { LoanApplicationDto } from '../predict/dto/loan-application.dto.js';
+import { LoanApplicationDto } from '../contract/loan-application.dto.js';
 import { CreditPolicy, Cutoff, decide, KnockOut, Segment } from './credit-policy.js';
 import { CREDIT_POLICY_SCHEMA } from './policy-schema.js';
 

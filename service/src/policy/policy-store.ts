@@ -1,6 +1,6 @@
 import { isMissing, type BlobStore } from '../storage/blob-store.js';
 import { timeId } from '../model/time-id.js';
-import type { CreditPolicy } from './credit-policy.js';
+import type { CreditPolicy, ServingPolicy } from './credit-policy.js';
 import { policyProblems } from './policy-problems.js';
 
 /**
@@ -51,8 +51,8 @@ export class PolicyStore {
   }
 
   /** A published version, verified again as it is read (a store is written by people and jobs). */
-  async read(version: string): Promise<CreditPolicy> {
-    const doc = JSON.parse((await this.blobs.get(this.key(version))).toString('utf8')) as CreditPolicy;
+  async read(version: string): Promise<ServingPolicy> {
+    const doc = JSON.parse((await this.blobs.get(this.key(version))).toString('utf8')) as ServingPolicy;
     const problems = await policyProblems(doc);
     if (problems.length > 0) throw new PolicyVerificationError(problems);
     if (doc.policy_version !== version) throw new Error(`${this.key(version)} names version ${doc.policy_version}`);

@@ -5,7 +5,7 @@ import { ApiErrors } from '../common/error-response.dto.js';
 import { Access } from '../security/access.decorator.js';
 import { ContractBody, ContractRoute } from '../common/contract-body.js';
 import { BatchRequestDto, BatchResponseDto } from './dto/batch.dto.js';
-import { LoanApplicationDto } from './dto/loan-application.dto.js';
+import { LoanApplicationDto } from '../contract/loan-application.dto.js';
 import { PredictionDto } from './dto/prediction.dto.js';
 import { PredictService } from './predict.service.js';
 

@@ -1,14 +1,17 @@
 import { LoanApplication } from '../contract/loan-application.contract.js';
 import type { LoadedModel } from '../model/loaded-model.js';
+import type { PolicyDecision, ServingPolicy } from '../policy/credit-policy.js';
 
 /** One answer as a client received it. */
 export interface ScoredAnswer {
   prediction_id: string;
   probability_of_default: number;
-  decision: 'approve' | 'decline';
+  decision: PolicyDecision;
   threshold: number;
   model_version: string;
   rating_grade?: string;
+  policy_version: string;
+  rules_fired: readonly string[];
   application_id?: string;
 }
 
@@ -27,6 +30,8 @@ export interface ScoredEvent {
   /** When it was answered, in epoch milliseconds. */
   time: number;
   requestId: string | null;
+  /** The credit policy that decided (the challengers' answers are decided by it too). */
+  policy: ServingPolicy;
 }
 
 /**
@@ -36,4 +41,7 @@ export interface ScoredEvent {
 export interface ShadowScoredEvent {
   production: { version: string; threshold: number; scores: ArrayLike<number> };
   shadow: { version: string; threshold: number; scores: ArrayLike<number> };
+  applications: readonly LoanApplication[];
+  /** The policy that decided production's answers: the shadow's are decided under it too. */
+  policy: ServingPolicy;
 }

@@ -5,11 +5,12 @@ import { ApiErrors } from '../common/error-response.dto.js';
 
 /**
  * Who may call a route: `client` (x-api-key when API_KEYS is set, the per-client rate limit), `admin` (the
- * ADMIN_TOKEN bearer, rate limited), `monitoring` (the METRICS_TOKEN bearer when it is set). Routes without it
+ * ADMIN_TOKEN bearer, rate limited), `monitoring` (the METRICS_TOKEN bearer when it is set), `reviewer` (one of the
+ * REVIEWER_TOKENS bearers, rate limited; the reviewer's name rides on the request). Routes without it
  * are open (health, docs). The kind travels in the Fastify route config, where RequestGate reads it in an
  * onRequest hook, before the body is read or validated.
  */
-export type AccessKind = 'client' | 'admin' | 'monitoring';
+export type AccessKind = 'client' | 'admin' | 'monitoring' | 'reviewer';
 export interface AccessRouteConfig {
   access?: AccessKind;
 }
@@ -27,6 +28,14 @@ const SWAGGER: Record<AccessKind, MethodDecorator & ClassDecorator> = {
     ApiErrors({
       401: 'No Authorization: Bearer <ADMIN_TOKEN>.',
       403: 'The admin token is wrong.',
+      429: 'Rate limit exceeded, or too many wrong tokens from this address; Retry-After says when to retry.',
+    }),
+  ),
+  reviewer: applyDecorators(
+    ApiBearerAuth('reviewer-token'),
+    ApiErrors({
+      401: "No Authorization: Bearer <a reviewer's token from REVIEWER_TOKENS>.",
+      403: 'The reviewer token is wrong.',
       429: 'Rate limit exceeded, or too many wrong tokens from this address; Retry-After says when to retry.',
     }),
   ),
@@ -59,3 +68,7 @@ export function Access(kind: AccessKind): ClassDecorator & MethodDecorator {
     (SWAGGER[kind] as ClassDecorator)(target as never);
   }) as ClassDecorator & MethodDecorator;
 }
+
+/** The reviewer a `reviewer` route's credential named (set by RequestGate before the handler runs). */
+export const REVIEWER = Symbol('reviewer');
+export type ReviewedRequest = { [REVIEWER]?: string };

@@ -5,7 +5,7 @@ import { errorBody } from '../common/error-body.js';
 import { appConfig } from '../config/app.config.js';
 import { LogThrottle } from '../logging/log-throttle.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { AccessKind, AccessRouteConfig } from './access.decorator.js';
+import { AccessKind, AccessRouteConfig, REVIEWER, type ReviewedRequest } from './access.decorator.js';
 import { clientNetwork } from './client-network.js';
 import { SecretSet } from './secret-set.js';
 import {
@@ -44,6 +44,8 @@ export class RequestGate {
   private readonly apiKeys: SecretSet;
   private readonly adminToken: SecretSet;
   private readonly metricsToken: SecretSet;
+  private readonly reviewerTokens: SecretSet;
+  private readonly reviewerNames: string[];
   /** Client networks refused for wrong credentials, and until when (ms); learnt from the shared counter. */
   private readonly refused = new Map<string, number>();
 
@@ -55,6 +57,8 @@ export class RequestGate {
     this.apiKeys = new SecretSet(config.apiKeys);
     this.adminToken = new SecretSet(config.adminToken ? [config.adminToken] : []);
     this.metricsToken = new SecretSet(config.metricsToken ? [config.metricsToken] : []);
+    this.reviewerTokens = new SecretSet(config.reviewers.map((r) => r.token));
+    this.reviewerNames = config.reviewers.map((r) => r.name);
     if (config.apiKeys.length > 0 && config.trustedProxies.length === 0) {
       this.logger.warn({
         message:
@@ -95,13 +99,22 @@ export class RequestGate {
       if (index >= 0) return { client: `key:${this.apiKeys.ids[index]}` };
       return this.failed(ip, 'api_key', 401, `a valid ${API_KEY_HEADER} header is required`);
     }
-    const secrets = access === 'admin' ? this.adminToken : this.metricsToken;
-    const kind = access === 'admin' ? 'admin_token' : 'metrics_token';
+    const secrets =
+      access === 'admin' ? this.adminToken : access === 'reviewer' ? this.reviewerTokens : this.metricsToken;
+    const kind = `${access === 'monitoring' ? 'metrics' : access}_token`;
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
-    if (match && secrets.indexOf(match[1]) >= 0) return { client: `${access}:${ip}` };
+    const index = match ? secrets.indexOf(match[1]) : -1;
+    if (access === 'reviewer' && index >= 0) {
+      // The credential names the reviewer: a final decision records who made it, never who said they did.
+      (request as ReviewedRequest)[REVIEWER] = this.reviewerNames[index];
+      return { client: `reviewer:${this.reviewerNames[index]}` };
+    }
+    if (index >= 0) return { client: `${access}:${ip}` };
     if (!match) {
-      const name = access === 'admin' ? 'ADMIN_TOKEN' : 'METRICS_TOKEN';
+      const name = { admin: 'ADMIN_TOKEN', reviewer: 'a token of REVIEWER_TOKENS', monitoring: 'METRICS_TOKEN' }[
+        access
+      ];
       return this.failed(ip, kind, 401, `${access} routes need Authorization: Bearer <${name}>`, [
         'www-authenticate',
         'Bearer',

@@ -79,6 +79,8 @@ export class ShadowScoringService implements OnModuleInit {
               scores: event.answers.map((a) => a.probability_of_default),
             },
             shadow: answer,
+            applications: event.applications,
+            policy: event.policy,
           });
           return answer;
         },

@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsDefined, IsObject, ValidateNested } from 'class-validator';
 import { MAX_BATCH } from '../../contract/loan-application.contract.js';
-import { LoanApplicationDto } from './loan-application.dto.js';
+import { LoanApplicationDto } from '../../contract/loan-application.dto.js';
 import { PredictionDto } from './prediction.dto.js';
 
 export class BatchRequestDto {

@@ -1,12 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
-export type Decision = 'approve' | 'decline';
+export type Decision = 'approve' | 'refer' | 'decline';
 
-/** One principal reason for a decline (explain/explainer.ts Reason). */
+/**
+ * One principal reason for a decline or a referral: a knock-out rule of the credit policy that fired (its code, no
+ * contribution), or an input the model weighed (explain/explainer.ts Reason).
+ */
 export class ReasonDto {
   @ApiProperty({
     example: 'R01',
-    description: 'Stable across model versions: the same code always names the same input and says the same thing.',
+    description:
+      "A model reason's code (R01...: stable across model versions, the same code always names the same input and says the same thing), or the code of the credit policy's knock-out rule that declined.",
   })
   code!: string;
 
@@ -23,11 +27,12 @@ export class ReasonDto {
   })
   value!: string | number;
 
-  @ApiProperty({
+  @ApiPropertyOptional({
     example: 0.8123,
-    description: "Log-odds this input adds above the population's average (TreeSHAP, path-dependent).",
+    description:
+      "Log-odds this input adds above the population's average (TreeSHAP, path-dependent); absent on a knock-out rule's reason (a rule declines whatever the model says).",
   })
-  contribution!: number;
+  contribution?: number;
 
   @ApiProperty({
     example: 'Debt-to-income ratio of 0.45 is high',
@@ -64,7 +69,11 @@ export class PredictionDto {
   @ApiProperty({ minimum: 0, maximum: 1, example: 0.083, description: 'P(loan_paid_back = 0).' })
   probability_of_default!: number;
 
-  @ApiProperty({ enum: ['approve', 'decline'], description: 'decline when probability_of_default >= threshold.' })
+  @ApiProperty({
+    enum: ['approve', 'refer', 'decline'],
+    description:
+      "The credit policy's decision (policy_version): decline when a knock-out rule fires, else by the policy's cut-offs on probability_of_default (by segment, when it has segments): approve below, decline from, refer (a person reviews it, POST /decisions/{prediction_id}) in a band between. Under the default policy: decline when probability_of_default >= threshold, and never refer.",
+  })
   decision!: Decision;
 
   @ApiProperty({ example: 0.2279, description: "The model version's decision threshold." })
@@ -82,10 +91,25 @@ export class PredictionDto {
   })
   rating_grade!: string;
 
+  @ApiProperty({
+    example: 'default',
+    description:
+      "The credit policy version that decided ('default': the built-in policy, while the store has no policy channel).",
+  })
+  policy_version!: string;
+
+  @ApiProperty({
+    type: [String],
+    example: [],
+    description:
+      "The codes of the credit policy rules that fired: knock-outs, then segment:<name> when a segment's cut-offs decided. Empty when the default cut-offs decided.",
+  })
+  rules_fired!: readonly string[];
+
   @ApiPropertyOptional({
     type: [ReasonDto],
     description:
-      'On every decline: up to four principal reasons that raised the risk, largest first (absent only for a model version published without trees.json).',
+      "On every decline and referral: the knock-out rules that fired (their code and the applicant's words), then up to four principal reasons from the model that raised the risk, largest first (the model's are absent only for a version published without trees.json).",
     example: [
       {
         code: 'R01',

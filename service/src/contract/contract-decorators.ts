@@ -20,7 +20,7 @@ import {
   NUMBER_RULES,
   NumberField,
   NumberRule,
-} from '../../contract/loan-application.contract.js';
+} from './loan-application.contract.js';
 
 /*
  * One decorator per contract field that states the rule once for both class-validator (validation and

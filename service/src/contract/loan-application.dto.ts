@@ -5,7 +5,7 @@ import type {
   LoanApplication,
   LoanPurpose,
   MaritalStatus,
-} from '../../contract/loan-application.contract.js';
+} from './loan-application.contract.js';
 import { ContractEnum, ContractGrade, ContractNumber, OptionalApplicationId } from './contract-decorators.js';
 
 /** POST /predict body: one application. Unknown fields are rejected by the global ValidationPipe. */
