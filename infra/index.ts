@@ -79,7 +79,8 @@ const serviceArgs = {
   predictionsPrefix: PREDICTIONS_PREFIX,
   modelName: settings.modelName,
   logGroup: logging.serviceLogGroup,
-  secrets: { adminToken, apiKeys, metricsToken },
+  // Reviewers of referred applications (`pulumi config set --secret reviewerTokens alice:<token>,...`); unset: none.
+  secrets: { adminToken, apiKeys, metricsToken, reviewerTokens: config.getSecret('reviewerTokens') },
   pollIntervalS: 30,
   tags,
 };
@@ -153,6 +154,7 @@ export const instanceId = compute?.instance.id;
 export const adminTokenParameter = (compute?.adminTokenParameter ?? fleet!.parameters.adminToken).name;
 export const apiKeysParameter = (compute?.apiKeysParameter ?? fleet!.parameters.apiKeys).name;
 export const metricsTokenParameter = (compute?.metricsTokenParameter ?? fleet?.parameters.metricsToken)?.name;
+export const reviewerTokensParameter = (compute?.reviewerTokensParameter ?? fleet?.parameters.reviewerTokens)?.name;
 export const fleetCluster = fleet?.cluster.name;
 export const fleetService = fleet?.service.name;
 /** Set when the fleet serves plain HTTP (no certificateArn). */

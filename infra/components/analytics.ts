@@ -54,7 +54,7 @@ const inputsStruct = `struct<${INPUTS.map((c) => `${c.name}:${c.type}`).join(','
 /**
  * The data bucket's tables in the Glue Data Catalog, for Athena: the prediction log (gzip JSON lines by `dt`),
  * the compacted applications (Parquet by `month`), the snapshots (each one's Parquet parts, read through the
- * symlink manifest it writes, by `snapshot_id`) and the outcomes (CSV). Partitions are projected from their
+ * symlink manifest it writes, by `snapshot_id`), the outcomes (CSV) and the reviewers' final decisions (JSON). Partitions are projected from their
  * names, so a new day, month or snapshot is queryable without a crawler. An Athena workgroup enforces its
  * configuration:
  * results go, SSE-S3 encrypted, to a private prefix of the data bucket, and one query scans at most a set number
@@ -62,7 +62,10 @@ const inputsStruct = `struct<${INPUTS.map((c) => `${c.name}:${c.type}`).join(','
  */
 export class Analytics extends pulumi.ComponentResource {
   readonly database: aws.glue.CatalogDatabase;
-  readonly tables: Record<'predictions' | 'applications' | 'snapshots' | 'outcomes', aws.glue.CatalogTable>;
+  readonly tables: Record<
+    'predictions' | 'applications' | 'decisions' | 'snapshots' | 'outcomes',
+    aws.glue.CatalogTable
+  >;
   readonly workgroup: aws.athena.Workgroup;
 
   constructor(name: string, args: AnalyticsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -120,7 +123,39 @@ export class Analytics extends pulumi.ComponentResource {
             { name: 'model_version', type: 'string' },
             { name: 'timestamp', type: 'string' },
             { name: 'request_id', type: 'string' },
+            { name: 'policy_version', type: 'string' },
+            { name: 'rules_fired', type: 'array<string>' },
             { name: 'shadow', type: 'struct<model_version:string,probability_of_default:double,decision:string>' },
+          ],
+        },
+      }),
+      decisions: table('decisions', {
+        description: "Reviewers' final decisions on referred applications, one JSON object per prediction_id",
+        parameters: { classification: 'json' },
+        storageDescriptor: {
+          location: pulumi.interpolate`s3://${bucket}/decisions/`,
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          serDeInfo: {
+            serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+            parameters: { 'ignore.malformed.json': 'true' },
+          },
+          columns: [
+            { name: 'prediction_id', type: 'string' },
+            { name: 'application_id', type: 'string' },
+            { name: 'final_decision', type: 'string' },
+            { name: 'reason_code', type: 'string' },
+            { name: 'reviewer', type: 'string' },
+            { name: 'decided_at', type: 'string' },
+            { name: 'policy_decision', type: 'string' },
+            { name: 'model_decision', type: 'string' },
+            { name: 'override', type: 'boolean' },
+            { name: 'probability_of_default', type: 'double' },
+            { name: 'threshold', type: 'double' },
+            { name: 'model_version', type: 'string' },
+            { name: 'policy_version', type: 'string' },
+            { name: 'rules_fired', type: 'array<string>' },
+            { name: 'answered_at', type: 'string' },
           ],
         },
       }),
@@ -151,6 +186,8 @@ export class Analytics extends pulumi.ComponentResource {
             { name: 'shadow_probability_of_default', type: 'double' },
             { name: 'shadow_decision', type: 'string' },
             { name: 'rating_grade', type: 'string' },
+            { name: 'policy_version', type: 'string' },
+            { name: 'rules_fired', type: 'string' },
           ],
         },
       }),

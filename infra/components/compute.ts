@@ -45,6 +45,7 @@ export class Compute extends pulumi.ComponentResource {
   readonly adminTokenParameter: aws.ssm.Parameter;
   readonly apiKeysParameter: aws.ssm.Parameter;
   readonly metricsTokenParameter: aws.ssm.Parameter | undefined;
+  readonly reviewerTokensParameter: aws.ssm.Parameter | undefined;
 
   constructor(name: string, args: ComputeArgs, opts?: pulumi.ComponentResourceOptions) {
     super('loan-default:compute:Compute', name, {}, opts);
@@ -55,6 +56,7 @@ export class Compute extends pulumi.ComponentResource {
     this.adminTokenParameter = parameters.adminToken;
     this.apiKeysParameter = parameters.apiKeys;
     this.metricsTokenParameter = parameters.metricsToken;
+    this.reviewerTokensParameter = parameters.reviewerTokens;
 
     this.role = new aws.iam.Role(
       `${name}-role`,
@@ -82,6 +84,7 @@ export class Compute extends pulumi.ComponentResource {
                 this.adminTokenParameter.arn,
                 this.apiKeysParameter.arn,
                 ...(this.metricsTokenParameter ? [this.metricsTokenParameter.arn] : []),
+                ...(this.reviewerTokensParameter ? [this.reviewerTokensParameter.arn] : []),
               ],
             },
             // Shell access through Session Manager: only its channel actions. AmazonSSMManagedInstanceCore would
@@ -126,6 +129,7 @@ export class Compute extends pulumi.ComponentResource {
         this.adminTokenParameter.name,
         this.apiKeysParameter.name,
         this.metricsTokenParameter ? this.metricsTokenParameter.name : '',
+        this.reviewerTokensParameter ? this.reviewerTokensParameter.name : '',
       ])
       .apply(
         ([
@@ -138,6 +142,7 @@ export class Compute extends pulumi.ComponentResource {
           parameter,
           apiKeysParameter,
           metricsTokenParameter,
+          reviewerTokensParameter,
         ]) =>
           renderServiceUserData({
             region: regionName,
@@ -151,6 +156,7 @@ export class Compute extends pulumi.ComponentResource {
             adminTokenParameter: parameter,
             apiKeysParameter,
             ...(metricsTokenParameter ? { metricsTokenParameter } : {}),
+            ...(reviewerTokensParameter ? { reviewerTokensParameter } : {}),
             logGroup,
             pollIntervalS: args.pollIntervalS,
           }),

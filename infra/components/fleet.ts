@@ -63,6 +63,7 @@ export class Fleet extends pulumi.ComponentResource {
     adminToken: aws.ssm.Parameter;
     apiKeys: aws.ssm.Parameter;
     metricsToken: aws.ssm.Parameter | undefined;
+    reviewerTokens: aws.ssm.Parameter | undefined;
     redisUrl: aws.ssm.Parameter;
   };
 
@@ -128,6 +129,9 @@ export class Fleet extends pulumi.ComponentResource {
       ['REDIS_URL', this.parameters.redisUrl],
       ...(this.parameters.metricsToken
         ? [['METRICS_TOKEN', this.parameters.metricsToken] as [string, aws.ssm.Parameter]]
+        : []),
+      ...(this.parameters.reviewerTokens
+        ? [['REVIEWER_TOKENS', this.parameters.reviewerTokens] as [string, aws.ssm.Parameter]]
         : []),
     ];
     const secretArns = secrets.map(([, parameter]) => parameter.arn);

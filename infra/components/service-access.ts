@@ -13,6 +13,8 @@ export interface ServiceSecrets {
    * among them); unset leaves those routes open to whoever reaches the port.
    */
   metricsToken?: pulumi.Input<string>;
+  /** `name:token` pairs of the reviewers of referred applications (REVIEWER_TOKENS); unset: nobody may review. */
+  reviewerTokens?: pulumi.Input<string>;
 }
 
 /**
@@ -59,6 +61,19 @@ export function serviceParameters(
             },
             { parent },
           ),
+    reviewerTokens:
+      secrets.reviewerTokens === undefined
+        ? undefined
+        : new aws.ssm.Parameter(
+            `${name}-reviewer-tokens`,
+            {
+              type: 'SecureString',
+              value: secrets.reviewerTokens,
+              description: "Reviewers' name:token pairs for final decisions on referred applications",
+              tags,
+            },
+            { parent },
+          ),
   };
 }
 
@@ -81,4 +96,15 @@ export const serviceDataStatements = (
     Action: ['s3:PutObject'],
     Resource: [pulumi.interpolate`${dataBucket.arn}/${predictionsPrefix}*`],
   },
+  // Reviewers' final decisions, beside the prediction log (DECISION_LOG's default). Put only: the once-only write
+  // is a conditional PUT, and the HEAD before it answers 403 without read, which the store takes as "absent".
+  {
+    Sid: 'WriteDecisions',
+    Effect: 'Allow',
+    Action: ['s3:PutObject'],
+    Resource: [pulumi.interpolate`${dataBucket.arn}/${DECISIONS_PREFIX}*`],
+  },
 ];
+
+/** Where the service writes reviewers' final decisions in the data bucket (beside predictions/). */
+export const DECISIONS_PREFIX = 'decisions/';

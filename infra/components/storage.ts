@@ -120,7 +120,8 @@ export class Storage extends pulumi.ComponentResource {
       const root = path.join(args.seedModelStore, args.modelName);
       for (const relative of filesUnder(root)) {
         const key = `${args.modelName}/${relative}`;
-        const isChannel = key.includes('/channels/');
+        // The model's channels and the credit policy's: moved by promotion, never by a deploy.
+        const isChannel = /\/(policy-)?channels\//.test(key);
         new aws.s3.BucketObjectv2(
           `${name}-seed-${key.replace(/[^A-Za-z0-9-]/g, '-')}`,
           {

@@ -8,6 +8,8 @@ export interface ServiceUserDataArgs extends ServiceEnvironmentArgs {
   apiKeysParameter: string;
   /** Set when the stack has a metrics token: read like the admin token, at every start. */
   metricsTokenParameter?: string;
+  /** Set when the stack has reviewers (REVIEWER_TOKENS): read like the admin token, at every start. */
+  reviewerTokensParameter?: string;
   logGroup: string;
 }
 
@@ -71,6 +73,13 @@ export function serviceEnvironment(a: ServiceEnvironmentArgs): [string, string |
 export function renderServiceUserData(a: ServiceUserDataArgs): string {
   const env = serviceEnvironment(a);
   const envFile = `/etc/${CONTAINER}.env`;
+  // The secrets a stack may leave unset, by variable: each read from its parameter at every start when set.
+  const optionalSecrets = (
+    [
+      ['METRICS_TOKEN', a.metricsTokenParameter],
+      ['REVIEWER_TOKENS', a.reviewerTokensParameter],
+    ] as [string, string | undefined][]
+  ).filter((entry): entry is [string, string] => !!entry[1]);
   return `#!/bin/bash
 # Rendered by infra/components/user-data.ts
 set -euo pipefail
@@ -117,12 +126,12 @@ install -m 600 /dev/null ${envFile}.new
 {
 ${env.map(([k, v]) => `  echo ${shellQuote(`${k}=${v}`)}`).join('\n')}
   printf 'ADMIN_TOKEN=%s\\n' "$ADMIN_TOKEN"
-  printf 'API_KEYS=%s\\n' "$API_KEYS"${
-    a.metricsTokenParameter
-      ? `
-  printf 'METRICS_TOKEN=%s\\n' "$(aws ssm get-parameter --region ${shellQuote(a.region)} --name ${shellQuote(a.metricsTokenParameter)} --with-decryption --query Parameter.Value --output text)"`
-      : ''
-  }
+  printf 'API_KEYS=%s\\n' "$API_KEYS"${optionalSecrets
+    .map(
+      ([variable, parameter]) => `
+  printf '${variable}=%s\\n' "$(aws ssm get-parameter --region ${shellQuote(a.region)} --name ${shellQuote(parameter)} --with-decryption --query Parameter.Value --output text)"`,
+    )
+    .join('')}
 } > ${envFile}.new
 mv ${envFile}.new ${envFile}
 SCRIPT

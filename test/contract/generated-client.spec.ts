@@ -73,6 +73,11 @@ const client = createClient({ baseUrl: process.argv[2] });
 const application: LoanApplicationDto = ${JSON.stringify({ ...VALID_APPLICATION, application_id: 'client-1' })};
 const ok = await predictControllerPredict({ client, body: application });
 const prediction: PredictionDto | undefined = ok.data;
+// The decision's three values and the policy's fields are in the types.
+const decision: 'approve' | 'refer' | 'decline' | undefined = prediction?.decision;
+const policy: string | undefined = prediction?.policy_version;
+const rules: ReadonlyArray<string> | undefined = prediction?.rules_fired;
+void [decision, policy, rules];
 const bad = await predictControllerPredict({ client, body: { ...application, credit_score: 5 } });
 const error: ErrorResponseDto | undefined = bad.error;
 const batch = await predictControllerPredictBatch({ client, body: { applications: [application, { ...application, application_id: 'client-2' }] } });
@@ -92,6 +97,8 @@ declare const process: { argv: string[] };
       decision: expect.stringMatching(/^(approve|decline)$/),
     });
     expect(result.prediction.probability_of_default).toBeGreaterThanOrEqual(0);
+    expect(result.prediction.policy_version).toEqual(expect.any(String));
+    expect(result.prediction.rules_fired).toEqual([]);
     expect(result.badStatus).toBe(400);
     expect(result.error).toMatchObject({ statusCode: 400, error: 'Bad Request', request_id: expect.any(String) });
     expect(result.error.message.join(' ')).toContain('credit_score');
@@ -110,5 +117,16 @@ void predictControllerPredict({ body: { ...${JSON.stringify(VALID_APPLICATION)},
 `,
     );
     expect(compile(misuse).join('\n')).toMatch(/Robot/);
+  });
+
+  it("types the reviewer's route: a final decision outside approve and decline does not compile", () => {
+    const misuse = path.join(dir, 'review-misuse.ts');
+    writeFileSync(
+      misuse,
+      `import { decisionsControllerDecide } from './gen/sdk.gen.js';
+void decisionsControllerDecide({ path: { prediction_id: 'x' }, body: { final_decision: 'maybe', reason_code: 'OK' } });
+`,
+    );
+    expect(compile(misuse).join('\n')).toMatch(/maybe/);
   });
 });

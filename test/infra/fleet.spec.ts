@@ -342,6 +342,12 @@ describe('fleet mode', () => {
         Action: ['s3:PutObject'],
         Resource: [`${bucket('data').arn}/predictions/*`],
       },
+      {
+        Sid: 'WriteDecisions',
+        Effect: 'Allow',
+        Action: ['s3:PutObject'],
+        Resource: [`${bucket('data').arn}/decisions/*`],
+      },
     ]);
     for (const role of ['loan-default-fleet-execution', 'loan-default-fleet-task']) {
       expect(JSON.parse(named(role, T.role).inputs.assumeRolePolicy).Statement[0]).toMatchObject({

@@ -526,13 +526,18 @@ it('quotes user-data values so no config value can break out of the script', () 
   expect(script).toContain(`echo 'MODEL_STORE=s3://b'\\''; rm -rf /'`);
 });
 
-it('hands the instance a metrics token read from SSM at every start, when the stack has one, and passes shellcheck', () => {
+it('hands the instance a metrics token and reviewer tokens read from SSM at every start, when set, and passes shellcheck', () => {
   const args = USER_DATA;
   const envScript = (script: string) => /<<'SCRIPT'\n([\s\S]*?)\nSCRIPT\n/.exec(script)![1];
-  expect(envScript(renderServiceUserData(args))).not.toContain('METRICS_TOKEN');
-  const withToken = envScript(renderServiceUserData({ ...args, metricsTokenParameter: '/metrics-token' }));
+  expect(envScript(renderServiceUserData(args))).not.toMatch(/METRICS_TOKEN|REVIEWER_TOKENS/);
+  const withToken = envScript(
+    renderServiceUserData({ ...args, metricsTokenParameter: '/metrics-token', reviewerTokensParameter: '/reviewers' }),
+  );
   expect(withToken).toContain(
     `printf 'METRICS_TOKEN=%s\\n' "$(aws ssm get-parameter --region 'eu-west-1' --name '/metrics-token' --with-decryption --query Parameter.Value --output text)"`,
+  );
+  expect(withToken).toContain(
+    `printf 'REVIEWER_TOKENS=%s\\n' "$(aws ssm get-parameter --region 'eu-west-1' --name '/reviewers' --with-decryption --query Parameter.Value --output text)"`,
   );
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'env-script-')), 'env.sh');
   writeFileSync(file, withToken);

@@ -16,6 +16,7 @@ import {
 import { RESOURCE_TYPES as T, SESSION_MANAGER_ACTIONS, violations } from '../../infra/policy/rules.js';
 import { DROPPED_RECORDS_PATTERN, STALE_CHANNEL_PATTERN } from '../../infra/components/logging.js';
 import { contextHash, contextPaths } from '../../infra/components/build-context.js';
+import { finalDecisionRecord } from '../../service/src/decisions/final-decision.js';
 import { APPLICATION_COLUMNS } from '../../jobs/tables/layout.js';
 import { SNAPSHOT_TYPES, symlinkKey } from '../../jobs/tables/snapshots.js';
 import { CALIBRATION_LIGHT_METRIC, LIGHT_LEVEL } from '../../jobs/backtesting/calibration-metrics.js';
@@ -44,6 +45,7 @@ const options = new Map<string, pulumi.CustomResourceOptions>();
 
 beforeAll(async () => {
   recordOptions('@pulumi/aws/ec2/instance', 'Instance', options);
+  recordOptions('@pulumi/aws/s3/bucketObjectv2', 'BucketObjectv2', options);
   program = await runProgram(resources);
 });
 
@@ -124,12 +126,22 @@ describe('storage', () => {
     expect(ia.transitions).toEqual([{ days: 30, storageClass: 'STANDARD_IA' }]);
   });
 
-  it('seeds the models bucket with the demo model in the store layout, and never rewrites its channel', () => {
+  it('seeds the models bucket with the demo model and policy in the store layout, and never rewrites a channel', () => {
     const objects = ofType('aws:s3/bucketObjectv2:BucketObjectv2');
     const models = buckets().find((b) => b.name === 'loan-default-models')!;
     expect(objects.every((o) => o.inputs.bucket === models.state.bucket)).toBe(true);
     const keys = objects.map((o) => o.inputs.key);
     expect(keys).toContain('loan-default/channels/production.json');
+    expect(keys).toContain('loan-default/policy-channels/production.json');
+    expect(keys.some((k) => /^loan-default\/policies\/[^/]+\/policy\.json$/.test(k))).toBe(true);
+    // A promotion moves a channel after the first deploy; the next deploy must not move it back.
+    for (const object of objects) {
+      const ignored = options.get(object.name)?.ignoreChanges ?? [];
+      expect([object.inputs.key, ignored.includes('source')]).toEqual([
+        object.inputs.key,
+        /\/(policy-)?channels\//.test(object.inputs.key),
+      ]);
+    }
     expect(keys.some((k) => /^loan-default\/versions\/[^/]+\/model\.onnx$/.test(k))).toBe(true);
     expect(keys.some((k) => /^loan-default\/versions\/[^/]+\/manifest\.json$/.test(k))).toBe(true);
   });
@@ -258,7 +270,7 @@ describe('compute', () => {
     }
   });
 
-  it('pulls only this repository, reads only the models bucket, writes only predictions/, our logs and parameter', () => {
+  it('pulls only this repository, reads only the models bucket, writes only predictions/, decisions/ and our logs', () => {
     const by = (sid: string) => statements().find((s) => s.Sid === sid);
     const repo = ofType(T.repository).find((r) => r.name === 'loan-default-service')!;
     expect(by('PullImage').Resource).toEqual([repo.state.arn]);
@@ -269,6 +281,11 @@ describe('compute', () => {
     expect(by('WritePredictions')).toMatchObject({
       Action: ['s3:PutObject'],
       Resource: [`${data.state.arn}/predictions/*`],
+    });
+    // Reviewers' final decisions, beside the prediction log; put only (the once-only write is conditional).
+    expect(by('WriteDecisions')).toMatchObject({
+      Action: ['s3:PutObject'],
+      Resource: [`${data.state.arn}/decisions/*`],
     });
     const serviceLogs = ofType(T.logGroup).find((g) => g.name.endsWith('-service'))!;
     expect(by('WriteLogs').Resource).toEqual([`${serviceLogs.state.arn}:*`]);
@@ -281,7 +298,7 @@ describe('compute', () => {
     const writes = statements().filter(
       (s) => s.Sid !== 'SessionManager' && [s.Action].flat().some((a: string) => /Put|Delete|Create/.test(a)),
     );
-    expect(writes.map((s) => s.Sid).sort()).toEqual(['WriteLogs', 'WritePredictions']);
+    expect(writes.map((s) => s.Sid).sort()).toEqual(['WriteDecisions', 'WriteLogs', 'WritePredictions']);
   });
 
   it('uses SSM Session Manager for shell access, and keeps the admin token and the API keys as SecureStrings', () => {
@@ -602,7 +619,7 @@ describe('analytics', () => {
   it('catalogs the prediction log, the applications and the outcomes for Athena, partitions projected by name', () => {
     expect(one('aws:glue/catalogDatabase:CatalogDatabase').inputs.name).toBe('loan_default_dev');
     const tables = Object.fromEntries(ofType(T.glueTable).map((t) => [t.inputs.name, t.inputs]));
-    expect(Object.keys(tables).sort()).toEqual(['applications', 'outcomes', 'predictions', 'snapshots']);
+    expect(Object.keys(tables).sort()).toEqual(['applications', 'decisions', 'outcomes', 'predictions', 'snapshots']);
     expect(tables.predictions.storageDescriptor.location).toBe(`s3://${data()}/predictions/`);
     expect(tables.predictions.partitionKeys).toEqual([{ name: 'dt', type: 'string' }]);
     // New days need no crawler: the partitions are projected from the key names the service writes.
@@ -621,6 +638,26 @@ describe('analytics', () => {
     const columns = tables.applications.storageDescriptor.columns.map((c: { name: string }) => c.name);
     expect(columns).toEqual(APPLICATION_COLUMNS.split(',').map((c) => c.trim().split(/\s+/)[0]));
     expect(tables.outcomes.parameters['skip.header.line.count']).toBe('1');
+    // The reviewers' final decisions: the fields the service writes, where its role may write them.
+    expect(tables.decisions.storageDescriptor.location).toBe(`s3://${data()}/decisions/`);
+    const decisionColumns = tables.decisions.storageDescriptor.columns.map((c: { name: string }) => c.name);
+    const written = finalDecisionRecord(
+      {
+        prediction_id: 'p',
+        application_id: null,
+        answered_at: 0,
+        probability_of_default: 0.1,
+        threshold: 0.2,
+        model_version: 'v',
+        policy_version: 'default',
+        rules_fired: [],
+        state: 'open',
+      },
+      { final_decision: 'approve', reason_code: 'OK' },
+      'alice',
+      new Date(0),
+    );
+    expect(decisionColumns).toEqual(Object.keys(written));
   });
 
   it('catalogs each snapshot by the symlink manifest the job writes, with the columns of its parts', () => {

@@ -1,4 +1,4 @@
-import { defaultMaxConnections, loadAppConfig } from '../../service/src/config/app.config.js';
+import { defaultDecisionLog, defaultMaxConnections, loadAppConfig } from '../../service/src/config/app.config.js';
 
 describe('loadAppConfig', () => {
   it('has the defaults of docs/configuration.md', () => {
@@ -60,6 +60,26 @@ describe('loadAppConfig', () => {
     [{ MODEL_VERIFY_TIMEOUT_MS: '10' }, /MODEL_VERIFY_TIMEOUT_MS must be an integer from 1000/],
   ])('names the variable of a bad value %p', (env, message) => {
     expect(() => loadAppConfig(env)).toThrow(message);
+  });
+
+  it('reads reviewers as name:token pairs, never echoing a token, and puts decisions beside the prediction log', () => {
+    expect(
+      loadAppConfig({ REVIEWER_TOKENS: 'alice:token-alice-0123456789, bob:token-bob-012345678' }).reviewers,
+    ).toEqual([
+      { name: 'alice', token: 'token-alice-0123456789' },
+      { name: 'bob', token: 'token-bob-012345678' },
+    ]);
+    expect(() => loadAppConfig({ REVIEWER_TOKENS: 'alice:short-secret' })).toThrow(
+      'REVIEWER_TOKENS: the token of alice is shorter than 16 characters',
+    );
+    expect(() => loadAppConfig({ REVIEWER_TOKENS: 'no-name-here-0123456789' })).toThrow(/entry 1 must be name:token/);
+    expect(() => loadAppConfig({ REVIEWER_TOKENS: 'no-name-here-0123456789' })).not.toThrow(/0123456789/);
+    expect(defaultDecisionLog('./var/predictions')).toBe('./var/decisions');
+    expect(defaultDecisionLog('s3://bucket/predictions/')).toBe('s3://bucket/decisions');
+    expect(defaultDecisionLog('s3://bucket')).toBe('s3://bucket/decisions');
+    expect(defaultDecisionLog('off')).toBe('off');
+    expect(loadAppConfig({ PREDICTION_LOG: 's3://data/predictions' }).decisionLog).toBe('s3://data/decisions');
+    expect(loadAppConfig({ DECISION_LOG: 'off' }).decisionLog).toBe('off');
   });
 
   it('never echoes a malformed REDIS_URL, which can hold its AUTH token', () => {

@@ -2,6 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { ModelService } from '../model/model.service.js';
+import { PolicyService } from '../policy/policy.service.js';
 
 @ApiTags('health')
 @Controller('health')
@@ -10,6 +11,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly models: ModelService,
+    private readonly policies: PolicyService,
   ) {}
 
   /** The process is up and answering. */
@@ -19,7 +21,7 @@ export class HealthController {
     return this.health.check([() => this.indicators.check('process').up({ uptime_s: Math.round(process.uptime()) })]);
   }
 
-  /** Ready to score: a verified model is loaded (503 until then). */
+  /** Ready to score: a verified model and a verified credit policy are loaded (503 until then). */
   @Get('ready')
   @HealthCheck()
   ready() {
@@ -28,6 +30,13 @@ export class HealthController {
         const model = this.models.current();
         const check = this.indicators.check('model');
         return model ? check.up({ version: model.version }) : check.down({ reason: 'no model loaded yet' });
+      },
+      () => {
+        const policy = this.policies.current();
+        const check = this.indicators.check('policy');
+        return policy
+          ? check.up({ version: policy.policy_version })
+          : check.down({ reason: 'the policy channel names no version that has verified yet' });
       },
     ]);
   }
