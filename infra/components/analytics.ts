@@ -54,11 +54,11 @@ const inputsStruct = `struct<${INPUTS.map((c) => `${c.name}:${c.type}`).join(','
 /**
  * The data bucket's tables in the Glue Data Catalog, for Athena: the prediction log (gzip JSON lines by `dt`),
  * the compacted applications (Parquet by `month`), the snapshots (each one's Parquet parts, read through the
- * symlink manifest it writes, by `snapshot_id`), the outcomes (CSV) and the reviewers' final decisions (JSON). Partitions are projected from their
- * names, so a new day, month or snapshot is queryable without a crawler. An Athena workgroup enforces its
- * configuration:
- * results go, SSE-S3 encrypted, to a private prefix of the data bucket, and one query scans at most a set number
- * of bytes. A lender that outgrows the monthly task keeps working with the same tables here.
+ * symlink manifest it writes, by `snapshot_id`), the outcomes (CSV) and the reviewers' final decisions (JSON).
+ * Partitions are projected from their names, so a new day, month or snapshot is queryable without a crawler. An
+ * Athena workgroup enforces its configuration: results go, SSE-S3 encrypted, to a private prefix of the data
+ * bucket, and one query scans at most a set number of bytes. A lender that outgrows the monthly task keeps
+ * working with the same tables here.
  */
 export class Analytics extends pulumi.ComponentResource {
   readonly database: aws.glue.CatalogDatabase;
