@@ -51,6 +51,8 @@ export const SNAPSHOT_COLUMNS = [
 export const SNAPSHOT_SYMLINK_TEMPLATE = 'snapshots/${snapshot_id}/symlink/';
 const inputsStruct = `struct<${INPUTS.map((c) => `${c.name}:${c.type}`).join(',')}>`;
 
+type TableId = 'predictions' | 'applications' | 'decisions' | 'snapshots' | 'outcomes';
+
 /**
  * The data bucket's tables in the Glue Data Catalog, for Athena: the prediction log (gzip JSON lines by `dt`),
  * the compacted applications (Parquet by `month`), the snapshots (each one's Parquet parts, read through the
@@ -80,15 +82,12 @@ export class Analytics extends pulumi.ComponentResource {
       `${name}-catalog`,
       {
         name: args.databaseName,
-        description: 'Loan default platform: prediction log, applications, snapshots, outcomes',
+        description: 'Loan default platform: prediction log, applications, decisions, snapshots, outcomes',
         tags: args.tags,
       },
       parent,
     );
-    const table = (
-      id: 'predictions' | 'applications' | 'snapshots' | 'outcomes',
-      spec: Omit<aws.glue.CatalogTableArgs, 'databaseName' | 'name' | 'tableType'>,
-    ) =>
+    const table = (id: TableId, spec: Omit<aws.glue.CatalogTableArgs, 'databaseName' | 'name' | 'tableType'>) =>
       new aws.glue.CatalogTable(
         `${name}-${id}`,
         { databaseName: this.database.name, name: id, tableType: 'EXTERNAL_TABLE', ...spec },

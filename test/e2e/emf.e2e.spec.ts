@@ -63,6 +63,7 @@ it('writes EMF lines with drift, decisions, fairness and the model version, matc
   expect(latest._aws.CloudWatchMetrics[0].Metrics.map((m) => m.Name).sort()).toEqual([
     'decisions_approved',
     'decisions_declined',
+    'decisions_referred',
     'drift_psi_max',
     'fairness_air_min',
   ]);

@@ -1,26 +1,30 @@
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { recordsInFile } from '../../service/src/capture/prediction-file.js';
 import { promote, publishVerified } from '../../service/src/model/channels.js';
 import { S3ModelStore } from '../../service/src/model/stores/s3-model-store.js';
-import { randomApplications } from '../helpers/applications.js';
+import type { CreditPolicy } from '../../service/src/policy/credit-policy.js';
+import { PolicyStore } from '../../service/src/policy/policy-store.js';
+import { S3BlobStore } from '../../service/src/storage/s3-blob-store.js';
+import { randomApplications, VALID_APPLICATION } from '../helpers/applications.js';
 import { metricValue } from '../helpers/admin.js';
 import { Sample, sleep, startLoad } from '../helpers/load.js';
 import { trainedFixtures, TrainedFixture } from '../helpers/model-fixtures.js';
 import { filesInBucket } from '../helpers/prediction-log.js';
 import { RedisTestServer, startRedis } from '../helpers/redis-server.js';
 import { S3TestServer, startS3Server } from '../helpers/s3-server.js';
-import { RunningService, startService, waitFor } from '../helpers/service-process.js';
+import { postJson, RunningService, startService, waitFor } from '../helpers/service-process.js';
 
 /*
  * A fleet on loopback: three service processes sharing one S3-compatible store and one Redis. A client spreads
  * its load over all three while a new version is promoted; one API key's limit holds across the three
- * together; Redis stopped mid-run costs no request; SIGTERM to all three loses no record and no two files share
- * a name.
+ * together; a referral answered by one is decided through another, once; Redis stopped mid-run costs no request;
+ * SIGTERM to all three loses no record and no two files share a name.
  */
 const NAME = 'loan-default';
 const LIMIT = 400;
 const KEYS = Array.from({ length: 12 }, (_, i) => `fleet-key-0123456789-${String(i).padStart(2, '0')}`);
 const REDIS_KEYS = Array.from({ length: 12 }, (_, i) => `redis-key-0123456789-${String(i).padStart(2, '0')}`);
+const REVIEWER_TOKEN = 'reviewer-token-0123456789';
 let s3: S3TestServer;
 let redis: RedisTestServer;
 let store: S3ModelStore;
@@ -33,6 +37,7 @@ beforeAll(async () => {
   [s3, redis] = await Promise.all([startS3Server(), startRedis()]);
   await s3.createBucket('models');
   await s3.createBucket('predictions');
+  await s3.createBucket('decisions');
   store = new S3ModelStore('s3://models', s3.client);
   [v1, v2] = await trainedFixtures([11, 12]);
   for (const fixture of [v1, v2]) await publishVerified(store, fixture.files);
@@ -44,6 +49,8 @@ beforeAll(async () => {
     PREDICTION_LOG: 's3://predictions',
     CAPTURE_FLUSH_MS: '200',
     REDIS_URL: redis.url,
+    DECISION_LOG: 's3://decisions',
+    REVIEWER_TOKENS: `alice:${REVIEWER_TOKEN}`,
     API_KEYS: [...KEYS, ...REDIS_KEYS, 'limit-key-0123456789'].join(','),
     RATE_LIMIT_PER_MINUTE: String(LIMIT),
   };
@@ -120,6 +127,49 @@ it('holds one key to its limit across the three together (429 onset within 5% of
   expect(Math.abs(onset - LIMIT)).toBeLessThanOrEqual(LIMIT * 0.05);
   expect(statuses.slice(onset).every((s) => s === 429)).toBe(true);
   expect(new Set(statuses)).toEqual(new Set([200, 429]));
+});
+
+it('decides a referral through any instance, once: the one that answered shares it in Redis', async () => {
+  const broad: CreditPolicy = {
+    description: 'Refer almost everything',
+    knock_outs: [],
+    cutoffs: { default: { approve_below: 0.001, decline_from: 0.999 } },
+    examples: [{ application: { ...VALID_APPLICATION }, probability_of_default: 0.5, decision: 'refer' }],
+  };
+  const policies = new PolicyStore(new S3BlobStore('s3://models', s3.client), NAME);
+  const version = await policies.publish(broad);
+  await policies.promote('production', version);
+  const key = { 'x-api-key': KEYS[0] };
+  await waitFor(async () => {
+    const answers = await Promise.all(fleet.map((s) => postJson(`${s.url}/predict`, VALID_APPLICATION, key)));
+    return answers.every((a) => a.json.policy_version === version);
+  }, 10_000);
+  const { json: referred } = await postJson(
+    `${fleet[0].url}/predict`,
+    { ...VALID_APPLICATION, application_id: 'ref-1' },
+    key,
+  );
+  expect(referred.decision).toBe('refer');
+  const review = (service: RunningService, finalDecision: string) =>
+    postJson(
+      `${service.url}/decisions/${referred.prediction_id}`,
+      { final_decision: finalDecision, reason_code: 'INCOME_VERIFIED' },
+      { authorization: `Bearer ${REVIEWER_TOKEN}` },
+    );
+  let first = await review(fleet[1], 'approve');
+  // The share is written just after the answer goes: a reviewer faster than that gets a 404 and tries again.
+  if (first.status === 404) {
+    await sleep(200);
+    first = await review(fleet[1], 'approve');
+  }
+  expect(first.status).toBe(201);
+  expect(first.json).toMatchObject({ reviewer: 'alice', application_id: 'ref-1', policy_version: version });
+  expect((await review(fleet[2], 'decline')).status).toBe(409);
+  expect((await review(fleet[0], 'decline')).status).toBe(409);
+  const written = await s3.client.send(
+    new GetObjectCommand({ Bucket: 'decisions', Key: `${referred.prediction_id}.json` }),
+  );
+  expect(JSON.parse(await written.Body!.transformToString()).final_decision).toBe('approve');
 });
 
 it('keeps answering when Redis stops mid-run (fail open, counted)', async () => {

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { CreditPolicy, decide, PolicyDecision } from '../../service/src/policy/credit-policy.js';
 import { DEFAULT_POLICY } from '../../service/src/policy/default-policy.js';
 import { policyProblems } from '../../service/src/policy/policy-problems.js';
+import { PolicyStore } from '../../service/src/policy/policy-store.js';
+import { FsBlobStore } from '../../service/src/storage/fs-blob-store.js';
 import { CREDIT_POLICY_SCHEMA } from '../../service/src/policy/policy-schema.js';
 import { loadVersion } from '../../service/src/model/load-version.js';
 import { FsModelStore } from '../../service/src/model/stores/fs-model-store.js';
@@ -49,15 +51,29 @@ it('publishes the same JSON Schema in docs/ as the one it checks with', () => {
   expect(published).toEqual(CREDIT_POLICY_SCHEMA);
 });
 
-it('accepts the default policy and a policy with a refer band, a knock-out and a segment', async () => {
+it('accepts the default policy, a policy with a refer band, a knock-out and a segment, and the docs example', async () => {
   expect(await policyProblems(DEFAULT_POLICY)).toEqual([]);
   expect(await policyProblems(REFER_BAND)).toEqual([]);
+  const example = JSON.parse(readFileSync(path.join(ROOT, 'docs/credit-policy.example.json'), 'utf8'));
+  expect(await policyProblems(example)).toEqual([]);
+  // Its knock-out text says the applicant's own value.
+  const decided = decide(example, { ...VALID_APPLICATION, credit_score: 540 }, 0.01, 0.242);
+  expect([decided.decision, decided.rules_fired, decided.knock_outs[0].text]).toEqual([
+    'decline',
+    ['K02'],
+    'Your credit score of {value} is below our minimum of 560',
+  ]);
 });
 
-it('decides as the service always has with the default policy, over 10,000 applications scored by the demo model', async () => {
+it('decides as the service always has with the demo store policy, over 10,000 applications scored by the demo model', async () => {
   const store = new FsModelStore(path.join(ROOT, 'models'));
   const version = (await store.readChannel('loan-default', 'production'))!.version;
   const model = await loadVersion(store, 'loan-default', version);
+  // The policy the demo store ships on its production channel (verified as it is read) is the default one.
+  const policies = new PolicyStore(new FsBlobStore(path.join(ROOT, 'models')), 'loan-default');
+  const shipped = await policies.read((await policies.readChannel('production'))!.version);
+  const { policy_version: _version, ...content } = shipped;
+  expect(content).toEqual(DEFAULT_POLICY);
   try {
     const applications = randomApplications(10_000, 26);
     const scores = await model.score(applications);
@@ -66,7 +82,7 @@ it('decides as the service always has with the default policy, over 10,000 appli
     applications.forEach((application, i) => {
       // Today's rule, as the service decided before policies.
       const today = scores[i] >= model.threshold ? 'decline' : 'approve';
-      const policy = decide(DEFAULT_POLICY, application, scores[i], model.threshold);
+      const policy = decide(shipped, application, scores[i], model.threshold);
       if (today === 'decline') declines++;
       if (policy.decision !== today || policy.rules_fired.length > 0) differ++;
     });

@@ -63,6 +63,8 @@ export interface AppConfig {
   decisionLog: string;
   /** Referred predictions this instance remembers for their reviewer (the oldest are forgotten past it). */
   referralCapacity: number;
+  /** How long a fleet's shared referrals (in Redis, with REDIS_URL) wait for a reviewer. */
+  referralTtlS: number;
 }
 
 const IPV4_CIDR = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
@@ -201,6 +203,7 @@ export function loadAppConfig(env: NodeJS.ProcessEnv): AppConfig {
     reviewers: parseReviewers(env.REVIEWER_TOKENS),
     decisionLog: text(env, 'DECISION_LOG', defaultDecisionLog(text(env, 'PREDICTION_LOG', './var/predictions'))),
     referralCapacity: integer(env, 'REFERRAL_CAPACITY', 100_000, 1, 10_000_000),
+    referralTtlS: integer(env, 'REFERRAL_TTL_S', 14 * 86_400, 60, 366 * 86_400),
   };
   // Settings that are each valid but cannot work together.
   if (config.captureQueueLimit < config.captureBatchSize) {

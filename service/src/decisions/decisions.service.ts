@@ -5,9 +5,10 @@ import { LogThrottle } from '../logging/log-throttle.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ScoringEvents } from '../scoring/scoring-events.js';
 import { BlobExistsError, isTimeout, type BlobStore } from '../storage/blob-store.js';
-import { DECISION_LOG } from './decision-log.tokens.js';
+import { DECISION_LOG, SHARED_REFERRALS } from './decision-log.tokens.js';
 import { FinalDecision, FinalDecisionRecord, finalDecisionRecord } from './final-decision.js';
-import { ReferralIndex } from './referral-index.js';
+import { Referral, ReferralIndex } from './referral-index.js';
+import type { SharedReferrals } from './shared-referrals.js';
 
 export type ReviewOutcome =
   | { status: 'recorded'; record: FinalDecisionRecord }
@@ -45,6 +46,7 @@ export class DecisionsService implements OnModuleInit {
 
   constructor(
     @Inject(DECISION_LOG) private readonly log: BlobStore | null,
+    @Inject(SHARED_REFERRALS) private readonly shared: SharedReferrals | null,
     @Inject(appConfig.KEY) config: ConfigType<typeof appConfig>,
     private readonly events: ScoringEvents,
     private readonly metrics: MetricsService,
@@ -54,10 +56,11 @@ export class DecisionsService implements OnModuleInit {
 
   onModuleInit(): void {
     this.events.subscribe((event) => {
+      let referred: Referral[] | null = null;
       for (let i = 0; i < event.answers.length; i++) {
         const answer = event.answers[i];
         if (answer.decision !== 'refer') continue;
-        this.referrals.add({
+        const referral: Referral = {
           prediction_id: answer.prediction_id,
           application_id: answer.application_id ?? null,
           answered_at: event.time,
@@ -67,8 +70,12 @@ export class DecisionsService implements OnModuleInit {
           policy_version: answer.policy_version,
           rules_fired: answer.rules_fired,
           state: 'open',
-        });
+        };
+        this.referrals.add(referral);
+        (referred ??= []).push(referral);
       }
+      // Shared once the answer has gone: the request never waits for Redis.
+      if (referred && this.shared) setImmediate(() => this.shared!.share(referred));
     });
   }
 
@@ -77,7 +84,9 @@ export class DecisionsService implements OnModuleInit {
     review: { final_decision: FinalDecision; reason_code: string },
     reviewer: string,
   ): Promise<ReviewOutcome> {
-    const referral = this.referrals.get(predictionId);
+    const referral = this.referrals.get(predictionId) ?? (await this.sharedReferral(predictionId));
+    if (referral === 'unavailable')
+      return { status: 'unavailable', reason: 'the referral could not be looked up in the fleet (Redis); retry' };
     if (!referral) return { status: 'unknown' };
     if (referral.state !== 'open') return { status: 'decided' };
     if (!this.log) return { status: 'unavailable', reason: 'DECISION_LOG is off: final decisions cannot be recorded' };
@@ -114,6 +123,26 @@ export class DecisionsService implements OnModuleInit {
       override: record.override,
     });
     return { status: 'recorded', record };
+  }
+
+  /** A referral another instance of the fleet answered (then remembered here too, to guard its one decision). */
+  private async sharedReferral(predictionId: string): Promise<Referral | null | 'unavailable'> {
+    if (!this.shared) return null;
+    let referral: Referral | null;
+    try {
+      referral = await this.shared.find(predictionId);
+    } catch (error) {
+      this.throttle.run('referral-lookup', (suppressed) =>
+        this.logger.error({ message: 'referral lookup failed', reason: (error as Error).message, suppressed }),
+      );
+      return 'unavailable';
+    }
+    if (!referral) return null;
+    // Another instance might have decided it: the decision log's conditional write is what says so.
+    const known = this.referrals.get(predictionId);
+    if (known) return known;
+    this.referrals.add({ ...referral, state: 'open' });
+    return this.referrals.get(predictionId)!;
   }
 
   reviewFigures(): ReviewFigures {

@@ -55,6 +55,12 @@ export class MetricsService {
     labelNames: ['final_decision', 'override'] as const,
     registers: [this.registry],
   });
+  readonly referralShareFailures = new Counter({
+    name: 'referral_share_failures_total',
+    help: "Referrals not shared with the fleet's Redis, by reason (error: Redis failed; backlog: too many writes waiting); a reviewer must then reach the instance that answered them",
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly modelLoadSeconds = new Histogram({
     name: 'model_load_seconds',
     help: 'Time to fetch and verify a model version',
