@@ -137,7 +137,10 @@ describe('ModelService (fake store through the testing module)', () => {
     expect((outcome as { reason: string }).reason).toMatch(/sha256/);
     expect(models.current()?.version).toBe(A);
     const reads = store.reads;
-    expect(await models.refresh()).toMatchObject({ status: 'unchanged', version: A });
+    // Said again (an operator's reload learns why), but not tried again: no read of its files.
+    const again = await models.refresh();
+    expect(again).toMatchObject({ status: 'failed', version: BROKEN, serving: A });
+    expect((again as { reason: string }).reason).toMatch(/^failed before, not tried again.*sha256/);
     expect(store.reads).toBe(reads);
   });
 

@@ -23,7 +23,7 @@ import { ChannelPointer } from './manifest.js';
 import { MODEL_STORE, type ModelStore } from './model-store.js';
 
 export type RefreshOutcome =
-  | { status: 'unchanged'; version: string | null; reason?: string }
+  | { status: 'unchanged'; version: string | null }
   | { status: 'swapped'; version: string; previous: string | null }
   | { status: 'failed'; version: string | null; reason: string; serving: string | null };
 export type ActivateOutcome = RefreshOutcome | { status: 'not_found'; version: string };
@@ -206,10 +206,13 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
       last.channelStamp === channelStamp &&
       last.fingerprint === fingerprint
     ) {
+      // Not tried again, but still a failure: an operator's reload just after a timed poll met the version first
+      // answers 422 with the reason, not 200 (seen in CI as the hostile-store check's race with the poll).
       return {
-        status: 'unchanged',
-        version: this.active?.version ?? null,
-        reason: `version ${version} failed before: ${last.reason}`,
+        status: 'failed',
+        version,
+        reason: `failed before, not tried again until the channel moves or its files change: ${last.reason}`,
+        serving: this.active?.version ?? null,
       };
     }
     return this.swapTo(version, fingerprint, channelStamp);
