@@ -53,6 +53,21 @@ const inputsStruct = `struct<${INPUTS.map((c) => `${c.name}:${c.type}`).join(','
 
 type TableId = 'predictions' | 'applications' | 'decisions' | 'snapshots' | 'outcomes';
 
+/** A table of JSON objects, one per line (gzip or not), with the columns given. */
+const jsonLines = (
+  location: pulumi.Input<string>,
+  columns: { name: string; type: string }[],
+): aws.types.input.glue.CatalogTableStorageDescriptor => ({
+  location,
+  inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+  outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+  serDeInfo: {
+    serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
+    parameters: { 'ignore.malformed.json': 'true' },
+  },
+  columns,
+});
+
 /**
  * The data bucket's tables in the Glue Data Catalog, for Athena: the prediction log (gzip JSON lines by `dt`),
  * the compacted applications (Parquet by `month`), the snapshots (each one's Parquet parts, read through the
@@ -103,60 +118,42 @@ export class Analytics extends pulumi.ComponentResource {
           ...dateProjection('dt', 'yyyy-MM-dd', PROJECTION_START.day, 'DAYS'),
           'storage.location.template': pulumi.interpolate`s3://${bucket}/predictions/dt=\${dt}/`,
         },
-        storageDescriptor: {
-          location: pulumi.interpolate`s3://${bucket}/predictions/`,
-          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-          serDeInfo: {
-            serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
-            parameters: { 'ignore.malformed.json': 'true' },
-          },
-          columns: [
-            { name: 'prediction_id', type: 'string' },
-            { name: 'application_id', type: 'string' },
-            { name: 'inputs', type: inputsStruct },
-            { name: 'probability_of_default', type: 'double' },
-            { name: 'decision', type: 'string' },
-            { name: 'rating_grade', type: 'string' },
-            { name: 'threshold', type: 'double' },
-            { name: 'model_version', type: 'string' },
-            { name: 'timestamp', type: 'string' },
-            { name: 'request_id', type: 'string' },
-            { name: 'policy_version', type: 'string' },
-            { name: 'rules_fired', type: 'array<string>' },
-            { name: 'shadow', type: 'struct<model_version:string,probability_of_default:double,decision:string>' },
-          ],
-        },
+        storageDescriptor: jsonLines(pulumi.interpolate`s3://${bucket}/predictions/`, [
+          { name: 'prediction_id', type: 'string' },
+          { name: 'application_id', type: 'string' },
+          { name: 'inputs', type: inputsStruct },
+          { name: 'probability_of_default', type: 'double' },
+          { name: 'decision', type: 'string' },
+          { name: 'rating_grade', type: 'string' },
+          { name: 'threshold', type: 'double' },
+          { name: 'model_version', type: 'string' },
+          { name: 'timestamp', type: 'string' },
+          { name: 'request_id', type: 'string' },
+          { name: 'policy_version', type: 'string' },
+          { name: 'rules_fired', type: 'array<string>' },
+          { name: 'shadow', type: 'struct<model_version:string,probability_of_default:double,decision:string>' },
+        ]),
       }),
       decisions: table('decisions', {
         description: "Reviewers' final decisions on referred applications, one JSON object per prediction_id",
         parameters: { classification: 'json' },
-        storageDescriptor: {
-          location: pulumi.interpolate`s3://${bucket}/decisions/`,
-          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
-          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-          serDeInfo: {
-            serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe',
-            parameters: { 'ignore.malformed.json': 'true' },
-          },
-          columns: [
-            { name: 'prediction_id', type: 'string' },
-            { name: 'application_id', type: 'string' },
-            { name: 'final_decision', type: 'string' },
-            { name: 'reason_code', type: 'string' },
-            { name: 'reviewer', type: 'string' },
-            { name: 'decided_at', type: 'string' },
-            { name: 'policy_decision', type: 'string' },
-            { name: 'model_decision', type: 'string' },
-            { name: 'override', type: 'boolean' },
-            { name: 'probability_of_default', type: 'double' },
-            { name: 'threshold', type: 'double' },
-            { name: 'model_version', type: 'string' },
-            { name: 'policy_version', type: 'string' },
-            { name: 'rules_fired', type: 'array<string>' },
-            { name: 'answered_at', type: 'string' },
-          ],
-        },
+        storageDescriptor: jsonLines(pulumi.interpolate`s3://${bucket}/decisions/`, [
+          { name: 'prediction_id', type: 'string' },
+          { name: 'application_id', type: 'string' },
+          { name: 'final_decision', type: 'string' },
+          { name: 'reason_code', type: 'string' },
+          { name: 'reviewer', type: 'string' },
+          { name: 'decided_at', type: 'string' },
+          { name: 'policy_decision', type: 'string' },
+          { name: 'model_decision', type: 'string' },
+          { name: 'override', type: 'boolean' },
+          { name: 'probability_of_default', type: 'double' },
+          { name: 'threshold', type: 'double' },
+          { name: 'model_version', type: 'string' },
+          { name: 'policy_version', type: 'string' },
+          { name: 'rules_fired', type: 'array<string>' },
+          { name: 'answered_at', type: 'string' },
+        ]),
       }),
       applications: table('applications', {
         description: "The log compacted: each application's latest answer of the day, typed (Parquet), by month",

@@ -18,8 +18,8 @@ export interface ServiceSecrets {
 }
 
 /**
- * The admin token, the API keys and the metrics token (when there is one) as SecureString parameters, read at
- * start: never in user data or a task definition.
+ * The admin token, the API keys, the metrics token and the reviewers' tokens (when set) as SecureString
+ * parameters, read at start: never in user data or a task definition.
  */
 export function serviceParameters(
   name: string,
@@ -27,52 +27,27 @@ export function serviceParameters(
   tags: Record<string, string>,
   parent: pulumi.Resource,
 ) {
+  const parameter = (id: string, value: pulumi.Input<string>, description: string) =>
+    new aws.ssm.Parameter(`${name}-${id}`, { type: 'SecureString', value, description, tags }, { parent });
   return {
-    adminToken: new aws.ssm.Parameter(
-      `${name}-admin-token`,
-      {
-        type: 'SecureString',
-        value: secrets.adminToken,
-        description: 'Bearer token for the service admin routes',
-        tags,
-      },
-      { parent },
-    ),
-    apiKeys: new aws.ssm.Parameter(
-      `${name}-api-keys`,
-      {
-        type: 'SecureString',
-        value: secrets.apiKeys,
-        description: 'API keys (comma-separated) clients send as x-api-key on /predict',
-        tags,
-      },
-      { parent },
-    ),
+    adminToken: parameter('admin-token', secrets.adminToken, 'Bearer token for the service admin routes'),
+    apiKeys: parameter('api-keys', secrets.apiKeys, 'API keys (comma-separated) clients send as x-api-key on /predict'),
+    // The secrets a stack may leave unset: a parameter only when set.
     metricsToken:
       secrets.metricsToken === undefined
         ? undefined
-        : new aws.ssm.Parameter(
-            `${name}-metrics-token`,
-            {
-              type: 'SecureString',
-              value: secrets.metricsToken,
-              description: 'Bearer token for the service metrics and monitoring routes',
-              tags,
-            },
-            { parent },
+        : parameter(
+            'metrics-token',
+            secrets.metricsToken,
+            'Bearer token for the service metrics and monitoring routes',
           ),
     reviewerTokens:
       secrets.reviewerTokens === undefined
         ? undefined
-        : new aws.ssm.Parameter(
-            `${name}-reviewer-tokens`,
-            {
-              type: 'SecureString',
-              value: secrets.reviewerTokens,
-              description: "Reviewers' name:token pairs for final decisions on referred applications",
-              tags,
-            },
-            { parent },
+        : parameter(
+            'reviewer-tokens',
+            secrets.reviewerTokens,
+            "Reviewers' name:token pairs for final decisions on referred applications",
           ),
   };
 }

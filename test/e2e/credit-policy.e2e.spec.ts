@@ -11,6 +11,7 @@ import { randomApplications, VALID_APPLICATION } from '../helpers/applications.j
 import { ROOT } from '../helpers/paths.js';
 import { S3TestServer, startS3Server } from '../helpers/s3-server.js';
 import { postJson, RunningService, startService, waitFor } from '../helpers/service-process.js';
+import { HIGH_DEBT } from '../helpers/policies.js';
 
 /*
  * The credit policy on the real service: a published policy with a knock-out, a segment and a refer band is
@@ -23,15 +24,7 @@ const REVIEWER_TOKEN = 'reviewer-token-alice-0123456789';
 
 const CANDIDATE: CreditPolicy = {
   description: 'Refer from 0.08 to the threshold; decline a debt-to-income ratio above 0.6; large loans stricter',
-  knock_outs: [
-    {
-      code: 'K01',
-      field: 'debt_to_income_ratio',
-      operator: '>',
-      value: 0.6,
-      text: 'Your monthly debt payments are more than 60% of your income',
-    },
-  ],
+  knock_outs: [HIGH_DEBT],
   cutoffs: {
     default: { approve_below: 0.08, decline_from: 'model_threshold' },
     segments: [

@@ -10,6 +10,7 @@ import { loadVersion } from '../../service/src/model/load-version.js';
 import { FsModelStore } from '../../service/src/model/stores/fs-model-store.js';
 import { randomApplications, VALID_APPLICATION } from '../helpers/applications.js';
 import { ROOT } from '../helpers/paths.js';
+import { HIGH_DEBT } from '../helpers/policies.js';
 
 /* The credit policy as data: its schema, its verification (every problem named), and its decisions. */
 const example = (decision: PolicyDecision, probability: number, extra: object = {}) => ({
@@ -22,15 +23,7 @@ const example = (decision: PolicyDecision, probability: number, extra: object = 
 
 const REFER_BAND: CreditPolicy = {
   description: 'Refer between 0.15 and 0.35; decline a debt-to-income ratio above 0.6 whatever the model says',
-  knock_outs: [
-    {
-      code: 'K01',
-      field: 'debt_to_income_ratio',
-      operator: '>',
-      value: 0.6,
-      text: 'Your monthly debt payments are more than 60% of your income',
-    },
-  ],
+  knock_outs: [HIGH_DEBT],
   cutoffs: {
     default: { approve_below: 0.15, decline_from: 0.35 },
     segments: [{ name: 'large', field: 'loan_amount', min: 40000, cutoff: { approve_below: 0.1, decline_from: 0.3 } }],

@@ -13,6 +13,7 @@ import { FsBlobStore } from '../../service/src/storage/fs-blob-store.js';
 import { randomApplications, VALID_APPLICATION } from '../helpers/applications.js';
 import { runJob } from '../helpers/cli.js';
 import { ROOT } from '../helpers/paths.js';
+import { HIGH_DEBT } from '../helpers/policies.js';
 
 /*
  * Replay: the logged applications of a period (a prediction log written by the service's own writer, answered by
@@ -27,15 +28,7 @@ let threshold: number;
 
 const CANDIDATE: CreditPolicy = {
   description: 'Refer from 0.15 to 0.35; decline a debt-to-income ratio above 0.6',
-  knock_outs: [
-    {
-      code: 'K01',
-      field: 'debt_to_income_ratio',
-      operator: '>',
-      value: 0.6,
-      text: 'Debt payments above 60% of income',
-    },
-  ],
+  knock_outs: [HIGH_DEBT],
   cutoffs: { default: { approve_below: 0.15, decline_from: 0.35 } },
   examples: [
     { application: { ...VALID_APPLICATION }, probability_of_default: 0.2, decision: 'refer' },

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { LogThrottle } from '../logging/log-throttle.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { fleetRedis } from '../storage/fleet-redis.js';
 import type { Referral } from './referral-index.js';
 
 /** Writes to Redis not yet answered, at most: past it new referrals are not shared (counted), never queued. */
@@ -26,14 +27,7 @@ export class SharedReferrals {
     private readonly ttlS: number,
     private readonly metrics: MetricsService,
   ) {
-    this.redis = new Redis(url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 1_000,
-      commandTimeout: 500,
-      retryStrategy: (attempt) => Math.min(1_000, attempt * 100),
-    });
-    this.redis.on('error', (error: Error) => this.failed('error', error));
+    this.redis = fleetRedis(url, 500, (error) => this.failed('error', error));
   }
 
   share(referrals: readonly Referral[]): void {

@@ -16,6 +16,7 @@ import { isTimeout } from '../storage/blob-store.js';
 import { ARTIFACT_CACHE, ArtifactCache } from './artifact-cache.js';
 import { LoadedModel } from './loaded-model.js';
 import { RefreshSchedule } from './refresh-schedule.js';
+import { SerialQueue } from './serial-queue.js';
 import { ArtifactPreflight, loadVersion, servingBatching } from './load-version.js';
 import { ARTIFACT_PREFLIGHT } from './off-thread-verifier.js';
 import { ModelRejectedError } from './verify-artifact.js';
@@ -50,7 +51,7 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
   private active: LoadedModel | null = null;
   private pinned: string | null = null;
   private failed: FailedAttempt | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private readonly logThrottle = new LogThrottle(10_000);
   private readonly schedule: RefreshSchedule;
 
@@ -108,12 +109,12 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
 
   async onApplicationShutdown(): Promise<void> {
     this.schedule.stop();
-    await this.queue.catch(() => undefined);
+    await this.queue.idle;
   }
 
   /** Moves to the channel's version (or stays on the pinned one). Calls run one at a time. */
   refresh(): Promise<RefreshOutcome> {
-    return this.serialize(() => (this.pinned ? this.ensure(this.pinned, null) : this.followChannel()));
+    return this.queue.run(() => (this.pinned ? this.ensure(this.pinned, null) : this.followChannel()));
   }
 
   /**
@@ -121,7 +122,7 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
    * queue at the moment it is called, before any I/O, so admin calls take effect in the order they were issued.
    */
   activate(version: string): Promise<ActivateOutcome> {
-    return this.serialize(async (): Promise<ActivateOutcome> => {
+    return this.queue.run(async (): Promise<ActivateOutcome> => {
       let versions: string[];
       try {
         versions = await this.store.listVersions(this.config.modelName);
@@ -136,17 +137,11 @@ export class ModelService implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   unpin(): Promise<RefreshOutcome> {
-    return this.serialize(() => {
+    return this.queue.run(() => {
       this.pinned = null;
       this.failed = null;
       return this.followChannel();
     });
-  }
-
-  private serialize<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   private async followChannel(): Promise<RefreshOutcome> {

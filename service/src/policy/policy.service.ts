@@ -4,6 +4,7 @@ import { appConfig } from '../config/app.config.js';
 import { LogThrottle } from '../logging/log-throttle.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { RefreshSchedule } from '../model/refresh-schedule.js';
+import { SerialQueue } from '../model/serial-queue.js';
 import { isTimeout } from '../storage/blob-store.js';
 import type { ServingPolicy } from './credit-policy.js';
 import { BUILT_IN_POLICY } from './default-policy.js';
@@ -32,7 +33,7 @@ export class PolicyService implements OnApplicationBootstrap, OnApplicationShutd
   /** The channel pointer (version and time) that last failed: not tried again until it changes. */
   private failed: string | null = null;
   private readonly schedule: RefreshSchedule;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(
     @Inject(POLICY_STORE) private readonly store: PolicyStore,
@@ -53,17 +54,12 @@ export class PolicyService implements OnApplicationBootstrap, OnApplicationShutd
 
   async onApplicationShutdown(): Promise<void> {
     this.schedule.stop();
-    await this.queue.catch(() => undefined);
+    await this.queue.idle;
   }
 
   /** Moves to the channel's version. Calls run one at a time. */
   refresh(): Promise<PolicyRefreshOutcome> {
-    const run = this.queue.then(
-      () => this.followChannel(),
-      () => this.followChannel(),
-    );
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.queue.run(() => this.followChannel());
   }
 
   private async followChannel(): Promise<PolicyRefreshOutcome> {

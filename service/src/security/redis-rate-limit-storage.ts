@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { LogThrottle } from '../logging/log-throttle.js';
+import { fleetRedis } from '../storage/fleet-redis.js';
 import { RateLimitStorage, ThrottlerStorageRecord } from './throttler-storage.interface.js';
 
 /**
@@ -20,16 +21,7 @@ export class RedisRateLimitStorage implements RateLimitStorage {
   private readonly store: ThrottlerStorageRedisService;
 
   constructor(url: string) {
-    this.redis = new Redis(url, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 1_000,
-      commandTimeout: 200,
-      // Keep trying to come back, at most once a second.
-      retryStrategy: (attempt) => Math.min(1_000, attempt * 100),
-    });
-    // Without a listener an unreachable Redis would be an unhandled 'error' event.
-    this.redis.on('error', (error: Error) =>
+    this.redis = fleetRedis(url, 200, (error) =>
       this.throttle.run('redis', (suppressed) =>
         this.logger.warn({ message: 'redis unreachable; rate limits fail open', reason: error.message, suppressed }),
       ),
