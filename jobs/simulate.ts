@@ -58,13 +58,14 @@ runCli(USAGE, async () => {
     await mkdir(path.dirname(out), { recursive: true });
     await writeFile(out, JSON.stringify({ shift_at: shiftAt ?? null, shock, months: rows }, null, 2) + '\n');
     process.stdout.write(
-      '| month | shocked | serving | approved | mean PD / true | production light | red grades | gate |\n',
+      '| month | shocked | serving | approved | mean PD / true | production light | portfolio light | yellow or red grades | gate |\n',
     );
-    process.stdout.write('| --- | --- | --- | --- | --- | --- | --- | --- |\n');
+    process.stdout.write('| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n');
     for (const r of rows)
       process.stdout.write(
         `| ${r.month} | ${r.shocked ? 'yes' : ''} | ${r.serving_version.slice(-7)} | ${r.approved} | ` +
-          `${r.true_calibration.ratio.toFixed(2)} | ${r.production_light ?? 'n/a'} | ${r.production_red_grades.join(' ')} | ${r.gate} |\n`,
+          `${r.true_calibration.ratio.toFixed(2)} | ${r.production_light ?? 'n/a'} | ${r.production_portfolio_light ?? 'n/a'} | ` +
+          `${r.production_flagged_grades.join(' ')} | ${r.gate} |\n`,
       );
     return 0;
   } finally {

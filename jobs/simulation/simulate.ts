@@ -60,7 +60,11 @@ export interface SimulatedMonth {
   true_calibration: { mean_pd: number; mean_true_pd: number; ratio: number };
   /** Production's backtest on the outcomes that arrived this month (applications of the month before). */
   production_light: TrafficLight | null;
+  /** The portfolio's own light (calibration in the large), beside the worst of it and the grades. */
+  production_portfolio_light: TrafficLight | null;
   production_red_grades: string[];
+  /** Grades judged yellow or red, with their light (R4:yellow). */
+  production_flagged_grades: string[];
   production_ece: number | null;
   gate: string;
   gate_reasons: string[];
@@ -157,7 +161,11 @@ export async function simulateYear(options: SimulationOptions): Promise<Simulate
       approved: answers.filter((a) => a.decision === 'approve').length,
       true_calibration: { mean_pd: meanPd, mean_true_pd: meanTrue, ratio: meanPd / meanTrue },
       production_light: backtest?.worst_light ?? null,
+      production_portfolio_light: backtest?.portfolio.light ?? null,
       production_red_grades: backtest?.red_grades ?? [],
+      production_flagged_grades: (backtest?.grades ?? [])
+        .filter((g) => g.light === 'yellow' || g.light === 'red')
+        .map((g) => `${g.grade}:${g.light}`),
       production_ece: backtest?.portfolio.expected_calibration_error ?? null,
       gate: run?.status ?? 'no outcomes yet',
       gate_reasons: run?.reasons ?? [],
