@@ -1,8 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promote, publishVerified } from '../../service/src/model/channels.js';
 import { FsModelStore } from '../../service/src/model/stores/fs-model-store.js';
+import { DEFAULT_POLICY } from '../../service/src/policy/default-policy.js';
+import { PolicyStore } from '../../service/src/policy/policy-store.js';
+import { FsBlobStore } from '../../service/src/storage/fs-blob-store.js';
 import { admin, ADMIN_TOKEN } from '../helpers/admin.js';
 import { VALID_APPLICATION } from '../helpers/applications.js';
 import { trainedFixtures, TrainedFixture } from '../helpers/model-fixtures.js';
@@ -80,6 +83,39 @@ describe('admin API', () => {
     const body: any = await response.json();
     expect(body).toMatchObject({ version: v1.version, created_at: v1.manifest.created_at, pinned: false });
     expect(body.metrics.roc_auc).toBe(v1.manifest.metrics.roc_auc);
+  });
+
+  it('shows the credit policy deciding now and reloads its channel on demand, refusing a broken one by name', async () => {
+    const builtIn = await admin(service.url, 'GET', '/admin/policy');
+    expect(builtIn.json).toMatchObject({ policy_version: 'default', knock_outs: [] });
+    const policies = new PolicyStore(new FsBlobStore(dir), NAME);
+    const band = {
+      ...DEFAULT_POLICY,
+      description: 'A refer band below the threshold',
+      cutoffs: { default: { approve_below: 0.05, decline_from: 'model_threshold' as const } },
+      examples: [{ ...DEFAULT_POLICY.examples[0], probability_of_default: 0.1, decision: 'refer' as const }],
+    };
+    const version = await policies.publish(band);
+    await policies.promote('production', version);
+    // The poll is off here (MODEL_POLL_INTERVAL_S=0 in the tests' services): the reload alone moves it.
+    expect((await admin(service.url, 'POST', '/admin/policy/reload')).json).toEqual({
+      status: 'swapped',
+      version,
+      previous: 'default',
+    });
+    expect((await admin(service.url, 'GET', '/admin/policy')).json).toMatchObject({ policy_version: version });
+    expect((await postJson(`${service.url}/predict`, VALID_APPLICATION)).json.policy_version).toBe(version);
+    // A pointer to a version that is not there: 422 with the reason, and the policy serving keeps serving.
+    await writeFile(
+      path.join(dir, NAME, 'policy-channels', 'production.json'),
+      JSON.stringify({ version: '20991231T000000Z-0000000', updated_at: new Date().toISOString(), previous: version }),
+    );
+    const refused = await admin(service.url, 'POST', '/admin/policy/reload');
+    expect(refused.status).toBe(422);
+    expect(refused.json.message.join(' ')).toContain('20991231T000000Z-0000000');
+    expect((await admin(service.url, 'GET', '/admin/policy')).json.policy_version).toBe(version);
+    // The store is shared with the next test's service, which would not become ready on a broken channel.
+    await policies.promote('production', version);
   });
 
   it('has no admin routes at all when ADMIN_TOKEN is unset', async () => {

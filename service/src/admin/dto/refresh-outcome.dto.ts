@@ -13,7 +13,4 @@ export class RefreshOutcomeDto {
 
   @ApiProperty({ type: String, nullable: true, required: false, description: 'After a swap: the version it replaced.' })
   previous?: string | null;
-
-  @ApiProperty({ required: false, description: 'Why nothing changed, when there is a reason worth saying.' })
-  reason?: string;
 }
