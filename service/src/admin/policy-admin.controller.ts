@@ -11,7 +11,8 @@ import { ApiErrors } from '../common/error-response.dto.js';
 import type { ServingPolicy } from '../policy/credit-policy.js';
 import { PolicyService } from '../policy/policy.service.js';
 import { Access } from '../security/access.decorator.js';
-import { PolicyReloadDto, ServingPolicyDto } from './dto/policy.dto.js';
+import { ServingPolicyDto } from './dto/policy.dto.js';
+import { RefreshOutcomeDto } from './dto/refresh-outcome.dto.js';
 
 @ApiTags('admin')
 @Access('admin')
@@ -32,11 +33,11 @@ export class PolicyAdminController {
   @Post('reload')
   @HttpCode(200)
   @ApiOperation({ summary: 'Check the policy channel now instead of waiting for the next poll' })
-  @ApiOkResponse({ type: PolicyReloadDto })
+  @ApiOkResponse({ type: RefreshOutcomeDto })
   @ApiErrors({
     422: 'The version the channel names failed verification (every problem named) or could not be read; the policy serving keeps serving.',
   })
-  async reload(): Promise<PolicyReloadDto> {
+  async reload(): Promise<RefreshOutcomeDto> {
     const outcome = await this.policies.refresh();
     if (outcome.status === 'failed') throw new UnprocessableEntityException({ message: outcome.reason, ...outcome });
     return outcome;

@@ -3,7 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { appConfig } from '../config/app.config.js';
 import { createBlobStore } from '../storage/create-blob-store.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { DECISION_LOG, SHARED_REFERRALS } from './decision-log.tokens.js';
+import { DECISION_LOG, SHARED_REFERRALS } from './decisions.tokens.js';
 import { SharedReferrals } from './shared-referrals.js';
 import { DecisionsController } from './decisions.controller.js';
 import { DecisionsService } from './decisions.service.js';

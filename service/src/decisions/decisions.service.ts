@@ -5,7 +5,7 @@ import { LogThrottle } from '../logging/log-throttle.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { ScoringEvents } from '../scoring/scoring-events.js';
 import { BlobExistsError, isTimeout, type BlobStore } from '../storage/blob-store.js';
-import { DECISION_LOG, SHARED_REFERRALS } from './decision-log.tokens.js';
+import { DECISION_LOG, SHARED_REFERRALS } from './decisions.tokens.js';
 import { FinalDecision, FinalDecisionRecord, finalDecisionRecord } from './final-decision.js';
 import { Referral, ReferralIndex } from './referral-index.js';
 import type { SharedReferrals } from './shared-referrals.js';

@@ -27,7 +27,7 @@ export class SharedReferrals {
     private readonly ttlS: number,
     private readonly metrics: MetricsService,
   ) {
-    this.redis = fleetRedis(url, 500, (error) => this.failed('error', error));
+    this.redis = fleetRedis(url, 500, (error) => this.failed(error));
   }
 
   share(referrals: readonly Referral[]): void {
@@ -43,10 +43,10 @@ export class SharedReferrals {
     pipeline
       .exec()
       .then((results) => {
-        const failures = (results ?? []).filter(([error]) => error).length;
-        if (failures > 0) this.failed('error', results!.find(([error]) => error)![0]!, failures);
+        const errors = (results ?? []).flatMap(([error]) => (error ? [error] : []));
+        if (errors.length > 0) this.failed(errors[0], errors.length);
       })
-      .catch((error: Error) => this.failed('error', error, referrals.length))
+      .catch((error: Error) => this.failed(error, referrals.length))
       .finally(() => this.inFlight--);
   }
 
@@ -56,8 +56,9 @@ export class SharedReferrals {
     return text === null ? null : (JSON.parse(text) as Referral);
   }
 
-  private failed(kind: 'error', error: Error, referrals = 0): void {
-    if (referrals > 0) this.metrics.referralShareFailures.inc({ reason: kind }, referrals);
+  /** Redis failed: the referrals it did not take are counted, and the fault logged at a limited rate. */
+  private failed(error: Error, referrals = 0): void {
+    if (referrals > 0) this.metrics.referralShareFailures.inc({ reason: 'error' }, referrals);
     this.throttle.run('redis-referrals', (suppressed) =>
       this.logger.warn({
         message: 'redis unreachable; referrals are known to the instance that answered them only',

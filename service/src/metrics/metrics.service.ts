@@ -219,8 +219,17 @@ export class MetricsService {
   }
 
   setActiveModel(version: string): void {
-    this.activeModel.reset();
-    this.activeModel.set({ version }, 1);
+    MetricsService.only(this.activeModel, version);
+  }
+
+  setActivePolicy(version: string): void {
+    MetricsService.only(this.activePolicy, version);
+  }
+
+  /** An info gauge that names one version at a time. */
+  private static only(gauge: Gauge<'version'>, version: string): void {
+    gauge.reset();
+    gauge.set({ version }, 1);
   }
 
   async render(): Promise<string> {

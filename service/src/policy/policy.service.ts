@@ -90,8 +90,7 @@ export class PolicyService implements OnApplicationBootstrap, OnApplicationShutd
     this.active = policy;
     this.failed = null;
     this.metrics.policySwaps.inc({ outcome: 'success' });
-    this.metrics.activePolicy.reset();
-    this.metrics.activePolicy.set({ version: policy.policy_version }, 1);
+    this.metrics.setActivePolicy(policy.policy_version);
     this.logger.log({
       message: 'credit policy activated',
       version: policy.policy_version,

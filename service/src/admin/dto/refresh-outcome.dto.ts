@@ -1,6 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-/** What a reload, activate or unpin did (model/model.service.ts RefreshOutcome). */
+/**
+ * What a reload, activate or unpin did: of the model (model/model.service.ts RefreshOutcome) or of the credit policy
+ * (policy/policy.service.ts PolicyRefreshOutcome).
+ */
 export class RefreshOutcomeDto {
   @ApiProperty({
     enum: ['unchanged', 'swapped'],
