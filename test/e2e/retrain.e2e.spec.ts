@@ -320,10 +320,10 @@ it('refuses a candidate whose probabilities are 30% too low (same ranking, same 
   // Its ranking is as good as production's: the AUC rules alone would have promoted it.
   expect(report.candidate!.roc_auc).toBeGreaterThan(report.production!.roc_auc - 0.02);
   expect(report.candidate!.calibration.worst_light).toBe('red');
-}, 120_000);
+});
 
 it('promotes the same candidate recalibrated (its log-odds shifted back)', async () => {
   const report = await retrainShifted('recalibrated', [Math.log(0.7), -Math.log(0.7)]);
   expect(report.reasons.join('; ')).toMatch(/no grade red/);
   expect(report.status).toBe('promoted');
-}, 120_000);
+});

@@ -1,5 +1,4 @@
 import { DuckDBInstance } from '@duckdb/node-api';
-import { jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -17,8 +16,6 @@ import { postJson, RunningService, startService, waitFor } from '../helpers/serv
  * the same probabilities, decisions, grades and reasons as POST /predict, the same messages for broken rows, a
  * re-run and a killed run that finish with every row once, bad parts refused with exit 2, and an S3 round trip.
  */
-jest.setTimeout(300_000);
-
 const ROWS = 10_000;
 let dir: string;
 let applications: LoanApplication[];
