@@ -8,7 +8,8 @@ import { fraction } from './job-inputs.js';
 
 const USAGE =
   'usage: npm run score-book -- --in FILE|DIR|s3://prefix --out DIR|s3://prefix [--store models] [--name loan-default] ' +
-  '[--version V | --channel production] [--key loan_id] [--reasons none|declines|all] [--workers N] ' +
+  '[--version V | --channel production] [--policy-version V|default | --policy-channel production] [--key loan_id] ' +
+  '[--reasons none|declines|all] [--workers N] ' +
   '[--max-reject-rate 0.01] [--part KEY | --single-part | --finalize]';
 /**
  * Exit codes: done; failed; bad arguments or a part that is not a book (not Parquet/CSV, a column missing or
@@ -27,6 +28,8 @@ runCli(
       name: { type: 'string', default: 'loan-default' },
       version: { type: 'string' },
       channel: { type: 'string', default: 'production' },
+      'policy-version': { type: 'string' },
+      'policy-channel': { type: 'string', default: process.env.POLICY_CHANNEL ?? 'production' },
       key: { type: 'string', default: 'loan_id' },
       reasons: { type: 'string', default: 'declines' },
       workers: { type: 'string', default: String(os.availableParallelism()) },
@@ -54,6 +57,12 @@ runCli(
           name: values.name as string,
           version: values.version as string | undefined,
           channel: values.channel as string,
+        },
+        policy: {
+          store: values.store as string,
+          name: values.name as string,
+          version: values['policy-version'] as string | undefined,
+          channel: values['policy-channel'] as string,
         },
         options: { key: values.key as string, reasons },
         workers,

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { LoadedModel } from '../../service/src/model/loaded-model.js';
+import type { ServingPolicy } from '../../service/src/policy/credit-policy.js';
 import { sha256 as sha256Of } from '../../service/src/model/sha256.js';
 import { isMissing, type BlobStore } from '../../service/src/storage/blob-store.js';
 import { fileSha256, LocalFiles } from '../tables/local-files.js';
@@ -21,6 +22,7 @@ export interface PartRecord extends PartCounts {
   output: { key: string; sha256: string; bytes: number };
   rejects: { key: string; rows: number };
   model_version: string;
+  policy_version: string;
   options: BookOptions;
   seconds: number;
   /** The peak resident memory of the process that scored it, so far (a worker scores parts one after another). */
@@ -29,12 +31,13 @@ export interface PartRecord extends PartCounts {
   skipped?: boolean;
 }
 
-/** The part's record when its output is complete for this input, model and options; else null. */
+/** The part's record when its output is complete for this input, model, policy and options; else null. */
 async function completeRecord(
   input: BlobStore,
   output: BlobStore,
   part: string,
   model: LoadedModel,
+  policy: ServingPolicy,
   options: BookOptions,
 ): Promise<PartRecord | null> {
   let record: PartRecord;
@@ -48,14 +51,15 @@ async function completeRecord(
     record.part === part &&
     record.input.identity === (await input.stat(part)) &&
     record.model_version === model.version &&
+    record.policy_version === policy.policy_version &&
     record.options.key === options.key &&
     record.options.reasons === options.reasons;
   return same && (await output.exists(record.output.key)) ? record : null;
 }
 
 /**
- * Scores one input part into the output, or skips it when a complete output for the same input, model and options
- * is already there. The order makes a killed run safe to start again: the scored rows and rejects are put whole
+ * Scores one input part into the output, or skips it when a complete output for the same input, model, policy and
+ * options is already there. The order makes a killed run safe to start again: the scored rows and rejects are put whole
  * (replacing any left by a killed attempt), and the record last; a part without a record is scored again, so
  * every row lands once.
  */
@@ -64,9 +68,10 @@ export async function runPart(
   output: BlobStore,
   part: string,
   model: LoadedModel,
+  policy: ServingPolicy,
   options: BookOptions,
 ): Promise<PartRecord> {
-  const done = await completeRecord(input, output, part, model, options);
+  const done = await completeRecord(input, output, part, model, policy, options);
   if (done) return { ...done, skipped: true };
   const started = Date.now();
   const stem = stemOf(part);
@@ -85,7 +90,7 @@ export async function runPart(
       rejectsFile: path.join(workDir, 'rejects.jsonl'),
       workDir: path.join(workDir, 'engine'),
     };
-    const counts = await scorePart(model, job);
+    const counts = await scorePart(model, policy, job);
     const scored = await readFile(job.outFile);
     await output.put(OUTPUT.rejects(stem), await readFile(job.rejectsFile), { contentType: 'application/x-ndjson' });
     await output.put(OUTPUT.part(stem), scored, { contentType: 'application/vnd.apache.parquet' });
@@ -100,6 +105,7 @@ export async function runPart(
       },
       rejects: { key: OUTPUT.rejects(stem), rows: counts.rejected },
       model_version: model.version,
+      policy_version: policy.policy_version,
       options,
       seconds: (Date.now() - started) / 1000,
       worker_peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),

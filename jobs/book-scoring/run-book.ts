@@ -7,7 +7,8 @@ import { createBlobStore } from '../../service/src/storage/create-blob-store.js'
 import { BookInputError } from './book-contract.js';
 import { openBookInput, OUTPUT, stemOf } from './book-layout.js';
 import { BookOptions, PartRecord, runPart } from './book-part-step.js';
-import { loadScoringModel, ModelChoice } from './scoring-model.js';
+import { loadScoringModel, ModelChoice, pinModel } from './scoring-model.js';
+import { loadScoringPolicy, PolicyChoice } from './scoring-policy.js';
 
 export interface BookRun {
   /** A file, a folder or an S3 prefix of parts. */
@@ -15,6 +16,8 @@ export interface BookRun {
   /** A folder or an S3 prefix. */
   output: string;
   model: ModelChoice;
+  /** The credit policy that decides (the store's policy channel by default, as the service follows it). */
+  policy: PolicyChoice;
   options: BookOptions;
   /** Local worker processes (1: score in this process). */
   workers: number;
@@ -34,7 +37,9 @@ export interface BookManifest {
   reason?: string;
   finished_at: string;
   model: { name: string; version: string; onnx_sha256: string; threshold: number };
-  /** What each reason code in the output says (the version's catalogue), when reasons were asked for. */
+  /** The credit policy that decided every row, and each of its knock-outs' code and words (a reason code's). */
+  policy: { version: string; knock_outs: { code: string; field: string; text: string }[] };
+  /** What each model reason code in the output says (the version's catalogue), when reasons were asked for. */
   reason_catalogue?: unknown[];
   input: string;
   output: string;
@@ -42,11 +47,15 @@ export interface BookManifest {
   rows: number;
   scored: number;
   rejected: number;
-  /** Scored rows the version declines. */
+  /** Scored rows the policy declines. */
   declined: number;
+  /** Scored rows the policy refers to a person. */
+  referred: number;
   reject_rate: number;
   rejected_by_field: Record<string, number>;
-  parts: (Omit<PartRecord, 'options' | 'model_version' | 'rejected_by_field'> & { skipped: boolean })[];
+  parts: (Omit<PartRecord, 'options' | 'model_version' | 'policy_version' | 'rejected_by_field'> & {
+    skipped: boolean;
+  })[];
 }
 
 /** Exit code of a run whose rows broke the contract past --max-reject-rate. */
@@ -84,7 +93,13 @@ function scoreInWorkers(run: BookRun, parts: string[], inputLocation: string, on
         if (current !== null)
           reject(new Error(`a worker ended (${signal ?? `exit code ${code}`}) while scoring ${current}`));
       });
-      child.send({ model: run.model, input: inputLocation, output: run.output, options: run.options });
+      child.send({
+        model: run.model,
+        policy: run.policy,
+        input: inputLocation,
+        output: run.output,
+        options: run.options,
+      });
     });
   return Promise.all(Array.from({ length: Math.min(run.workers, parts.length) }, worker)).catch((error: Error) => {
     for (const child of children) child.kill();
@@ -97,6 +112,8 @@ function scoreInWorkers(run: BookRun, parts: string[], inputLocation: string, on
  * are few.
  */
 async function finalize(run: BookRun, output: BlobStore, parts: string[], skipped: Set<string>): Promise<BookManifest> {
+  // The policy first: cheap, and one that fails verification stops the step before a model is loaded.
+  const policy = await loadScoringPolicy(run.policy);
   const model = await loadScoringModel(run.model);
   try {
     const records: PartRecord[] = [];
@@ -107,6 +124,10 @@ async function finalize(run: BookRun, output: BlobStore, parts: string[], skippe
       const record = JSON.parse((await output.get(key)).toString('utf8')) as PartRecord;
       if (record.model_version !== model.version)
         throw new Error(`${part} was scored by ${record.model_version}, not ${model.version}: run it again`);
+      if (record.policy_version !== policy.policy_version)
+        throw new Error(
+          `${part} was decided by policy ${record.policy_version}, not ${policy.policy_version}: run it again`,
+        );
       if (record.rows !== record.scored + record.rejected)
         throw new Error(
           `${part}: ${record.rows} rows read but ${record.scored} scored and ${record.rejected} rejected`,
@@ -115,7 +136,7 @@ async function finalize(run: BookRun, output: BlobStore, parts: string[], skippe
     }
     const sum = (pick: (r: PartRecord) => number) => records.reduce((total, r) => total + pick(r), 0);
     const [rows, scored, rejected] = [sum((r) => r.rows), sum((r) => r.scored), sum((r) => r.rejected)];
-    const declined = sum((r) => r.declined);
+    const [declined, referred] = [sum((r) => r.declined), sum((r) => r.referred)];
     const rejectedByField: Record<string, number> = {};
     for (const r of records)
       for (const [field, n] of Object.entries(r.rejected_by_field))
@@ -136,6 +157,10 @@ async function finalize(run: BookRun, output: BlobStore, parts: string[], skippe
         onnx_sha256: model.manifest.onnx.sha256,
         threshold: model.threshold,
       },
+      policy: {
+        version: policy.policy_version,
+        knock_outs: policy.knock_outs.map(({ code, field, text }) => ({ code, field, text })),
+      },
       ...(run.options.reasons !== 'none' ? { reason_catalogue: model.manifest.explanation?.reasons ?? [] } : {}),
       input: run.input,
       output: run.output,
@@ -144,12 +169,15 @@ async function finalize(run: BookRun, output: BlobStore, parts: string[], skippe
       scored,
       rejected,
       declined,
+      referred,
       reject_rate: rejectRate,
       rejected_by_field: rejectedByField,
-      parts: records.map(({ options: _o, model_version: _m, rejected_by_field: _r, skipped: _s, ...rest }) => ({
-        ...rest,
-        skipped: skipped.has(rest.part),
-      })),
+      parts: records.map(
+        ({ options: _o, model_version: _m, policy_version: _p, rejected_by_field: _r, skipped: _s, ...rest }) => ({
+          ...rest,
+          skipped: skipped.has(rest.part),
+        }),
+      ),
     };
     await output.put(OUTPUT.manifest, Buffer.from(JSON.stringify(manifest, null, 2) + '\n'), {
       contentType: 'application/json',
@@ -184,9 +212,11 @@ export async function runBook(run: BookRun): Promise<BookManifest | PartRecord> 
   }
   if (run.part !== undefined) {
     if (!input.parts.includes(run.part)) throw new BookInputError(`${run.part}: not a part of ${run.input}`);
+    // The policy first: cheap, and one that fails verification stops the step before a model is loaded.
+    const policy = await loadScoringPolicy(run.policy);
     const model = await loadScoringModel(run.model);
     try {
-      const record = await runPart(input.store, output, run.part, model, run.options);
+      const record = await runPart(input.store, output, run.part, model, policy, run.options);
       log(record);
       return record;
     } finally {
@@ -195,6 +225,10 @@ export async function runBook(run: BookRun): Promise<BookManifest | PartRecord> 
   }
   const skipped = new Set<string>();
   if (!run.finalize) {
+    // Every part of a local run is decided by one model version and one policy version, read once here: a
+    // promotion while it runs does not split the book (the finalize step still checks every part's record).
+    const policy = await loadScoringPolicy(run.policy);
+    run = { ...run, model: await pinModel(run.model), policy: { ...run.policy, version: policy.policy_version } };
     const onRecord = (record: PartRecord) => {
       if (record.skipped) skipped.add(record.part);
       log(record);
@@ -202,7 +236,7 @@ export async function runBook(run: BookRun): Promise<BookManifest | PartRecord> 
     if (run.workers <= 1) {
       const model = await loadScoringModel(run.model);
       try {
-        for (const part of input.parts) onRecord(await runPart(input.store, output, part, model, run.options));
+        for (const part of input.parts) onRecord(await runPart(input.store, output, part, model, policy, run.options));
       } finally {
         await model.release();
       }

@@ -12,8 +12,8 @@ import { open } from 'node:fs/promises';
 import { INPUT_FIELDS, LoanApplication } from '../../service/src/contract/loan-application.contract.js';
 import type { LoadedModel } from '../../service/src/model/loaded-model.js';
 import { explainRows } from '../../service/src/model/explain-rows.js';
-import { answerUnder } from '../../service/src/predict/answer.js';
-import { BUILT_IN_POLICY } from '../../service/src/policy/default-policy.js';
+import { answerOf } from '../../service/src/predict/answer.js';
+import { decide, type ServingPolicy } from '../../service/src/policy/credit-policy.js';
 import { openEngine, sqlString } from '../tables/engine.js';
 import {
   BookInputError,
@@ -46,8 +46,10 @@ export interface PartCounts {
   rows: number;
   scored: number;
   rejected: number;
-  /** Scored rows the version declines. */
+  /** Scored rows the policy declines. */
   declined: number;
+  /** Scored rows the policy refers to a person. */
+  referred: number;
   /** Rejected rows by the field of their first problem. */
   rejected_by_field: Record<string, number>;
 }
@@ -88,14 +90,14 @@ async function describe(connection: DuckDBConnection, job: PartJob): Promise<Map
  * rejected rows
  * (when the first pass counted any) with the API's own messages.
  */
-export async function scorePart(model: LoadedModel, job: PartJob): Promise<PartCounts> {
+export async function scorePart(model: LoadedModel, policy: ServingPolicy, job: PartJob): Promise<PartCounts> {
   const engine = await openEngine({
     workDir: job.workDir,
     memoryLimitMb: PART_ENGINE_MB,
     threads: 1,
     preserveOrder: true,
   });
-  const counts: PartCounts = { rows: 0, scored: 0, rejected: 0, declined: 0, rejected_by_field: {} };
+  const counts: PartCounts = { rows: 0, scored: 0, rejected: 0, declined: 0, referred: 0, rejected_by_field: {} };
   try {
     const problem = columnProblems(job.part, await describe(engine.connection, job), job.key, job.format);
     if (problem) throw new BookInputError(problem);
@@ -106,11 +108,11 @@ export async function scorePart(model: LoadedModel, job: PartJob): Promise<PartC
         `FROM (SELECT ${typedColumns(job.key)}, ${rawNumberColumns()} FROM ${source(job)})`,
     );
     await engine.connection.run(
-      `CREATE TABLE scored (row_number INTEGER, probability_of_default DOUBLE, decision UTINYINT, rating_grade UTINYINT` +
-        `${withReasons ? ', reasons VARCHAR' : ''})`,
+      `CREATE TABLE scored (row_number INTEGER, probability_of_default DOUBLE, decision UTINYINT, rating_grade UTINYINT, ` +
+        `rules_fired VARCHAR${withReasons ? ', reasons VARCHAR' : ''})`,
     );
     const appender = await (await engine.connect()).createAppender('scored');
-    const types = [INTEGER, DOUBLE, UTINYINT, UTINYINT, ...(withReasons ? [VARCHAR] : [])];
+    const types = [INTEGER, DOUBLE, UTINYINT, UTINYINT, VARCHAR, ...(withReasons ? [VARCHAR] : [])];
 
     const stream = await engine.connection.stream(`SELECT row_number, book_valid, ${validInputColumns()} FROM book`);
     let pending: { rows: number[]; applications: LoanApplication[] } = { rows: [], applications: [] };
@@ -118,7 +120,9 @@ export async function scorePart(model: LoadedModel, job: PartJob): Promise<PartC
       if (pending.rows.length === 0) return;
       const batch = pending;
       pending = { rows: [], applications: [] };
-      counts.declined += await appendScored(model, batch, job.reasons, appender, types);
+      const decided = await appendScored(model, policy, batch, job.reasons, appender, types);
+      counts.declined += decided.declined;
+      counts.referred += decided.referred;
       counts.scored += batch.rows.length;
     };
     // The next chunk is asked for before this one is worked on: DuckDB reads while JavaScript scores.
@@ -146,7 +150,9 @@ export async function scorePart(model: LoadedModel, job: PartJob): Promise<PartC
       `COPY (SELECT row_number, book_key AS ${key}, probability_of_default, ` +
         `list_extract(${names(DECISIONS)}, decision + 1) AS decision, ${model.threshold}::DOUBLE AS threshold, ` +
         `${sqlString(model.version)} AS model_version, ` +
-        `list_extract(${names(model.ratingGrades)}, rating_grade + 1) AS rating_grade` +
+        `list_extract(${names(model.ratingGrades)}, rating_grade + 1) AS rating_grade, ` +
+        `${sqlString(policy.policy_version)} AS policy_version, ` +
+        `CASE WHEN rules_fired = '' THEN []::VARCHAR[] ELSE string_split(rules_fired, ';') END AS rules_fired` +
         `${withReasons ? `, string_split(reasons, ';') AS reason_codes` : ''} ` +
         `FROM (SELECT row_number AS book_row, book_key FROM book WHERE book_valid) POSITIONAL JOIN scored ` +
         `WHERE CASE WHEN book_row = row_number THEN true ELSE error('the scored rows are out of step with the part') END) ` +
@@ -160,7 +166,8 @@ export async function scorePart(model: LoadedModel, job: PartJob): Promise<PartC
 }
 
 /** The decisions in the order of their codes in the scored table. */
-const DECISIONS = ['approve', 'decline'] as const;
+const DECISIONS = ['approve', 'decline', 'refer'] as const;
+const DECISION_CODE: Record<(typeof DECISIONS)[number], number> = { approve: 0, decline: 1, refer: 2 };
 
 /** The rejected rows, each explained by the API's validator: row number, key, the first field and its message. */
 async function writeRejects(connection: DuckDBConnection, job: PartJob, counts: PartCounts, expected: number) {
@@ -193,59 +200,69 @@ async function writeRejects(connection: DuckDBConnection, job: PartJob, counts: 
 }
 
 /**
- * Scores a batch as the API does (one session run), and appends its answers in DuckDB-sized chunks; resolves the
- * number it declines.
+ * Scores a batch as the API does (one session run), decides it under the policy, and appends its answers in
+ * DuckDB-sized chunks; resolves how many it declines and refers.
  */
 async function appendScored(
   model: LoadedModel,
+  policy: ServingPolicy,
   batch: { rows: number[]; applications: LoanApplication[] },
   reasons: ReasonsOption,
   appender: DuckDBAppender,
   types: DuckDBType[],
-): Promise<number> {
+): Promise<{ declined: number; referred: number }> {
   const { rows, applications } = batch;
   const scores = await model.score(applications);
-  // The book is decided by the version's threshold (the built-in policy); its probabilities are what a policy reads.
-  const answers = applications.map((application, i) => answerUnder(BUILT_IN_POLICY, model, application, scores[i]));
+  const outcomes = applications.map((application, i) => decide(policy, application, scores[i], model.threshold));
+  const answers = outcomes.map((outcome, i) => answerOf(model, scores[i], outcome, policy.policy_version));
   const explained =
     reasons === 'none'
       ? null
       : reasonCodes(
           model,
           applications,
-          answers.map((a) => reasons === 'all' || a.decision === 'decline'),
+          outcomes.map((o) => o.knock_outs.map((rule) => rule.code)),
+          answers.map((a) => reasons === 'all' || a.decision !== 'approve'),
         );
+  const decided = { declined: 0, referred: 0 };
   for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
     const end = Math.min(rows.length, start + CHUNK_ROWS);
-    const columns: (string | number | null)[][] = [[], [], [], []];
+    const columns: (string | number | null)[][] = [[], [], [], [], []];
     if (explained) columns.push([]);
     for (let i = start; i < end; i++) {
+      const { decision } = answers[i];
+      if (decision === 'decline') decided.declined++;
+      else if (decision === 'refer') decided.referred++;
       columns[0].push(rows[i]);
       columns[1].push(answers[i].probability_of_default);
-      columns[2].push(answers[i].decision === 'decline' ? 1 : 0);
+      columns[2].push(DECISION_CODE[decision]);
       columns[3].push(model.ratingGrades.indexOf(answers[i].rating_grade));
-      if (explained) columns[4].push(explained[i]);
+      columns[4].push(answers[i].rules_fired.join(';'));
+      if (explained) columns[5].push(explained[i]);
     }
     const chunk = DuckDBDataChunk.create(types, end - start);
     chunk.setColumns(columns);
     appender.appendDataChunk(chunk);
   }
-  return answers.filter((a) => a.decision === 'decline').length;
+  return decided;
 }
 
 /**
- * Each chosen row's reason codes (the API's `reasons[].code`, in its order), ';'-joined, from the same explainer the
- * service uses. Codes, not the sentences: a book's declines run to millions, and each code's words are in the
- * version's reason catalogue, which the run's manifest carries.
+ * Each chosen row's reason codes (the API's `reasons[].code`, in its order: a knock-out's own first, then the
+ * model's), ';'-joined, from the same explainer the service uses. Codes, not the sentences: a book's declines run to
+ * millions, and each code's words are in the run's manifest (the version's reason catalogue, the policy's rules).
  */
-function reasonCodes(model: LoadedModel, applications: LoanApplication[], chosen: boolean[]): (string | null)[] {
-  const out: (string | null)[] = new Array(applications.length).fill(null);
+function reasonCodes(
+  model: LoadedModel,
+  applications: LoanApplication[],
+  ruleCodes: string[][],
+  chosen: boolean[],
+): (string | null)[] {
+  // A knock-out's codes stand even for a version without trees (no model reasons), as the API's do.
+  const out = ruleCodes.map((codes, i) => (chosen[i] && codes.length > 0 ? codes.join(';') : null));
   const rows = chosen.flatMap((c, i) => (c ? [i] : []));
   explainRows(model, applications, rows, (i, phi, explainer) => {
-    out[i] = explainer
-      .reasons(applications[i], phi)
-      .map((reason) => reason.code)
-      .join(';');
+    out[i] = [...ruleCodes[i], ...explainer.reasons(applications[i], phi).map((reason) => reason.code)].join(';');
   });
   return out;
 }

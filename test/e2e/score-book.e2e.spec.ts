@@ -1,13 +1,15 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { INPUT_FIELDS, LoanApplication } from '../../service/src/contract/loan-application.contract.js';
+import { PolicyStore } from '../../service/src/policy/policy-store.js';
+import { createBlobStore } from '../../service/src/storage/create-blob-store.js';
 import { randomApplications } from '../helpers/applications.js';
 import { runJob } from '../helpers/cli.js';
-import { ROOT } from '../helpers/paths.js';
+import { DEMO_STORE, ROOT } from '../helpers/paths.js';
 import { startS3Server, S3TestServer } from '../helpers/s3-server.js';
 import { postJson, RunningService, startService, waitFor } from '../helpers/service-process.js';
 
@@ -161,6 +163,72 @@ it('scores every valid row as POST /predict answers it and rejects the rest with
     expect(reject.message).toBe(api.json.errors[0].message);
   }
   expect(rejects.at(-1)).toMatchObject({ field: 'loan_id', message: 'loan_id must not be empty', loan_id: null });
+});
+
+it("decides the book by the store's published policy, as a service on that store answers: knock-outs, referrals, rules and reasons", async () => {
+  // A copy of the demo store with the example policy (two knock-outs, a refer band, a segment) published and promoted.
+  const store = path.join(dir, 'policy-store');
+  await cp(DEMO_STORE, store, { recursive: true });
+  const policies = new PolicyStore(await createBlobStore(store), 'loan-default');
+  const example = JSON.parse(await readFile(path.join(ROOT, 'docs/credit-policy.example.json'), 'utf8'));
+  const version = await policies.publish(example);
+  await policies.promote('production', version);
+  const decidedBy = await startService({ MODEL_STORE: store });
+  try {
+    const part = path.join(dir, 'book', 'part-csv.csv');
+    const out = path.join(dir, 'out-policy');
+    const run = await scoreBook(['--in', part, '--out', out, '--store', store, '--reasons', 'declines']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const manifest = JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.policy.version).toBe(version);
+    expect(manifest.policy.knock_outs.map((k: { code: string }) => k.code)).toEqual(['K01', 'K02']);
+
+    const scored = await sql(`SELECT * FROM read_parquet('${out}/parts/*.parquet') ORDER BY loan_id`);
+    const predictions: Record<string, unknown>[] = [];
+    for (let start = 0; start < scored.length; start += 1000) {
+      const answer = await postJson(`${decidedBy.url}/predict/batch`, {
+        applications: scored.slice(start, start + 1000).map((r) => applications[Number(String(r.loan_id).slice(1))]),
+      });
+      expect(answer.status).toBe(200);
+      predictions.push(...answer.json.predictions);
+    }
+    const mix: Record<string, number> = {};
+    let knockedOut = 0;
+    predictions.forEach((p, i) => {
+      const row = scored[i];
+      expect([row.decision, row.policy_version, row.rules_fired, row.rating_grade]).toEqual([
+        p.decision,
+        p.policy_version,
+        p.rules_fired,
+        p.rating_grade,
+      ]);
+      expect(row.reason_codes).toEqual(
+        p.decision === 'approve' ? null : (p.reasons as { code: string }[]).map((r) => r.code),
+      );
+      mix[p.decision as string] = (mix[p.decision as string] ?? 0) + 1;
+      if ((p.rules_fired as string[]).some((code) => code.startsWith('K'))) knockedOut++;
+    });
+    console.log(`book under policy ${version}: ${JSON.stringify(mix)}, ${knockedOut} declined by a knock-out`);
+    expect(manifest).toMatchObject({ declined: mix.decline, referred: mix.refer });
+    expect(mix.refer).toBeGreaterThan(20);
+    expect(knockedOut).toBeGreaterThan(20);
+
+    // The same output under the built-in policy: the part is scored again (its record was made under another
+    // policy), and decided by the model's threshold alone.
+    const built = await scoreBook(['--in', part, '--out', out, '--store', store, '--policy-version', 'default']);
+    expect(built.code).toBe(0);
+    const again = JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8'));
+    expect(again.parts[0].skipped).toBe(false);
+    expect(again).toMatchObject({ policy: { version: 'default', knock_outs: [] }, referred: 0 });
+    const [wrong] = await sql(
+      `SELECT count(*) FILTER (WHERE decision <> CASE WHEN probability_of_default >= threshold THEN 'decline' ELSE 'approve' END ` +
+        `OR len(rules_fired) > 0) AS n FROM read_parquet('${out}/parts/*.parquet')`,
+    );
+    expect(wrong).toEqual({ n: '0' });
+  } finally {
+    await decidedBy.stop();
+  }
 });
 
 it('skips complete parts on a re-run and finishes a killed run with every row once', async () => {
