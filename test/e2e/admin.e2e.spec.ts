@@ -113,6 +113,10 @@ describe('admin API', () => {
     const refused = await admin(service.url, 'POST', '/admin/policy/reload');
     expect(refused.status).toBe(422);
     expect(refused.json.message.join(' ')).toContain('20991231T000000Z-0000000');
+    // Asked again (or after a timed poll met it first): still a 422 with the reason, not a 200 'unchanged'.
+    const again = await admin(service.url, 'POST', '/admin/policy/reload');
+    expect(again.status).toBe(422);
+    expect(again.json.message.join(' ')).toContain('20991231T000000Z-0000000');
     expect((await admin(service.url, 'GET', '/admin/policy')).json.policy_version).toBe(version);
     // The store is shared with the next test's service, which would not become ready on a broken channel.
     await policies.promote('production', version);

@@ -1,13 +1,14 @@
-import { Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { appConfig } from '../config/app.config.js';
 import { ChallengersService } from '../model/challengers.service.js';
 import { describeVersions, readChallenger } from '../model/channels.js';
 import { VERSION_PATTERN } from '../model/manifest.js';
 import { MODEL_STORE, type ModelStore } from '../model/model-store.js';
-import { ActivateOutcome, ModelService } from '../model/model.service.js';
+import { ModelService } from '../model/model.service.js';
 import { ModelListDto } from './dto/model-list.dto.js';
 import { RefreshOutcomeDto } from './dto/refresh-outcome.dto.js';
+import { refreshAnswer } from './refresh-answer.js';
 
 /** The admin routes' work: the store's versions beside what this instance serves, and model moves as answers. */
 @Injectable()
@@ -57,25 +58,15 @@ export class AdminService {
   async reload(): Promise<RefreshOutcomeDto> {
     // Side by side: a frozen store costs one deadline, not one per channel.
     const [outcome] = await Promise.all([this.models.refresh(), this.challengers.refresh()]);
-    return answer(outcome);
+    return refreshAnswer(outcome);
   }
 
   async activate(version: string): Promise<RefreshOutcomeDto> {
     if (!VERSION_PATTERN.test(version)) throw new NotFoundException(`'${version.slice(0, 64)}' is not a version id`);
-    return answer(await this.models.activate(version));
+    return refreshAnswer(await this.models.activate(version));
   }
 
   async unpin(): Promise<RefreshOutcomeDto> {
-    return answer(await this.models.unpin());
+    return refreshAnswer(await this.models.unpin());
   }
-}
-
-/**
- * A move that did not happen is an error answer: 404 for an unknown version, 422 (with the outcome) for a failed load.
- */
-function answer(outcome: ActivateOutcome): RefreshOutcomeDto {
-  if (outcome.status === 'not_found')
-    throw new NotFoundException(`version ${outcome.version} is not in the model store`);
-  if (outcome.status === 'failed') throw new UnprocessableEntityException({ message: outcome.reason, ...outcome });
-  return outcome;
 }

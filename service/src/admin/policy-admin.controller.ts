@@ -1,11 +1,4 @@
-import {
-  Controller,
-  Get,
-  HttpCode,
-  Post,
-  ServiceUnavailableException,
-  UnprocessableEntityException,
-} from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/error-response.dto.js';
 import type { ServingPolicy } from '../policy/credit-policy.js';
@@ -13,6 +6,7 @@ import { PolicyService } from '../policy/policy.service.js';
 import { Access } from '../security/access.decorator.js';
 import { ServingPolicyDto } from './dto/policy.dto.js';
 import { RefreshOutcomeDto } from './dto/refresh-outcome.dto.js';
+import { refreshAnswer } from './refresh-answer.js';
 
 @ApiTags('admin')
 @Access('admin')
@@ -38,8 +32,6 @@ export class PolicyAdminController {
     422: 'The version the channel names failed verification (every problem named) or could not be read; the policy serving keeps serving.',
   })
   async reload(): Promise<RefreshOutcomeDto> {
-    const outcome = await this.policies.refresh();
-    if (outcome.status === 'failed') throw new UnprocessableEntityException({ message: outcome.reason, ...outcome });
-    return outcome;
+    return refreshAnswer(await this.policies.refresh());
   }
 }

@@ -22,11 +22,8 @@ import { ARTIFACT_PREFLIGHT } from './off-thread-verifier.js';
 import { ModelRejectedError } from './verify-artifact.js';
 import { ChannelPointer } from './manifest.js';
 import { MODEL_STORE, type ModelStore } from './model-store.js';
+import type { RefreshOutcome } from './refresh-outcome.js';
 
-export type RefreshOutcome =
-  | { status: 'unchanged'; version: string | null }
-  | { status: 'swapped'; version: string; previous: string | null }
-  | { status: 'failed'; version: string | null; reason: string; serving: string | null };
 export type ActivateOutcome = RefreshOutcome | { status: 'not_found'; version: string };
 
 /** What a failed version looked like when it failed: it is tried again only once one of these changes. */

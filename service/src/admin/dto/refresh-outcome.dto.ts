@@ -1,9 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 
-/**
- * What a reload, activate or unpin did: of the model (model/model.service.ts RefreshOutcome) or of the credit policy
- * (policy/policy.service.ts PolicyRefreshOutcome).
- */
+/** What a reload, activate or unpin did, of the model or of the credit policy (model/refresh-outcome.ts). */
 export class RefreshOutcomeDto {
   @ApiProperty({
     enum: ['unchanged', 'swapped'],
