@@ -37,15 +37,23 @@ type Verdict = { status: number; message: string; kind: string; header?: [string
  * With the in-process counters the hook never awaits; with a remote store it awaits at most
  * STORAGE_DEADLINE_MS and lets the request through if the store does not answer (counted and logged).
  */
+/**
+ * A route kind checked by a bearer token: its tokens, whose each one is (reviewers: the name a decision records),
+ * the kind its failures are counted under, and what a 401 asks for.
+ */
+interface Bearer {
+  secrets: SecretSet;
+  names: readonly string[] | null;
+  kind: string;
+  asks: string;
+}
+
 @Injectable()
 export class RequestGate {
   private readonly logger = new Logger(RequestGate.name);
   private readonly throttle = new LogThrottle(5_000);
   private readonly apiKeys: SecretSet;
-  private readonly adminToken: SecretSet;
-  private readonly metricsToken: SecretSet;
-  private readonly reviewerTokens: SecretSet;
-  private readonly reviewerNames: string[];
+  private readonly bearers: Record<Exclude<AccessKind, 'client'>, Bearer>;
   /** Client networks refused for wrong credentials, and until when (ms); learnt from the shared counter. */
   private readonly refused = new Map<string, number>();
 
@@ -55,10 +63,17 @@ export class RequestGate {
     private readonly metrics: MetricsService,
   ) {
     this.apiKeys = new SecretSet(config.apiKeys);
-    this.adminToken = new SecretSet(config.adminToken ? [config.adminToken] : []);
-    this.metricsToken = new SecretSet(config.metricsToken ? [config.metricsToken] : []);
-    this.reviewerTokens = new SecretSet(config.reviewers.map((r) => r.token));
-    this.reviewerNames = config.reviewers.map((r) => r.name);
+    const one = (token: string | null | undefined) => new SecretSet(token ? [token] : []);
+    this.bearers = {
+      admin: { secrets: one(config.adminToken), names: null, kind: 'admin_token', asks: 'ADMIN_TOKEN' },
+      monitoring: { secrets: one(config.metricsToken), names: null, kind: 'metrics_token', asks: 'METRICS_TOKEN' },
+      reviewer: {
+        secrets: new SecretSet(config.reviewers.map((r) => r.token)),
+        names: config.reviewers.map((r) => r.name),
+        kind: 'reviewer_token',
+        asks: 'a token of REVIEWER_TOKENS',
+      },
+    };
     if (config.apiKeys.length > 0 && config.trustedProxies.length === 0) {
       this.logger.warn({
         message:
@@ -90,7 +105,7 @@ export class RequestGate {
   /** The credential check for a route kind; on success, the client to count the request against. */
   private check(access: AccessKind, request: FastifyRequest): Verdict {
     const ip = request.ip;
-    if (access === 'monitoring' && this.metricsToken.size === 0) return { client: `monitoring:${ip}` };
+    if (access === 'monitoring' && this.bearers.monitoring.secrets.size === 0) return { client: `monitoring:${ip}` };
     if (access === 'client' && this.apiKeys.size === 0) return { client: `ip:${ip}` };
     if (access === 'client') {
       const given = request.headers[API_KEY_HEADER];
@@ -99,27 +114,21 @@ export class RequestGate {
       if (index >= 0) return { client: `key:${this.apiKeys.ids[index]}` };
       return this.failed(ip, 'api_key', 401, `a valid ${API_KEY_HEADER} header is required`);
     }
-    const secrets =
-      access === 'admin' ? this.adminToken : access === 'reviewer' ? this.reviewerTokens : this.metricsToken;
-    const kind = `${access === 'monitoring' ? 'metrics' : access}_token`;
+    const { secrets, names, kind, asks } = this.bearers[access];
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
     const index = match ? secrets.indexOf(match[1]) : -1;
-    if (access === 'reviewer' && index >= 0) {
+    if (index >= 0) {
+      if (!names) return { client: `${access}:${ip}` };
       // The credential names the reviewer: a final decision records who made it, never who said they did.
-      (request as ReviewedRequest)[REVIEWER] = this.reviewerNames[index];
-      return { client: `reviewer:${this.reviewerNames[index]}` };
+      (request as ReviewedRequest)[REVIEWER] = names[index];
+      return { client: `${access}:${names[index]}` };
     }
-    if (index >= 0) return { client: `${access}:${ip}` };
-    if (!match) {
-      const name = { admin: 'ADMIN_TOKEN', reviewer: 'a token of REVIEWER_TOKENS', monitoring: 'METRICS_TOKEN' }[
-        access
-      ];
-      return this.failed(ip, kind, 401, `${access} routes need Authorization: Bearer <${name}>`, [
+    if (!match)
+      return this.failed(ip, kind, 401, `${access} routes need Authorization: Bearer <${asks}>`, [
         'www-authenticate',
         'Bearer',
       ]);
-    }
     return this.failed(ip, kind, 403, `the ${access} token is not valid`);
   }
 
