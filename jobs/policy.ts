@@ -1,8 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseCli, required, runCli, UsageError } from '../scripts/lib/cli.js';
-import type { CreditPolicy } from '../service/src/policy/credit-policy.js';
-import { policyProblems } from '../service/src/policy/policy-problems.js';
-import { PolicyStore, PolicyVerificationError } from '../service/src/policy/policy-store.js';
+import { PolicyStore, PolicyVerificationError, verifiedPolicy } from '../service/src/policy/policy-store.js';
 import type { BlobStore } from '../service/src/storage/blob-store.js';
 import { createBlobStore } from '../service/src/storage/create-blob-store.js';
 import { withEngine } from './tables/engine.js';
@@ -30,11 +28,16 @@ async function readPolicy(file: string): Promise<unknown> {
   }
 }
 
-async function verified(file: string): Promise<CreditPolicy> {
+/** The work on a policy file (verifying or publishing it), or exit 2 naming every problem the file has. */
+async function orUsage<T>(file: string, work: (doc: unknown) => Promise<T>): Promise<T> {
   const doc = await readPolicy(file);
-  const problems = await policyProblems(doc);
-  if (problems.length > 0) throw new UsageError(`${file} fails verification:\n  ${problems.join('\n  ')}`);
-  return doc as CreditPolicy;
+  try {
+    return await work(doc);
+  } catch (error) {
+    if (error instanceof PolicyVerificationError)
+      throw new UsageError(`${file} fails verification:\n  ${error.problems.join('\n  ')}`);
+    throw error;
+  }
 }
 
 function dateOption(values: Record<string, unknown>, name: string): Date | undefined {
@@ -77,7 +80,7 @@ runCli(USAGE, async () => {
   const store = async () => new PolicyStore(await createBlobStore(required(values, 'store')), String(values.name));
   if (command === 'verify') {
     if (!argument) throw new UsageError('verify needs the policy FILE');
-    await verified(argument);
+    await orUsage(argument, verifiedPolicy);
     process.stdout.write(
       `${argument}: verified (schema, fields, cut-offs, segments, every example decided as stated)\n`,
     );
@@ -86,19 +89,15 @@ runCli(USAGE, async () => {
   if (command === 'publish') {
     if (!argument) throw new UsageError('publish needs the policy FILE');
     const policies = await store();
-    try {
-      const version = await policies.publish(await readPolicy(argument));
-      process.stdout.write(JSON.stringify({ published: version, store: policies.location }) + '\n');
-      return 0;
-    } catch (error) {
-      if (error instanceof PolicyVerificationError)
-        throw new UsageError(`${argument} fails verification:\n  ${error.problems.join('\n  ')}`);
-      throw error;
-    }
+    const version = await orUsage(argument, (doc) => policies.publish(doc));
+    process.stdout.write(JSON.stringify({ published: version, store: policies.location }) + '\n');
+    return 0;
   }
   if (command === 'replay') {
     const version = values.version as string | undefined;
-    const policy = version ? await (await store()).read(version) : await verified(required(values, 'policy'));
+    const policy = version
+      ? await (await store()).read(version)
+      : await orUsage(required(values, 'policy'), verifiedPolicy);
     const root = await createBlobStore(required(values, 'data-root'));
     const period = { from: dateOption(values, 'from'), to: dateOption(values, 'to') };
     const report = {

@@ -23,6 +23,13 @@ export class PolicyVerificationError extends Error {
   }
 }
 
+/** The document as a policy, or a PolicyVerificationError naming every problem it has. */
+export async function verifiedPolicy(doc: unknown): Promise<CreditPolicy> {
+  const problems = await policyProblems(doc);
+  if (problems.length > 0) throw new PolicyVerificationError(problems);
+  return doc as CreditPolicy;
+}
+
 export class PolicyStore {
   constructor(
     private readonly blobs: BlobStore,
@@ -38,9 +45,7 @@ export class PolicyStore {
 
   /** Verifies a policy and writes it as a new immutable version; resolves the version. */
   async publish(doc: unknown, now = new Date()): Promise<string> {
-    const problems = await policyProblems(doc);
-    if (problems.length > 0) throw new PolicyVerificationError(problems);
-    const { policy_version: _ignored, ...content } = doc as CreditPolicy;
+    const { policy_version: _ignored, ...content } = await verifiedPolicy(doc);
     const version = timeId(now, JSON.stringify(content));
     const published: CreditPolicy = { policy_version: version, ...content };
     await this.blobs.put(this.key(version), Buffer.from(JSON.stringify(published, null, 2) + '\n'), {
@@ -52,9 +57,9 @@ export class PolicyStore {
 
   /** A published version, verified again as it is read (a store is written by people and jobs). */
   async read(version: string): Promise<ServingPolicy> {
-    const doc = JSON.parse((await this.blobs.get(this.key(version))).toString('utf8')) as ServingPolicy;
-    const problems = await policyProblems(doc);
-    if (problems.length > 0) throw new PolicyVerificationError(problems);
+    const doc = (await verifiedPolicy(
+      JSON.parse((await this.blobs.get(this.key(version))).toString('utf8')),
+    )) as ServingPolicy;
     if (doc.policy_version !== version) throw new Error(`${this.key(version)} names version ${doc.policy_version}`);
     return doc;
   }
