@@ -1,5 +1,6 @@
 import type { LoanApplication } from '../contract/loan-application.contract.js';
 import { decide } from '../policy/credit-policy.js';
+import { BUILT_IN_POLICY } from '../policy/default-policy.js';
 import { CODES, DECISION_CODE, LAYOUT, NO_POLICY, NO_RATING, NO_SHADOW, NUMBERS } from './record-layout.js';
 import type { AnsweredPrediction, RecordChunk, RecordGroup, TextColumn } from './record-layout.js';
 
@@ -123,6 +124,9 @@ export class ChunkWriter {
     this.groupShadowVersions[g] = shadow ? this.versionIndex(shadow.version, null) : NO_SHADOW;
     const policy = group.policy;
     this.groupPolicies[g] = policy ? this.versionIndex(policy.policy_version, null) : NO_POLICY;
+    // The shadow's decisions: under the policy that decided (the built-in one, the threshold alone, when none did),
+    // at the shadow version's own threshold.
+    const shadowPolicy = policy ?? BUILT_IN_POLICY;
     const numbers = this.numbers;
     const codes = this.codes;
     for (let i = from; i < from + count; i++) {
@@ -146,10 +150,8 @@ export class ChunkWriter {
       codes[c + 2] = rating >= 0 ? rating : NO_RATING;
       if (shadow) {
         numbers[n + 1] = shadow.scores[i];
-        // The shadow's decision under the policy that decided, at the shadow version's own threshold.
-        codes[c + 1] = policy
-          ? DECISION_CODE[decide(policy, applications[i], shadow.scores[i], shadow.threshold).decision]
-          : DECISION_CODE[shadow.scores[i] >= shadow.threshold ? 'decline' : 'approve'];
+        codes[c + 1] =
+          DECISION_CODE[decide(shadowPolicy, applications[i], shadow.scores[i], shadow.threshold).decision];
       }
       const rules = answer.rules_fired;
       this.rulesFired.pushJson(rules && rules.length > 0 ? JSON.stringify(rules) : '');

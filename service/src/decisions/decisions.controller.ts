@@ -10,14 +10,13 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { isUUID } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { ContractBody, ContractRoute } from '../common/contract-body.js';
 import { ApiErrors } from '../common/error-response.dto.js';
 import { Access, REVIEWER, type ReviewedRequest } from '../security/access.decorator.js';
 import { DecisionsService } from './decisions.service.js';
 import { FinalDecisionDto, ReviewDto } from './dto/review.dto.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @ApiTags('decisions')
 @Access('reviewer')
@@ -47,12 +46,12 @@ export class DecisionsController {
     @ContractBody() review: ReviewDto,
     @Req() request: FastifyRequest,
   ): Promise<FinalDecisionDto> {
-    if (!UUID.test(predictionId)) throw new BadRequestException('prediction_id must be a UUID');
+    if (!isUUID(predictionId)) throw new BadRequestException('prediction_id must be a UUID');
     const reviewer = (request as ReviewedRequest)[REVIEWER]!;
     const outcome = await this.decisions.record(predictionId.toLowerCase(), review, reviewer);
     switch (outcome.status) {
       case 'recorded':
-        return { ...outcome.record, rules_fired: [...outcome.record.rules_fired] };
+        return outcome.record;
       case 'unknown':
         throw new NotFoundException(
           `no referral with prediction_id ${predictionId} is held here: it was not referred, or was forgotten past REFERRAL_CAPACITY`,

@@ -42,7 +42,7 @@ export class DecisionsService implements OnModuleInit {
   private readonly logger = new Logger(DecisionsService.name);
   private readonly throttle = new LogThrottle(10_000);
   private readonly referrals: ReferralIndex;
-  private readonly figures = { decided: 0, overrides: 0, approve: 0, decline: 0 };
+  private readonly figures = { overrides: 0, approve: 0, decline: 0 };
 
   constructor(
     @Inject(DECISION_LOG) private readonly log: BlobStore | null,
@@ -110,7 +110,6 @@ export class DecisionsService implements OnModuleInit {
       return { status: 'unavailable', reason: `the decision was not recorded (${reason}); retry` };
     }
     this.referrals.decided(referral);
-    this.figures.decided++;
     this.figures[record.final_decision]++;
     if (record.override) this.figures.overrides++;
     this.metrics.reviews.inc({ final_decision: record.final_decision, override: String(record.override) });
@@ -138,15 +137,18 @@ export class DecisionsService implements OnModuleInit {
       return 'unavailable';
     }
     if (!referral) return null;
-    // Another instance might have decided it: the decision log's conditional write is what says so.
+    // A call for the same referral may have remembered it while this one waited for Redis: one entry guards both.
+    // (Another instance may have decided it: the decision log's conditional write is what says so.)
     const known = this.referrals.get(predictionId);
     if (known) return known;
-    this.referrals.add({ ...referral, state: 'open' });
-    return this.referrals.get(predictionId)!;
+    const remembered: Referral = { ...referral, state: 'open' };
+    this.referrals.add(remembered);
+    return remembered;
   }
 
   reviewFigures(): ReviewFigures {
-    const { decided, overrides, approve, decline } = this.figures;
+    const { overrides, approve, decline } = this.figures;
+    const decided = approve + decline;
     return {
       decided,
       overrides,

@@ -21,8 +21,7 @@ export interface Referral {
  */
 export class ReferralIndex {
   private readonly referrals = new Map<string, Referral>();
-  /** Referrals dropped, oldest first, to stay within capacity, and of them those still undecided. */
-  forgotten = 0;
+  /** Referrals dropped, oldest first, to stay within capacity while still undecided. */
   forgottenOpen = 0;
   /** Referrals held that no reviewer has decided yet. */
   open = 0;
@@ -37,7 +36,6 @@ export class ReferralIndex {
     if (this.referrals.size >= this.capacity) {
       const oldest = this.referrals.values().next().value as Referral;
       this.referrals.delete(oldest.prediction_id);
-      this.forgotten++;
       if (oldest.state !== 'decided') {
         this.open--;
         this.forgottenOpen++;

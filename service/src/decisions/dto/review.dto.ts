@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsIn, IsString, Matches } from 'class-validator';
+import type { FinalDecisionRecord } from '../final-decision.js';
 
 export const REASON_CODE = /^[A-Z][A-Z0-9_]{1,31}$/;
 
@@ -24,7 +25,7 @@ export class ReviewDto {
 }
 
 /** The final decision as recorded in DECISION_LOG. */
-export class FinalDecisionDto {
+export class FinalDecisionDto implements FinalDecisionRecord {
   @ApiProperty({ format: 'uuid' })
   prediction_id!: string;
   @ApiPropertyOptional({ type: String, nullable: true })
@@ -55,7 +56,7 @@ export class FinalDecisionDto {
   @ApiProperty()
   policy_version!: string;
   @ApiProperty({ type: [String] })
-  rules_fired!: string[];
+  rules_fired!: readonly string[];
   @ApiProperty({ format: 'date-time', description: 'When the referral was answered.' })
   answered_at!: string;
 }
