@@ -29,26 +29,22 @@ export function serviceParameters(
 ) {
   const parameter = (id: string, value: pulumi.Input<string>, description: string) =>
     new aws.ssm.Parameter(`${name}-${id}`, { type: 'SecureString', value, description, tags }, { parent });
+  // The secrets a stack may leave unset: a parameter only when set.
+  const optional = (id: string, value: pulumi.Input<string> | undefined, description: string) =>
+    value === undefined ? undefined : parameter(id, value, description);
   return {
     adminToken: parameter('admin-token', secrets.adminToken, 'Bearer token for the service admin routes'),
     apiKeys: parameter('api-keys', secrets.apiKeys, 'API keys (comma-separated) clients send as x-api-key on /predict'),
-    // The secrets a stack may leave unset: a parameter only when set.
-    metricsToken:
-      secrets.metricsToken === undefined
-        ? undefined
-        : parameter(
-            'metrics-token',
-            secrets.metricsToken,
-            'Bearer token for the service metrics and monitoring routes',
-          ),
-    reviewerTokens:
-      secrets.reviewerTokens === undefined
-        ? undefined
-        : parameter(
-            'reviewer-tokens',
-            secrets.reviewerTokens,
-            "Reviewers' name:token pairs for final decisions on referred applications",
-          ),
+    metricsToken: optional(
+      'metrics-token',
+      secrets.metricsToken,
+      'Bearer token for the service metrics and monitoring routes',
+    ),
+    reviewerTokens: optional(
+      'reviewer-tokens',
+      secrets.reviewerTokens,
+      "Reviewers' name:token pairs for final decisions on referred applications",
+    ),
   };
 }
 
