@@ -24,6 +24,7 @@ const NAME = 'loan-default';
 const LIMIT = 400;
 const KEYS = Array.from({ length: 12 }, (_, i) => `fleet-key-0123456789-${String(i).padStart(2, '0')}`);
 const REDIS_KEYS = Array.from({ length: 12 }, (_, i) => `redis-key-0123456789-${String(i).padStart(2, '0')}`);
+const REFERRAL_KEY = 'referral-key-0123456789';
 const REVIEWER_TOKEN = 'reviewer-token-0123456789';
 let s3: S3TestServer;
 let redis: RedisTestServer;
@@ -51,7 +52,7 @@ beforeAll(async () => {
     REDIS_URL: redis.url,
     DECISION_LOG: 's3://decisions',
     REVIEWER_TOKENS: `alice:${REVIEWER_TOKEN}`,
-    API_KEYS: [...KEYS, ...REDIS_KEYS, 'limit-key-0123456789'].join(','),
+    API_KEYS: [...KEYS, ...REDIS_KEYS, REFERRAL_KEY, 'limit-key-0123456789'].join(','),
     RATE_LIMIT_PER_MINUTE: String(LIMIT),
   };
   fleet = await Promise.all([0, 1, 2].map(() => startService(env)));
@@ -64,7 +65,11 @@ afterAll(async () => {
 });
 
 let next = 0;
-/** One closed-loop client per key, the keys spread over the three instances in turn, each well under its limit. */
+/**
+ * One closed-loop client per key, the keys spread over the three instances in turn. Each paces itself (about 20
+ * requests a second) and stops short of its limit whatever the run's length: a 429 here would be the test's own
+ * doing, not the fleet's, and a slow machine lengthens the run (a faster one would send more per key).
+ */
 function spread(keys: string[]) {
   const loads = keys.map((key, i) =>
     startLoad(
@@ -72,6 +77,8 @@ function spread(keys: string[]) {
       () => ({ ...randomApplications(1, next)[0], application_id: `fleet-${next++}` }),
       {
         concurrency: 1,
+        pauseMs: 40,
+        maxRequests: LIMIT - 50,
         headers: { 'x-api-key': key },
       },
     ),
@@ -139,11 +146,18 @@ it('decides a referral through any instance, once: the one that answered shares 
   const policies = new PolicyStore(new S3BlobStore('s3://models', s3.client), NAME);
   const version = await policies.publish(broad);
   await policies.promote('production', version);
-  const key = { 'x-api-key': KEYS[0] };
-  await waitFor(async () => {
-    const answers = await Promise.all(fleet.map((s) => postJson(`${s.url}/predict`, VALID_APPLICATION, key)));
-    return answers.every((a) => a.json.policy_version === version);
-  }, 20_000);
+  // A key of its own, asked every 250 ms: the wait (3 requests a round, at most 240 in 20 s) cannot spend the
+  // key's 400 a minute however slowly the fleet switches; a key the load had used could, and then every answer
+  // would be a 429 without a policy_version.
+  const key = { 'x-api-key': REFERRAL_KEY };
+  await waitFor(
+    async () => {
+      const answers = await Promise.all(fleet.map((s) => postJson(`${s.url}/predict`, VALID_APPLICATION, key)));
+      return answers.every((a) => a.json.policy_version === version);
+    },
+    20_000,
+    250,
+  );
   const { json: referred } = await postJson(
     `${fleet[0].url}/predict`,
     { ...VALID_APPLICATION, application_id: 'ref-1' },
@@ -156,10 +170,10 @@ it('decides a referral through any instance, once: the one that answered shares 
       { final_decision: finalDecision, reason_code: 'INCOME_VERIFIED' },
       { authorization: `Bearer ${REVIEWER_TOKEN}` },
     );
-  let first = await review(fleet[1], 'approve');
   // The share is written just after the answer goes: a reviewer faster than that gets a 404 and tries again.
-  if (first.status === 404) {
-    await sleep(200);
+  let first = await review(fleet[1], 'approve');
+  for (let attempt = 0; first.status === 404 && attempt < 20; attempt++) {
+    await sleep(250);
     first = await review(fleet[1], 'approve');
   }
   expect(first.status).toBe(201);

@@ -14,12 +14,12 @@ export interface LoadHandle {
 
 /**
  * A bounded closed-loop load on loopback: `concurrency` workers each send one request, wait for the answer,
- * and send the next, until stop() or `maxRequests` (a hard bound so a test can never run away).
+ * (wait `pauseMs`,) and send the next, until stop() or `maxRequests` (a hard bound so a test can never run away).
  */
 export function startLoad(
   url: string,
   body: () => unknown,
-  { concurrency = 8, maxRequests = 200_000, headers = {} as Record<string, string> } = {},
+  { concurrency = 8, maxRequests = 200_000, pauseMs = 0, headers = {} as Record<string, string> } = {},
 ): LoadHandle {
   const dispatcher = new Agent({ connections: concurrency, pipelining: 1 });
   const samples: Sample[] = [];
@@ -51,6 +51,7 @@ export function startLoad(
           latencyMs: performance.now() - startedAt,
         });
       }
+      if (pauseMs > 0) await sleep(pauseMs);
     }
   };
   const workers = Array.from({ length: concurrency }, worker);
