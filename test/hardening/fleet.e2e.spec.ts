@@ -153,7 +153,9 @@ it('decides a referral through any instance, once: the one that answered shares 
   await waitFor(
     async () => {
       const answers = await Promise.all(fleet.map((s) => postJson(`${s.url}/predict`, VALID_APPLICATION, key)));
-      return answers.every((a) => a.json.policy_version === version);
+      if (answers.every((a) => a.json?.policy_version === version)) return true;
+      // Thrown, not false: a timeout then says what the three last answered.
+      throw new Error(answers.map((a) => `${a.status} ${a.json?.policy_version ?? a.text.slice(0, 80)}`).join('; '));
     },
     20_000,
     250,
