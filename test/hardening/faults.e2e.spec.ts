@@ -247,13 +247,14 @@ describe('abuse is refused before work', () => {
       ]);
       expect(answer.text.length).toBeLessThan(1_000);
       // Unprotected, such a body held the event loop for 5.0 s; protected it takes 150-200 ms here. The bound
-      // tells the two apart on a 2-core machine shared with the other suites (553 ms seen under that load).
-      expect(answer.ms).toBeLessThan(1_000);
+      // tells the two apart with room for a slower shared CI machine (553 ms seen here beside the other suites).
+      const PROTECTED_MS = 2_000;
+      expect(answer.ms).toBeLessThan(PROTECTED_MS);
       const items = JSON.stringify({ applications: [VALID_APPLICATION, JSON.parse(body)] });
       const batch = await timedPost(`${service.url}/predict/batch`, items);
       expect(batch.status).toBe(400);
       expect(batch.json.errors[0].field).toBe('applications.1');
-      expect(batch.ms).toBeLessThan(1_000);
+      expect(batch.ms).toBeLessThan(PROTECTED_MS);
       console.log(
         `100,000 unknown keys: answered 400 in ${Math.round(answer.ms)} ms (batch item: ${Math.round(batch.ms)} ms)`,
       );
