@@ -25,6 +25,17 @@ const MAX_REFUSED_ADDRESSES = 10_000;
 type Verdict = { status: number; message: string; kind: string; header?: [string, string] } | { client: string };
 
 /**
+ * A route kind checked by a bearer token: its tokens, the name each one stands for (reviewers: the name a decision
+ * records; null where one token is shared), the kind its failures are counted under, and what a 401 asks for.
+ */
+interface Bearer {
+  secrets: SecretSet;
+  names: readonly string[] | null;
+  kind: string;
+  asks: string;
+}
+
+/**
  * The cheap checks of every request, in a Fastify onRequest hook, before the body is read, parsed or
  * validated: the caller's credential for the route's kind (see @Access), the per-client rate limit, and a limit
  * on wrong credentials per client network (AUTH_FAILURES_PER_MINUTE; an IPv4 address, an IPv6 /64). Past it,
@@ -37,17 +48,6 @@ type Verdict = { status: number; message: string; kind: string; header?: [string
  * With the in-process counters the hook never awaits; with a remote store it awaits at most
  * STORAGE_DEADLINE_MS and lets the request through if the store does not answer (counted and logged).
  */
-/**
- * A route kind checked by a bearer token: its tokens, whose each one is (reviewers: the name a decision records),
- * the kind its failures are counted under, and what a 401 asks for.
- */
-interface Bearer {
-  secrets: SecretSet;
-  names: readonly string[] | null;
-  kind: string;
-  asks: string;
-}
-
 @Injectable()
 export class RequestGate {
   private readonly logger = new Logger(RequestGate.name);
