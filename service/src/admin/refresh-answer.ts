@@ -1,5 +1,5 @@
 import { NotFoundException, UnprocessableEntityException } from '@nestjs/common';
-import type { ActivateOutcome } from '../model/model.service.js';
+import type { ActivateOutcome } from '../model/refresh-outcome.js';
 import type { RefreshOutcomeDto } from './dto/refresh-outcome.dto.js';
 
 /**

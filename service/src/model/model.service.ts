@@ -22,9 +22,7 @@ import { ARTIFACT_PREFLIGHT } from './off-thread-verifier.js';
 import { ModelRejectedError } from './verify-artifact.js';
 import { ChannelPointer } from './manifest.js';
 import { MODEL_STORE, type ModelStore } from './model-store.js';
-import type { RefreshOutcome } from './refresh-outcome.js';
-
-export type ActivateOutcome = RefreshOutcome | { status: 'not_found'; version: string };
+import type { ActivateOutcome, RefreshOutcome } from './refresh-outcome.js';
 
 /** What a failed version looked like when it failed: it is tried again only once one of these changes. */
 interface FailedAttempt {

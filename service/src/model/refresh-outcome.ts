@@ -6,3 +6,6 @@ export type RefreshOutcome =
   | { status: 'unchanged'; version: string | null }
   | { status: 'swapped'; version: string; previous: string | null }
   | { status: 'failed'; version: string | null; reason: string; serving: string | null };
+
+/** An admin's move to a named model version: also 'not_found' when the store has no such version. */
+export type ActivateOutcome = RefreshOutcome | { status: 'not_found'; version: string };

@@ -37,7 +37,7 @@ export function answerOf(
   };
 }
 
-/** The answer under a policy, for callers that need no knock-out's words (the book, the simulated year). */
+/** The answer under a policy, for callers that need no knock-out's words (the simulated year, the replay's tests). */
 export function answerUnder(
   policy: ServingPolicy,
   model: AnsweringModel,
