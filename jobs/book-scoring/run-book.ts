@@ -2,6 +2,8 @@ import { fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type winston from 'winston';
+import type { LoadedModel } from '../../service/src/model/loaded-model.js';
+import type { ServingPolicy } from '../../service/src/policy/credit-policy.js';
 import type { BlobStore } from '../../service/src/storage/blob-store.js';
 import { createBlobStore } from '../../service/src/storage/create-blob-store.js';
 import { BookInputError } from './book-contract.js';
@@ -108,13 +110,20 @@ function scoreInWorkers(run: BookRun, parts: string[], inputLocation: string, on
 }
 
 /**
+ * The run's policy and model. The policy first: cheap, and one that fails verification stops the step before a
+ * model is loaded. The caller releases the model.
+ */
+async function loadDeciders(run: BookRun): Promise<{ policy: ServingPolicy; model: LoadedModel }> {
+  const policy = await loadScoringPolicy(run.policy);
+  return { policy, model: await loadScoringModel(run.model) };
+}
+
+/**
  * The run's manifest from every part's record; the success marker only when every part is there and the rejects
  * are few.
  */
 async function finalize(run: BookRun, output: BlobStore, parts: string[], skipped: Set<string>): Promise<BookManifest> {
-  // The policy first: cheap, and one that fails verification stops the step before a model is loaded.
-  const policy = await loadScoringPolicy(run.policy);
-  const model = await loadScoringModel(run.model);
+  const { policy, model } = await loadDeciders(run);
   try {
     const records: PartRecord[] = [];
     for (const part of parts) {
@@ -212,9 +221,7 @@ export async function runBook(run: BookRun): Promise<BookManifest | PartRecord> 
   }
   if (run.part !== undefined) {
     if (!input.parts.includes(run.part)) throw new BookInputError(`${run.part}: not a part of ${run.input}`);
-    // The policy first: cheap, and one that fails verification stops the step before a model is loaded.
-    const policy = await loadScoringPolicy(run.policy);
-    const model = await loadScoringModel(run.model);
+    const { policy, model } = await loadDeciders(run);
     try {
       const record = await runPart(input.store, output, run.part, model, policy, run.options);
       log(record);

@@ -12,6 +12,7 @@ import {
 import { open } from 'node:fs/promises';
 import { INPUT_FIELDS, LoanApplication } from '../../service/src/contract/loan-application.contract.js';
 import type { LoadedModel } from '../../service/src/model/loaded-model.js';
+import { DECISION_CODE, DECISIONS } from '../../service/src/capture/record-layout.js';
 import { explainRows } from '../../service/src/model/explain-rows.js';
 import { answerOf } from '../../service/src/predict/answer.js';
 import { decide, type PolicyOutcome, type ServingPolicy } from '../../service/src/policy/credit-policy.js';
@@ -166,10 +167,6 @@ export async function scorePart(model: LoadedModel, policy: ServingPolicy, job: 
     engine.close();
   }
 }
-
-/** The decisions in the order of their codes in the scored table. */
-const DECISIONS = ['approve', 'decline', 'refer'] as const;
-const DECISION_CODE: Record<(typeof DECISIONS)[number], number> = { approve: 0, decline: 1, refer: 2 };
 
 /**
  * The distinct lists of rules fired in a part, each appended as a small code (as decisions and grades are) and

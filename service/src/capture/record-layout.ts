@@ -63,7 +63,10 @@ export const NO_SHADOW = 0xffff;
 export const NO_POLICY = 0xffff;
 /** Decisions by their one-byte code (refer last: the codes of files written before it keep their meaning). */
 export const DECISIONS = ['approve', 'decline', 'refer'] as const satisfies readonly PolicyDecision[];
-export const DECISION_CODE: Record<PolicyDecision, number> = { approve: 0, decline: 1, refer: 2 };
+export const DECISION_CODE = Object.fromEntries(DECISIONS.map((decision, code) => [decision, code])) as Record<
+  PolicyDecision,
+  number
+>;
 export const DECISION_TAIL = DECISIONS.map((d) => `,"decision":"${d}"`);
 // The enum texts are written as bytes one char code each (JsonBytes.ascii): that is only right for ASCII.
 for (const slot of LAYOUT) {
